@@ -1,0 +1,94 @@
+/**
+ * @module api/http-server
+ * The `node:http` glue: matches the route table, gives each request its id, renders
+ * every `AwsError` the one way AWS does (status, `x-amzn-ErrorType`, JSON body) and
+ * writes one log line per request. No framework in between.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AwsError } from '../errors.js';
+import type { LogFields, Logger } from '../log.js';
+import type { Route } from './route.js';
+
+const NO_QUERY = new URLSearchParams();
+
+/** An HTTP server dispatching to `routes`. */
+export function createApiServer(routes: readonly Route[], logger: Logger): Server {
+  const dispatch = async (request: IncomingMessage, response: ServerResponse) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const url = request.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    let fields: LogFields | void = undefined;
+    try {
+      const [route, match] = findRoute(routes, request.method ?? 'GET', path);
+      const params = match.slice(1).map(decodePathParameter);
+      const query = queryStart === -1 ? NO_QUERY : new URLSearchParams(url.slice(queryStart + 1));
+      fields = await route.handle(request, response, { requestId, params, query });
+    } catch (error) {
+      sendError(response, error, requestId, logger);
+    }
+    if (logger.enabled('info')) {
+      logger.log('info', 'request', {
+        method: request.method,
+        path,
+        status: response.statusCode,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        requestId,
+        ...fields,
+      });
+    }
+  };
+  return createServer((request, response) => void dispatch(request, response));
+}
+
+function findRoute(routes: readonly Route[], method: string, path: string): [Route, RegExpExecArray] {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const match = route.pattern.exec(path);
+    if (match) return [route, match];
+  }
+  throw new AwsError('UnknownOperationException', 'Unknown operation');
+}
+
+function decodePathParameter(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new AwsError('ValidationException', `1 validation error detected: Value '${value}' is not a valid URI component`);
+  }
+}
+
+/** Writes an error response; unexpected errors become a logged 500 `ServiceException`. */
+function sendError(response: ServerResponse, error: unknown, requestId: string, logger: Logger): void {
+  if (!(error instanceof AwsError)) {
+    logger.log('error', `unexpected error: ${(error as Error)?.stack ?? String(error)}`, { requestId });
+    error = new AwsError('ServiceException', 'An internal error occurred.');
+  }
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  const awsError = error as AwsError;
+  const body = awsError.toBody();
+  response.writeHead(awsError.status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'x-amzn-RequestId': requestId,
+    'x-amzn-ErrorType': awsError.type,
+    ...awsError.headers,
+    // An oversized body may still be arriving; do not keep reading it on this connection.
+    ...(awsError.status === 413 ? { Connection: 'close' } : {}),
+  });
+  response.end(body);
+}
+
+/** `GET /healthcheck`: 200 while the server runs. */
+export const healthcheckRoute: Route = {
+  method: 'GET',
+  pattern: /^\/healthcheck\/?$/,
+  async handle(_request, response) {
+    response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
+  },
+};

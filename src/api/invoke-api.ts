@@ -1,0 +1,131 @@
+/**
+ * @module api/invoke-api
+ * The Lambda Invoke API: `POST /2015-03-31/functions/{FunctionName}/invocations`.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ *
+ * Where serverfull differs from AWS:
+ * - `Event` payloads are limited to 1 MB (AWS's limit since October 2025, 256 KB before).
+ * - Event invocations are queued in memory: they are lost if the server stops first,
+ *   and a function error is logged, not retried.
+ * - `X-Amz-Client-Context` is checked for valid base64 JSON up to 3,583 bytes.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AwsError, functionNotFound } from '../errors.js';
+import type { FunctionRegistry } from '../registry/function-definition.js';
+import type { AsyncInvocations } from '../runtime/async-invocations.js';
+import type { Invoker } from '../runtime/invoker.js';
+import { functionArn, parseFunctionRef, type ServiceIdentity } from './function-ref.js';
+import { BodyTooLargeError, readBody } from './request-body.js';
+import type { Route, RouteContext } from './route.js';
+
+/** Synchronous request limit: 6 MB. */
+export const MAX_SYNC_PAYLOAD = 6_291_456;
+/** Asynchronous (Event) request limit: 1 MB. */
+export const MAX_ASYNC_PAYLOAD = 1_048_576;
+const MAX_CLIENT_CONTEXT = 3583;
+
+const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'];
+const LOG_TYPES = ['None', 'Tail'];
+
+/** The Invoke API route. */
+export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events: AsyncInvocations, identity: ServiceIdentity): Route {
+  return {
+    method: 'POST',
+    pattern: /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/,
+    async handle(request: IncomingMessage, response: ServerResponse, context: RouteContext) {
+      const { requestId } = context;
+      const invocationType = enumHeader(request, 'x-amz-invocation-type', 'invocationType', INVOCATION_TYPES, 'RequestResponse');
+      const logType = enumHeader(request, 'x-amz-log-type', 'logType', LOG_TYPES, 'None');
+      const ref = parseFunctionRef(context.params[0]!, context.query.get('Qualifier') ?? undefined, identity);
+      const definition = registry.resolve(ref.name, ref.qualifier);
+      if (!definition) throw functionNotFound(functionArn(identity, ref.name, ref.qualifier ?? '$LATEST'));
+
+      const payload = await readPayload(request, invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD);
+      const clientContext = decodeClientContext(request.headers['x-amz-client-context']);
+      const fields = { function: definition.name, invocationType };
+      const input = {
+        definition,
+        requestId,
+        payload,
+        invokedFunctionArn: functionArn(identity, definition.name, ref.qualifier),
+        clientContext,
+        tail: logType === 'Tail',
+      };
+
+      if (invocationType === 'DryRun') {
+        response.writeHead(204, { 'x-amzn-RequestId': requestId }).end();
+        return fields;
+      }
+      if (invocationType === 'Event') {
+        // AWS does not pass the client context to asynchronous invocations.
+        events.submit({ ...input, clientContext: undefined, tail: false });
+        response.writeHead(202, { 'x-amzn-RequestId': requestId, 'Content-Length': 0 }).end();
+        return fields;
+      }
+
+      const output = await invoker.invoke(input);
+      const headers: Record<string, string | number> = {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(output.payload),
+        'x-amzn-RequestId': requestId,
+        'X-Amz-Executed-Version': output.executedVersion,
+      };
+      if (output.functionError) headers['X-Amz-Function-Error'] = 'Unhandled';
+      if (output.logResult !== undefined) headers['X-Amz-Log-Result'] = output.logResult;
+      response.writeHead(200, headers).end(output.payload);
+      return { ...fields, functionError: output.functionError };
+    },
+  };
+}
+
+function enumHeader(request: IncomingMessage, header: string, member: string, allowed: string[], fallback: string): string {
+  const value = request.headers[header];
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && allowed.includes(value)) return value;
+  throw new AwsError(
+    'ValidationException',
+    `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`,
+  );
+}
+
+/** The body as validated JSON text; an empty body is `{}`, as in AWS. */
+async function readPayload(request: IncomingMessage, limit: number): Promise<string> {
+  let body: Buffer;
+  try {
+    body = await readBody(request, limit);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      throw new AwsError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
+    }
+    throw error;
+  }
+  if (body.length === 0) return '{}';
+  const invalid = (detail: string) =>
+    new AwsError('InvalidRequestContentException', `Could not parse request body into json: Could not parse payload into json: ${detail}`);
+  if (!isUtf8(body)) throw invalid('Invalid UTF-8 byte sequence');
+  const text = body.toString('utf8');
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    throw invalid((error as Error).message);
+  }
+  return text;
+}
+
+/** `X-Amz-Client-Context`: base64 of a JSON object; returned as JSON text. */
+function decodeClientContext(header: string | string[] | undefined): string | undefined {
+  if (header === undefined || header === '') return undefined;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.length > MAX_CLIENT_CONTEXT) {
+    throw new AwsError('InvalidRequestContentException', `Client context must be at most ${MAX_CLIENT_CONTEXT} bytes of base64-encoded JSON`);
+  }
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return text;
+  } catch {
+    // fall through to the error below
+  }
+  throw new AwsError('InvalidRequestContentException', 'Client context must be a valid Base64-encoded JSON object.');
+}

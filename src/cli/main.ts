@@ -1,0 +1,48 @@
+/**
+ * @module cli/main
+ * `serverfull <command>`: argv to command; configuration errors become one clear line.
+ */
+import { ConfigError } from '../config/config-error.js';
+import { invokeCommand } from './invoke-command.js';
+import { startCommand } from './start-command.js';
+
+const HELP = `Usage: serverfull <command> [options]
+
+Commands:
+  start     serve the functions of a serverfull.json behind the AWS Lambda Invoke API
+  invoke    invoke a function on a running server
+
+Run serverfull <command> --help for a command's options.
+`;
+
+/** Runs the CLI and returns its exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await startCommand(rest);
+      case 'invoke':
+        return await invokeCommand(rest);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`serverfull: unknown command "${command}"\n\n${HELP}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`serverfull: ${(error as Error).message}\n`);
+      return 2;
+    }
+    if ((error as { code?: string }).code === 'EADDRINUSE') {
+      process.stderr.write(`serverfull: ${(error as Error).message}: the port is taken, pass --port\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * @module cli/start-command
+ * `serverfull start`: serve the manifest's functions until SIGTERM or SIGINT.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/config-error.js';
+import { SETTING_SPECS, SETTING_NAMES, type SettingsInput } from '../config/settings.js';
+import { serve } from '../serve.js';
+
+/** Help text of `serverfull start`. */
+export const START_HELP = `Usage: serverfull start [options]
+
+Serves the functions of a serverfull.json manifest behind the AWS Lambda Invoke API.
+
+Options (each also read from the environment variable shown; flags win):
+  --config PATH           manifest (SERVERFULL_CONFIG; default ./serverfull.json)
+  --host HOST             bind address (SERVERFULL_HOST; default 127.0.0.1)
+  --port N                port, 0 for any free one (SERVERFULL_PORT; default 8080)
+  --region REGION         region in ARNs and AWS_REGION (SERVERFULL_REGION; default us-east-1)
+  --account-id ID         12-digit account in ARNs (SERVERFULL_ACCOUNT_ID; default 000000000000)
+  --isolation KIND        worker | inline, for functions that do not choose (SERVERFULL_ISOLATION; default worker)
+  --concurrency N         server-wide concurrent executions (SERVERFULL_CONCURRENCY; default 100)
+  --idle-timeout S        seconds before an idle environment is stopped (SERVERFULL_IDLE_TIMEOUT; default 300)
+  --shutdown-timeout S    seconds SIGTERM waits for invocations in flight (SERVERFULL_SHUTDOWN_TIMEOUT; default 30)
+  --log-level LEVEL       debug | info | warn | error | silent (SERVERFULL_LOG_LEVEL; default info)
+  --log-format FORMAT     json | pretty (SERVERFULL_LOG_FORMAT; default pretty on a terminal, else json)
+  -h, --help              this text
+`;
+
+/** Runs `serverfull start`; resolves when the server has stopped. */
+export async function startCommand(argv: string[]): Promise<number> {
+  const settingOptions = Object.fromEntries(SETTING_NAMES.map((name) => [SETTING_SPECS[name].flag, { type: 'string' as const }]));
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...settingOptions, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(START_HELP);
+    return 0;
+  }
+  const flags: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    const value = (values as Record<string, unknown>)[SETTING_SPECS[name].flag];
+    if (value !== undefined) flags[name] = value;
+  }
+  const config = (values.config as string | undefined) ?? process.env.SERVERFULL_CONFIG ?? 'serverfull.json';
+  if (!existsSync(config)) throw new ConfigError(`no manifest at ${config}: pass --config PATH (see serverfull start --help)`);
+
+  const server = await serve({ config, ...(flags as SettingsInput) });
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      process.stderr.write(`serverfull: ${signal} received, finishing invocations in flight\n`);
+      void server.close().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

@@ -1,0 +1,120 @@
+/**
+ * @module config/manifest
+ * `serverfull.json`: server settings and the functions to serve, validated strictly
+ * (unknown keys are typos) so a wrong manifest fails at start naming function and field.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
+import { RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
+import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler } from '../registry/function-definition.js';
+import { check, ConfigError } from './config-error.js';
+import { SETTING_NAMES, type SettingsInput } from './settings.js';
+
+/** One function as a manifest (or `serve()`) declares it. */
+export interface FunctionConfig {
+  /** `file.export` relative to the manifest's folder, or the handler itself. */
+  readonly handler: string | LambdaHandler;
+  readonly timeout?: number;
+  readonly memorySize?: number;
+  readonly reservedConcurrency?: number;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly isolation?: IsolationKind;
+  readonly description?: string;
+}
+
+/** A parsed, not yet validated manifest file. */
+export interface Manifest {
+  readonly path: string;
+  readonly settings: SettingsInput;
+  readonly functions: Record<string, unknown>;
+}
+
+const FUNCTION_KEYS = ['handler', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description'];
+const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
+const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
+const MAX_ENVIRONMENT_BYTES = 4096;
+
+/** Reads `serverfull.json`: JSON syntax and top-level keys. */
+export function readManifest(path: string): Manifest {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read manifest ${absolute}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${absolute} is not valid JSON: ${(error as Error).message}`);
+  }
+  const top = check.object(json, absolute);
+  check.knownKeys(top, absolute, ['functions', ...SETTING_NAMES]);
+  const { functions = {}, ...settings } = top;
+  return { path: absolute, settings, functions: check.object(functions, `${absolute}: "functions"`) };
+}
+
+/** Validates function declarations and turns them into `$LATEST` definitions rooted at `root`. */
+export function buildDefinitions(
+  functions: Record<string, unknown>,
+  root: string,
+  defaultIsolation: IsolationKind,
+  source: string,
+): FunctionDefinition[] {
+  return Object.entries(functions).map(([name, config]) => buildDefinition(name, config, root, defaultIsolation, source));
+}
+
+function buildDefinition(name: string, raw: unknown, root: string, defaultIsolation: IsolationKind, source: string): FunctionDefinition {
+  const where = `${source}: function "${name}"`;
+  if (!FUNCTION_NAME.test(name)) throw new ConfigError(`${where}: the name must be 1-64 letters, digits, "-" or "_"`);
+  const config = typeof raw === 'function' ? { handler: raw } : check.object(raw, where);
+  check.knownKeys(config, where, FUNCTION_KEYS);
+  const field = (key: string) => `${where}: field "${key}"`;
+
+  const handler = config.handler;
+  if (typeof handler !== 'function') {
+    check.string(handler, field('handler'), /./, 'a "file.export" string');
+    const parsed = parseHandlerString(handler as string);
+    if (!parsed) throw new ConfigError(`${field('handler')} must look like "file.export" (got ${JSON.stringify(handler)})`);
+    if (!resolveHandlerFile(root, parsed.modulePath)) {
+      throw new ConfigError(`${field('handler')}: no file ${parsed.modulePath}.{js,mjs,cjs,ts,mts,cts} in ${root}`);
+    }
+  }
+  const isolation = config.isolation === undefined ? defaultIsolation : check.oneOf(config.isolation, field('isolation'), ISOLATION_KINDS);
+  if (typeof handler === 'function' && config.isolation === 'worker') {
+    throw new ConfigError(`${field('isolation')}: a handler given as a function runs inline only; give a "file.export" string for worker isolation`);
+  }
+  return Object.freeze({
+    name,
+    version: '$LATEST',
+    handler: handler as string | LambdaHandler,
+    root,
+    timeout: config.timeout === undefined ? 3 : check.integer(config.timeout, field('timeout'), 1, 900),
+    memorySize: config.memorySize === undefined ? 128 : check.integer(config.memorySize, field('memorySize'), 128, 10240),
+    reservedConcurrency: config.reservedConcurrency === undefined ? undefined : check.integer(config.reservedConcurrency, field('reservedConcurrency'), 0, 100_000),
+    environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),
+    isolation,
+    description: config.description === undefined ? '' : check.string(config.description, field('description'), /^[\s\S]{0,256}$/, 'a string of at most 256 characters'),
+  });
+}
+
+function checkEnvironment(raw: unknown, where: string): Record<string, string> {
+  if (raw === undefined) return {};
+  const environment = check.object(raw, where);
+  for (const [key, value] of Object.entries(environment)) {
+    if (!ENV_KEY.test(key)) throw new ConfigError(`${where}: "${key}" is not a valid variable name (letters, digits and "_", starting with a letter)`);
+    if (RESERVED_ENVIRONMENT_KEYS.has(key)) throw new ConfigError(`${where}: "${key}" is reserved by Lambda and cannot be set`);
+    check.string(value, `${where}: "${key}"`);
+  }
+  if (Buffer.byteLength(JSON.stringify(environment)) > MAX_ENVIRONMENT_BYTES) {
+    throw new ConfigError(`${where}: the variables exceed Lambda's 4 KB limit`);
+  }
+  return environment as Record<string, string>;
+}
+
+/** The folder a manifest's handler paths are relative to. */
+export function manifestRoot(manifest: Manifest): string {
+  return dirname(manifest.path);
+}

@@ -1,0 +1,92 @@
+/**
+ * @module config/settings
+ * Server settings: one typed defaults object, then the manifest, then `SERVERFULL_*`
+ * environment variables, then CLI flags (or `serve()` options), each validated; frozen.
+ */
+import type { LogFormat, LogThreshold } from '../log.js';
+import { ISOLATION_KINDS, type IsolationKind } from '../registry/function-definition.js';
+import { check } from './config-error.js';
+
+/** Everything the server can be told, with its type. */
+export interface Settings {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly region: string;
+  readonly accountId: string;
+  /** Default execution environment kind for functions that do not choose one. */
+  readonly isolation: IsolationKind;
+  /** Account-wide limit of concurrent executions. */
+  readonly concurrency: number;
+  /** Seconds a warm environment may stay idle before it is stopped. */
+  readonly idleTimeout: number;
+  /** Seconds SIGTERM waits for invocations in flight. */
+  readonly shutdownTimeout: number;
+  readonly logLevel: LogThreshold;
+  /** Unset: pretty on a terminal, JSON otherwise. */
+  readonly logFormat?: LogFormat;
+}
+
+/** The defaults: AWS's region and a placeholder account, on loopback port 8080. */
+export const DEFAULT_SETTINGS: Settings = Object.freeze({
+  host: '127.0.0.1',
+  port: 8080,
+  region: 'us-east-1',
+  accountId: '000000000000',
+  isolation: 'worker',
+  concurrency: 100,
+  idleTimeout: 300,
+  shutdownTimeout: 30,
+  logLevel: 'info',
+});
+
+type SettingName = keyof Settings;
+
+interface SettingSpec {
+  /** Environment variable and CLI flag names. */
+  readonly env: string;
+  readonly flag: string;
+  readonly numeric: boolean;
+  readonly validate: (value: unknown, where: string) => unknown;
+}
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+/** Every setting: its names and its check. */
+export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
+  host: { env: 'SERVERFULL_HOST', flag: 'host', numeric: false, validate: (v, w) => check.string(v, w, /^\S+$/, 'a host name or address') },
+  port: { env: 'SERVERFULL_PORT', flag: 'port', numeric: true, validate: (v, w) => check.integer(v, w, 0, 65535) },
+  region: { env: 'SERVERFULL_REGION', flag: 'region', numeric: false, validate: (v, w) => check.string(v, w, REGION, 'an AWS region such as "us-east-1"') },
+  accountId: { env: 'SERVERFULL_ACCOUNT_ID', flag: 'account-id', numeric: false, validate: (v, w) => check.string(v, w, /^\d{12}$/, 'a 12-digit account id') },
+  isolation: { env: 'SERVERFULL_ISOLATION', flag: 'isolation', numeric: false, validate: (v, w) => check.oneOf(v, w, ISOLATION_KINDS) },
+  concurrency: { env: 'SERVERFULL_CONCURRENCY', flag: 'concurrency', numeric: true, validate: (v, w) => check.integer(v, w, 1, 100_000) },
+  idleTimeout: { env: 'SERVERFULL_IDLE_TIMEOUT', flag: 'idle-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 1, 86_400) },
+  shutdownTimeout: { env: 'SERVERFULL_SHUTDOWN_TIMEOUT', flag: 'shutdown-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 0, 3600) },
+  logLevel: { env: 'SERVERFULL_LOG_LEVEL', flag: 'log-level', numeric: false, validate: (v, w) => check.oneOf(v, w, ['debug', 'info', 'warn', 'error', 'silent'] as const) },
+  logFormat: { env: 'SERVERFULL_LOG_FORMAT', flag: 'log-format', numeric: false, validate: (v, w) => check.oneOf(v, w, ['json', 'pretty'] as const) },
+};
+
+/** Names of the settings a manifest may set at its top level. */
+export const SETTING_NAMES = Object.keys(SETTING_SPECS) as SettingName[];
+
+/** Settings given as loose values: from a manifest, CLI flags or `serve()` options. */
+export type SettingsInput = { readonly [K in SettingName]?: unknown };
+
+/** Merges defaults < manifest < environment < flags, validating each layer. */
+export function resolveSettings(layers: { manifest?: SettingsInput; env?: NodeJS.ProcessEnv; flags?: SettingsInput }): Readonly<Settings> {
+  const merged: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  for (const name of SETTING_NAMES) {
+    const spec = SETTING_SPECS[name];
+    const fromManifest = layers.manifest?.[name];
+    if (fromManifest !== undefined) merged[name] = spec.validate(fromManifest, `serverfull.json: "${name}"`);
+    const fromEnv = layers.env?.[spec.env];
+    if (fromEnv !== undefined && fromEnv !== '') merged[name] = spec.validate(parse(fromEnv, spec), spec.env);
+    const fromFlag = layers.flags?.[name];
+    if (fromFlag !== undefined) merged[name] = spec.validate(typeof fromFlag === 'string' ? parse(fromFlag, spec) : fromFlag, `--${spec.flag}`);
+  }
+  return Object.freeze(merged as unknown as Settings);
+}
+
+function parse(text: string, spec: SettingSpec): unknown {
+  return spec.numeric && /^-?\d+$/.test(text.trim()) ? Number(text) : text;
+}

@@ -1,0 +1,84 @@
+/**
+ * @module handler/handler-loader
+ * Turns AWS's `file.export` handler string into a function, as the Node.js runtime does:
+ * `.js`, `.mjs`, `.cjs` by plain import, `.ts`/`.mts`/`.cts` through tsx without a build step,
+ * with the runtime's `Runtime.*` errors for every way that can fail.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LambdaHandler } from '../registry/function-definition.js';
+import { HandlerLoadError, toErrorPayload } from './function-errors.js';
+
+const EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
+const TYPESCRIPT = /\.[cm]?ts$/;
+
+/** `functions/hello.handler` split into module path and export path, or undefined when malformed. */
+export function parseHandlerString(handler: string): { modulePath: string; exportPath: string[] } | undefined {
+  const slash = handler.lastIndexOf('/');
+  const dot = handler.indexOf('.', slash + 1);
+  if (dot <= slash + 1 || dot === handler.length - 1) return undefined;
+  return { modulePath: handler.slice(0, dot), exportPath: handler.slice(dot + 1).split('.') };
+}
+
+/** The file a module path names under `root`, trying the runtime's extensions in order. */
+export function resolveHandlerFile(root: string, modulePath: string): string | undefined {
+  for (const extension of EXTENSIONS) {
+    const candidate = join(root, modulePath + extension);
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  return undefined;
+}
+
+/** Imports the handler module and returns the named export; throws `HandlerLoadError`. */
+export async function loadHandler(root: string, handler: string): Promise<LambdaHandler> {
+  const parsed = parseHandlerString(handler);
+  if (!parsed) throw new HandlerLoadError({ errorType: 'Runtime.MalformedHandlerName', errorMessage: 'Bad handler' });
+  const file = resolveHandlerFile(root, parsed.modulePath);
+  if (!file) {
+    throw new HandlerLoadError({
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: `Error: Cannot find module '${parsed.modulePath}'`,
+    });
+  }
+  const module = await importModule(file);
+  const value = findExport(module, parsed.exportPath);
+  const shortName = `${parsed.modulePath.slice(parsed.modulePath.lastIndexOf('/') + 1)}.${parsed.exportPath.join('.')}`;
+  if (value === undefined) {
+    throw new HandlerLoadError({ errorType: 'Runtime.HandlerNotFound', errorMessage: `${shortName} is undefined or not exported` });
+  }
+  if (typeof value !== 'function') {
+    throw new HandlerLoadError({ errorType: 'Runtime.HandlerNotFound', errorMessage: `${shortName} is not a function` });
+  }
+  return value as LambdaHandler;
+}
+
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  try {
+    if (TYPESCRIPT.test(file)) {
+      const { tsImport } = await import('tsx/esm/api');
+      return await tsImport(pathToFileURL(file).href, import.meta.url);
+    }
+    return await import(pathToFileURL(file).href);
+  } catch (error) {
+    throw new HandlerLoadError(classifyImportError(error));
+  }
+}
+
+function classifyImportError(error: unknown) {
+  const e = error as { name?: string; code?: string; message?: string };
+  if (e?.name === 'SyntaxError' || e?.name === 'TransformError' || /Transform failed/.test(e?.message ?? '')) {
+    return { errorType: 'Runtime.UserCodeSyntaxError', errorMessage: `SyntaxError: ${e.message}` };
+  }
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') {
+    return { errorType: 'Runtime.ImportModuleError', errorMessage: `Error: ${e.message}` };
+  }
+  // Anything else thrown at import time is reported as itself, as the AWS runtime does.
+  return toErrorPayload(error);
+}
+
+/** CommonJS modules loaded through import() (or tsx) may only expose their exports on `default`. */
+function findExport(module: Record<string, unknown>, path: string[]): unknown {
+  const walk = (root: unknown) => path.reduce<unknown>((value, key) => (value == null ? undefined : (value as Record<string, unknown>)[key]), root);
+  return walk(module) ?? walk(module.default);
+}

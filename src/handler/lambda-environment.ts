@@ -1,0 +1,53 @@
+/**
+ * @module handler/lambda-environment
+ * The environment variables an AWS Node.js runtime sets, built explicitly per environment:
+ * nothing of the server's own `process.env` leaks in but `PATH`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FunctionDefinition } from '../registry/function-definition.js';
+
+/** Keys Lambda sets itself and refuses in a function's `Environment`. */
+export const RESERVED_ENVIRONMENT_KEYS: ReadonlySet<string> = new Set([
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+]);
+
+/** The identity of one execution environment: its log stream, as CloudWatch would name it. */
+export function newLogStreamName(version: string, now = new Date()): string {
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${day}/[${version}]${randomBytes(16).toString('hex')}`;
+}
+
+/** `/aws/lambda/NAME`, the log group of a function. */
+export function logGroupName(functionName: string): string {
+  return `/aws/lambda/${functionName}`;
+}
+
+/** The full environment of one execution environment of `definition`. */
+export function lambdaEnvironment(
+  definition: FunctionDefinition,
+  region: string,
+  logStreamName: string,
+): Record<string, string> {
+  const handler = typeof definition.handler === 'string' ? definition.handler : 'inline.handler';
+  return {
+    ...definition.environment,
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+    AWS_LAMBDA_FUNCTION_NAME: definition.name,
+    AWS_LAMBDA_FUNCTION_VERSION: definition.version,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: logGroupName(definition.name),
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
+    _HANDLER: handler,
+    LAMBDA_TASK_ROOT: definition.root,
+    LAMBDA_RUNTIME_DIR: definition.root,
+  };
+}

@@ -1,0 +1,10 @@
+/**
+ * @module serverfull
+ * Public API: start a Lambda-compatible server from code.
+ */
+export { serve, type ServeOptions, type RunningServer } from './serve.js';
+export type { FunctionConfig } from './config/manifest.js';
+export type { Settings } from './config/settings.js';
+export { ConfigError } from './config/config-error.js';
+export type { LambdaHandler, IsolationKind, FunctionDefinition } from './registry/function-definition.js';
+export { createLogger, type Logger, type LogLevel } from './log.js';

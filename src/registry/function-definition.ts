@@ -1,0 +1,47 @@
+/**
+ * @module registry/function-definition
+ * What the runtime knows of one function version: everything needed to run it.
+ */
+import type { Context } from 'aws-lambda';
+
+/** Where a function's execution environments run: a worker thread, or the server's own event loop. */
+export type IsolationKind = 'worker' | 'inline';
+
+/** All isolation kinds, for validation and help text. */
+export const ISOLATION_KINDS: readonly IsolationKind[] = ['worker', 'inline'];
+
+/** A Lambda handler as user code exports it: async, or with a callback. */
+export type LambdaHandler = (
+  event: any,
+  context: Context,
+  callback: (error?: unknown, result?: unknown) => void,
+) => unknown;
+
+/** One function version, immutable: the unit the pools and environments are built from. */
+export interface FunctionDefinition {
+  readonly name: string;
+  /** `$LATEST` or a published version number. */
+  readonly version: string;
+  /** AWS `file.export` handler, relative to `root`; or the handler itself (inline only). */
+  readonly handler: string | LambdaHandler;
+  /** The task root (`LAMBDA_TASK_ROOT`): the folder handler paths are relative to. */
+  readonly root: string;
+  /** Seconds before the invocation is stopped with `Sandbox.Timedout`. */
+  readonly timeout: number;
+  /** MB; also the worker's heap limit. */
+  readonly memorySize: number;
+  /** Most concurrent executions; undefined means only the server-wide limit applies. */
+  readonly reservedConcurrency?: number;
+  /** The function's own environment variables, seen by no other function. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly isolation: IsolationKind;
+  readonly description: string;
+}
+
+/** Looks functions up by name and qualifier; the seam later stores plug into. */
+export interface FunctionRegistry {
+  /** The definition for `name` at `qualifier` (`$LATEST` when undefined), or undefined. */
+  resolve(name: string, qualifier: string | undefined): FunctionDefinition | undefined;
+  /** Every function's `$LATEST` definition. */
+  list(): readonly FunctionDefinition[];
+}

@@ -1,0 +1,38 @@
+/**
+ * @module runtime/environment-factory
+ * The one place that decides which kind of execution environment a function gets.
+ */
+import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
+import type { EnvironmentIdentity } from '../handler/lambda-context.js';
+import type { FunctionDefinition } from '../registry/function-definition.js';
+import type { ExecutionEnvironment } from './execution-environment.js';
+import { InlineEnvironment, InlineFunction } from './inline-environment.js';
+import { WorkerEnvironment } from './worker-environment.js';
+
+/** Creates execution environments for function definitions. */
+export class EnvironmentFactory {
+  private readonly inlineFunctions = new WeakMap<FunctionDefinition, InlineFunction>();
+
+  constructor(private readonly region: string) {}
+
+  /** A new, not yet initialised environment for `definition`. */
+  create(definition: FunctionDefinition): ExecutionEnvironment {
+    const logStreamName = newLogStreamName(definition.version);
+    const identity: EnvironmentIdentity = {
+      functionName: definition.name,
+      functionVersion: definition.version,
+      memorySize: definition.memorySize,
+      logGroupName: logGroupName(definition.name),
+      logStreamName,
+    };
+    const env = lambdaEnvironment(definition, this.region, logStreamName);
+    const { handler } = definition;
+    // A handler given as a function value cannot cross into a worker.
+    if (definition.isolation === 'inline' || typeof handler !== 'string') {
+      let fn = this.inlineFunctions.get(definition);
+      if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
+      return new InlineEnvironment(fn, identity);
+    }
+    return new WorkerEnvironment({ root: definition.root, handler, identity }, env, definition.memorySize, identity);
+  }
+}

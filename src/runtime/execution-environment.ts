@@ -1,0 +1,42 @@
+/**
+ * @module runtime/execution-environment
+ * The contract every kind of execution environment keeps (inline, worker, and later
+ * process): one invocation at a time, module state kept between invocations.
+ */
+import type { InvocationInfo } from '../handler/lambda-context.js';
+
+/** Log level of a function output line, as the Node.js runtime prints it; undefined for raw stdout/stderr writes. */
+export type FunctionLogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined;
+
+/** Receives a function's output lines for one invocation. */
+export type LogSink = (level: FunctionLogLevel, text: string) => void;
+
+/** One invocation as an environment receives it. */
+export interface InvocationRequest extends InvocationInfo {
+  /** The event as JSON text (already validated). */
+  readonly payload: string;
+}
+
+/** How an invocation ended, from the environment's point of view. */
+export interface InvocationOutcome {
+  /** JSON text: the handler's result, or the error payload when `functionError` is set. */
+  readonly payload: string;
+  /** The error type when the invocation failed. */
+  readonly functionError?: string;
+  /** Time spent in the handler, excluding init; the host measures when absent. */
+  readonly durationMs?: number;
+  /** Set on the invocation that initialised the environment (a cold start). */
+  readonly initDurationMs?: number;
+  readonly memoryUsedMB: number;
+  /** False when the environment must be discarded (exit, crash, timeout, failed init). */
+  readonly reusable: boolean;
+}
+
+/** An execution environment: initialises its function once, then serves invocations one by one. */
+export interface ExecutionEnvironment {
+  /** False once the environment died or was disposed; the pool then drops it. */
+  readonly alive: boolean;
+  invoke(request: InvocationRequest, log: LogSink): Promise<InvocationOutcome>;
+  /** Stops the environment at once, even mid-invocation. */
+  dispose(): Promise<void>;
+}

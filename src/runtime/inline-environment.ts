@@ -1,0 +1,71 @@
+/**
+ * @module runtime/inline-environment
+ * Execution environments on the server's own event loop: the fastest kind, for tests
+ * and trusted code. Environments of one function share its module instance (one import
+ * per function), get their own `process.env` view and console capture through
+ * `inline-scope`, and cannot be interrupted mid-computation or memory-limited.
+ */
+import { loadHandler } from '../handler/handler-loader.js';
+import { platformErrors } from '../handler/function-errors.js';
+import type { EnvironmentIdentity } from '../handler/lambda-context.js';
+import type { FunctionDefinition } from '../registry/function-definition.js';
+import type { ExecutionEnvironment, InvocationOutcome, InvocationRequest, LogSink } from './execution-environment.js';
+import { InlineExitError, runInScope } from './inline-scope.js';
+import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from './invocation-executor.js';
+
+/** What all inline environments of one function share: its environment variables and loaded handler. */
+export class InlineFunction {
+  private loading: Promise<LoadedHandler> | undefined;
+
+  constructor(private readonly definition: FunctionDefinition, readonly env: Record<string, string | undefined>) {}
+
+  /** The handler, loaded (inside the function's scope) on first use. */
+  load(log: LogSink): Promise<LoadedHandler> {
+    const { handler, root } = this.definition;
+    this.loading ??= runInScope({ env: this.env, log }, () =>
+      settleHandler(async () => (typeof handler === 'string' ? loadHandler(root, handler) : handler)),
+    );
+    return this.loading;
+  }
+
+  /** Forgets a failed load so the next environment initialises again, as AWS does. */
+  reset(): void {
+    this.loading = undefined;
+  }
+}
+
+/** One inline execution environment. */
+export class InlineEnvironment implements ExecutionEnvironment {
+  private initialised = false;
+  alive = true;
+
+  constructor(private readonly fn: InlineFunction, private readonly identity: EnvironmentIdentity) {}
+
+  async invoke(request: InvocationRequest, log: LogSink): Promise<InvocationOutcome> {
+    const initStart = performance.now();
+    const loaded = await this.fn.load(log);
+    const initDurationMs = this.initialised ? undefined : performance.now() - initStart;
+    this.initialised = true;
+    const started = performance.now();
+    const executed = await runInScope({ env: this.fn.env, log }, () => executeInvocation(loaded, this.identity, request, undefined));
+    const durationMs = performance.now() - started;
+    if (executed.fatal) this.fn.reset();
+    if (executed.error instanceof InlineExitError) {
+      const error = platformErrors.exit(request.requestId, executed.error.code);
+      return { payload: JSON.stringify(error), functionError: error.errorType, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(), reusable: false };
+    }
+    return {
+      payload: executed.payload,
+      functionError: executed.functionError,
+      initDurationMs,
+      durationMs,
+      memoryUsedMB: usedHeapMB(),
+      reusable: !executed.fatal,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    this.alive = false;
+  }
+}
+

@@ -1,0 +1,73 @@
+/**
+ * @module runtime/inline-scope
+ * What keeps inline functions apart although they share the server's event loop: while
+ * a function's code runs, `process.env` shows only that function's environment, console
+ * output goes to that invocation's log, and `process.exit` fails the invocation instead
+ * of ending the server. All three follow the async context (AsyncLocalStorage).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { format } from 'node:util';
+import type { FunctionLogLevel, LogSink } from './execution-environment.js';
+
+/** The state of one inline function while its code runs. */
+export interface InlineScope {
+  readonly env: Record<string, string | undefined>;
+  /** Where console output goes; replaced per invocation. */
+  log: LogSink;
+}
+
+/** Thrown by `process.exit` inside inline function code. */
+export class InlineExitError extends Error {
+  constructor(readonly code: number) {
+    super(`process.exit(${code}) called by inline function code`);
+  }
+}
+
+const storage = new AsyncLocalStorage<InlineScope>();
+let installed = false;
+
+/** Runs `fn` inside `scope`; installs the process hooks on first use. */
+export function runInScope<T>(scope: InlineScope, fn: () => T): T {
+  if (!installed) installHooks();
+  return storage.run(scope, fn);
+}
+
+function installHooks(): void {
+  installed = true;
+  const realEnv = process.env;
+  const target = (): Record<string, string | undefined> => storage.getStore()?.env ?? realEnv;
+  process.env = new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_, key) => (typeof key === 'string' ? target()[key] : undefined),
+    set: (_, key, value) => {
+      if (typeof key === 'string') target()[key] = String(value);
+      return true;
+    },
+    has: (_, key) => typeof key === 'string' && key in target(),
+    deleteProperty: (_, key) => (typeof key === 'string' ? delete target()[key] : true),
+    ownKeys: () => Object.keys(target()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const env = target();
+      if (typeof key !== 'string' || !(key in env)) return undefined;
+      return { value: env[key], writable: true, enumerable: true, configurable: true };
+    },
+  });
+
+  const levels: Array<[keyof Console, FunctionLogLevel]> = [
+    ['log', 'INFO'], ['info', 'INFO'], ['warn', 'WARN'], ['error', 'ERROR'], ['debug', 'DEBUG'], ['trace', 'TRACE'],
+  ];
+  const consoleMethods = console as unknown as Record<string, (...args: unknown[]) => void>;
+  for (const [method, level] of levels) {
+    const original = consoleMethods[method].bind(console);
+    consoleMethods[method] = (...args: unknown[]) => {
+      const scope = storage.getStore();
+      if (scope) scope.log(level, format(...args));
+      else original(...args);
+    };
+  }
+
+  const realExit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => {
+    if (storage.getStore()) throw new InlineExitError(Number(code ?? 0));
+    return realExit(code ?? undefined);
+  }) as typeof process.exit;
+}

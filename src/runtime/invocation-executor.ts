@@ -1,0 +1,63 @@
+/**
+ * @module runtime/invocation-executor
+ * The part of an invocation that runs next to user code, shared by every environment
+ * kind: parse the event, build the context, run the handler, serialise the outcome.
+ */
+import { getHeapStatistics } from 'node:v8';
+import { HandlerLoadError, platformErrors, toErrorPayload } from '../handler/function-errors.js';
+import { createContext, type EnvironmentIdentity } from '../handler/lambda-context.js';
+import { runHandler, type EventLoopProbe } from '../handler/handler-runner.js';
+import type { LambdaHandler } from '../registry/function-definition.js';
+import type { InvocationRequest } from './execution-environment.js';
+
+/** A loaded handler, or the error its loading ended with. */
+export type LoadedHandler = { handler: LambdaHandler } | { loadError: HandlerLoadError };
+
+/** The serialised outcome of running user code once. */
+export interface ExecutedInvocation {
+  payload: string;
+  functionError?: string;
+  /** The handler left the environment unusable (failed init). */
+  fatal: boolean;
+  /** What the handler failed with, for environments that treat some failures specially. */
+  error?: unknown;
+}
+
+/** Runs one invocation against a loaded handler. */
+export async function executeInvocation(
+  loaded: LoadedHandler,
+  identity: EnvironmentIdentity,
+  request: InvocationRequest,
+  eventLoop: EventLoopProbe | undefined,
+  event: unknown = JSON.parse(request.payload),
+): Promise<ExecutedInvocation> {
+  if ('loadError' in loaded) {
+    // AWS resets an environment whose init failed: the next invocation initialises again.
+    return { payload: JSON.stringify(loaded.loadError.payload), functionError: loaded.loadError.payload.errorType, fatal: true };
+  }
+  const outcome = await runHandler(loaded.handler, event, createContext(identity, request), eventLoop);
+  if (!outcome.ok) {
+    const error = toErrorPayload(outcome.error);
+    return { payload: JSON.stringify(error), functionError: error.errorType, fatal: false, error: outcome.error };
+  }
+  try {
+    return { payload: JSON.stringify(outcome.result) ?? 'null', fatal: false };
+  } catch {
+    const error = platformErrors.marshal();
+    return { payload: JSON.stringify(error), functionError: error.errorType, fatal: false };
+  }
+}
+
+/** Loads a handler into the `LoadedHandler` shape, never throwing. */
+export async function settleHandler(load: () => Promise<LambdaHandler>): Promise<LoadedHandler> {
+  try {
+    return { handler: await load() };
+  } catch (error) {
+    return { loadError: error instanceof HandlerLoadError ? error : new HandlerLoadError(toErrorPayload(error)) };
+  }
+}
+
+/** Heap in use by this isolate, in MB: the "Max Memory Used" of REPORT lines. */
+export function usedHeapMB(): number {
+  return Math.ceil(getHeapStatistics().used_heap_size / 1048576);
+}

@@ -1,0 +1,45 @@
+/**
+ * @module runtime/invocation-log
+ * The log of one invocation as CloudWatch (and `X-Amz-Log-Result`) shows it: START, the
+ * function's output lines, END and REPORT. Only the tail is kept.
+ */
+import type { FunctionLogLevel } from './execution-environment.js';
+
+/** Bytes of log the Invoke API returns with `LogType: Tail`. */
+export const TAIL_BYTES = 4096;
+const KEEP_CHARS = TAIL_BYTES * 4;
+
+/** Measurements that go into the REPORT line. */
+export interface InvocationReport {
+  readonly durationMs: number;
+  readonly memorySize: number;
+  readonly memoryUsedMB: number;
+  readonly initDurationMs?: number;
+}
+
+/** Collects one invocation's log, keeping enough to return its last 4 KB. */
+export class InvocationLog {
+  private text: string;
+
+  constructor(private readonly requestId: string, version: string) {
+    this.text = `START RequestId: ${requestId} Version: ${version}\n`;
+  }
+
+  /** Adds one output line in the Node.js runtime's format (`time\trequestId\tLEVEL\tmessage`). */
+  append(level: FunctionLogLevel, message: string): void {
+    this.text += level === undefined ? message : `${new Date().toISOString()}\t${this.requestId}\t${level}\t${message}\n`;
+    if (this.text.length > KEEP_CHARS * 2) this.text = this.text.slice(-KEEP_CHARS);
+  }
+
+  /** Ends the log with END and REPORT lines and returns its last 4 KB, base64. */
+  finish(report: InvocationReport): string {
+    const duration = report.durationMs.toFixed(2);
+    const init = report.initDurationMs === undefined ? '' : `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms`;
+    this.text +=
+      `END RequestId: ${this.requestId}\n` +
+      `REPORT RequestId: ${this.requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.ceil(report.durationMs)} ms` +
+      `\tMemory Size: ${report.memorySize} MB\tMax Memory Used: ${report.memoryUsedMB} MB${init}\t\n`;
+    const bytes = Buffer.from(this.text);
+    return bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)).toString('base64');
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * @module runtime/invoker
+ * Runs one invocation end to end: takes an environment from the function's pool,
+ * enforces the timeout (destroying the environment, as AWS does), caps the response
+ * size, writes the function's output to the server log and builds the Tail log.
+ */
+import { MAX_RESPONSE_BYTES, platformErrors } from '../handler/function-errors.js';
+import type { Logger, LogLevel } from '../log.js';
+import type { FunctionDefinition } from '../registry/function-definition.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
+import { EnvironmentFactory } from './environment-factory.js';
+import { EnvironmentPool } from './environment-pool.js';
+import type { FunctionLogLevel, InvocationOutcome, LogSink } from './execution-environment.js';
+import { InvocationLog } from './invocation-log.js';
+
+/** One invocation, as the Invoke API hands it over. */
+export interface InvokeInput {
+  readonly definition: FunctionDefinition;
+  readonly requestId: string;
+  /** The event as JSON text. */
+  readonly payload: string;
+  readonly invokedFunctionArn: string;
+  /** Decoded client context JSON text. */
+  readonly clientContext?: string;
+  /** Return the last 4 KB of the log. */
+  readonly tail: boolean;
+}
+
+/** What the Invoke API sends back. */
+export interface InvokeOutput {
+  readonly payload: string;
+  readonly functionError?: string;
+  readonly executedVersion: string;
+  /** Base64 log tail, when asked for. */
+  readonly logResult?: string;
+}
+
+/** Settings the invoker needs. */
+export interface InvokerOptions {
+  readonly region: string;
+  /** Account-wide concurrent executions. */
+  readonly concurrency: number;
+  /** Seconds an environment may stay idle before it is reaped. */
+  readonly idleTimeout: number;
+  readonly logger: Logger;
+}
+
+const LOG_LEVELS: Record<Exclude<FunctionLogLevel, undefined>, LogLevel> = {
+  TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
+};
+
+/** Invokes functions through per-version environment pools. */
+export class Invoker {
+  private readonly pools = new Map<string, EnvironmentPool>();
+  private readonly account: ConcurrencyLimit;
+  private readonly factory: EnvironmentFactory;
+  private readonly reaper: NodeJS.Timeout;
+
+  constructor(private readonly options: InvokerOptions) {
+    this.account = new ConcurrencyLimit(options.concurrency);
+    this.factory = new EnvironmentFactory(options.region);
+    const idleMs = options.idleTimeout * 1000;
+    this.reaper = setInterval(() => {
+      for (const pool of this.pools.values()) pool.reap(idleMs);
+    }, Math.min(idleMs, 30_000)).unref();
+  }
+
+  /** Invocations running now, across all functions. */
+  get inFlight(): number {
+    return this.account.inFlight;
+  }
+
+  /** Runs one invocation; throws `TooManyRequestsException` when over a concurrency limit. */
+  async invoke(input: InvokeInput): Promise<InvokeOutput> {
+    const { definition, requestId } = input;
+    const pool = this.poolFor(definition);
+    const environment = pool.acquire();
+    const started = performance.now();
+    const timeoutMs = definition.timeout * 1000;
+    const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
+
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<InvocationOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        const error = platformErrors.timeout(requestId, definition.timeout);
+        resolve({ payload: JSON.stringify(error), functionError: error.errorType, durationMs: timeoutMs, memoryUsedMB: 0, reusable: false });
+      }, timeoutMs);
+    });
+    let outcome: InvocationOutcome;
+    try {
+      const running = environment.invoke(
+        { requestId, payload: input.payload, invokedFunctionArn: input.invokedFunctionArn, deadlineMs: Date.now() + timeoutMs, clientContext: input.clientContext },
+        this.logSink(definition.name, requestId, log),
+      );
+      outcome = await Promise.race([running, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+    pool.release(environment, outcome.reusable);
+
+    let { payload, functionError } = outcome;
+    if (payload.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(payload) > MAX_RESPONSE_BYTES) {
+      const error = platformErrors.responseTooLarge();
+      payload = JSON.stringify(error);
+      functionError = error.errorType;
+    }
+    const logResult = log?.finish({
+      durationMs: outcome.durationMs ?? performance.now() - started,
+      memorySize: definition.memorySize,
+      memoryUsedMB: outcome.memoryUsedMB,
+      initDurationMs: outcome.initDurationMs,
+    });
+    return { payload, functionError, executedVersion: definition.version, logResult };
+  }
+
+  /** Stops every environment of every function. */
+  async close(): Promise<void> {
+    clearInterval(this.reaper);
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((pool) => pool.retire()));
+  }
+
+  private poolFor(definition: FunctionDefinition): EnvironmentPool {
+    const key = `${definition.name}:${definition.version}`;
+    const pool = this.pools.get(key);
+    if (pool?.definition === definition) return pool;
+    // A new definition object for the same version means new code or configuration:
+    // later invocations get new environments, those in flight finish on the old ones.
+    void pool?.retire();
+    const fresh = new EnvironmentPool(definition, this.factory, this.account);
+    this.pools.set(key, fresh);
+    return fresh;
+  }
+
+  private logSink(functionName: string, requestId: string, log: InvocationLog | undefined): LogSink {
+    const { logger } = this.options;
+    return (level, text) => {
+      log?.append(level, text);
+      const serverLevel = level === undefined ? 'info' : LOG_LEVELS[level];
+      if (logger.enabled(serverLevel)) logger.log(serverLevel, text.endsWith('\n') ? text.slice(0, -1) : text, { function: functionName, requestId });
+    };
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * @module runtime/worker-environment
+ * An execution environment in a `worker_threads` Worker: its own module state, its own
+ * `process.env` and a heap limit of the function's `memorySize`. A crash, `process.exit`
+ * or running out of memory ends the thread, never the server.
+ */
+import { Worker } from 'node:worker_threads';
+import { platformErrors } from '../handler/function-errors.js';
+import type { EnvironmentIdentity } from '../handler/lambda-context.js';
+import type { ExecutionEnvironment, InvocationOutcome, InvocationRequest, LogSink } from './execution-environment.js';
+import type { InvokeMessage, ThreadMessage, WorkerBootData } from './worker-protocol.js';
+
+const THREAD_ENTRY = new URL('./worker-thread.js', import.meta.url);
+
+interface Pending {
+  readonly requestId: string;
+  readonly log: LogSink;
+  readonly resolve: (outcome: InvocationOutcome) => void;
+}
+
+/** A worker-thread execution environment. */
+export class WorkerEnvironment implements ExecutionEnvironment {
+  private readonly worker: Worker;
+  private pending: Pending | undefined;
+  private outOfMemory = false;
+  alive = true;
+
+  constructor(boot: WorkerBootData, env: Record<string, string>, memorySize: number, private readonly identity: EnvironmentIdentity) {
+    this.worker = new Worker(THREAD_ENTRY, {
+      workerData: boot,
+      env,
+      resourceLimits: { maxOldGenerationSizeMb: memorySize },
+      stdout: true,
+      stderr: true,
+    });
+    this.worker.on('message', (message: ThreadMessage) => this.onMessage(message));
+    this.worker.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') this.outOfMemory = true;
+    });
+    this.worker.on('exit', (code) => this.onExit(code));
+    // Output the thread writes past our console capture (native code, late writes) is dropped, not mixed into the server's stdout.
+    this.worker.stdout.resume();
+    this.worker.stderr.resume();
+  }
+
+  invoke(request: InvocationRequest, log: LogSink): Promise<InvocationOutcome> {
+    return new Promise((resolve) => {
+      this.pending = { requestId: request.requestId, log, resolve };
+      const message: InvokeMessage = { type: 'invoke', ...request };
+      this.worker.postMessage(message);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.alive = false;
+    this.pending = undefined;
+    await this.worker.terminate();
+  }
+
+  private onMessage(message: ThreadMessage): void {
+    const pending = this.pending;
+    if (!pending) return;
+    if (message.type === 'log') {
+      pending.log(message.level, message.text);
+      return;
+    }
+    this.pending = undefined;
+    pending.resolve({
+      payload: message.payload,
+      functionError: message.functionError,
+      initDurationMs: message.initDurationMs,
+      durationMs: message.durationMs,
+      memoryUsedMB: message.memoryUsedMB,
+      reusable: !message.fatal,
+    });
+  }
+
+  private onExit(code: number): void {
+    this.alive = false;
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    const error = this.outOfMemory ? platformErrors.outOfMemory(pending.requestId) : platformErrors.exit(pending.requestId, code);
+    pending.resolve({
+      payload: JSON.stringify(error),
+      functionError: error.errorType,
+      memoryUsedMB: this.outOfMemory ? this.identity.memorySize : 0,
+      reusable: false,
+    });
+  }
+}

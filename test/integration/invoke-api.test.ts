@@ -1,0 +1,238 @@
+/**
+ * The Invoke API through @aws-sdk/client-lambda over real HTTP: invocation types, Tail
+ * logs, name forms, headers and every service error.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { InvokeCommand, ResourceNotFoundException, InvalidRequestContentException, InvalidParameterValueException } from '@aws-sdk/client-lambda';
+import { decodeLog, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+
+describe('Invoke API', () => {
+  let fx: FixtureServer;
+  before(async () => {
+    fx = await startFixtureServer();
+  });
+  after(() => fx.close());
+
+  it('RequestResponse returns 200, the payload, the executed version and the request id', async () => {
+    const out = await fx.invoke('echo', { hello: 'world' });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.ExecutedVersion, '$LATEST');
+    assert.equal(out.FunctionError, undefined);
+    assert.deepEqual(out.json.event, { hello: 'world' });
+    assert.equal(out.json.requestId, out.$metadata.requestId, 'x-amzn-RequestId is context.awsRequestId');
+  });
+
+  it('treats an empty body as {}', async () => {
+    const out = await fx.lambda.send(new InvokeCommand({ FunctionName: 'echo' }));
+    assert.deepEqual(JSON.parse(Buffer.from(out.Payload!).toString()).event, {});
+  });
+
+  it('accepts any JSON value as the event', async () => {
+    for (const event of [42, 'text', [1, 2], null, true]) {
+      const out = await fx.invoke('echo', event);
+      assert.deepEqual(out.json.event, event);
+    }
+  });
+
+  it('returns "null" for a handler that returns undefined', async () => {
+    const out = await fx.invoke('faults', { fault: 'undefined' });
+    assert.equal(out.text, 'null');
+  });
+
+  it('Event returns 202 at once and runs the function in the background', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'serverfull-event-')), 'event.json');
+    const out = await fx.invoke('record', { file, value: 'from an event', delayMs: 200 }, { InvocationType: 'Event' });
+    assert.equal(out.StatusCode, 202);
+    assert.equal(out.text, '');
+    assert.ok(out.$metadata.requestId);
+    assert.equal(existsSync(file), false, 'the response did not wait for the function');
+    for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(readFileSync(file, 'utf8'), '"from an event"');
+  });
+
+  it('DryRun returns 204 without running the function', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'serverfull-dryrun-')), 'event.json');
+    const out = await fx.invoke('record', { file, value: 'dry' }, { InvocationType: 'DryRun' });
+    assert.equal(out.StatusCode, 204);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(existsSync(file), false);
+  });
+
+  it('Tail returns START, the function output, END and REPORT, base64', async () => {
+    const out = await fx.invoke('logs', { who: 'test' }, { LogType: 'Tail' });
+    const log = decodeLog(out.LogResult);
+    const id = out.$metadata.requestId!;
+    assert.match(log, new RegExp(`^START RequestId: ${id} Version: \\$LATEST\\n`));
+    assert.match(log, new RegExp(`\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\t${id}\\tINFO\\thello from test\\n`));
+    assert.match(log, new RegExp(`\\t${id}\\tWARN\\ta warning\\n`));
+    assert.match(log, new RegExp(`\\t${id}\\tERROR\\tan error line\\n`));
+    assert.match(log, /raw stdout write\n/);
+    assert.match(log, new RegExp(`END RequestId: ${id}\\n`));
+    assert.match(log, new RegExp(`REPORT RequestId: ${id}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB\\tMax Memory Used: \\d+ MB`));
+  });
+
+  it('Tail keeps only the last 4 KB', async () => {
+    const out = await fx.invoke('logs', { lines: 200 }, { LogType: 'Tail' });
+    const bytes = Buffer.from(out.LogResult!, 'base64');
+    assert.equal(bytes.length, 4096);
+    assert.match(bytes.toString(), /line 199 x+\n/);
+    assert.match(bytes.toString(), /REPORT RequestId/);
+    assert.doesNotMatch(bytes.toString(), /START RequestId/);
+  });
+
+  it('reports Init Duration on a cold start only', async () => {
+    const fresh = await startFixtureServer();
+    try {
+      const cold = decodeLog((await fresh.invoke('logs', {}, { LogType: 'Tail' })).LogResult);
+      const warm = decodeLog((await fresh.invoke('logs', {}, { LogType: 'Tail' })).LogResult);
+      assert.match(cold, /Init Duration: [\d.]+ ms/);
+      assert.doesNotMatch(warm, /Init Duration/);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('does not return a log without Tail', async () => {
+    const out = await fx.invoke('logs', {});
+    assert.equal(out.LogResult, undefined);
+  });
+
+  it('passes the client context to the function', async () => {
+    const clientContext = { custom: { foo: 'bar' }, client: { installation_id: 'x' }, env: { locale: 'en' } };
+    const out = await fx.invoke('echo', {}, { ClientContext: Buffer.from(JSON.stringify(clientContext)).toString('base64') });
+    assert.deepEqual(out.json.clientContext, clientContext);
+  });
+
+  it('rejects a client context that is not base64 JSON', async () => {
+    await assert.rejects(fx.invoke('echo', {}, { ClientContext: Buffer.from('not json').toString('base64') }), InvalidRequestContentException);
+  });
+
+  describe('function name forms', () => {
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:echo';
+    const forms: Array<[string, string | undefined, string]> = [
+      ['echo', undefined, arn],
+      [arn, undefined, arn],
+      ['000000000000:function:echo', undefined, arn],
+      ['echo:$LATEST', undefined, `${arn}:$LATEST`],
+      [`${arn}:$LATEST`, undefined, `${arn}:$LATEST`],
+      ['echo', '$LATEST', `${arn}:$LATEST`],
+    ];
+    for (const [name, qualifier, invokedArn] of forms) {
+      it(`${name}${qualifier ? ` with Qualifier ${qualifier}` : ''}`, async () => {
+        const out = await fx.invoke(name, {}, { Qualifier: qualifier });
+        assert.equal(out.StatusCode, 200);
+        assert.equal(out.json.invokedFunctionArn, invokedArn);
+        assert.equal(out.ExecutedVersion, '$LATEST');
+      });
+    }
+
+    it('rejects a qualifier that disagrees with the name', async () => {
+      await assert.rejects(fx.invoke('echo:$LATEST', {}, { Qualifier: 'prod' }), (error: Error) => {
+        assert.ok(error instanceof InvalidParameterValueException);
+        assert.equal(error.message, 'The derived qualifier from the function name does not match the specified qualifier.');
+        return true;
+      });
+    });
+
+    it('answers 404 for another region', async () => {
+      await assert.rejects(fx.invoke('arn:aws:lambda:eu-west-1:000000000000:function:echo'), (error: Error) => {
+        assert.ok(error instanceof ResourceNotFoundException);
+        assert.equal(error.message, "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')");
+        return true;
+      });
+    });
+
+    it('answers 404 for an unknown version', async () => {
+      await assert.rejects(fx.invoke('echo', {}, { Qualifier: '7' }), (error: Error) => {
+        assert.ok(error instanceof ResourceNotFoundException);
+        assert.equal(error.message, 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:echo:7');
+        return true;
+      });
+    });
+
+    it('answers ValidationException for a malformed name', async () => {
+      await assert.rejects(fx.invoke('invalid:function:name'), (error: Error & { $metadata: { httpStatusCode?: number } }) => {
+        assert.equal(error.name, 'ValidationException');
+        assert.equal(error.$metadata.httpStatusCode, 400);
+        assert.match(error.message, /Value 'invalid:function:name' at 'functionName' failed to satisfy constraint/);
+        return true;
+      });
+    });
+  });
+
+  describe('service errors', () => {
+    it('unknown function: 404 ResourceNotFoundException with the full ARN', async () => {
+      await assert.rejects(fx.invoke('does-not-exist'), (error: Error & { $metadata: { httpStatusCode?: number } }) => {
+        assert.ok(error instanceof ResourceNotFoundException);
+        assert.equal(error.$metadata.httpStatusCode, 404);
+        assert.equal(error.message, 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:does-not-exist:$LATEST');
+        return true;
+      });
+    });
+
+    it('unparseable payload: 400 InvalidRequestContentException', async () => {
+      await assert.rejects(
+        fx.lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"unterminated": ') })),
+        (error: Error) => {
+          assert.ok(error instanceof InvalidRequestContentException);
+          assert.match(error.message, /^Could not parse request body into json: Could not parse payload into json: /);
+          return true;
+        },
+      );
+    });
+
+    it('invalid UTF-8 payload: 400 InvalidRequestContentException', async () => {
+      await assert.rejects(
+        fx.lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from([0x22, 0x87, 0x22]) })),
+        InvalidRequestContentException,
+      );
+    });
+
+    it('payload over 6 MB: 413 RequestEntityTooLargeException', async () => {
+      const payload = Buffer.from(JSON.stringify('x'.repeat(6_291_456)));
+      await assert.rejects(fx.lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: payload })), (error: Error & { $metadata: { httpStatusCode?: number } }) => {
+        assert.equal(error.name, 'RequestEntityTooLargeException');
+        assert.equal(error.$metadata.httpStatusCode, 413);
+        assert.equal(error.message, 'Request must be smaller than 6291456 bytes for the InvokeFunction operation');
+        return true;
+      });
+      assert.equal((await fx.invoke('echo', { after: 'too large' })).StatusCode, 200);
+    });
+
+    it('Event payload over 1 MB: 413, while the same payload works synchronously', async () => {
+      const payload = Buffer.from(JSON.stringify('x'.repeat(1_048_576)));
+      await assert.rejects(
+        fx.lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: payload, InvocationType: 'Event' })),
+        (error: Error & { $metadata: { httpStatusCode?: number } }) => error.$metadata.httpStatusCode === 413,
+      );
+      const out = await fx.lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: payload }));
+      assert.equal(out.StatusCode, 200);
+    });
+
+    it('an invalid invocation type: 400 ValidationException', async () => {
+      const response = await fetch(`${fx.server.url}/2015-03-31/functions/echo/invocations`, {
+        method: 'POST',
+        headers: { 'x-amz-invocation-type': 'Sometimes' },
+        body: '{}',
+      });
+      assert.equal(response.status, 400);
+      assert.equal(response.headers.get('x-amzn-errortype'), 'ValidationException');
+    });
+
+    it('unknown route: 404 with an AWS error body', async () => {
+      const response = await fetch(`${fx.server.url}/2015-03-31/nothing-here`);
+      assert.equal(response.status, 404);
+      assert.equal(response.headers.get('x-amzn-errortype'), 'UnknownOperationException');
+      assert.deepEqual(await response.json(), { Type: 'User', message: 'Unknown operation' });
+    });
+  });
+
+  it('GET /healthcheck answers 200', async () => {
+    const response = await fetch(`${fx.server.url}/healthcheck`);
+    assert.equal(response.status, 200);
+  });
+});
