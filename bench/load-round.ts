@@ -1,0 +1,41 @@
+/**
+ * @module bench/load-round
+ * One autocannon round with the same load for every variant, so only the server differs.
+ */
+import autocannon from 'autocannon';
+
+/** Open connections: enough to keep two cores busy and to make worker mode run many environments. */
+export const CONNECTIONS = 32;
+
+/** The request body every variant receives. */
+export const REQUEST_BODY = JSON.stringify({ name: 'bench', n: 1 });
+
+/** What one round measured; failures are counted so a fast-but-failing server cannot look good. */
+export interface RoundResult {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Responses that were not 2xx. */
+  readonly non2xx: number;
+  /** Connection errors and timeouts. */
+  readonly errors: number;
+}
+
+/** POSTs `REQUEST_BODY` to `url` from `CONNECTIONS` connections for `durationSeconds`. */
+export async function runLoadRound(url: string, durationSeconds: number): Promise<RoundResult> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: REQUEST_BODY,
+    connections: CONNECTIONS,
+    duration: durationSeconds,
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * @module bench/server-process
+ * Servers under test run in child processes so the load generator never shares their event loop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { REPO_ROOT } from './repo-root.js';
+
+const READY_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+const STDERR_KEPT_BYTES = 4096;
+
+const running = new Set<ChildProcess>();
+
+/** A server child that answered its healthcheck. */
+export interface ServerProcess {
+  /** `http://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** Asks the child to stop, forcing it if it lingers. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `node ...args` from the repository root and waits until `GET /healthcheck` is 200.
+ * stdout is discarded (it would only slow the child); stderr is kept to explain a failed start.
+ */
+export async function startServerProcess(args: readonly string[], port: number): Promise<ServerProcess> {
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    stderr = (stderr + text).slice(-STDERR_KEPT_BYTES);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    try {
+      const response = await fetch(`${url}/healthcheck`);
+      await response.arrayBuffer();
+      if (response.status === 200) return { url, stop };
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(50);
+  }
+  await stop();
+  throw new Error(`server "node ${args.join(' ')}" did not become healthy${stderr ? `; its stderr:\n${stderr}` : ''}`);
+}
+
+/** Kills every child still running; synchronous so it also works from an `exit` handler. */
+export function killAllServerProcesses(): void {
+  for (const child of running) child.kill('SIGKILL');
+}

@@ -1,0 +1,102 @@
+/**
+ * Faults never take the server down: each returns the error AWS returns, as a function
+ * error (HTTP 200 + X-Amz-Function-Error), and the next invocation works. Both isolation modes.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+
+for (const isolation of ['worker', 'inline'] as const) {
+  describe(`faults (${isolation})`, () => {
+    let fx: FixtureServer;
+    before(async () => {
+      fx = await startFixtureServer({ isolation });
+    });
+    after(() => fx.close());
+
+    /** Invokes and asserts a function error of `errorType`; then checks the function still works. */
+    async function expectFunctionError(name: string, event: unknown, errorType: string, message?: RegExp) {
+      const out = await fx.invoke(name, event);
+      assert.equal(out.StatusCode, 200);
+      assert.equal(out.FunctionError, 'Unhandled');
+      assert.equal(out.ExecutedVersion, '$LATEST');
+      assert.equal(out.json.errorType, errorType, out.text);
+      if (message) assert.match(out.json.errorMessage, message);
+      return out;
+    }
+
+    async function expectRecovery(name = 'faults') {
+      const out = await fx.invoke(name, { fault: 'none' });
+      assert.equal(out.FunctionError, undefined, out.text);
+    }
+
+    it('a thrown error: its type, message and trace', async () => {
+      const out = await expectFunctionError('faults', { fault: 'throw' }, 'TeapotError', /^I'm a teapot$/);
+      assert.ok(Array.isArray(out.json.trace));
+      assert.match(out.json.trace[0], /^TeapotError: I'm a teapot/);
+      await expectRecovery();
+    });
+
+    it('a rejected promise', async () => {
+      await expectFunctionError('faults', { fault: 'reject' }, 'Error', /^rejected$/);
+      await expectRecovery();
+    });
+
+    it('a handler that never resolves times out, and the next call gets a fresh environment', async () => {
+      const out = await expectFunctionError('faults', { fault: 'hang' }, 'Sandbox.Timedout');
+      assert.equal(out.json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds`);
+      await expectRecovery();
+    });
+
+    it('a response over 6 MB', async () => {
+      const out = await expectFunctionError('faults', { fault: 'big-response' }, 'Function.ResponseSizeTooLarge');
+      assert.equal(out.json.errorMessage, 'Response payload size exceeded maximum allowed payload size (6291556 bytes).');
+      await expectRecovery();
+    });
+
+    it('a result that cannot be serialised', async () => {
+      await expectFunctionError('faults', { fault: 'circular' }, 'Runtime.MarshalError');
+      await expectRecovery();
+    });
+
+    it('process.exit', async () => {
+      const out = await expectFunctionError('faults', { fault: 'exit', code: 3 }, 'Runtime.ExitError');
+      assert.equal(out.json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Runtime exited with error: exit status 3`);
+      await expectRecovery();
+    });
+
+    it('an error thrown at import time is reported as itself, on every call', async () => {
+      for (let i = 0; i < 2; i++) await expectFunctionError('import-error', {}, 'Error', /^cannot initialise: missing configuration$/);
+      await expectRecovery();
+    });
+
+    it('a syntax error: Runtime.UserCodeSyntaxError', async () => {
+      await expectFunctionError('syntax-error', {}, 'Runtime.UserCodeSyntaxError', /^SyntaxError: /);
+    });
+
+    it('a missing dependency: Runtime.ImportModuleError', async () => {
+      await expectFunctionError('missing-dependency', {}, 'Runtime.ImportModuleError', /serverfull-no-such-package/);
+    });
+
+    it('a missing export: Runtime.HandlerNotFound', async () => {
+      await expectFunctionError('missing-export', {}, 'Runtime.HandlerNotFound', /^echo\.nothingHere is undefined or not exported$/);
+    });
+
+    it('an export that is not a function: Runtime.HandlerNotFound', async () => {
+      await expectFunctionError('not-a-function', {}, 'Runtime.HandlerNotFound', /^not-a-function\.handler is not a function$/);
+    });
+
+    if (isolation === 'worker') {
+      it('running out of memory: Runtime.OutOfMemory', async () => {
+        const out = await expectFunctionError('faults', { fault: 'oom' }, 'Runtime.OutOfMemory');
+        assert.equal(out.json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Runtime exited with error: signal: killed`);
+        await expectRecovery();
+      });
+
+      it('an uncaught exception from a timer fails the invocation with that error', async () => {
+        await expectFunctionError('faults', { fault: 'uncaught' }, 'Error', /^thrown from a timer$/);
+        await expectRecovery();
+      });
+    }
+  });
+}

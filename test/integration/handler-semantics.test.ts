@@ -1,0 +1,69 @@
+/**
+ * Handler semantics of the AWS Node.js runtime through the Invoke API: callbacks,
+ * context.succeed/fail/done, module formats and TypeScript.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+
+for (const isolation of ['worker', 'inline'] as const) {
+  describe(`handler semantics (${isolation})`, () => {
+    let fx: FixtureServer;
+    before(async () => {
+      fx = await startFixtureServer({ isolation });
+    });
+    after(() => fx.close());
+
+    const cases: Array<[string, string, unknown, { result?: unknown; errorType?: string; errorMessage?: string }]> = [
+      ['callback result', 'callback', { mode: 'ok' }, { result: { ok: true } }],
+      ['callback called later', 'callback', { mode: 'later' }, { result: { later: true } }],
+      ['callback error', 'callback', { mode: 'error' }, { errorType: 'TypeError', errorMessage: 'bad input' }],
+      ['callback with a string error', 'callback', { mode: 'string-error' }, { errorType: 'string', errorMessage: 'plain string failure' }],
+      ['context.succeed (then fail ignored)', 'context-methods', { method: 'succeed' }, { result: { via: 'succeed' } }],
+      ['context.fail', 'context-methods', { method: 'fail' }, { errorType: 'RangeError', errorMessage: 'failed via context' }],
+      ['context.done with a result', 'context-methods', { method: 'done-ok' }, { result: { via: 'done' } }],
+      ['context.done with an error', 'context-methods', { method: 'done-error' }, { errorType: 'Error', errorMessage: 'done with error' }],
+      ['a TypeScript handler', 'typed', { id: 7, items: ['a', 'b', 'c'] }, { result: { id: 7, count: 3, fn: 'typed' } }],
+    ];
+    for (const [title, name, event, expected] of cases) {
+      it(title, async () => {
+        const out = await fx.invoke(name, event);
+        if (expected.errorType) {
+          assert.equal(out.FunctionError, 'Unhandled', out.text);
+          assert.equal(out.json.errorType, expected.errorType);
+          assert.equal(out.json.errorMessage, expected.errorMessage);
+        } else {
+          assert.equal(out.FunctionError, undefined, out.text);
+          assert.deepEqual(out.json, expected.result);
+        }
+      });
+    }
+  });
+}
+
+describe('callbackWaitsForEmptyEventLoop (worker)', () => {
+  let fx: FixtureServer;
+  before(async () => {
+    fx = await startFixtureServer({ isolation: 'worker' });
+  });
+  after(() => fx.close());
+
+  it('by default, the response waits until pending timers have run', async () => {
+    const out = await fx.invoke('callback', { mode: 'waits' });
+    assert.deepEqual(out.json, { mode: 'waits' });
+    // Asked right after the response: the timer has fired only if the response waited for it.
+    assert.deepEqual((await fx.invoke('callback', { mode: 'check' })).json, { timerFired: true });
+  });
+
+  it('set to false, the response is sent at once', async () => {
+    const out = await fx.invoke('callback', { mode: 'no-wait' });
+    assert.deepEqual(out.json, { mode: 'no-wait' });
+    assert.deepEqual((await fx.invoke('callback', { mode: 'check' })).json, { timerFired: false });
+  });
+
+  it('a synchronous handler that never calls back returns null once the event loop is empty', async () => {
+    const out = await fx.invoke('callback', { mode: 'sync-no-callback' });
+    assert.equal(out.FunctionError, undefined);
+    assert.equal(out.text, 'null');
+  });
+});

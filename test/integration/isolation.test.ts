@@ -1,0 +1,120 @@
+/**
+ * Execution environments: environment variables per function, warm state, one
+ * invocation per environment, concurrency limits (429), in both isolation modes.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TooManyRequestsException } from '@aws-sdk/client-lambda';
+import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+
+for (const isolation of ['worker', 'inline'] as const) {
+  describe(`execution environments (${isolation})`, () => {
+    let fx: FixtureServer;
+    before(async () => {
+      process.env.SERVER_ONLY = 'the server process sees this';
+      fx = await startFixtureServer({ isolation });
+    });
+    after(async () => {
+      delete process.env.SERVER_ONLY;
+      await fx.close();
+    });
+
+    it('sets the Lambda environment variables', async () => {
+      const { env, memoryLimitInMB, functionVersion, logGroupName, logStreamName } = (await fx.invoke('echo')).json;
+      assert.equal(env.AWS_LAMBDA_FUNCTION_NAME, 'echo');
+      assert.equal(env.AWS_LAMBDA_FUNCTION_VERSION, '$LATEST');
+      assert.equal(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, '256');
+      assert.equal(env.AWS_REGION, 'us-east-1');
+      assert.equal(env._HANDLER, 'functions/echo.handler');
+      assert.equal(env.LAMBDA_TASK_ROOT, FIXTURES);
+      assert.equal(memoryLimitInMB, '256');
+      assert.equal(functionVersion, '$LATEST');
+      assert.equal(logGroupName, '/aws/lambda/echo');
+      assert.match(logStreamName, /^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
+    });
+
+    it("a function sees its own environment, not another function's nor the server's", async () => {
+      const echo = (await fx.invoke('echo')).json.env;
+      const other = (await fx.invoke('other')).json.env;
+      assert.equal(echo.SECRET, 'echo-secret');
+      assert.equal(echo.OTHER_SECRET, undefined);
+      assert.equal(other.OTHER_SECRET, 'other-secret');
+      assert.equal(other.SECRET, undefined);
+      assert.equal(echo.SERVER_ONLY, undefined);
+      assert.equal(process.env.SERVER_ONLY, 'the server process sees this', 'the server keeps its own environment');
+    });
+
+    it('initialises the module once and keeps its state across warm invocations', async () => {
+      const first = (await fx.invoke('counter')).json;
+      const second = (await fx.invoke('counter')).json;
+      assert.equal(second.count, first.count + 1);
+      assert.equal(second.loadedAt, first.loadedAt);
+    });
+
+    it('getRemainingTimeInMillis counts down from the timeout', async () => {
+      const { remaining } = (await fx.invoke('echo')).json;
+      assert.ok(remaining > 2000 && remaining <= 3000, String(remaining));
+    });
+
+    it('runs concurrent invocations in separate environments up to reservedConcurrency, then 429', async () => {
+      const slow = [fx.invoke('limited', { sleepMs: 400 }), fx.invoke('limited', { sleepMs: 400 })];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await assert.rejects(fx.invoke('limited'), (error: Error & { Reason?: string; $metadata: { httpStatusCode?: number } }) => {
+        assert.ok(error instanceof TooManyRequestsException);
+        assert.equal(error.$metadata.httpStatusCode, 429);
+        assert.equal(error.Reason, 'ReservedFunctionConcurrentInvocationLimitExceeded');
+        assert.equal(error.message, 'Rate Exceeded.');
+        return true;
+      });
+      const results = await Promise.all(slow);
+      assert.ok(results.every((out) => out.StatusCode === 200));
+      assert.equal((await fx.invoke('limited')).StatusCode, 200, 'capacity is back once they finish');
+    });
+
+    it('reservedConcurrency 0 throttles every call', async () => {
+      await assert.rejects(fx.invoke('blocked'), TooManyRequestsException);
+    });
+
+    it('the server-wide concurrency limit throttles too', async () => {
+      const small = await startFixtureServer({ isolation, concurrency: 1 });
+      try {
+        const slow = small.invoke('counter', { sleepMs: 300 });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await assert.rejects(small.invoke('echo'), (error: Error & { Reason?: string }) => {
+          assert.ok(error instanceof TooManyRequestsException);
+          assert.equal(error.Reason, 'ConcurrentInvocationLimitExceeded');
+          return true;
+        });
+        await slow;
+      } finally {
+        await small.close();
+      }
+    });
+  });
+}
+
+describe('worker environments are separate', () => {
+  it('two concurrent invocations get two environments, each with its own module state', async () => {
+    const fx = await startFixtureServer({ isolation: 'worker' });
+    try {
+      const [a, b] = await Promise.all([fx.invoke('counter', { sleepMs: 200 }), fx.invoke('counter', { sleepMs: 200 })]);
+      assert.deepEqual([a.json.count, b.json.count], [1, 1]);
+      const c = await fx.invoke('counter');
+      assert.equal(c.json.count, 2, 'the next call reuses a warm environment');
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('idle environments are reaped and the next call starts cold', async () => {
+    const fx = await startFixtureServer({ isolation: 'worker', idleTimeout: 1 });
+    try {
+      assert.equal((await fx.invoke('counter')).json.count, 1);
+      assert.equal((await fx.invoke('counter')).json.count, 2);
+      await new Promise((resolve) => setTimeout(resolve, 2200));
+      assert.equal((await fx.invoke('counter')).json.count, 1);
+    } finally {
+      await fx.close();
+    }
+  });
+});
