@@ -82,10 +82,12 @@ function buildDefinition(name: string, raw: unknown, root: string, defaultIsolat
       throw new ConfigError(`${field('handler')}: no file ${parsed.modulePath}.{js,mjs,cjs,ts,mts,cts} in ${root}`);
     }
   }
-  const isolation = config.isolation === undefined ? defaultIsolation : check.oneOf(config.isolation, field('isolation'), ISOLATION_KINDS);
   if (typeof handler === 'function' && config.isolation === 'worker') {
     throw new ConfigError(`${field('isolation')}: a handler given as a function runs inline only; give a "file.export" string for worker isolation`);
   }
+  // A function value cannot cross into a worker thread.
+  const isolation = typeof handler === 'function' ? 'inline'
+    : config.isolation === undefined ? defaultIsolation : check.oneOf(config.isolation, field('isolation'), ISOLATION_KINDS);
   return Object.freeze({
     name,
     version: '$LATEST',

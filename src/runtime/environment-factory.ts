@@ -27,7 +27,6 @@ export class EnvironmentFactory {
     };
     const env = lambdaEnvironment(definition, this.region, logStreamName);
     const { handler } = definition;
-    // A handler given as a function value cannot cross into a worker.
     if (definition.isolation === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));

@@ -1,0 +1,30 @@
+/** The AWS error registry renders each error as AWS does. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AWS_ERRORS, AwsError, functionNotFound, throttled, type AwsErrorType } from '../../src/errors.js';
+
+describe('AwsError', () => {
+  for (const type of Object.keys(AWS_ERRORS) as AwsErrorType[]) {
+    it(`${type} has its status and a message in the body`, () => {
+      const error = new AwsError(type, 'something');
+      assert.equal(error.status, AWS_ERRORS[type].status);
+      const body = JSON.parse(error.toBody());
+      assert.equal(body.message ?? body.Message, 'something');
+    });
+  }
+
+  it('ResourceNotFoundException uses "Message", as AWS does', () => {
+    assert.deepEqual(JSON.parse(functionNotFound('arn:x').toBody()), { Type: 'User', Message: 'Function not found: arn:x' });
+  });
+
+  it('throttling carries the reason and Retry-After', () => {
+    const error = throttled('ReservedFunctionConcurrentInvocationLimitExceeded');
+    assert.equal(error.status, 429);
+    assert.deepEqual(JSON.parse(error.toBody()), { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', Type: 'User', message: 'Rate Exceeded.' });
+    assert.equal(error.headers['Retry-After'], '1');
+  });
+
+  it('ValidationException has no Type, as AWS sends it', () => {
+    assert.deepEqual(JSON.parse(new AwsError('ValidationException', 'bad').toBody()), { message: 'bad' });
+  });
+});

@@ -1,0 +1,71 @@
+/** Manifest validation: every mistake names the function and the field. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/config/config-error.js';
+import { buildDefinitions, readManifest } from '../../src/config/manifest.js';
+import { FIXTURES } from '../helpers/fixture-server.js';
+
+const build = (functions: Record<string, unknown>) => buildDefinitions(functions, FIXTURES, 'worker', 'serverfull.json');
+
+describe('manifest', () => {
+  it('builds definitions with Lambda defaults', () => {
+    const [definition] = build({ hello: { handler: 'functions/echo.handler' } });
+    assert.deepEqual({ ...definition }, {
+      name: 'hello', version: '$LATEST', handler: 'functions/echo.handler', root: FIXTURES, timeout: 3, memorySize: 128,
+      reservedConcurrency: undefined, environment: {}, isolation: 'worker', description: '',
+    });
+    assert.ok(Object.isFrozen(definition));
+  });
+
+  it('finds .js, .mjs, .cjs and .ts files', () => {
+    for (const handler of ['functions/echo.handler', 'functions/callback.handler', 'functions/typed.handler']) {
+      assert.equal(build({ f: { handler } })[0]!.handler, handler);
+    }
+  });
+
+  const mistakes: Array<[string, unknown, RegExp]> = [
+    ['a missing handler file', { handler: 'functions/nope.handler' }, /function "f": field "handler": no file functions\/nope/],
+    ['a handler without an export', { handler: 'functions/echo' }, /function "f": field "handler" must look like "file.export"/],
+    ['a handler that is not a string', { handler: 42 }, /function "f": field "handler" must be/],
+    ['an unknown key', { handler: 'functions/echo.handler', memory: 128 }, /function "f": unknown field "memory"/],
+    ['a timeout out of range', { handler: 'functions/echo.handler', timeout: 901 }, /function "f": field "timeout" must be an integer from 1 to 900 \(got 901\)/],
+    ['a timeout of the wrong type', { handler: 'functions/echo.handler', timeout: '3' }, /field "timeout" must be an integer/],
+    ['a memory size below 128', { handler: 'functions/echo.handler', memorySize: 64 }, /field "memorySize" must be an integer from 128 to 10240/],
+    ['a negative reserved concurrency', { handler: 'functions/echo.handler', reservedConcurrency: -1 }, /field "reservedConcurrency"/],
+    ['a non-string variable', { handler: 'functions/echo.handler', environment: { A1: 1 } }, /field "environment": "A1" must be a string/],
+    ['a reserved variable', { handler: 'functions/echo.handler', environment: { AWS_REGION: 'x' } }, /"AWS_REGION" is reserved/],
+    ['an unknown isolation', { handler: 'functions/echo.handler', isolation: 'vm' }, /field "isolation" must be one of "worker", "inline"/],
+    ['a function that is not an object', 'functions/echo.handler', /function "f" must be an object/],
+  ];
+  for (const [title, config, message] of mistakes) {
+    it(`refuses ${title}`, () => {
+      assert.throws(() => build({ f: config }), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+
+  it('refuses an invalid function name', () => {
+    assert.throws(() => build({ 'bad name': { handler: 'functions/echo.handler' } }), /function "bad name": the name must be/);
+  });
+
+  it('a handler given as a function runs inline', () => {
+    const [definition] = build({ f: async () => 'ok' });
+    assert.equal(definition!.isolation, 'inline');
+  });
+
+  it('reads settings and refuses unknown top-level keys', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serverfull-manifest-'));
+    writeFileSync(join(dir, 'good.json'), JSON.stringify({ port: 9000, functions: {} }));
+    assert.deepEqual(readManifest(join(dir, 'good.json')).settings, { port: 9000 });
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ prot: 9000 }));
+    assert.throws(() => readManifest(join(dir, 'bad.json')), /unknown field "prot"/);
+    writeFileSync(join(dir, 'broken.json'), '{');
+    assert.throws(() => readManifest(join(dir, 'broken.json')), /is not valid JSON/);
+  });
+});

@@ -1,0 +1,35 @@
+/** Settings precedence: flags > SERVERFULL_* environment > manifest > defaults. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_SETTINGS, resolveSettings } from '../../src/config/settings.js';
+
+describe('resolveSettings', () => {
+  it('defaults to 127.0.0.1:8080, us-east-1, account 000000000000, worker isolation', () => {
+    const settings = resolveSettings({});
+    assert.deepEqual(settings, DEFAULT_SETTINGS);
+    assert.equal(settings.host, '127.0.0.1');
+    assert.equal(settings.port, 8080);
+    assert.equal(settings.region, 'us-east-1');
+    assert.equal(settings.accountId, '000000000000');
+    assert.equal(settings.isolation, 'worker');
+    assert.ok(Object.isFrozen(settings));
+  });
+
+  it('applies manifest < environment < flags', () => {
+    const settings = resolveSettings({
+      manifest: { port: 1000, region: 'eu-west-1', isolation: 'inline', concurrency: 5 },
+      env: { SERVERFULL_PORT: '2000', SERVERFULL_REGION: 'ap-south-1' },
+      flags: { port: '3000' },
+    });
+    assert.equal(settings.port, 3000);
+    assert.equal(settings.region, 'ap-south-1');
+    assert.equal(settings.isolation, 'inline');
+    assert.equal(settings.concurrency, 5);
+  });
+
+  it('names the layer and the field of a bad value', () => {
+    assert.throws(() => resolveSettings({ env: { SERVERFULL_PORT: 'eighty' } }), /SERVERFULL_PORT must be an integer from 0 to 65535 \(got "eighty"\)/);
+    assert.throws(() => resolveSettings({ flags: { region: 'mars' } }), /--region must be an AWS region/);
+    assert.throws(() => resolveSettings({ manifest: { accountId: '42' } }), /serverfull.json: "accountId" must be a 12-digit account id/);
+  });
+});
