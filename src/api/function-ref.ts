@@ -21,6 +21,7 @@ const PATTERN_SOURCE =
   '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?';
 const PATTERN = new RegExp(`^${PATTERN_SOURCE}$`);
 const MAX_LENGTH = 170;
+const PLAIN_NAME = /^[a-zA-Z0-9-_.]{1,64}$/;
 
 /** The ARN of a function, with the qualifier when given. */
 export function functionArn(identity: ServiceIdentity, name: string, qualifier?: string): string {
@@ -30,6 +31,8 @@ export function functionArn(identity: ServiceIdentity, name: string, qualifier?:
 
 /** Parses a `FunctionName` and `Qualifier`; throws AWS's errors for malformed or foreign references. */
 export function parseFunctionRef(raw: string, qualifierParam: string | undefined, identity: ServiceIdentity): FunctionRef {
+  // The common case, a plain name, needs none of the ARN handling below.
+  if (PLAIN_NAME.test(raw)) return { name: raw, qualifier: qualifierParam };
   const match = raw.length <= MAX_LENGTH ? PATTERN.exec(raw) : null;
   if (!match) {
     const constraint = raw.length > MAX_LENGTH

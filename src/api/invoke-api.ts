@@ -41,13 +41,14 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
       const definition = registry.resolve(ref.name, ref.qualifier);
       if (!definition) throw functionNotFound(functionArn(identity, ref.name, ref.qualifier ?? '$LATEST'));
 
-      const payload = await readPayload(request, invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD);
+      const { payload, event } = await readPayload(request, invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD);
       const clientContext = decodeClientContext(request.headers['x-amz-client-context']);
       const fields = { function: definition.name, invocationType };
       const input = {
         definition,
         requestId,
         payload,
+        event,
         invokedFunctionArn: functionArn(identity, definition.name, ref.qualifier),
         clientContext,
         tail: logType === 'Tail',
@@ -89,8 +90,8 @@ function enumHeader(request: IncomingMessage, header: string, member: string, al
   );
 }
 
-/** The body as validated JSON text; an empty body is `{}`, as in AWS. */
-async function readPayload(request: IncomingMessage, limit: number): Promise<string> {
+/** The body as validated JSON text and parsed; an empty body is `{}`, as in AWS. */
+async function readPayload(request: IncomingMessage, limit: number): Promise<{ payload: string; event: unknown }> {
   let body: Buffer;
   try {
     body = await readBody(request, limit);
@@ -100,17 +101,16 @@ async function readPayload(request: IncomingMessage, limit: number): Promise<str
     }
     throw error;
   }
-  if (body.length === 0) return '{}';
+  if (body.length === 0) return { payload: '{}', event: {} };
   const invalid = (detail: string) =>
     new AwsError('InvalidRequestContentException', `Could not parse request body into json: Could not parse payload into json: ${detail}`);
   if (!isUtf8(body)) throw invalid('Invalid UTF-8 byte sequence');
   const text = body.toString('utf8');
   try {
-    JSON.parse(text);
+    return { payload: text, event: JSON.parse(text) };
   } catch (error) {
     throw invalid((error as Error).message);
   }
-  return text;
 }
 
 /** `X-Amz-Client-Context`: base64 of a JSON object; returned as JSON text. */

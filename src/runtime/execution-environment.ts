@@ -15,6 +15,10 @@ export type LogSink = (level: FunctionLogLevel, text: string) => void;
 export interface InvocationRequest extends InvocationInfo {
   /** The event as JSON text (already validated). */
   readonly payload: string;
+  /** The same event, parsed: in-process environments use it instead of parsing again. */
+  readonly event: unknown;
+  /** Measure memory for a REPORT line (only needed for Tail logs). */
+  readonly report: boolean;
 }
 
 /** How an invocation ended, from the environment's point of view. */

@@ -47,19 +47,19 @@ export class InlineEnvironment implements ExecutionEnvironment {
     const initDurationMs = this.initialised ? undefined : performance.now() - initStart;
     this.initialised = true;
     const started = performance.now();
-    const executed = await runInScope({ env: this.fn.env, log }, () => executeInvocation(loaded, this.identity, request, undefined));
+    const executed = await runInScope({ env: this.fn.env, log }, () => executeInvocation(loaded, this.identity, request, undefined, request.event));
     const durationMs = performance.now() - started;
     if (executed.fatal) this.fn.reset();
     if (executed.error instanceof InlineExitError) {
       const error = platformErrors.exit(request.requestId, executed.error.code);
-      return { payload: JSON.stringify(error), functionError: error.errorType, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(), reusable: false };
+      return { payload: JSON.stringify(error), functionError: error.errorType, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(request.report), reusable: false };
     }
     return {
       payload: executed.payload,
       functionError: executed.functionError,
       initDurationMs,
       durationMs,
-      memoryUsedMB: usedHeapMB(),
+      memoryUsedMB: usedHeapMB(request.report),
       reusable: !executed.fatal,
     };
   }

@@ -5,10 +5,9 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { HandlerLoadError, platformErrors, toErrorPayload } from '../handler/function-errors.js';
-import { createContext, type EnvironmentIdentity } from '../handler/lambda-context.js';
+import { createContext, type EnvironmentIdentity, type InvocationInfo } from '../handler/lambda-context.js';
 import { runHandler, type EventLoopProbe } from '../handler/handler-runner.js';
 import type { LambdaHandler } from '../registry/function-definition.js';
-import type { InvocationRequest } from './execution-environment.js';
 
 /** A loaded handler, or the error its loading ended with. */
 export type LoadedHandler = { handler: LambdaHandler } | { loadError: HandlerLoadError };
@@ -27,15 +26,15 @@ export interface ExecutedInvocation {
 export async function executeInvocation(
   loaded: LoadedHandler,
   identity: EnvironmentIdentity,
-  request: InvocationRequest,
+  invocation: InvocationInfo,
   eventLoop: EventLoopProbe | undefined,
-  event: unknown = JSON.parse(request.payload),
+  event: unknown,
 ): Promise<ExecutedInvocation> {
   if ('loadError' in loaded) {
     // AWS resets an environment whose init failed: the next invocation initialises again.
     return { payload: JSON.stringify(loaded.loadError.payload), functionError: loaded.loadError.payload.errorType, fatal: true };
   }
-  const outcome = await runHandler(loaded.handler, event, createContext(identity, request), eventLoop);
+  const outcome = await runHandler(loaded.handler, event, createContext(identity, invocation), eventLoop);
   if (!outcome.ok) {
     const error = toErrorPayload(outcome.error);
     return { payload: JSON.stringify(error), functionError: error.errorType, fatal: false, error: outcome.error };
@@ -57,7 +56,7 @@ export async function settleHandler(load: () => Promise<LambdaHandler>): Promise
   }
 }
 
-/** Heap in use by this isolate, in MB: the "Max Memory Used" of REPORT lines. */
-export function usedHeapMB(): number {
-  return Math.ceil(getHeapStatistics().used_heap_size / 1048576);
+/** Heap in use by this isolate, in MB: the "Max Memory Used" of REPORT lines; 0 when not asked for. */
+export function usedHeapMB(report: boolean): number {
+  return report ? Math.ceil(getHeapStatistics().used_heap_size / 1048576) : 0;
 }

@@ -19,6 +19,8 @@ export interface InvokeInput {
   readonly requestId: string;
   /** The event as JSON text. */
   readonly payload: string;
+  /** The same event, parsed. */
+  readonly event: unknown;
   readonly invokedFunctionArn: string;
   /** Decoded client context JSON text. */
   readonly clientContext?: string;
@@ -79,23 +81,25 @@ export class Invoker {
     const timeoutMs = definition.timeout * 1000;
     const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
 
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<InvocationOutcome>((resolve) => {
-      timer = setTimeout(() => {
+    const request = {
+      requestId,
+      payload: input.payload,
+      event: input.event,
+      invokedFunctionArn: input.invokedFunctionArn,
+      deadlineMs: Date.now() + timeoutMs,
+      clientContext: input.clientContext,
+      report: input.tail,
+    };
+    const outcome = await new Promise<InvocationOutcome>((resolve) => {
+      const timer = setTimeout(() => {
         const error = platformErrors.timeout(requestId, definition.timeout);
         resolve({ payload: JSON.stringify(error), functionError: error.errorType, durationMs: timeoutMs, memoryUsedMB: 0, reusable: false });
       }, timeoutMs);
+      environment.invoke(request, this.logSink(definition.name, requestId, log)).then((result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
     });
-    let outcome: InvocationOutcome;
-    try {
-      const running = environment.invoke(
-        { requestId, payload: input.payload, invokedFunctionArn: input.invokedFunctionArn, deadlineMs: Date.now() + timeoutMs, clientContext: input.clientContext },
-        this.logSink(definition.name, requestId, log),
-      );
-      outcome = await Promise.race([running, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
     pool.release(environment, outcome.reusable);
 
     let { payload, functionError } = outcome;

@@ -13,7 +13,7 @@ export interface WorkerBootData {
 }
 
 /** Host → thread: run one invocation. */
-export interface InvokeMessage extends InvocationRequest {
+export interface InvokeMessage extends Omit<InvocationRequest, 'event'> {
   readonly type: 'invoke';
 }
 

@@ -37,7 +37,7 @@ port.on('message', async (message: InvokeMessage) => {
   initDurationMs = undefined;
   busy = true;
   const started = performance.now();
-  const executed = await executeInvocation(loaded, boot.identity, message, eventLoop);
+  const executed = await executeInvocation(loaded, boot.identity, message, eventLoop, JSON.parse(message.payload));
   const durationMs = performance.now() - started;
   busy = false;
   send({
@@ -46,7 +46,7 @@ port.on('message', async (message: InvokeMessage) => {
     functionError: executed.functionError,
     initDurationMs: reportedInit,
     durationMs,
-    memoryUsedMB: usedHeapMB(),
+    memoryUsedMB: usedHeapMB(message.report),
     fatal: executed.fatal,
   });
   if (executed.fatal) process.exit(1);
@@ -56,7 +56,7 @@ port.on('message', async (message: InvokeMessage) => {
 function failAndExit(error: FunctionErrorPayload, code: number): void {
   console.error(`Uncaught ${error.errorType}: ${error.errorMessage}`);
   if (busy) {
-    send({ type: 'result', payload: JSON.stringify(error), functionError: error.errorType, memoryUsedMB: usedHeapMB(), fatal: true });
+    send({ type: 'result', payload: JSON.stringify(error), functionError: error.errorType, memoryUsedMB: usedHeapMB(true), fatal: true });
   }
   process.exit(code);
 }
