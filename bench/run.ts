@@ -60,7 +60,8 @@ async function main(): Promise<void> {
   const duration = envNumber('BENCH_DURATION', 10, false);
   const rounds = envNumber('BENCH_ROUNDS', 3, true);
   // Unmeasured load first: JIT warm-up, and worker mode starts its environments here, not in round 1.
-  const warmup = Math.min(2, duration);
+  // Each worker environment is its own V8 isolate that JIT-compiles on its own, so it needs a few seconds.
+  const warmup = Math.min(5, duration);
   const variants: Variant[] = [
     { label: 'baseline node:http', start: startBaseline, path: '/' },
     { label: 'serverfull inline', target: 0.8, start: () => startServerfull('serverfull.json', 'inline'), path: INVOKE_PATH },

@@ -60,6 +60,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
 
   const registry = new StaticRegistry(definitions);
   const invoker = new Invoker({ region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger });
+  invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger);
   const server = createApiServer([invokeRoute(registry, invoker, events, settings), healthcheckRoute], logger);
   server.keepAliveTimeout = 65_000;

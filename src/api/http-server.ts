@@ -53,6 +53,7 @@ function findRoute(routes: readonly Route[], method: string, path: string): [Rou
 }
 
 function decodePathParameter(value: string): string {
+  if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
   } catch {

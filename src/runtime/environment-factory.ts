@@ -8,10 +8,15 @@ import type { FunctionDefinition } from '../registry/function-definition.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
 import { WorkerEnvironment } from './worker-environment.js';
+import { WorkerSpares } from './worker-spares.js';
+
+/** Spare threads kept per memory size: enough to absorb a small burst of cold starts. */
+const SPARES_PER_SIZE = 2;
 
 /** Creates execution environments for function definitions. */
 export class EnvironmentFactory {
   private readonly inlineFunctions = new WeakMap<FunctionDefinition, InlineFunction>();
+  private readonly spares = new WorkerSpares(SPARES_PER_SIZE);
 
   constructor(private readonly region: string) {}
 
@@ -32,6 +37,16 @@ export class EnvironmentFactory {
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
       return new InlineEnvironment(fn, identity);
     }
-    return new WorkerEnvironment({ root: definition.root, handler, identity }, env, definition.memorySize, identity);
+    return new WorkerEnvironment(this.spares.take(definition.memorySize), { root: definition.root, handler, identity, env }, identity);
+  }
+
+  /** Starts spare threads for the worker functions among `definitions`, before their first invocation. */
+  prepare(definitions: readonly FunctionDefinition[]): void {
+    this.spares.prepare(new Set(definitions.filter((d) => d.isolation === 'worker' && typeof d.handler === 'string').map((d) => d.memorySize)));
+  }
+
+  /** Stops the spare threads. */
+  close(): Promise<void> {
+    return this.spares.close();
   }
 }

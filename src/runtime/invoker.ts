@@ -117,12 +117,17 @@ export class Invoker {
     return { payload, functionError, executedVersion: definition.version, logResult };
   }
 
+  /** Gets execution environments ready ahead of the first invocation of these functions. */
+  prepare(definitions: readonly FunctionDefinition[]): void {
+    this.factory.prepare(definitions);
+  }
+
   /** Stops every environment of every function. */
   async close(): Promise<void> {
     clearInterval(this.reaper);
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((pool) => pool.retire()));
+    await Promise.all([...pools.map((pool) => pool.retire()), this.factory.close()]);
   }
 
   private poolFor(definition: FunctionDefinition): EnvironmentPool {

@@ -4,13 +4,11 @@
  * `process.env` and a heap limit of the function's `memorySize`. A crash, `process.exit`
  * or running out of memory ends the thread, never the server.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { platformErrors } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { ExecutionEnvironment, InvocationOutcome, InvocationRequest, LogSink } from './execution-environment.js';
-import type { InvokeMessage, ThreadMessage, WorkerBootData } from './worker-protocol.js';
-
-const THREAD_ENTRY = new URL('./worker-thread.js', import.meta.url);
+import type { BindMessage, InvokeMessage, ThreadMessage } from './worker-protocol.js';
 
 interface Pending {
   readonly requestId: string;
@@ -20,27 +18,19 @@ interface Pending {
 
 /** A worker-thread execution environment. */
 export class WorkerEnvironment implements ExecutionEnvironment {
-  private readonly worker: Worker;
   private pending: Pending | undefined;
   private outOfMemory = false;
   alive = true;
 
-  constructor(boot: WorkerBootData, env: Record<string, string>, memorySize: number, private readonly identity: EnvironmentIdentity) {
-    this.worker = new Worker(THREAD_ENTRY, {
-      workerData: boot,
-      env,
-      resourceLimits: { maxOldGenerationSizeMb: memorySize },
-      stdout: true,
-      stderr: true,
-    });
+  /** Binds `worker` (fresh or a spare, started with this function's memory limit) to the function. */
+  constructor(private readonly worker: Worker, bind: Omit<BindMessage, 'type'>, private readonly identity: EnvironmentIdentity) {
+    worker.ref();
+    worker.postMessage({ type: 'bind', ...bind } satisfies BindMessage);
     this.worker.on('message', (message: ThreadMessage) => this.onMessage(message));
     this.worker.on('error', (error: Error & { code?: string }) => {
       if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') this.outOfMemory = true;
     });
     this.worker.on('exit', (code) => this.onExit(code));
-    // Output the thread writes past our console capture (native code, late writes) is dropped, not mixed into the server's stdout.
-    this.worker.stdout.resume();
-    this.worker.stderr.resume();
   }
 
   invoke(request: InvocationRequest, log: LogSink): Promise<InvocationOutcome> {

@@ -5,11 +5,14 @@
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionLogLevel, InvocationRequest } from './execution-environment.js';
 
-/** Given to the thread at start (`workerData`). */
-export interface WorkerBootData {
+/** Host → thread, first message: the function this (possibly pre-started) thread becomes. */
+export interface BindMessage {
+  readonly type: 'bind';
   readonly root: string;
   readonly handler: string;
   readonly identity: EnvironmentIdentity;
+  /** The complete `process.env` of the environment. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /** Host → thread: run one invocation. */

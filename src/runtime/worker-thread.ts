@@ -1,43 +1,44 @@
 /**
  * @module runtime/worker-thread
- * Entry point of a worker execution environment: loads the handler once (the init
- * phase), then runs invocations as they arrive, forwarding console output to the host.
+ * Entry point of a worker execution environment. The thread may start before it knows its
+ * function (a spare); the first message binds it: environment variables, then the handler
+ * is loaded once (the init phase). Then it runs invocations as they arrive, forwarding
+ * console output to the host.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { format } from 'node:util';
 import { ActiveResourcesProbe } from './event-loop-probe.js';
 import { executeInvocation, settleHandler, usedHeapMB } from './invocation-executor.js';
 import { loadHandler } from '../handler/handler-loader.js';
 import { platformErrors, toErrorPayload, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { FunctionLogLevel } from './execution-environment.js';
-import type { InvokeMessage, ThreadMessage, WorkerBootData } from './worker-protocol.js';
+import type { EnvironmentIdentity } from '../handler/lambda-context.js';
+import type { BindMessage, InvokeMessage, ThreadMessage } from './worker-protocol.js';
+import type { LoadedHandler } from './invocation-executor.js';
 
 const port = parentPort!;
-const boot = workerData as WorkerBootData;
 const send = (message: ThreadMessage) => port.postMessage(message);
 // Taken before user code runs, so the user's own timers and sockets count as "not empty".
 const eventLoop = new ActiveResourcesProbe();
 
 captureOutput();
 
-const initStart = performance.now();
+let identity: EnvironmentIdentity;
+let loading: Promise<LoadedHandler>;
 let initDurationMs: number | undefined;
-const loading = settleHandler(() => loadHandler(boot.root, boot.handler)).then((loaded) => {
-  initDurationMs = performance.now() - initStart;
-  return loaded;
-});
 let busy = false;
 
 process.on('uncaughtException', (error) => failAndExit(toErrorPayload(error), 129));
 process.on('unhandledRejection', (reason) => failAndExit(platformErrors.unhandledRejection(reason), 128));
 
-port.on('message', async (message: InvokeMessage) => {
+port.on('message', async (message: BindMessage | InvokeMessage) => {
+  if (message.type === 'bind') return bind(message);
   const loaded = await loading;
   const reportedInit = initDurationMs;
   initDurationMs = undefined;
   busy = true;
   const started = performance.now();
-  const executed = await executeInvocation(loaded, boot.identity, message, eventLoop, JSON.parse(message.payload));
+  const executed = await executeInvocation(loaded, identity, message, eventLoop, JSON.parse(message.payload));
   const durationMs = performance.now() - started;
   busy = false;
   send({
@@ -51,6 +52,18 @@ port.on('message', async (message: InvokeMessage) => {
   });
   if (executed.fatal) process.exit(1);
 });
+
+function bind(message: BindMessage): void {
+  identity = message.identity;
+  // The thread was started with an empty environment; now it gets exactly the function's.
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, message.env);
+  const initStart = performance.now();
+  loading = settleHandler(() => loadHandler(message.root, message.handler)).then((loaded) => {
+    initDurationMs = performance.now() - initStart;
+    return loaded;
+  });
+}
 
 /** As the AWS runtime does: an error escaping the handler fails the current invocation and ends the environment. */
 function failAndExit(error: FunctionErrorPayload, code: number): void {

@@ -1,0 +1,57 @@
+/**
+ * The real `aws` CLI (v2, Debian's awscli) against a running server, as the README shows it.
+ * CI installs it; on a developer machine without it the test is skipped, in CI it must run.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+
+const AWS = '/usr/bin/aws';
+const available = existsSync(AWS);
+if (!available && process.env.CI) throw new Error(`${AWS} is missing: .ci/run installs Debian's awscli`);
+const run = promisify(execFile);
+
+describe('aws CLI', { skip: available ? false : `${AWS} not installed (apt-get install awscli)` }, () => {
+  let fx: FixtureServer;
+  let dir: string;
+  before(async () => {
+    fx = await startFixtureServer();
+    dir = mkdtempSync(join(tmpdir(), 'serverfull-awscli-'));
+  });
+  after(() => fx.close());
+
+  const aws = (args: string[]) =>
+    run(AWS, ['lambda', ...args, '--endpoint-url', fx.server.url, '--region', 'us-east-1', '--output', 'json'], {
+      env: { PATH: process.env.PATH, HOME: dir, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_PAGER: '' },
+    });
+
+  it('aws lambda invoke returns the payload and the log tail', async () => {
+    const outFile = join(dir, 'out.json');
+    const { stdout } = await aws(['invoke', '--function-name', 'echo', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"n":5}', '--log-type', 'Tail', outFile]);
+    const meta = JSON.parse(stdout);
+    assert.equal(meta.StatusCode, 200);
+    assert.equal(meta.ExecutedVersion, '$LATEST');
+    assert.match(Buffer.from(meta.LogResult, 'base64').toString(), /^START RequestId: /);
+    assert.deepEqual(JSON.parse(readFileSync(outFile, 'utf8')).event, { n: 5 });
+  });
+
+  it('reports a function error', async () => {
+    const outFile = join(dir, 'error.json');
+    const { stdout } = await aws(['invoke', '--function-name', 'faults', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"fault":"throw"}', outFile]);
+    assert.equal(JSON.parse(stdout).FunctionError, 'Unhandled');
+    assert.equal(JSON.parse(readFileSync(outFile, 'utf8')).errorType, 'TeapotError');
+  });
+
+  it('names ResourceNotFoundException for an unknown function', async () => {
+    await assert.rejects(aws(['invoke', '--function-name', 'nope', join(dir, 'nope.json')]), (error: Error & { stderr: string }) => {
+      assert.match(error.stderr, /ResourceNotFoundException/);
+      assert.match(error.stderr, /Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope/);
+      return true;
+    });
+  });
+});
