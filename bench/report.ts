@@ -4,6 +4,7 @@
  */
 import { percentile } from './percentile.js';
 import type { RoundResult } from './load-round.js';
+import { COLD_START_GAP_MS } from './cold-start.js';
 
 /** One table row: the reported (median) round of a variant and the ratio it should reach. */
 export interface ThroughputRow {
@@ -40,7 +41,7 @@ export function formatColdStarts(timingsMs: readonly number[], targetP50Ms: numb
   const p50 = percentile(timingsMs, 50);
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   return [
-    `worker cold start, first request to a never-invoked function (n=${timingsMs.length}):`,
+    `worker cold start, first request to a never-invoked function, ${COLD_START_GAP_MS} ms apart (n=${timingsMs.length}):`,
     `  p50 ${ms(p50)}  p90 ${ms(percentile(timingsMs, 90))}  max ${ms(Math.max(...timingsMs))}  target p50 < ${targetP50Ms} ms ${p50 < targetP50Ms ? 'PASS' : 'MISS'}`,
     `  each: ${timingsMs.map((value) => value.toFixed(1)).join(' ')}`,
   ].join('\n');
