@@ -93,6 +93,11 @@ for (const isolation of ['worker', 'inline'] as const) {
         await expectRecovery();
       });
 
+      it('an unhandled promise rejection: Runtime.UnhandledPromiseRejection', async () => {
+        await expectFunctionError('faults', { fault: 'unhandled-rejection' }, 'Runtime.UnhandledPromiseRejection', /^RangeError: nobody handles this$/);
+        await expectRecovery();
+      });
+
       it('an uncaught exception from a timer fails the invocation with that error', async () => {
         await expectFunctionError('faults', { fault: 'uncaught' }, 'Error', /^thrown from a timer$/);
         await expectRecovery();
