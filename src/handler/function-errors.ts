@@ -65,6 +65,10 @@ export const platformErrors = {
       trace: error?.stack?.split('\n') ?? [],
     };
   },
+  unknown: (): FunctionErrorPayload => ({
+    errorType: 'Runtime.Unknown',
+    errorMessage: 'Unknown application error occurred',
+  }),
   marshal: (): FunctionErrorPayload => ({
     errorType: 'Runtime.MarshalError',
     errorMessage: 'Unable to stringify response body',

@@ -50,18 +50,15 @@ export class InlineEnvironment implements ExecutionEnvironment {
     const executed = await runInScope({ env: this.fn.env, log }, () => executeInvocation(loaded, this.identity, request, undefined, request.event));
     const durationMs = performance.now() - started;
     if (executed.fatal) this.fn.reset();
+    let { payload, functionError } = executed;
+    let reusable = !executed.fatal;
     if (executed.error instanceof InlineExitError) {
       const error = platformErrors.exit(request.requestId, executed.error.code);
-      return { payload: JSON.stringify(error), functionError: error.errorType, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(request.report), reusable: false };
+      payload = JSON.stringify(error);
+      functionError = error.errorType;
+      reusable = false;
     }
-    return {
-      payload: executed.payload,
-      functionError: executed.functionError,
-      initDurationMs,
-      durationMs,
-      memoryUsedMB: usedHeapMB(request.report),
-      reusable: !executed.fatal,
-    };
+    return { payload, functionError, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(request.report), reusable };
   }
 
   async dispose(): Promise<void> {

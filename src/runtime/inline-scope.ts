@@ -70,4 +70,17 @@ function installHooks(): void {
     if (storage.getStore()) throw new InlineExitError(Number(code ?? 0));
     return realExit(code ?? undefined);
   }) as typeof process.exit;
+
+  // process.exit from a timer the handler left behind throws outside any invocation: contain it.
+  process.on('uncaughtException', (error) => {
+    if (error instanceof InlineExitError) {
+      process.emitWarning(`inline function code ${error.message} outside an invocation; ignored`);
+      return;
+    }
+    // With no other listener, keep Node's default for every other error: report and exit.
+    if (process.listenerCount('uncaughtException') === 1) {
+      process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+      realExit(1);
+    }
+  });
 }

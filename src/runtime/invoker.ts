@@ -95,10 +95,19 @@ export class Invoker {
         const error = platformErrors.timeout(requestId, definition.timeout);
         resolve({ payload: JSON.stringify(error), functionError: error.errorType, durationMs: timeoutMs, memoryUsedMB: 0, reusable: false });
       }, timeoutMs);
-      environment.invoke(request, this.logSink(definition.name, requestId, log)).then((result) => {
-        clearTimeout(timer);
-        resolve(result);
-      });
+      environment.invoke(request, this.logSink(definition.name, requestId, log)).then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        (error: unknown) => {
+          // An environment failing in itself (not the function) is still only this invocation's error.
+          clearTimeout(timer);
+          this.options.logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, { function: definition.name, requestId });
+          const payload = platformErrors.unknown();
+          resolve({ payload: JSON.stringify(payload), functionError: payload.errorType, memoryUsedMB: 0, reusable: false });
+        },
+      );
     });
     pool.release(environment, outcome.reusable);
 

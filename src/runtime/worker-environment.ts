@@ -7,8 +7,11 @@
 import type { Worker } from 'node:worker_threads';
 import { platformErrors } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
-import type { ExecutionEnvironment, InvocationOutcome, InvocationRequest, LogSink } from './execution-environment.js';
+import type { ExecutionEnvironment, FunctionLogLevel, InvocationOutcome, InvocationRequest, LogSink } from './execution-environment.js';
 import type { BindMessage, InvokeMessage, ThreadMessage } from './worker-protocol.js';
+
+/** Output lines kept while no invocation runs (init, background timers); more are dropped. */
+const MAX_EARLY_LINES = 1000;
 
 interface Pending {
   readonly requestId: string;
@@ -20,6 +23,8 @@ interface Pending {
 export class WorkerEnvironment implements ExecutionEnvironment {
   private pending: Pending | undefined;
   private outOfMemory = false;
+  /** Output from outside an invocation: it goes into the next invocation's log, as a thawed Lambda environment's would. */
+  private early: Array<[FunctionLogLevel, string]> = [];
   alive = true;
 
   /** Binds `worker` (fresh or a spare, started with this function's memory limit) to the function. */
@@ -36,6 +41,10 @@ export class WorkerEnvironment implements ExecutionEnvironment {
   invoke(request: InvocationRequest, log: LogSink): Promise<InvocationOutcome> {
     return new Promise((resolve) => {
       this.pending = { requestId: request.requestId, log, resolve };
+      if (this.early.length > 0) {
+        for (const [level, text] of this.early) log(level, text);
+        this.early = [];
+      }
       // The parsed event stays here: the JSON text is cheaper to send than to clone an object graph.
       const message: InvokeMessage = {
         type: 'invoke',
@@ -58,11 +67,12 @@ export class WorkerEnvironment implements ExecutionEnvironment {
 
   private onMessage(message: ThreadMessage): void {
     const pending = this.pending;
-    if (!pending) return;
     if (message.type === 'log') {
-      pending.log(message.level, message.text);
+      if (pending) pending.log(message.level, message.text);
+      else if (this.early.length < MAX_EARLY_LINES) this.early.push([message.level, message.text]);
       return;
     }
+    if (!pending) return;
     this.pending = undefined;
     pending.resolve({
       payload: message.payload,

@@ -96,6 +96,11 @@ describe('Invoke API', () => {
     }
   });
 
+  it('output from module initialisation appears in the first invocation log', async () => {
+    const out = await fx.invoke('init-log', {}, { LogType: 'Tail' });
+    assert.match(decodeLog(out.LogResult), /INFO\tinitialising the module\n/);
+  });
+
   it('does not return a log without Tail', async () => {
     const out = await fx.invoke('logs', {});
     assert.equal(out.LogResult, undefined);
