@@ -74,7 +74,8 @@ function installHooks(): void {
   // process.exit from a timer the handler left behind throws outside any invocation: contain it.
   process.on('uncaughtException', (error) => {
     if (error instanceof InlineExitError) {
-      process.emitWarning(`inline function code ${error.message} outside an invocation; ignored`);
+      // Straight to stderr: console and warnings would follow the dead invocation's async context.
+      process.stderr.write(`serverfull: ${error.message} outside an invocation; ignored\n`);
       return;
     }
     // With no other listener, keep Node's default for every other error: report and exit.

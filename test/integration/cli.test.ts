@@ -88,6 +88,26 @@ describe('serverfull start', () => {
   });
 });
 
+describe('serverfull start --isolation inline', () => {
+  it('process.exit from a timer an inline handler left behind does not stop the server', async () => {
+    const port = await freePort();
+    const cli = runCli(['start', '--config', FIXTURE_MANIFEST, '--port', String(port), '--isolation', 'inline', '--log-format', 'json']);
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitHealthy(url, cli);
+      const invoke = async (event: unknown) => (await fetch(`${url}/2015-03-31/functions/faults/invocations`, { method: 'POST', body: JSON.stringify(event) })).json();
+      assert.deepEqual(await invoke({ fault: 'exit-later' }), { exitsLater: true });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(await invoke({ fault: 'none' }), { fine: true });
+      assert.equal(cli.child.exitCode, null);
+      assert.match(cli.stderr(), /process\.exit\(4\) called by inline function code outside an invocation; ignored/);
+    } finally {
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+  });
+});
+
 describe('serverfull start: errors at start', () => {
   function startWith(manifest: unknown) {
     const dir = mkdtempSync(join(tmpdir(), 'serverfull-manifest-'));

@@ -65,13 +65,6 @@ for (const isolation of ['worker', 'inline'] as const) {
       await expectRecovery();
     });
 
-    it('process.exit from a timer after the response does not stop the server', async () => {
-      const out = await fx.invoke('faults', { fault: 'exit-later' });
-      assert.deepEqual(out.json, { exitsLater: true });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      await expectRecovery();
-    });
-
     it('an error thrown at import time is reported as itself, on every call', async () => {
       for (let i = 0; i < 2; i++) await expectFunctionError('import-error', {}, 'Error', /^cannot initialise: missing configuration$/);
       await expectRecovery();
@@ -94,6 +87,13 @@ for (const isolation of ['worker', 'inline'] as const) {
     });
 
     if (isolation === 'worker') {
+      it('process.exit from a timer after the response does not stop the server', async () => {
+        const out = await fx.invoke('faults', { fault: 'exit-later' });
+        assert.deepEqual(out.json, { exitsLater: true });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await expectRecovery();
+      });
+
       it('running out of memory: Runtime.OutOfMemory', async () => {
         const out = await expectFunctionError('faults', { fault: 'oom' }, 'Runtime.OutOfMemory');
         assert.equal(out.json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Runtime exited with error: signal: killed`);
