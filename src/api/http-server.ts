@@ -23,7 +23,8 @@ export function createApiServer(routes: readonly Route[], logger: Logger): Serve
     let fields: LogFields | void = undefined;
     try {
       const [route, match] = findRoute(routes, request.method ?? 'GET', path);
-      const params = match.slice(1).map(decodePathParameter);
+      const params: string[] = [];
+      for (let i = 1; i < match.length; i++) params.push(decodePathParameter(match[i]!));
       const query = queryStart === -1 ? NO_QUERY : new URLSearchParams(url.slice(queryStart + 1));
       fields = await route.handle(request, response, { requestId, params, query });
     } catch (error) {

@@ -18,6 +18,7 @@ import type { Invoker } from '../runtime/invoker.js';
 import { functionArn, parseFunctionRef, type ServiceIdentity } from './function-ref.js';
 import { BodyTooLargeError, readBody } from './request-body.js';
 import type { Route, RouteContext } from './route.js';
+import type { LogFields } from '../log.js';
 
 /** Synchronous request limit: 6 MB. */
 export const MAX_SYNC_PAYLOAD = 6_291_456;
@@ -35,15 +36,16 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
     pattern: /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/,
     async handle(request: IncomingMessage, response: ServerResponse, context: RouteContext) {
       const { requestId } = context;
-      const invocationType = enumHeader(request, 'x-amz-invocation-type', 'invocationType', INVOCATION_TYPES, 'RequestResponse');
-      const logType = enumHeader(request, 'x-amz-log-type', 'logType', LOG_TYPES, 'None');
+      const headers = readInvokeHeaders(request.rawHeaders);
+      const invocationType = enumHeader(headers.invocationType, 'invocationType', INVOCATION_TYPES, 'RequestResponse');
+      const logType = enumHeader(headers.logType, 'logType', LOG_TYPES, 'None');
       const ref = parseFunctionRef(context.params[0]!, context.query.get('Qualifier') ?? undefined, identity);
       const definition = registry.resolve(ref.name, ref.qualifier);
       if (!definition) throw functionNotFound(functionArn(identity, ref.name, ref.qualifier ?? '$LATEST'));
 
-      const { payload, event } = await readPayload(request, invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD);
-      const clientContext = decodeClientContext(request.headers['x-amz-client-context']);
-      const fields = { function: definition.name, invocationType };
+      const { payload, event } = await readPayload(request, invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD, headers.contentLength);
+      const clientContext = decodeClientContext(headers.clientContext);
+      const fields: LogFields = { function: definition.name, invocationType };
       const input = {
         definition,
         requestId,
@@ -66,24 +68,56 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
       }
 
       const output = await invoker.invoke(input);
-      const headers: Record<string, string | number> = {
+      const responseHeaders: Record<string, string | number> = {
         'Content-Type': 'application/json',
         'Content-Length': Buffer.byteLength(output.payload),
         'x-amzn-RequestId': requestId,
         'X-Amz-Executed-Version': output.executedVersion,
       };
-      if (output.functionError) headers['X-Amz-Function-Error'] = 'Unhandled';
-      if (output.logResult !== undefined) headers['X-Amz-Log-Result'] = output.logResult;
-      response.writeHead(200, headers).end(output.payload);
-      return { ...fields, functionError: output.functionError };
+      if (output.functionError) responseHeaders['X-Amz-Function-Error'] = 'Unhandled';
+      if (output.logResult !== undefined) responseHeaders['X-Amz-Log-Result'] = output.logResult;
+      response.writeHead(200, responseHeaders).end(output.payload);
+      fields.functionError = output.functionError;
+      return fields;
     },
   };
 }
 
-function enumHeader(request: IncomingMessage, header: string, member: string, allowed: string[], fallback: string): string {
-  const value = request.headers[header];
+/** The request headers the Invoke API reads. */
+interface InvokeHeaders {
+  invocationType?: string;
+  logType?: string;
+  clientContext?: string;
+  contentLength?: string;
+}
+
+/** Reads the Invoke headers straight from `rawHeaders`: cheaper than having Node build `request.headers` for four values. */
+function readInvokeHeaders(raw: readonly string[]): InvokeHeaders {
+  const headers: InvokeHeaders = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Only names of the right length are lower-cased and compared.
+    switch (name.length) {
+      case 14: {
+        const lower = name.toLowerCase();
+        if (lower === 'content-length') headers.contentLength = raw[i + 1];
+        else if (lower === 'x-amz-log-type') headers.logType = raw[i + 1];
+        break;
+      }
+      case 20:
+        if (name.toLowerCase() === 'x-amz-client-context') headers.clientContext = raw[i + 1];
+        break;
+      case 21:
+        if (name.toLowerCase() === 'x-amz-invocation-type') headers.invocationType = raw[i + 1];
+        break;
+    }
+  }
+  return headers;
+}
+
+function enumHeader(value: string | undefined, member: string, allowed: string[], fallback: string): string {
   if (value === undefined) return fallback;
-  if (typeof value === 'string' && allowed.includes(value)) return value;
+  if (allowed.includes(value)) return value;
   throw new AwsError(
     'ValidationException',
     `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`,
@@ -91,10 +125,10 @@ function enumHeader(request: IncomingMessage, header: string, member: string, al
 }
 
 /** The body as validated JSON text and parsed; an empty body is `{}`, as in AWS. */
-async function readPayload(request: IncomingMessage, limit: number): Promise<{ payload: string; event: unknown }> {
+async function readPayload(request: IncomingMessage, limit: number, contentLength: string | undefined): Promise<{ payload: string; event: unknown }> {
   let body: Buffer;
   try {
-    body = await readBody(request, limit);
+    body = await readBody(request, limit, contentLength);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       throw new AwsError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
@@ -114,9 +148,8 @@ async function readPayload(request: IncomingMessage, limit: number): Promise<{ p
 }
 
 /** `X-Amz-Client-Context`: base64 of a JSON object; returned as JSON text. */
-function decodeClientContext(header: string | string[] | undefined): string | undefined {
-  if (header === undefined || header === '') return undefined;
-  const value = Array.isArray(header) ? header.join(',') : header;
+function decodeClientContext(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
   if (value.length > MAX_CLIENT_CONTEXT) {
     throw new AwsError('InvalidRequestContentException', `Client context must be at most ${MAX_CLIENT_CONTEXT} bytes of base64-encoded JSON`);
   }

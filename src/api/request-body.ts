@@ -11,10 +11,9 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** The whole body, or `BodyTooLargeError` as soon as it passes `limit` bytes. */
-export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length']);
-  if (declared > limit) return Promise.reject(new BodyTooLargeError(limit));
+/** The whole body, or `BodyTooLargeError` as soon as it passes `limit` bytes (at once when `contentLength` says so). */
+export function readBody(request: IncomingMessage, limit: number, contentLength: string | undefined): Promise<Buffer> {
+  if (Number(contentLength) > limit) return Promise.reject(new BodyTooLargeError(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

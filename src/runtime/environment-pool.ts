@@ -10,14 +10,11 @@ import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { EnvironmentFactory } from './environment-factory.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 
-interface IdleEnvironment {
-  readonly environment: ExecutionEnvironment;
-  readonly since: number;
-}
-
 /** A pool per function version; one invocation per environment at a time. */
 export class EnvironmentPool {
-  private idle: IdleEnvironment[] = [];
+  // Parallel stacks, most recently used last: no allocation per release.
+  private idle: ExecutionEnvironment[] = [];
+  private idleSince: number[] = [];
   private readonly reserved: ConcurrencyLimit | undefined;
   private retired = false;
   private busy = 0;
@@ -44,8 +41,9 @@ export class EnvironmentPool {
       throw throttled('ConcurrentInvocationLimitExceeded');
     }
     this.busy++;
-    for (let entry = this.idle.pop(); entry; entry = this.idle.pop()) {
-      if (entry.environment.alive) return entry.environment;
+    for (let environment = this.idle.pop(); environment; environment = this.idle.pop()) {
+      this.idleSince.pop();
+      if (environment.alive) return environment;
     }
     return this.factory.create(this.definition);
   }
@@ -55,18 +53,29 @@ export class EnvironmentPool {
     this.busy--;
     this.reserved?.release();
     this.account.release();
-    if (reusable && environment.alive && !this.retired) this.idle.push({ environment, since: Date.now() });
-    else void environment.dispose();
+    if (reusable && environment.alive && !this.retired) {
+      this.idle.push(environment);
+      this.idleSince.push(Date.now());
+    } else {
+      void environment.dispose();
+    }
   }
 
   /** Disposes environments idle for longer than `idleMs`. */
   reap(idleMs: number, now = Date.now()): void {
-    const keep: IdleEnvironment[] = [];
-    for (const entry of this.idle) {
-      if (now - entry.since >= idleMs || !entry.environment.alive) void entry.environment.dispose();
-      else keep.push(entry);
-    }
+    const keep: ExecutionEnvironment[] = [];
+    const keepSince: number[] = [];
+    this.idle.forEach((environment, index) => {
+      const since = this.idleSince[index]!;
+      if (now - since >= idleMs || !environment.alive) {
+        void environment.dispose();
+      } else {
+        keep.push(environment);
+        keepSince.push(since);
+      }
+    });
     this.idle = keep;
+    this.idleSince = keepSince;
   }
 
   /** Number of warm environments waiting for work. */
@@ -79,6 +88,7 @@ export class EnvironmentPool {
     this.retired = true;
     const idle = this.idle;
     this.idle = [];
-    await Promise.all(idle.map((entry) => entry.environment.dispose()));
+    this.idleSince = [];
+    await Promise.all(idle.map((environment) => environment.dispose()));
   }
 }

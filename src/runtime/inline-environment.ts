@@ -16,6 +16,8 @@ import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from
 /** What all inline environments of one function share: its environment variables and loaded handler. */
 export class InlineFunction {
   private loading: Promise<LoadedHandler> | undefined;
+  /** Set once loading has settled: warm invocations skip awaiting the promise. */
+  loaded: LoadedHandler | undefined;
 
   constructor(private readonly definition: FunctionDefinition, readonly env: Record<string, string | undefined>) {}
 
@@ -24,13 +26,14 @@ export class InlineFunction {
     const { handler, root } = this.definition;
     this.loading ??= runInScope({ env: this.env, log }, () =>
       settleHandler(async () => (typeof handler === 'string' ? loadHandler(root, handler) : handler)),
-    );
+    ).then((loaded) => (this.loaded = loaded));
     return this.loading;
   }
 
   /** Forgets a failed load so the next environment initialises again, as AWS does. */
   reset(): void {
     this.loading = undefined;
+    this.loaded = undefined;
   }
 }
 
@@ -43,7 +46,7 @@ export class InlineEnvironment implements ExecutionEnvironment {
 
   async invoke(request: InvocationRequest, log: LogSink): Promise<InvocationOutcome> {
     const initStart = performance.now();
-    const loaded = await this.fn.load(log);
+    const loaded = this.fn.loaded ?? (await this.fn.load(log));
     const initDurationMs = this.initialised ? undefined : performance.now() - initStart;
     this.initialised = true;
     const started = performance.now();
