@@ -7,41 +7,46 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AwsError } from '../errors.js';
-import type { LogFields, Logger } from '../log.js';
-import type { Route } from './route.js';
+import type { Logger } from '../log.js';
+import type { Route, RouteDone } from './route.js';
 
 const NO_QUERY = new URLSearchParams();
 
 /** An HTTP server dispatching to `routes`. */
 export function createApiServer(routes: readonly Route[], logger: Logger): Server {
-  const dispatch = async (request: IncomingMessage, response: ServerResponse) => {
+  const dispatch = (request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
     const requestId = randomUUID();
     const url = request.url ?? '/';
     const queryStart = url.indexOf('?');
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
-    let fields: LogFields | void = undefined;
+    let ended = false;
+    const done: RouteDone = (error, fields) => {
+      if (ended) return;
+      ended = true;
+      if (error !== undefined) sendError(response, error, requestId, logger);
+      if (logger.enabled('info')) {
+        logger.log('info', 'request', {
+          method: request.method,
+          path,
+          status: response.statusCode,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          requestId,
+          ...fields,
+        });
+      }
+    };
     try {
       const [route, match] = findRoute(routes, request.method ?? 'GET', path);
       const params: string[] = [];
       for (let i = 1; i < match.length; i++) params.push(decodePathParameter(match[i]!));
       const query = queryStart === -1 ? NO_QUERY : new URLSearchParams(url.slice(queryStart + 1));
-      fields = await route.handle(request, response, { requestId, params, query });
+      route.handle(request, response, { requestId, params, query }, done);
     } catch (error) {
-      sendError(response, error, requestId, logger);
-    }
-    if (logger.enabled('info')) {
-      logger.log('info', 'request', {
-        method: request.method,
-        path,
-        status: response.statusCode,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-        requestId,
-        ...fields,
-      });
+      done(error);
     }
   };
-  return createServer((request, response) => void dispatch(request, response));
+  return createServer(dispatch);
 }
 
 function findRoute(routes: readonly Route[], method: string, path: string): [Route, RegExpExecArray] {
@@ -90,7 +95,8 @@ function sendError(response: ServerResponse, error: unknown, requestId: string, 
 export const healthcheckRoute: Route = {
   method: 'GET',
   pattern: /^\/healthcheck\/?$/,
-  async handle(_request, response) {
+  handle(_request, response, _context, done) {
     response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
+    done(undefined);
   },
 };

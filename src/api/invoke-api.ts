@@ -17,7 +17,7 @@ import type { AsyncInvocations } from '../runtime/async-invocations.js';
 import type { Invoker } from '../runtime/invoker.js';
 import { functionArn, parseFunctionRef, type ServiceIdentity } from './function-ref.js';
 import { BodyTooLargeError, readBody } from './request-body.js';
-import type { Route, RouteContext } from './route.js';
+import type { Route, RouteContext, RouteDone } from './route.js';
 import type { LogFields } from '../log.js';
 
 /** Synchronous request limit: 6 MB. */
@@ -34,7 +34,7 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
   return {
     method: 'POST',
     pattern: /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/,
-    async handle(request: IncomingMessage, response: ServerResponse, context: RouteContext) {
+    handle(request: IncomingMessage, response: ServerResponse, context: RouteContext, done: RouteDone) {
       const { requestId } = context;
       const headers = readInvokeHeaders(request.rawHeaders);
       const invocationType = enumHeader(headers.invocationType, 'invocationType', INVOCATION_TYPES, 'RequestResponse');
@@ -42,45 +42,66 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
       const ref = parseFunctionRef(context.params[0]!, context.query.get('Qualifier') ?? undefined, identity);
       const definition = registry.resolve(ref.name, ref.qualifier);
       if (!definition) throw functionNotFound(functionArn(identity, ref.name, ref.qualifier ?? '$LATEST'));
-
-      const { payload, event } = await readPayload(request, invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD, headers.contentLength);
       const clientContext = decodeClientContext(headers.clientContext);
-      const fields: LogFields = { function: definition.name, invocationType };
-      const input = {
-        definition,
-        requestId,
-        payload,
-        event,
-        invokedFunctionArn: functionArn(identity, definition.name, ref.qualifier),
-        clientContext,
-        tail: logType === 'Tail',
-      };
+      const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
 
-      if (invocationType === 'DryRun') {
-        response.writeHead(204, { 'x-amzn-RequestId': requestId }).end();
-        return fields;
-      }
-      if (invocationType === 'Event') {
-        // AWS does not pass the client context to asynchronous invocations.
-        events.submit({ ...input, clientContext: undefined, tail: false });
-        response.writeHead(202, { 'x-amzn-RequestId': requestId, 'Content-Length': 0 }).end();
-        return fields;
-      }
-
-      const output = await invoker.invoke(input);
-      const responseHeaders: Record<string, string | number> = {
-        'Content-Type': 'application/json',
-        'Content-Length': Buffer.byteLength(output.payload),
-        'x-amzn-RequestId': requestId,
-        'X-Amz-Executed-Version': output.executedVersion,
-      };
-      if (output.functionError) responseHeaders['X-Amz-Function-Error'] = 'Unhandled';
-      if (output.logResult !== undefined) responseHeaders['X-Amz-Log-Result'] = output.logResult;
-      response.writeHead(200, responseHeaders).end(output.payload);
-      fields.functionError = output.functionError;
-      return fields;
+      readBody(request, limit, headers.contentLength, (bodyError, body) => {
+        // Everything from here on runs in callbacks: errors go to `done`, never up the stack.
+        try {
+          if (bodyError instanceof BodyTooLargeError) throw tooLarge(limit);
+          if (bodyError) {
+            // The client went away while sending: nobody is left to answer.
+            response.destroy();
+            return done(undefined, { function: definition.name, clientAborted: true });
+          }
+          const { payload, event } = parsePayload(body!);
+          const fields: LogFields = { function: definition.name, invocationType };
+          const input = {
+            definition,
+            requestId,
+            payload,
+            event,
+            invokedFunctionArn: functionArn(identity, definition.name, ref.qualifier),
+            clientContext,
+            tail: logType === 'Tail',
+          };
+          if (invocationType === 'DryRun') {
+            response.writeHead(204, { 'x-amzn-RequestId': requestId }).end();
+            return done(undefined, fields);
+          }
+          if (invocationType === 'Event') {
+            // AWS does not pass the client context to asynchronous invocations.
+            events.submit({ ...input, clientContext: undefined, tail: false });
+            response.writeHead(202, { 'x-amzn-RequestId': requestId, 'Content-Length': 0 }).end();
+            return done(undefined, fields);
+          }
+          invoker.invoke(input, (output) => {
+            try {
+              const responseHeaders: Record<string, string | number> = {
+                'Content-Type': 'application/json',
+                'Content-Length': Buffer.byteLength(output.payload),
+                'x-amzn-RequestId': requestId,
+                'X-Amz-Executed-Version': output.executedVersion,
+              };
+              if (output.functionError) responseHeaders['X-Amz-Function-Error'] = 'Unhandled';
+              if (output.logResult !== undefined) responseHeaders['X-Amz-Log-Result'] = output.logResult;
+              response.writeHead(200, responseHeaders).end(output.payload);
+              fields.functionError = output.functionError;
+              done(undefined, fields);
+            } catch (error) {
+              done(error);
+            }
+          });
+        } catch (error) {
+          done(error);
+        }
+      });
     },
   };
+}
+
+function tooLarge(limit: number): AwsError {
+  return new AwsError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
 }
 
 /** The request headers the Invoke API reads. */
@@ -125,16 +146,7 @@ function enumHeader(value: string | undefined, member: string, allowed: string[]
 }
 
 /** The body as validated JSON text and parsed; an empty body is `{}`, as in AWS. */
-async function readPayload(request: IncomingMessage, limit: number, contentLength: string | undefined): Promise<{ payload: string; event: unknown }> {
-  let body: Buffer;
-  try {
-    body = await readBody(request, limit, contentLength);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) {
-      throw new AwsError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
-    }
-    throw error;
-  }
+function parsePayload(body: Buffer): { payload: string; event: unknown } {
   if (body.length === 0) return { payload: '{}', event: {} };
   const invalid = (detail: string) =>
     new AwsError('InvalidRequestContentException', `Could not parse request body into json: Could not parse payload into json: ${detail}`);

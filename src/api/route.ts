@@ -14,8 +14,14 @@ export interface RouteContext {
   readonly query: URLSearchParams;
 }
 
-/** Handles one matched request; may return fields for the request's log line. Throws `AwsError` for service errors. */
-export type RouteHandler = (request: IncomingMessage, response: ServerResponse, context: RouteContext) => Promise<LogFields | void>;
+/** Ends a request: with the error to render (an `AwsError` for service errors), or with fields for its log line. */
+export type RouteDone = (error: unknown, fields?: LogFields) => void;
+
+/**
+ * Handles one matched request and calls `done` exactly once. It may also throw synchronously.
+ * Callback-based: promises cost extra on the hot path while AsyncLocalStorage is active.
+ */
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse, context: RouteContext, done: RouteDone) => void;
 
 /** One entry of the route table. */
 export interface Route {

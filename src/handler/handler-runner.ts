@@ -4,6 +4,8 @@
  * the callback (which waits for an empty event loop unless
  * `context.callbackWaitsForEmptyEventLoop` is false), or `context.succeed/fail/done`.
  * The first completion wins; later ones are ignored, as in AWS.
+ * Callback-based rather than promise-based: it runs once per invocation on the hot path,
+ * where every promise costs extra while AsyncLocalStorage is active (inline environments).
  */
 import type { LambdaHandler } from '../registry/function-definition.js';
 import type { LambdaContext } from './lambda-context.js';
@@ -17,50 +19,49 @@ export interface EventLoopProbe {
   whenEmpty(): Promise<void>;
 }
 
-/** Runs `handler` and resolves with its first completion. */
+/** Runs `handler` and calls `done` once, with its first completion. */
 export function runHandler(
   handler: LambdaHandler,
   event: unknown,
   context: LambdaContext,
   eventLoop: EventLoopProbe | undefined,
-): Promise<HandlerOutcome> {
-  return new Promise((resolve) => {
-    let finished = false;
-    let calledBack = false;
-    const complete = (error: unknown, result?: unknown) => {
-      if (finished) return;
-      finished = true;
-      resolve(error === undefined || error === null ? { ok: true, result } : { ok: false, error });
-    };
-    const callback = (error?: unknown, result?: unknown) => {
-      if (finished || calledBack) return;
-      calledBack = true;
-      if (context.callbackWaitsForEmptyEventLoop && eventLoop) {
-        void eventLoop.whenEmpty().then(() => complete(error, result));
-      } else {
-        complete(error, result);
-      }
-    };
-    context.done = (error?: Error, result?: unknown) => complete(error, result);
-    context.succeed = (result?: unknown) => complete(null, result);
-    context.fail = (error: Error | string) => complete(error ?? 'handled');
+  done: (outcome: HandlerOutcome) => void,
+): void {
+  let finished = false;
+  let calledBack = false;
+  const complete = (error: unknown, result?: unknown) => {
+    if (finished) return;
+    finished = true;
+    done(error === undefined || error === null ? { ok: true, result } : { ok: false, error });
+  };
+  const callback = (error?: unknown, result?: unknown) => {
+    if (finished || calledBack) return;
+    calledBack = true;
+    if (context.callbackWaitsForEmptyEventLoop && eventLoop) {
+      void eventLoop.whenEmpty().then(() => complete(error, result));
+    } else {
+      complete(error, result);
+    }
+  };
+  context.done = (error?: Error, result?: unknown) => complete(error, result);
+  context.succeed = (result?: unknown) => complete(null, result);
+  context.fail = (error: Error | string) => complete(error ?? 'handled');
 
-    let returned: unknown;
-    try {
-      returned = handler(event, context, callback);
-    } catch (error) {
-      complete(error ?? 'handled');
-      return;
-    }
-    if (isThenable(returned)) {
-      returned.then((result) => complete(null, result), (error: unknown) => complete(error ?? 'handled'));
-    } else if (eventLoop) {
-      // A synchronous handler that never calls back returns null once the event loop drains.
-      void eventLoop.whenEmpty().then(() => {
-        if (!calledBack) complete(null, null);
-      });
-    }
-  });
+  let returned: unknown;
+  try {
+    returned = handler(event, context, callback);
+  } catch (error) {
+    complete(error ?? 'handled');
+    return;
+  }
+  if (isThenable(returned)) {
+    returned.then((result) => complete(null, result), (error: unknown) => complete(error ?? 'handled'));
+  } else if (eventLoop) {
+    // A synchronous handler that never calls back returns null once the event loop drains.
+    void eventLoop.whenEmpty().then(() => {
+      if (!calledBack) complete(null, null);
+    });
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

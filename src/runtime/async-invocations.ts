@@ -37,7 +37,7 @@ export class AsyncInvocations {
     const fields = { function: input.definition.name, requestId: input.requestId };
     for (let backoff = 10; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
       try {
-        const output = await this.invoker.invoke(input);
+        const output = await this.invoker.invokeAsync(input);
         if (output.functionError) this.logger.log('warn', `async invocation failed: ${output.payload}`, { ...fields, functionError: output.functionError });
         return;
       } catch (error) {

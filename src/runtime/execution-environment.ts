@@ -3,6 +3,7 @@
  * The contract every kind of execution environment keeps (inline, worker, and later
  * process): one invocation at a time, module state kept between invocations.
  */
+import type { FunctionErrorPayload } from '../handler/function-errors.js';
 import type { InvocationInfo } from '../handler/lambda-context.js';
 
 /** Log level of a function output line, as the Node.js runtime prints it; undefined for raw stdout/stderr writes. */
@@ -40,7 +41,13 @@ export interface InvocationOutcome {
 export interface ExecutionEnvironment {
   /** False once the environment died or was disposed; the pool then drops it. */
   readonly alive: boolean;
-  invoke(request: InvocationRequest, log: LogSink): Promise<InvocationOutcome>;
+  /** Runs one invocation; calls `done` exactly once. Callback-based to keep promises off the hot path. */
+  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void;
   /** Stops the environment at once, even mid-invocation. */
   dispose(): Promise<void>;
+}
+
+/** The outcome of an invocation the platform ended with `error`; the environment is not reused. */
+export function platformFailure(error: FunctionErrorPayload, details: { durationMs?: number; memoryUsedMB?: number } = {}): InvocationOutcome {
+  return { payload: JSON.stringify(error), functionError: error.errorType, durationMs: details.durationMs, memoryUsedMB: details.memoryUsedMB ?? 0, reusable: false };
 }

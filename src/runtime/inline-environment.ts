@@ -9,7 +9,7 @@ import { loadHandler } from '../handler/handler-loader.js';
 import { platformErrors } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
-import type { ExecutionEnvironment, InvocationOutcome, InvocationRequest, LogSink } from './execution-environment.js';
+import { platformFailure, type ExecutionEnvironment, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
 import { InlineExitError, runInScope } from './inline-scope.js';
 import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from './invocation-executor.js';
 
@@ -39,29 +39,41 @@ export class InlineFunction {
 
 /** One inline execution environment. */
 export class InlineEnvironment implements ExecutionEnvironment {
-  private initialised = false;
   alive = true;
 
   constructor(private readonly fn: InlineFunction, private readonly identity: EnvironmentIdentity) {}
 
-  async invoke(request: InvocationRequest, log: LogSink): Promise<InvocationOutcome> {
-    const initStart = performance.now();
-    const loaded = this.fn.loaded ?? (await this.fn.load(log));
-    const initDurationMs = this.initialised ? undefined : performance.now() - initStart;
-    this.initialised = true;
-    const started = performance.now();
-    const executed = await runInScope({ env: this.fn.env, log }, () => executeInvocation(loaded, this.identity, request, undefined, request.event));
-    const durationMs = performance.now() - started;
-    if (executed.fatal) this.fn.reset();
-    let { payload, functionError } = executed;
-    let reusable = !executed.fatal;
-    if (executed.error instanceof InlineExitError) {
-      const error = platformErrors.exit(request.requestId, executed.error.code);
-      payload = JSON.stringify(error);
-      functionError = error.errorType;
-      reusable = false;
+  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {
+    const loaded = this.fn.loaded;
+    if (loaded) {
+      this.run(loaded, request, log, undefined, done);
+      return;
     }
-    return { payload, functionError, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(request.report), reusable };
+    const initStart = performance.now();
+    this.fn.load(log).then(
+      (settled) => this.run(settled, request, log, performance.now() - initStart, done),
+      // settleHandler never rejects; this only guards against a fault in serverfull itself.
+      () => done(platformFailure(platformErrors.unknown())),
+    );
+  }
+
+  private run(loaded: LoadedHandler, request: InvocationRequest, log: LogSink, initDurationMs: number | undefined, done: (outcome: InvocationOutcome) => void): void {
+    const started = performance.now();
+    runInScope({ env: this.fn.env, log }, () =>
+      executeInvocation(loaded, this.identity, request, undefined, request.event, (executed) => {
+        const durationMs = performance.now() - started;
+        if (executed.fatal) this.fn.reset();
+        let { payload, functionError } = executed;
+        let reusable = !executed.fatal;
+        if (executed.error instanceof InlineExitError) {
+          const error = platformErrors.exit(request.requestId, executed.error.code);
+          payload = JSON.stringify(error);
+          functionError = error.errorType;
+          reusable = false;
+        }
+        done({ payload, functionError, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(request.report), reusable });
+      }),
+    );
   }
 
   async dispose(): Promise<void> {

@@ -6,7 +6,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { HandlerLoadError, platformErrors, toErrorPayload } from '../handler/function-errors.js';
 import { createContext, type EnvironmentIdentity, type InvocationInfo } from '../handler/lambda-context.js';
-import { runHandler, type EventLoopProbe } from '../handler/handler-runner.js';
+import { runHandler, type EventLoopProbe, type HandlerOutcome } from '../handler/handler-runner.js';
 import type { LambdaHandler } from '../registry/function-definition.js';
 
 /** A loaded handler, or the error its loading ended with. */
@@ -22,19 +22,24 @@ export interface ExecutedInvocation {
   error?: unknown;
 }
 
-/** Runs one invocation against a loaded handler. */
-export async function executeInvocation(
+/** Runs one invocation against a loaded handler and calls `done` once with the outcome. */
+export function executeInvocation(
   loaded: LoadedHandler,
   identity: EnvironmentIdentity,
   invocation: InvocationInfo,
   eventLoop: EventLoopProbe | undefined,
   event: unknown,
-): Promise<ExecutedInvocation> {
+  done: (executed: ExecutedInvocation) => void,
+): void {
   if ('loadError' in loaded) {
     // AWS resets an environment whose init failed: the next invocation initialises again.
-    return { payload: JSON.stringify(loaded.loadError.payload), functionError: loaded.loadError.payload.errorType, fatal: true };
+    done({ payload: JSON.stringify(loaded.loadError.payload), functionError: loaded.loadError.payload.errorType, fatal: true });
+    return;
   }
-  const outcome = await runHandler(loaded.handler, event, createContext(identity, invocation), eventLoop);
+  runHandler(loaded.handler, event, createContext(identity, invocation), eventLoop, (outcome) => done(serialise(outcome)));
+}
+
+function serialise(outcome: HandlerOutcome): ExecutedInvocation {
   if (!outcome.ok) {
     const error = toErrorPayload(outcome.error);
     return { payload: JSON.stringify(error), functionError: error.errorType, fatal: false, error: outcome.error };

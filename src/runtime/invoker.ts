@@ -10,7 +10,7 @@ import type { FunctionDefinition } from '../registry/function-definition.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import { EnvironmentFactory } from './environment-factory.js';
 import { EnvironmentPool } from './environment-pool.js';
-import type { FunctionLogLevel, InvocationOutcome, LogSink } from './execution-environment.js';
+import { platformFailure, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
 import { InvocationLog } from './invocation-log.js';
 
 /** One invocation, as the Invoke API hands it over. */
@@ -72,14 +72,40 @@ export class Invoker {
     return this.account.inFlight;
   }
 
-  /** Runs one invocation; throws `TooManyRequestsException` when over a concurrency limit. */
-  async invoke(input: InvokeInput): Promise<InvokeOutput> {
+  /**
+   * Runs one invocation and calls `done` once with its output; throws `TooManyRequestsException`
+   * at once when over a concurrency limit. Callback-based to keep promises off the hot path.
+   */
+  invoke(input: InvokeInput, done: (output: InvokeOutput) => void): void {
     const { definition, requestId } = input;
     const pool = this.poolFor(definition);
     const environment = pool.acquire();
     const started = performance.now();
     const timeoutMs = definition.timeout * 1000;
     const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
+
+    let settled = false;
+    const finish = (outcome: InvocationOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      pool.release(environment, outcome.reusable);
+      let { payload, functionError } = outcome;
+      if (payload.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(payload) > MAX_RESPONSE_BYTES) {
+        const error = platformErrors.responseTooLarge();
+        payload = JSON.stringify(error);
+        functionError = error.errorType;
+      }
+      const logResult = log?.finish({
+        durationMs: outcome.durationMs ?? performance.now() - started,
+        memorySize: definition.memorySize,
+        memoryUsedMB: outcome.memoryUsedMB,
+        initDurationMs: outcome.initDurationMs,
+      });
+      done({ payload, functionError, executedVersion: definition.version, logResult });
+    };
+    // A timed-out environment is not reusable: the pool disposes it, as AWS does.
+    const timer = setTimeout(() => finish(platformFailure(platformErrors.timeout(requestId, definition.timeout), { durationMs: timeoutMs })), timeoutMs);
 
     const request = {
       requestId,
@@ -90,40 +116,24 @@ export class Invoker {
       clientContext: input.clientContext,
       report: input.tail,
     };
-    const outcome = await new Promise<InvocationOutcome>((resolve) => {
-      const timer = setTimeout(() => {
-        const error = platformErrors.timeout(requestId, definition.timeout);
-        resolve({ payload: JSON.stringify(error), functionError: error.errorType, durationMs: timeoutMs, memoryUsedMB: 0, reusable: false });
-      }, timeoutMs);
-      environment.invoke(request, this.logSink(definition.name, requestId, log)).then(
-        (result) => {
-          clearTimeout(timer);
-          resolve(result);
-        },
-        (error: unknown) => {
-          // An environment failing in itself (not the function) is still only this invocation's error.
-          clearTimeout(timer);
-          this.options.logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, { function: definition.name, requestId });
-          const payload = platformErrors.unknown();
-          resolve({ payload: JSON.stringify(payload), functionError: payload.errorType, memoryUsedMB: 0, reusable: false });
-        },
-      );
-    });
-    pool.release(environment, outcome.reusable);
-
-    let { payload, functionError } = outcome;
-    if (payload.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(payload) > MAX_RESPONSE_BYTES) {
-      const error = platformErrors.responseTooLarge();
-      payload = JSON.stringify(error);
-      functionError = error.errorType;
+    try {
+      environment.invoke(request, this.logSink(definition.name, requestId, log), finish);
+    } catch (error) {
+      // An environment failing in itself (not the function) is still only this invocation's error.
+      this.options.logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, { function: definition.name, requestId });
+      finish(platformFailure(platformErrors.unknown()));
     }
-    const logResult = log?.finish({
-      durationMs: outcome.durationMs ?? performance.now() - started,
-      memorySize: definition.memorySize,
-      memoryUsedMB: outcome.memoryUsedMB,
-      initDurationMs: outcome.initDurationMs,
+  }
+
+  /** `invoke` as a promise, for callers off the hot path; rejects with `TooManyRequestsException`. */
+  invokeAsync(input: InvokeInput): Promise<InvokeOutput> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.invoke(input, resolve);
+      } catch (error) {
+        reject(error);
+      }
     });
-    return { payload, functionError, executedVersion: definition.version, logResult };
   }
 
   /** Gets execution environments ready ahead of the first invocation of these functions. */

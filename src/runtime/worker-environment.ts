@@ -7,7 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import { platformErrors } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
-import type { ExecutionEnvironment, FunctionLogLevel, InvocationOutcome, InvocationRequest, LogSink } from './execution-environment.js';
+import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
 import type { BindMessage, InvokeMessage, ThreadMessage } from './worker-protocol.js';
 
 /** Output lines kept while no invocation runs (init, background timers); more are dropped. */
@@ -16,7 +16,7 @@ const MAX_EARLY_LINES = 1000;
 interface Pending {
   readonly requestId: string;
   readonly log: LogSink;
-  readonly resolve: (outcome: InvocationOutcome) => void;
+  readonly done: (outcome: InvocationOutcome) => void;
 }
 
 /** A worker-thread execution environment. */
@@ -38,25 +38,23 @@ export class WorkerEnvironment implements ExecutionEnvironment {
     this.worker.on('exit', (code) => this.onExit(code));
   }
 
-  invoke(request: InvocationRequest, log: LogSink): Promise<InvocationOutcome> {
-    return new Promise((resolve) => {
-      this.pending = { requestId: request.requestId, log, resolve };
-      if (this.early.length > 0) {
-        for (const [level, text] of this.early) log(level, text);
-        this.early = [];
-      }
-      // The parsed event stays here: the JSON text is cheaper to send than to clone an object graph.
-      const message: InvokeMessage = {
-        type: 'invoke',
-        requestId: request.requestId,
-        payload: request.payload,
-        invokedFunctionArn: request.invokedFunctionArn,
-        deadlineMs: request.deadlineMs,
-        clientContext: request.clientContext,
-        report: request.report,
-      };
-      this.worker.postMessage(message);
-    });
+  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {
+    this.pending = { requestId: request.requestId, log, done };
+    if (this.early.length > 0) {
+      for (const [level, text] of this.early) log(level, text);
+      this.early = [];
+    }
+    // The parsed event stays here: the JSON text is cheaper to send than to clone an object graph.
+    const message: InvokeMessage = {
+      type: 'invoke',
+      requestId: request.requestId,
+      payload: request.payload,
+      invokedFunctionArn: request.invokedFunctionArn,
+      deadlineMs: request.deadlineMs,
+      clientContext: request.clientContext,
+      report: request.report,
+    };
+    this.worker.postMessage(message);
   }
 
   async dispose(): Promise<void> {
@@ -74,7 +72,7 @@ export class WorkerEnvironment implements ExecutionEnvironment {
     }
     if (!pending) return;
     this.pending = undefined;
-    pending.resolve({
+    pending.done({
       payload: message.payload,
       functionError: message.functionError,
       initDurationMs: message.initDurationMs,
@@ -89,12 +87,8 @@ export class WorkerEnvironment implements ExecutionEnvironment {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    const error = this.outOfMemory ? platformErrors.outOfMemory(pending.requestId) : platformErrors.exit(pending.requestId, code);
-    pending.resolve({
-      payload: JSON.stringify(error),
-      functionError: error.errorType,
-      memoryUsedMB: this.outOfMemory ? this.identity.memorySize : 0,
-      reusable: false,
-    });
+    pending.done(this.outOfMemory
+      ? platformFailure(platformErrors.outOfMemory(pending.requestId), { memoryUsedMB: this.identity.memorySize })
+      : platformFailure(platformErrors.exit(pending.requestId, code)));
   }
 }

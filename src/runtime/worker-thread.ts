@@ -25,33 +25,40 @@ captureOutput();
 
 let identity: EnvironmentIdentity;
 let loading: Promise<LoadedHandler>;
+/** Set once init has settled, so warm invocations start without a promise tick. */
+let loaded: LoadedHandler | undefined;
 let initDurationMs: number | undefined;
 let busy = false;
 
 process.on('uncaughtException', (error) => failAndExit(toErrorPayload(error), 129));
 process.on('unhandledRejection', (reason) => failAndExit(platformErrors.unhandledRejection(reason), 128));
 
-port.on('message', async (message: BindMessage | InvokeMessage) => {
-  if (message.type === 'bind') return bind(message);
-  const loaded = await loading;
+port.on('message', (message: BindMessage | InvokeMessage) => {
+  if (message.type === 'bind') bind(message);
+  else if (loaded) invoke(loaded, message);
+  else void loading.then((settled) => invoke(settled, message));
+});
+
+function invoke(handler: LoadedHandler, message: InvokeMessage): void {
   const reportedInit = initDurationMs;
   initDurationMs = undefined;
   busy = true;
   const started = performance.now();
-  const executed = await executeInvocation(loaded, identity, message, eventLoop, JSON.parse(message.payload));
-  const durationMs = performance.now() - started;
-  busy = false;
-  send({
-    type: 'result',
-    payload: executed.payload,
-    functionError: executed.functionError,
-    initDurationMs: reportedInit,
-    durationMs,
-    memoryUsedMB: usedHeapMB(message.report),
-    fatal: executed.fatal,
+  executeInvocation(handler, identity, message, eventLoop, JSON.parse(message.payload), (executed) => {
+    const durationMs = performance.now() - started;
+    busy = false;
+    send({
+      type: 'result',
+      payload: executed.payload,
+      functionError: executed.functionError,
+      initDurationMs: reportedInit,
+      durationMs,
+      memoryUsedMB: usedHeapMB(message.report),
+      fatal: executed.fatal,
+    });
+    if (executed.fatal) process.exit(1);
   });
-  if (executed.fatal) process.exit(1);
-});
+}
 
 function bind(message: BindMessage): void {
   identity = message.identity;
@@ -59,9 +66,10 @@ function bind(message: BindMessage): void {
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, message.env);
   const initStart = performance.now();
-  loading = settleHandler(() => loadHandler(message.root, message.handler)).then((loaded) => {
+  loading = settleHandler(() => loadHandler(message.root, message.handler)).then((settled) => {
     initDurationMs = performance.now() - initStart;
-    return loaded;
+    loaded = settled;
+    return settled;
   });
 }
 

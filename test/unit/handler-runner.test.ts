@@ -1,7 +1,7 @@
 /** Completion rules of the AWS Node.js runtime, in-process. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runHandler, type EventLoopProbe } from '../../src/handler/handler-runner.js';
+import { runHandler as runWithCallback, type EventLoopProbe, type HandlerOutcome } from '../../src/handler/handler-runner.js';
 import { createContext } from '../../src/handler/lambda-context.js';
 import type { LambdaHandler } from '../../src/registry/function-definition.js';
 
@@ -9,6 +9,11 @@ const context = () => createContext(
   { functionName: 'f', functionVersion: '$LATEST', memorySize: 128, logGroupName: 'g', logStreamName: 's' },
   { requestId: 'r', invokedFunctionArn: 'a', deadlineMs: Date.now() + 1000 },
 );
+
+/** `runHandler` as a promise, for readable assertions. */
+function runHandler(handler: LambdaHandler, event: unknown, ctx: ReturnType<typeof context>, probe: EventLoopProbe | undefined): Promise<HandlerOutcome> {
+  return new Promise((resolve) => runWithCallback(handler, event, ctx, probe, resolve));
+}
 
 /** A probe whose event loop "empties" when the test says so. */
 function manualProbe(): EventLoopProbe & { empty(): void } {
