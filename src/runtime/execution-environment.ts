@@ -9,6 +9,11 @@ import type { InvocationInfo } from '../handler/lambda-context.js';
 /** Log level of a function output line, as the Node.js runtime prints it; undefined for raw stdout/stderr writes. */
 export type FunctionLogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined;
 
+/** The console methods the Node.js runtime captures, with the level each one logs at. */
+export const CONSOLE_LEVELS: ReadonlyArray<readonly ['log' | 'info' | 'warn' | 'error' | 'debug' | 'trace', FunctionLogLevel]> = [
+  ['log', 'INFO'], ['info', 'INFO'], ['warn', 'WARN'], ['error', 'ERROR'], ['debug', 'DEBUG'], ['trace', 'TRACE'],
+];
+
 /** Receives a function's output lines for one invocation. */
 export type LogSink = (level: FunctionLogLevel, text: string) => void;
 

@@ -7,7 +7,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
-import type { FunctionLogLevel, LogSink } from './execution-environment.js';
+import { CONSOLE_LEVELS, type LogSink } from './execution-environment.js';
 
 /** The state of one inline function while its code runs. */
 export interface InlineScope {
@@ -52,11 +52,8 @@ function installHooks(): void {
     },
   });
 
-  const levels: Array<[keyof Console, FunctionLogLevel]> = [
-    ['log', 'INFO'], ['info', 'INFO'], ['warn', 'WARN'], ['error', 'ERROR'], ['debug', 'DEBUG'], ['trace', 'TRACE'],
-  ];
   const consoleMethods = console as unknown as Record<string, (...args: unknown[]) => void>;
-  for (const [method, level] of levels) {
+  for (const [method, level] of CONSOLE_LEVELS) {
     const original = consoleMethods[method].bind(console);
     consoleMethods[method] = (...args: unknown[]) => {
       const scope = storage.getStore();

@@ -11,7 +11,7 @@ import { ActiveResourcesProbe } from './event-loop-probe.js';
 import { executeInvocation, settleHandler, usedHeapMB } from './invocation-executor.js';
 import { loadHandler } from '../handler/handler-loader.js';
 import { platformErrors, toErrorPayload, type FunctionErrorPayload } from '../handler/function-errors.js';
-import type { FunctionLogLevel } from './execution-environment.js';
+import { CONSOLE_LEVELS } from './execution-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { BindMessage, InvokeMessage, ThreadMessage } from './worker-protocol.js';
 import type { LoadedHandler } from './invocation-executor.js';
@@ -84,10 +84,7 @@ function failAndExit(error: FunctionErrorPayload, code: number): void {
 
 
 function captureOutput(): void {
-  const levels: Array<[keyof Console, FunctionLogLevel]> = [
-    ['log', 'INFO'], ['info', 'INFO'], ['warn', 'WARN'], ['error', 'ERROR'], ['debug', 'DEBUG'], ['trace', 'TRACE'],
-  ];
-  for (const [method, level] of levels) {
+  for (const [method, level] of CONSOLE_LEVELS) {
     (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => send({ type: 'log', level, text: format(...args) });
   }
   for (const stream of [process.stdout, process.stderr]) {

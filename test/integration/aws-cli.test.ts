@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { REPO_ROOT, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 
 const AWS = '/usr/bin/aws';
 const available = existsSync(AWS);
@@ -45,6 +45,22 @@ describe('aws CLI', { skip: available ? false : `${AWS} not installed (apt-get i
     const { stdout } = await aws(['invoke', '--function-name', 'faults', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"fault":"throw"}', outFile]);
     assert.equal(JSON.parse(stdout).FunctionError, 'Unhandled');
     assert.equal(JSON.parse(readFileSync(outFile, 'utf8')).errorType, 'TeapotError');
+  });
+
+  it('invokes the bundled examples exactly as the README shows', async () => {
+    const examples = await startFixtureServer({ config: join(REPO_ROOT, 'examples/serverfull.json') });
+    try {
+      const outFile = join(dir, 'hello.json');
+      const { stdout } = await run(AWS, [
+        'lambda', 'invoke', '--endpoint-url', examples.server.url, '--region', 'us-east-1',
+        '--function-name', 'hello', '--cli-binary-format', 'raw-in-base64-out',
+        '--payload', '{"name":"Ada"}', '--log-type', 'Tail', outFile,
+      ], { env: { PATH: process.env.PATH, HOME: dir, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_PAGER: '' } });
+      assert.equal(JSON.parse(stdout).StatusCode, 200);
+      assert.deepEqual(JSON.parse(readFileSync(outFile, 'utf8')), { message: 'Hello, Ada!' });
+    } finally {
+      await examples.close();
+    }
   });
 
   it('names ResourceNotFoundException for an unknown function', async () => {
