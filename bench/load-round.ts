@@ -3,6 +3,7 @@
  * One autocannon round with the same load for every variant, so only the server differs.
  */
 import autocannon from 'autocannon';
+import { processCpuMicros } from './process-cpu.js';
 
 /** Open connections: enough to keep two cores busy and to make worker mode run many environments. */
 export const CONNECTIONS = 32;
@@ -19,10 +20,13 @@ export interface RoundResult {
   readonly non2xx: number;
   /** Connection errors and timeouts. */
   readonly errors: number;
+  /** Server CPU (all threads) per request, when it could be read. */
+  readonly cpuMicrosPerRequest?: number;
 }
 
-/** POSTs `REQUEST_BODY` to `url` from `CONNECTIONS` connections for `durationSeconds`. */
-export async function runLoadRound(url: string, durationSeconds: number): Promise<RoundResult> {
+/** POSTs `REQUEST_BODY` to `url` from `CONNECTIONS` connections for `durationSeconds`; `pid` is the server's. */
+export async function runLoadRound(url: string, durationSeconds: number, pid: number): Promise<RoundResult> {
+  const cpuBefore = processCpuMicros(pid);
   const result = await autocannon({
     url,
     method: 'POST',
@@ -31,7 +35,9 @@ export async function runLoadRound(url: string, durationSeconds: number): Promis
     connections: CONNECTIONS,
     duration: durationSeconds,
   });
+  const cpuAfter = processCpuMicros(pid);
   return {
+    cpuMicrosPerRequest: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / result.requests.total,
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,

@@ -17,14 +17,19 @@ export interface ThroughputRow {
 /** The throughput table; the first row is the baseline the ratios are relative to. */
 export function formatThroughputTable(rows: readonly ThroughputRow[]): string {
   const baseline = rows[0]!.round.requestsPerSecond;
-  const header = ['variant', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target'];
+  const baselineCpu = rows[0]!.round.cpuMicrosPerRequest;
+  const header = ['variant', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/req', 'CPU vs baseline', 'vs baseline', 'target'];
   const cells = rows.map(({ label, round, target }) => {
     const ratio = round.requestsPerSecond / baseline;
+    const cpu = round.cpuMicrosPerRequest;
     return [
       label,
       round.requestsPerSecond.toFixed(0),
       round.p50Ms.toFixed(0),
       round.p99Ms.toFixed(0),
+      cpu === undefined ? '-' : cpu.toFixed(1),
+      // Baseline CPU over this variant's: the req/s ratio a server with cores to itself would see.
+      cpu === undefined || baselineCpu === undefined ? '-' : `${(baselineCpu / cpu).toFixed(2)}x`,
       `${ratio.toFixed(2)}x`,
       target === undefined ? '-' : `>= ${target.toFixed(2)}x ${ratio >= target ? 'PASS' : 'MISS'}`,
     ];
@@ -32,7 +37,7 @@ export function formatThroughputTable(rows: readonly ThroughputRow[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column]!.length)));
   // Text columns read best left-aligned, numbers right-aligned.
   const line = (row: readonly string[]) =>
-    row.map((cell, column) => (column === 0 || column === 5 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
+    row.map((cell, column) => (column === 0 || column === header.length - 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...cells.map(line)].join('\n');
 }
 

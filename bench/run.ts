@@ -87,12 +87,12 @@ async function main(): Promise<void> {
 
     for (const [index, url] of urls.entries()) {
       await postEcho(url);
-      record(index, await runLoadRound(url, warmup));
+      record(index, await runLoadRound(url, warmup, servers[index]!.pid));
     }
     // Interleaved so that slow drift of a shared machine spreads over every variant alike.
     for (let round = 0; round < rounds; round++) {
       for (const [index, url] of urls.entries()) {
-        const result = await runLoadRound(url, duration);
+        const result = await runLoadRound(url, duration, servers[index]!.pid);
         record(index, result);
         results[index]!.push(result);
       }

@@ -17,6 +17,7 @@ const running = new Set<ChildProcess>();
 export interface ServerProcess {
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;
+  readonly pid: number;
   /** Asks the child to stop, forcing it if it lingers. */
   stop(): Promise<void>;
 }
@@ -49,7 +50,7 @@ export async function startServerProcess(args: readonly string[], port: number):
     try {
       const response = await fetch(`${url}/healthcheck`);
       await response.arrayBuffer();
-      if (response.status === 200) return { url, stop };
+      if (response.status === 200) return { url, pid: child.pid!, stop };
     } catch {
       // Not listening yet.
     }
