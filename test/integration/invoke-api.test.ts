@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -234,6 +235,24 @@ describe('Invoke API', () => {
       assert.equal(response.headers.get('x-amzn-errortype'), 'UnknownOperationException');
       assert.deepEqual(await response.json(), { Type: 'User', message: 'Unknown operation' });
     });
+  });
+
+  it('a client that disconnects mid-body or mid-invocation does not disturb the server', async () => {
+    const { port } = new URL(fx.server.url);
+    const send = (raw: string, closeAfterMs: number) =>
+      new Promise<void>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(raw));
+        socket.on('error', () => {});
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, closeAfterMs);
+      });
+    await send('POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":', 50);
+    await send('POST /2015-03-31/functions/counter/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n{"sleepMs":200}\n', 50);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal((await fx.invoke('echo', { after: 'disconnects' })).StatusCode, 200);
+    assert.equal((await fx.invoke('counter')).StatusCode, 200);
   });
 
   it('GET /healthcheck answers 200', async () => {
