@@ -58,6 +58,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
   };
 }
-
-/** A logger that drops everything. */
-export const silentLogger: Logger = { enabled: () => false, log: () => {} };

@@ -17,7 +17,6 @@ export class EnvironmentPool {
   private idleSince: number[] = [];
   private readonly reserved: ConcurrencyLimit | undefined;
   private retired = false;
-  private busy = 0;
 
   constructor(
     readonly definition: FunctionDefinition,
@@ -28,10 +27,6 @@ export class EnvironmentPool {
     this.reserved = limit === undefined ? undefined : new ConcurrencyLimit(limit);
   }
 
-  /** Invocations running in this pool now. */
-  get inFlight(): number {
-    return this.busy;
-  }
 
   /** A warm environment, or a new one; throws `TooManyRequestsException` when over a limit. */
   acquire(): ExecutionEnvironment {
@@ -40,7 +35,6 @@ export class EnvironmentPool {
       this.reserved?.release();
       throw throttled('ConcurrentInvocationLimitExceeded');
     }
-    this.busy++;
     for (let environment = this.idle.pop(); environment; environment = this.idle.pop()) {
       this.idleSince.pop();
       if (environment.alive) return environment;
@@ -50,7 +44,6 @@ export class EnvironmentPool {
 
   /** Returns an environment after an invocation; one that cannot be reused is disposed. */
   release(environment: ExecutionEnvironment, reusable: boolean): void {
-    this.busy--;
     this.reserved?.release();
     this.account.release();
     if (reusable && environment.alive && !this.retired) {
@@ -78,10 +71,6 @@ export class EnvironmentPool {
     this.idleSince = keepSince;
   }
 
-  /** Number of warm environments waiting for work. */
-  get idleCount(): number {
-    return this.idle.length;
-  }
 
   /** Disposes idle environments now and busy ones when they come back. */
   async retire(): Promise<void> {
