@@ -5,7 +5,10 @@
  * with the runtime's `Runtime.*` errors for every way that can fail.
  */
 import { existsSync, statSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { LambdaHandler } from '../registry/function-definition.js';
 import { HandlerLoadError, toErrorPayload } from './function-errors.js';
@@ -28,6 +31,30 @@ export function resolveHandlerFile(root: string, modulePath: string): string | u
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
   }
   return undefined;
+}
+
+/** Whether the handler `file.export` of `root` names a TypeScript file. */
+export function isTypeScriptHandler(root: string, handler: string): boolean {
+  const parsed = parseHandlerString(handler);
+  const file = parsed && resolveHandlerFile(root, parsed.modulePath);
+  return file !== undefined && TYPESCRIPT.test(file);
+}
+
+/**
+ * Loads tsx and compiles a tiny module, so that a TypeScript handler's init later in this thread
+ * does not pay for starting the compiler (~200 ms). Best effort: failures only lose the head start.
+ */
+export async function warmTypeScript(): Promise<void> {
+  const file = join(tmpdir(), `serverfull-ts-warmup-${process.pid}-${threadId}.mts`);
+  try {
+    await writeFile(file, 'export const warm: number = 1;\n');
+    const { tsImport } = await import('tsx/esm/api');
+    await tsImport(pathToFileURL(file).href, import.meta.url);
+  } catch {
+    // The real handler load reports any real problem.
+  } finally {
+    await rm(file, { force: true });
+  }
 }
 
 /** Imports the handler module and returns the named export; throws `HandlerLoadError`. */

@@ -2,6 +2,7 @@
  * @module runtime/environment-factory
  * The one place that decides which kind of execution environment a function gets.
  */
+import { isTypeScriptHandler } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
@@ -42,7 +43,11 @@ export class EnvironmentFactory {
 
   /** Starts spare threads for the worker functions among `definitions`, before their first invocation. */
   prepare(definitions: readonly FunctionDefinition[]): void {
-    this.spares.prepare(new Set(definitions.filter((d) => d.isolation === 'worker' && typeof d.handler === 'string').map((d) => d.memorySize)));
+    const workers = definitions.filter((d) => d.isolation === 'worker' && typeof d.handler === 'string');
+    this.spares.prepare(
+      new Set(workers.map((d) => d.memorySize)),
+      workers.some((d) => isTypeScriptHandler(d.root, d.handler as string)),
+    );
   }
 
   /** Stops the spare threads. */

@@ -5,6 +5,12 @@
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionLogLevel, InvocationRequest } from './execution-environment.js';
 
+/** Given to a thread when it starts (`workerData`), before it knows its function. */
+export interface WorkerStartData {
+  /** Load the TypeScript compiler ahead of a TypeScript handler's init. */
+  readonly warmTypeScript: boolean;
+}
+
 /** Host → thread, first message: the function this (possibly pre-started) thread becomes. */
 export interface BindMessage {
   readonly type: 'bind';

@@ -6,6 +6,7 @@
  * until bound, so nothing leaks between functions.
  */
 import { Worker } from 'node:worker_threads';
+import type { WorkerStartData } from './worker-protocol.js';
 
 const THREAD_ENTRY = new URL('./worker-thread.js', import.meta.url);
 
@@ -13,6 +14,7 @@ const THREAD_ENTRY = new URL('./worker-thread.js', import.meta.url);
 export class WorkerSpares {
   private readonly spares = new Map<number, Worker[]>();
   private closed = false;
+  private warmTypeScript = false;
 
   constructor(private readonly perSize: number) {}
 
@@ -22,11 +24,12 @@ export class WorkerSpares {
     const worker = ready?.shift();
     if (worker) worker.removeAllListeners('exit');
     setImmediate(() => this.fill(memorySize));
-    return worker ?? startThread(memorySize);
+    return worker ?? startThread(memorySize, this.warmTypeScript);
   }
 
-  /** Starts spares for these memory sizes ahead of the first invocation. */
-  prepare(memorySizes: Iterable<number>): void {
+  /** Starts spares for these memory sizes ahead of the first invocation; with TypeScript functions, spares warm up its compiler. */
+  prepare(memorySizes: Iterable<number>, warmTypeScript: boolean): void {
+    this.warmTypeScript = warmTypeScript;
     for (const size of memorySizes) this.fill(size);
   }
 
@@ -43,7 +46,7 @@ export class WorkerSpares {
     let list = this.spares.get(memorySize);
     if (!list) this.spares.set(memorySize, (list = []));
     while (list.length < this.perSize) {
-      const worker = startThread(memorySize);
+      const worker = startThread(memorySize, this.warmTypeScript);
       worker.unref();
       const spares = list;
       worker.once('exit', () => {
@@ -55,8 +58,9 @@ export class WorkerSpares {
   }
 }
 
-function startThread(memorySize: number): Worker {
+function startThread(memorySize: number, warmTypeScript: boolean): Worker {
   const worker = new Worker(THREAD_ENTRY, {
+    workerData: { warmTypeScript } satisfies WorkerStartData,
     env: {},
     resourceLimits: { maxOldGenerationSizeMb: memorySize },
     stdout: true,

@@ -5,15 +5,15 @@
  * is loaded once (the init phase). Then it runs invocations as they arrive, forwarding
  * console output to the host.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { format } from 'node:util';
 import { ActiveResourcesProbe } from './event-loop-probe.js';
 import { executeInvocation, settleHandler, usedHeapMB } from './invocation-executor.js';
-import { loadHandler } from '../handler/handler-loader.js';
+import { loadHandler, warmTypeScript } from '../handler/handler-loader.js';
 import { platformErrors, toErrorPayload, type FunctionErrorPayload } from '../handler/function-errors.js';
 import { CONSOLE_LEVELS } from './execution-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
-import type { BindMessage, InvokeMessage, ThreadMessage } from './worker-protocol.js';
+import type { BindMessage, InvokeMessage, ThreadMessage, WorkerStartData } from './worker-protocol.js';
 import type { LoadedHandler } from './invocation-executor.js';
 
 const port = parentPort!;
@@ -22,6 +22,7 @@ const send = (message: ThreadMessage) => port.postMessage(message);
 const eventLoop = new ActiveResourcesProbe();
 
 captureOutput();
+if ((workerData as WorkerStartData | undefined)?.warmTypeScript) void warmTypeScript();
 
 let identity: EnvironmentIdentity;
 let loading: Promise<LoadedHandler>;
