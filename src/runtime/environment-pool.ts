@@ -27,7 +27,6 @@ export class EnvironmentPool {
     this.reserved = limit === undefined ? undefined : new ConcurrencyLimit(limit);
   }
 
-
   /** A warm environment, or a new one; throws `TooManyRequestsException` when over a limit. */
   acquire(): ExecutionEnvironment {
     if (this.reserved && !this.reserved.tryAcquire()) throw throttled('ReservedFunctionConcurrentInvocationLimitExceeded');
@@ -70,7 +69,6 @@ export class EnvironmentPool {
     this.idle = keep;
     this.idleSince = keepSince;
   }
-
 
   /** Disposes idle environments now and busy ones when they come back. */
   async retire(): Promise<void> {

@@ -8,13 +8,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { format } from 'node:util';
 import { ActiveResourcesProbe } from './event-loop-probe.js';
-import { executeInvocation, settleHandler, usedHeapMB } from './invocation-executor.js';
+import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from './invocation-executor.js';
 import { loadHandler, warmTypeScript } from '../handler/handler-loader.js';
 import { platformErrors, toErrorPayload, type FunctionErrorPayload } from '../handler/function-errors.js';
 import { CONSOLE_LEVELS } from './execution-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { BindMessage, InvokeMessage, ThreadMessage, WorkerStartData } from './worker-protocol.js';
-import type { LoadedHandler } from './invocation-executor.js';
 
 const port = parentPort!;
 const send = (message: ThreadMessage) => port.postMessage(message);
@@ -82,7 +81,6 @@ function failAndExit(error: FunctionErrorPayload, code: number): void {
   }
   process.exit(code);
 }
-
 
 function captureOutput(): void {
   for (const [method, level] of CONSOLE_LEVELS) {
