@@ -4,7 +4,8 @@
  * handler under the same load, then worker cold starts. On a shared machine absolute numbers
  * drift from run to run; the ratios to the baseline measured in the same run are what matter.
  */
-import { cpus } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { postEcho } from './echo-response.js';
@@ -45,6 +46,7 @@ async function startServerfull(manifest: string, isolation: 'inline' | 'worker')
     '--port', String(port),
     '--isolation', isolation,
     '--log-level', 'warn',
+    '--data-dir', mkdtempSync(join(tmpdir(), 'serverfull-bench-')),
     // Far above the 32 connections, so the account limit never throttles the load.
     '--concurrency', '1000',
   ];

@@ -7,12 +7,14 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { invokeRoute } from './api/invoke-api.js';
+import { managementRoutes } from './api/management-api.js';
 import { ConfigError } from './config/config-error.js';
 import { buildDefinitions, manifestRoot, readManifest, type FunctionConfig } from './config/manifest.js';
+import { resolve } from 'node:path';
 import { resolveSettings, type Settings, type SettingsInput } from './config/settings.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition, LambdaHandler } from './registry/function-definition.js';
-import { StaticRegistry } from './registry/static-registry.js';
+import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
 import { Invoker } from './runtime/invoker.js';
 
@@ -36,6 +38,7 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly settings: Readonly<Settings>;
+  /** The manifest's and `serve()`'s functions (deployed ones come and go through the API). */
   readonly functions: readonly FunctionDefinition[];
   /** Stops accepting, lets invocations in flight finish (bounded by `shutdownTimeout`), stops all environments. */
   close(): Promise<void>;
@@ -58,11 +61,29 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     seen.add(name);
   }
 
-  const registry = new StaticRegistry(definitions);
   const invoker = new Invoker({ region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger });
-  invoker.prepare(definitions);
+  let catalog: FunctionCatalog;
+  try {
+    catalog = new FunctionCatalog({
+      dataDir: resolve(settings.dataDir),
+      identity: settings,
+      isolation: settings.isolation,
+      concurrency: settings.concurrency,
+      manifest: definitions,
+      manifestSource: manifest?.path ?? 'serve()',
+      listener: {
+        reservedConcurrencyChanged: (name, limit) => invoker.setReservedConcurrency(name, limit),
+        versionRemoved: (name, version) => invoker.retire(name, version),
+      },
+    });
+  } catch (error) {
+    await invoker.close();
+    throw error;
+  }
+  invoker.prepare(catalog.list());
   const events = new AsyncInvocations(invoker, logger);
-  const server = createApiServer([invokeRoute(registry, invoker, events, settings), healthcheckRoute], logger);
+  // The Invoke route comes first: it is the hot path, matched before any other.
+  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger);
   server.keepAliveTimeout = 65_000;
 
   server.listen(settings.port, settings.host);
@@ -70,12 +91,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     await once(server, 'listening');
   } catch (error) {
     await invoker.close();
+    catalog.close();
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `http://${host}:${port}`;
-  logger.log('info', `serverfull listening on ${url}`, { functions: definitions.map((d) => d.name).join(',') });
+  logger.log('info', `serverfull listening on ${url}`, { functions: catalog.list().map((d) => d.name).join(','), dataDir: resolve(settings.dataDir) });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -89,6 +111,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       events.close();
       server.closeAllConnections();
       await Promise.all([closed, invoker.close()]);
+      catalog.close();
     })();
     return closing;
   };

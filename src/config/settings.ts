@@ -22,6 +22,8 @@ export interface Settings {
   readonly idleTimeout: number;
   /** Seconds SIGTERM waits for invocations in flight. */
   readonly shutdownTimeout: number;
+  /** Where deployed functions are kept: an SQLite database and the code packages. */
+  readonly dataDir: string;
   readonly logLevel: LogThreshold;
   /** Unset: pretty on a terminal, JSON otherwise. */
   readonly logFormat?: LogFormat;
@@ -37,6 +39,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   concurrency: 100,
   idleTimeout: 300,
   shutdownTimeout: 30,
+  dataDir: '.serverfull',
   logLevel: 'info',
 });
 
@@ -62,6 +65,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   concurrency: { env: 'SERVERFULL_CONCURRENCY', flag: 'concurrency', numeric: true, validate: (v, w) => check.integer(v, w, 1, 100_000) },
   idleTimeout: { env: 'SERVERFULL_IDLE_TIMEOUT', flag: 'idle-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 1, 86_400) },
   shutdownTimeout: { env: 'SERVERFULL_SHUTDOWN_TIMEOUT', flag: 'shutdown-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 0, 3600) },
+  dataDir: { env: 'SERVERFULL_DATA_DIR', flag: 'data-dir', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a folder path') },
   logLevel: { env: 'SERVERFULL_LOG_LEVEL', flag: 'log-level', numeric: false, validate: (v, w) => check.oneOf(v, w, ['debug', 'info', 'warn', 'error', 'silent'] as const) },
   logFormat: { env: 'SERVERFULL_LOG_FORMAT', flag: 'log-format', numeric: false, validate: (v, w) => check.oneOf(v, w, ['json', 'pretty'] as const) },
 };

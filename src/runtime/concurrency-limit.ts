@@ -8,7 +8,8 @@
 export class ConcurrencyLimit {
   private active = 0;
 
-  constructor(readonly limit: number) {}
+  /** Changeable while executions are in flight: those already admitted finish. */
+  constructor(public limit: number) {}
 
   /** Executions currently admitted. */
   get inFlight(): number {

@@ -6,7 +6,7 @@
  */
 import { throttled } from '../errors.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
-import { ConcurrencyLimit } from './concurrency-limit.js';
+import type { ConcurrencyLimit } from './concurrency-limit.js';
 import type { EnvironmentFactory } from './environment-factory.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 
@@ -15,23 +15,21 @@ export class EnvironmentPool {
   // Parallel stacks, most recently used last: no allocation per release.
   private idle: ExecutionEnvironment[] = [];
   private idleSince: number[] = [];
-  private readonly reserved: ConcurrencyLimit | undefined;
   private retired = false;
 
   constructor(
     readonly definition: FunctionDefinition,
     private readonly factory: EnvironmentFactory,
     private readonly account: ConcurrencyLimit,
-  ) {
-    const limit = definition.reservedConcurrency;
-    this.reserved = limit === undefined ? undefined : new ConcurrencyLimit(limit);
-  }
+    /** The function's reserved concurrency, shared by all its versions; unlimited when none is set. */
+    private readonly reserved: ConcurrencyLimit,
+  ) {}
 
   /** A warm environment, or a new one; throws `TooManyRequestsException` when over a limit. */
   acquire(): ExecutionEnvironment {
-    if (this.reserved && !this.reserved.tryAcquire()) throw throttled('ReservedFunctionConcurrentInvocationLimitExceeded');
+    if (!this.reserved.tryAcquire()) throw throttled('ReservedFunctionConcurrentInvocationLimitExceeded');
     if (!this.account.tryAcquire()) {
-      this.reserved?.release();
+      this.reserved.release();
       throw throttled('ConcurrentInvocationLimitExceeded');
     }
     for (let environment = this.idle.pop(); environment; environment = this.idle.pop()) {
@@ -43,7 +41,7 @@ export class EnvironmentPool {
 
   /** Returns an environment after an invocation; one that cannot be reused is disposed. */
   release(environment: ExecutionEnvironment, reusable: boolean): void {
-    this.reserved?.release();
+    this.reserved.release();
     this.account.release();
     if (reusable && environment.alive && !this.retired) {
       this.idle.push(environment);

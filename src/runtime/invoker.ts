@@ -54,6 +54,8 @@ const LOG_LEVELS: Record<Exclude<FunctionLogLevel, undefined>, LogLevel> = {
 /** Invokes functions through per-version environment pools. */
 export class Invoker {
   private readonly pools = new Map<string, EnvironmentPool>();
+  /** Reserved concurrency per function name, across its versions. */
+  private readonly reserved = new Map<string, ConcurrencyLimit>();
   private readonly account: ConcurrencyLimit;
   private readonly factory: EnvironmentFactory;
   private readonly reaper: NodeJS.Timeout;
@@ -141,6 +143,18 @@ export class Invoker {
     this.factory.prepare(definitions);
   }
 
+  /** Sets (or, with undefined, lifts) a function's reserved concurrency; invocations in flight are not affected. */
+  setReservedConcurrency(name: string, limit: number | undefined): void {
+    this.reservedFor(name).limit = limit ?? Infinity;
+  }
+
+  /** Stops the environments of a function version that no longer exists. */
+  retire(name: string, version: string): void {
+    const key = `${name}:${version}`;
+    void this.pools.get(key)?.retire();
+    this.pools.delete(key);
+  }
+
   /** Stops every environment of every function. */
   async close(): Promise<void> {
     clearInterval(this.reaper);
@@ -156,9 +170,15 @@ export class Invoker {
     // A new definition object for the same version means new code or configuration:
     // later invocations get new environments, those in flight finish on the old ones.
     void pool?.retire();
-    const fresh = new EnvironmentPool(definition, this.factory, this.account);
+    const fresh = new EnvironmentPool(definition, this.factory, this.account, this.reservedFor(definition.name));
     this.pools.set(key, fresh);
     return fresh;
+  }
+
+  private reservedFor(name: string): ConcurrencyLimit {
+    let limit = this.reserved.get(name);
+    if (!limit) this.reserved.set(name, (limit = new ConcurrencyLimit(Infinity)));
+    return limit;
   }
 
   private logSink(functionName: string, requestId: string, log: InvocationLog | undefined): LogSink {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT } from './fixture-server.js';
+import { REPO_ROOT, tempDataDir } from './fixture-server.js';
 
 /** Path of the CLI entry point. */
 export const CLI = join(REPO_ROOT, 'bin/serverfull.js');
@@ -28,9 +28,12 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Spawns `serverfull ...args`. */
+/** Spawns `serverfull ...args`, over a fresh data directory unless `env` names one. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH, SERVERFULL_DATA_DIR: tempDataDir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk) => (out += chunk));

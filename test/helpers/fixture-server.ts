@@ -2,6 +2,9 @@
  * @module test/helpers/fixture-server
  * Starts a real server on a free port over the fixture functions, with an SDK client for it.
  */
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
@@ -23,6 +26,11 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
+/** A new empty data directory under the system's temp folder. */
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'serverfull-test-'));
+}
+
 /** An SDK v3 Lambda client for a local endpoint: dummy credentials, no retries. */
 export function lambdaClient(endpoint: string): LambdaClient {
   return new LambdaClient({
@@ -33,9 +41,10 @@ export function lambdaClient(endpoint: string): LambdaClient {
   });
 }
 
-/** Starts the fixture manifest (or other options) on 127.0.0.1, port 0, silently. */
+/** Starts the fixture manifest (or other options) on 127.0.0.1, port 0, silently, over a fresh data directory (removed on close unless given). */
 export async function startFixtureServer(options: ServeOptions = {}): Promise<FixtureServer> {
-  const server = await serve({ config: FIXTURE_MANIFEST, port: 0, logLevel: 'silent', env: {}, ...options });
+  const dataDir = options.dataDir === undefined ? tempDataDir() : undefined;
+  const server = await serve({ config: FIXTURE_MANIFEST, port: 0, logLevel: 'silent', env: {}, dataDir, ...options });
   const lambda = lambdaClient(server.url);
   return {
     server,
@@ -54,6 +63,7 @@ export async function startFixtureServer(options: ServeOptions = {}): Promise<Fi
     async close() {
       lambda.destroy();
       await server.close();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Context } from 'aws-lambda';
 import { ConfigError, serve } from '../../src/index.js';
-import { FIXTURES, FIXTURE_MANIFEST, lambdaClient } from '../helpers/fixture-server.js';
+import { FIXTURES, FIXTURE_MANIFEST, lambdaClient, tempDataDir } from '../helpers/fixture-server.js';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 
 async function invoke(url: string, name: string, event: unknown) {
@@ -19,6 +19,7 @@ async function invoke(url: string, name: string, event: unknown) {
 describe('serve()', () => {
   it('serves handler functions and file handlers side by side', async () => {
     const server = await serve({
+      dataDir: tempDataDir(),
       port: 0,
       logLevel: 'silent',
       root: FIXTURES,
@@ -39,7 +40,7 @@ describe('serve()', () => {
   });
 
   it('a callback handler function works inline', async () => {
-    const server = await serve({ port: 0, logLevel: 'silent', functions: { cb: (_event, _context, callback) => callback(null, 'called back') } });
+    const server = await serve({ port: 0, logLevel: 'silent', dataDir: tempDataDir(), functions: { cb: (_event, _context, callback) => callback(null, 'called back') } });
     try {
       assert.equal((await invoke(server.url, 'cb', {})).json, 'called back');
     } finally {
@@ -48,7 +49,7 @@ describe('serve()', () => {
   });
 
   it('refuses a function declared in both the manifest and the map', async () => {
-    await assert.rejects(serve({ port: 0, logLevel: 'silent', config: FIXTURE_MANIFEST, functions: { echo: async () => 1 } }), (error: Error) => {
+    await assert.rejects(serve({ port: 0, logLevel: 'silent', dataDir: tempDataDir(), config: FIXTURE_MANIFEST, functions: { echo: async () => 1 } }), (error: Error) => {
       assert.ok(error instanceof ConfigError);
       assert.match(error.message, /function "echo" is declared twice/);
       return true;
@@ -56,7 +57,7 @@ describe('serve()', () => {
   });
 
   it('close() stops listening', async () => {
-    const server = await serve({ port: 0, logLevel: 'silent', functions: { f: async () => 1 } });
+    const server = await serve({ port: 0, logLevel: 'silent', dataDir: tempDataDir(), functions: { f: async () => 1 } });
     await server.close();
     await assert.rejects(fetch(`${server.url}/healthcheck`));
   });

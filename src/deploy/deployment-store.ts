@@ -1,0 +1,191 @@
+/**
+ * @module deploy/deployment-store
+ * Deployed functions' metadata in SQLite (better-sqlite3): one row per function, per
+ * version (`$LATEST` included) and per alias. Every change is one transaction, committed
+ * before the API answers, so a crash at any moment loses no acknowledged change and
+ * leaves nothing half-written. The store holds no rules: `FunctionCatalog` decides.
+ */
+import Database from 'better-sqlite3';
+import { ConfigError } from '../config/config-error.js';
+
+/** A version's configuration as deployed: what the management API reports and the runtime needs. */
+export interface StoredConfiguration {
+  readonly runtime: string;
+  readonly handler: string;
+  readonly role: string;
+  readonly timeout: number;
+  readonly memorySize: number;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly description: string;
+  readonly architectures: readonly string[];
+}
+
+/** One function version row: `$LATEST` or a published number. */
+export interface VersionRecord {
+  readonly functionName: string;
+  readonly version: string;
+  readonly config: StoredConfiguration;
+  /** Base64 SHA-256 of the zip, as AWS reports it. */
+  readonly codeSha256: string;
+  readonly codeSize: number;
+  readonly revisionId: string;
+  /** AWS's timestamp form: `2024-01-31T12:00:00.000+0000`. */
+  readonly lastModified: string;
+}
+
+/** One alias row. */
+export interface AliasRecord {
+  readonly functionName: string;
+  readonly name: string;
+  readonly functionVersion: string;
+  readonly description: string;
+  /** `RoutingConfig.AdditionalVersionWeights`; undefined when all traffic goes to `functionVersion`. */
+  readonly weights?: Readonly<Record<string, number>>;
+  readonly revisionId: string;
+}
+
+/** One function row: what belongs to the function rather than to a version. */
+export interface FunctionRecord {
+  readonly name: string;
+  readonly reservedConcurrency?: number;
+  /** The number the next published version gets; numbers are never reused. */
+  readonly nextVersion: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Everything in the store, as loaded at start. */
+export interface StoreContents {
+  readonly functions: FunctionRecord[];
+  readonly versions: VersionRecord[];
+  readonly aliases: AliasRecord[];
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS functions (
+  name TEXT PRIMARY KEY,
+  reserved_concurrency INTEGER,
+  next_version INTEGER NOT NULL,
+  tags TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+  function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+  version TEXT NOT NULL,
+  config TEXT NOT NULL,
+  code_sha256 TEXT NOT NULL,
+  code_size INTEGER NOT NULL,
+  revision_id TEXT NOT NULL,
+  last_modified TEXT NOT NULL,
+  PRIMARY KEY (function_name, version)
+);
+CREATE TABLE IF NOT EXISTS aliases (
+  function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  function_version TEXT NOT NULL,
+  description TEXT NOT NULL,
+  weights TEXT,
+  revision_id TEXT NOT NULL,
+  PRIMARY KEY (function_name, name)
+);
+`;
+
+interface VersionRow {
+  function_name: string; version: string; config: string; code_sha256: string; code_size: number; revision_id: string; last_modified: string;
+}
+interface AliasRow {
+  function_name: string; name: string; function_version: string; description: string; weights: string | null; revision_id: string;
+}
+interface FunctionRow {
+  name: string; reserved_concurrency: number | null; next_version: number; tags: string;
+}
+
+/** The SQLite database of one data directory; holds an exclusive lock on it while open. */
+export class DeploymentStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(file: string) {
+    try {
+      this.db = new Database(file);
+      // WAL + FULL: a committed transaction survives a crash of the process (or the machine).
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+      // One server per data directory: a second one would serve a stale copy of the catalog.
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('busy_timeout = 0');
+      this.db.exec(SCHEMA);
+      this.db.exec('BEGIN IMMEDIATE; COMMIT;');
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/locked|busy/i.test(message)) throw new ConfigError(`the data directory's database ${file} is in use by another serverfull server`);
+      throw new ConfigError(`cannot open the data directory's database ${file}: ${message}`);
+    }
+    const db = this.db;
+    this.statements = {
+      putFunction: db.prepare('INSERT OR REPLACE INTO functions (name, reserved_concurrency, next_version, tags) VALUES (?, ?, ?, ?)'),
+      deleteFunction: db.prepare('DELETE FROM functions WHERE name = ?'),
+      putVersion: db.prepare('INSERT OR REPLACE INTO versions (function_name, version, config, code_sha256, code_size, revision_id, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      deleteVersion: db.prepare('DELETE FROM versions WHERE function_name = ? AND version = ?'),
+      putAlias: db.prepare('INSERT OR REPLACE INTO aliases (function_name, name, function_version, description, weights, revision_id) VALUES (?, ?, ?, ?, ?, ?)'),
+      deleteAlias: db.prepare('DELETE FROM aliases WHERE function_name = ? AND name = ?'),
+    };
+  }
+
+  /** Reads everything; called once at start. */
+  load(): StoreContents {
+    const functions = (this.db.prepare('SELECT * FROM functions').all() as FunctionRow[]).map((row): FunctionRecord => ({
+      name: row.name,
+      reservedConcurrency: row.reserved_concurrency ?? undefined,
+      nextVersion: row.next_version,
+      tags: JSON.parse(row.tags) as Record<string, string>,
+    }));
+    const versions = (this.db.prepare('SELECT * FROM versions').all() as VersionRow[]).map((row): VersionRecord => ({
+      functionName: row.function_name,
+      version: row.version,
+      config: JSON.parse(row.config) as StoredConfiguration,
+      codeSha256: row.code_sha256,
+      codeSize: row.code_size,
+      revisionId: row.revision_id,
+      lastModified: row.last_modified,
+    }));
+    const aliases = (this.db.prepare('SELECT * FROM aliases').all() as AliasRow[]).map((row): AliasRecord => ({
+      functionName: row.function_name,
+      name: row.name,
+      functionVersion: row.function_version,
+      description: row.description,
+      weights: row.weights === null ? undefined : JSON.parse(row.weights) as Record<string, number>,
+      revisionId: row.revision_id,
+    }));
+    return { functions, versions, aliases };
+  }
+
+  /** Runs `change` in one transaction: all of its writes land, or none. */
+  transaction(change: (writer: StoreWriter) => void): void {
+    this.db.transaction(() => change(this.writer))();
+  }
+
+  /** Closes the database (and releases the directory). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private readonly writer: StoreWriter = {
+    putFunction: (f) => void this.statements.putFunction.run(f.name, f.reservedConcurrency ?? null, f.nextVersion, JSON.stringify(f.tags)),
+    deleteFunction: (name) => void this.statements.deleteFunction.run(name),
+    putVersion: (v) => void this.statements.putVersion.run(v.functionName, v.version, JSON.stringify(v.config), v.codeSha256, v.codeSize, v.revisionId, v.lastModified),
+    deleteVersion: (functionName, version) => void this.statements.deleteVersion.run(functionName, version),
+    putAlias: (a) => void this.statements.putAlias.run(a.functionName, a.name, a.functionVersion, a.description, a.weights === undefined ? null : JSON.stringify(a.weights), a.revisionId),
+    deleteAlias: (functionName, name) => void this.statements.deleteAlias.run(functionName, name),
+  };
+}
+
+/** The writes a transaction may make. */
+export interface StoreWriter {
+  putFunction(record: FunctionRecord): void;
+  /** Deletes the function with its versions and aliases. */
+  deleteFunction(name: string): void;
+  putVersion(record: VersionRecord): void;
+  deleteVersion(functionName: string, version: string): void;
+  putAlias(record: AliasRecord): void;
+  deleteAlias(functionName: string, name: string): void;
+}

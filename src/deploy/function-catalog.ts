@@ -1,0 +1,546 @@
+/**
+ * @module deploy/function-catalog
+ * Every function the server serves: the manifest's (read-only) and the deployed ones
+ * (persistent, with versions and aliases). It enforces Lambda's rules for changes,
+ * writes each change to the store before it becomes visible, and answers the Invoke
+ * API's `resolve(name, qualifier)` from memory, picking an alias's version by weight.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../config/config-error.js';
+import { AwsError, functionNotFound } from '../errors.js';
+import type { FunctionDefinition, FunctionRegistry, IsolationKind } from '../registry/function-definition.js';
+import type { ServiceIdentity } from '../api/function-ref.js';
+import { functionArn } from '../api/function-ref.js';
+import { CodeStore } from './code-store.js';
+import {
+  DeploymentStore, type AliasRecord, type FunctionRecord, type StoredConfiguration, type VersionRecord,
+} from './deployment-store.js';
+
+/** The unpublished version's name. */
+export const LATEST = '$LATEST';
+
+/** What the catalog tells the runtime about changes it cannot see in definitions. */
+export interface CatalogListener {
+  /** A function's reserved concurrency changed (undefined: none). */
+  reservedConcurrencyChanged(name: string, limit: number | undefined): void;
+  /** A function version is gone: its environments can stop. */
+  versionRemoved(name: string, version: string): void;
+}
+
+/** How the catalog is set up. */
+export interface CatalogOptions {
+  readonly dataDir: string;
+  readonly identity: ServiceIdentity;
+  /** Isolation kind of deployed functions. */
+  readonly isolation: IsolationKind;
+  /** Account-wide concurrency, for the reserved concurrency check. */
+  readonly concurrency: number;
+  /** The manifest's functions: served, listed, never changed through the API. */
+  readonly manifest: readonly FunctionDefinition[];
+  /** Where the manifest functions come from, for messages. */
+  readonly manifestSource: string;
+  readonly listener: CatalogListener;
+}
+
+/** Configuration given to `CreateFunction` (complete) or `UpdateFunctionConfiguration` (partial). */
+export type ConfigurationChange = Partial<StoredConfiguration>;
+
+/** A version as the management API reports it, with the qualifier it was asked by. */
+export interface VersionView {
+  readonly record: VersionRecord;
+  /** `FunctionArn` as AWS gives it for this request. */
+  readonly arn: string;
+}
+
+interface DeployedVersion {
+  readonly record: VersionRecord;
+  readonly definition: FunctionDefinition;
+}
+
+interface DeployedFunction {
+  record: FunctionRecord;
+  latest: DeployedVersion;
+  /** Published versions, in publishing order. */
+  readonly versions: Map<string, DeployedVersion>;
+  readonly aliases: Map<string, AliasRecord>;
+}
+
+const PRECONDITION_MESSAGE = 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id';
+
+/** The functions of one server: manifest and deployed, resolved for invocations. */
+export class FunctionCatalog implements FunctionRegistry {
+  private readonly deployed = new Map<string, DeployedFunction>();
+  private readonly manifest: ReadonlyMap<string, FunctionDefinition>;
+  private readonly manifestRevision = randomUUID();
+  private readonly startedAt = lastModified();
+  private readonly store: DeploymentStore;
+  private readonly code: CodeStore;
+
+  constructor(private readonly options: CatalogOptions) {
+    this.manifest = new Map(options.manifest.map((definition) => [definition.name, definition]));
+    for (const { name, reservedConcurrency } of options.manifest) {
+      if (reservedConcurrency !== undefined) options.listener.reservedConcurrencyChanged(name, reservedConcurrency);
+    }
+    mkdirSync(options.dataDir, { recursive: true });
+    this.store = new DeploymentStore(join(options.dataDir, 'serverfull.db'));
+    try {
+      this.code = new CodeStore(join(options.dataDir, 'code'));
+      this.loadStore();
+    } catch (error) {
+      this.store.close();
+      throw error;
+    }
+  }
+
+  // ---- Invoke -------------------------------------------------------------------------
+
+  resolve(name: string, qualifier: string | undefined): FunctionDefinition | undefined {
+    const fn = this.deployed.get(name);
+    if (fn === undefined) return qualifier === undefined || qualifier === LATEST ? this.manifest.get(name) : undefined;
+    if (qualifier === undefined || qualifier === LATEST) return fn.latest.definition;
+    const alias = fn.aliases.get(qualifier);
+    if (alias === undefined) return fn.versions.get(qualifier)?.definition;
+    let version = alias.functionVersion;
+    if (alias.weights !== undefined) {
+      // At most one additional version (AWS's limit): a single draw decides.
+      for (const extra in alias.weights) if (Math.random() < alias.weights[extra]!) version = extra;
+    }
+    return version === LATEST ? fn.latest.definition : fn.versions.get(version)?.definition;
+  }
+
+  list(): readonly FunctionDefinition[] {
+    return [...this.manifest.values(), ...[...this.deployed.values()].map((fn) => fn.latest.definition)];
+  }
+
+  // ---- Functions ----------------------------------------------------------------------
+
+  /** `CreateFunction`: a new function from a zip, optionally publishing version 1. */
+  async createFunction(name: string, config: StoredConfiguration, zip: Buffer, publish: boolean, tags: Record<string, string>): Promise<VersionView> {
+    this.assertNameFree(name);
+    const pkg = await this.code.put(zip);
+    this.assertNameFree(name);
+    const latest = this.versionRecord(name, LATEST, config, pkg.codeSha256, pkg.codeSize);
+    const fn: DeployedFunction = {
+      record: { name, nextVersion: 1, tags },
+      latest: this.deployedVersion(latest),
+      versions: new Map(),
+      aliases: new Map(),
+    };
+    const published = publish ? this.nextPublished(fn, config.description) : undefined;
+    this.store.transaction((writer) => {
+      writer.putFunction(published ? { ...fn.record, nextVersion: 2 } : fn.record);
+      writer.putVersion(latest);
+      if (published) writer.putVersion(published);
+    });
+    this.deployed.set(name, fn);
+    if (published) this.addPublished(fn, published);
+    return this.view(published ?? latest, published ? published.version : undefined);
+  }
+
+  /** `UpdateFunctionCode`: new code for `$LATEST`; environments start over with it. */
+  async updateCode(name: string, zip: Buffer, publish: boolean, revisionId: string | undefined, architectures?: readonly string[]): Promise<VersionView> {
+    this.checkRevision(this.writable(name).latest.record, revisionId);
+    const pkg = await this.code.put(zip);
+    const fn = this.writable(name);
+    this.checkRevision(fn.latest.record, revisionId);
+    const config = { ...fn.latest.record.config, architectures: architectures ?? fn.latest.record.config.architectures };
+    const latest = this.versionRecord(name, LATEST, config, pkg.codeSha256, pkg.codeSize);
+    return this.replaceLatest(fn, latest, publish);
+  }
+
+  /** `UpdateFunctionConfiguration`: changes some settings of `$LATEST`. */
+  updateConfiguration(name: string, change: ConfigurationChange, revisionId: string | undefined): VersionView {
+    const fn = this.writable(name);
+    const current = fn.latest.record;
+    this.checkRevision(current, revisionId);
+    const config = { ...current.config, ...withoutUndefined(change) };
+    return this.replaceLatest(fn, this.versionRecord(name, LATEST, config, current.codeSha256, current.codeSize), false);
+  }
+
+  /** `DeleteFunction`: the whole function, or one published version. */
+  deleteFunction(name: string, qualifier: string | undefined): void {
+    const fn = this.writable(name);
+    if (qualifier === undefined) {
+      this.store.transaction((writer) => writer.deleteFunction(name));
+      this.deployed.delete(name);
+      for (const version of [LATEST, ...fn.versions.keys()]) this.options.listener.versionRemoved(name, version);
+      if (fn.record.reservedConcurrency !== undefined) this.options.listener.reservedConcurrencyChanged(name, undefined);
+      return;
+    }
+    if (qualifier === LATEST) {
+      throw new AwsError('InvalidParameterValueException', '$LATEST version cannot be deleted without deleting the function.');
+    }
+    if (fn.aliases.has(qualifier)) {
+      throw new AwsError('InvalidParameterValueException', 'Deletion of aliases is not supported through DeleteFunction. Use DeleteAlias instead.');
+    }
+    if (!fn.versions.has(qualifier)) throw functionNotFound(this.arn(name, qualifier));
+    const users = [...fn.aliases.values()].filter((a) => a.functionVersion === qualifier || (a.weights && qualifier in a.weights));
+    if (users.length > 0) {
+      throw new AwsError('ResourceConflictException', `Unable to delete version because the following aliases reference it: [${users.map((a) => a.name).join(', ')}]`);
+    }
+    this.store.transaction((writer) => writer.deleteVersion(name, qualifier));
+    fn.versions.delete(qualifier);
+    this.options.listener.versionRemoved(name, qualifier);
+  }
+
+  /** `GetFunction`/`GetFunctionConfiguration`: a version, or the version an alias points to. */
+  getVersion(name: string, qualifier: string | undefined): VersionView {
+    const fn = this.deployed.get(name);
+    if (fn === undefined) {
+      const definition = this.manifest.get(name);
+      if (!definition || (qualifier !== undefined && qualifier !== LATEST)) throw functionNotFound(this.arn(name, qualifier));
+      return this.view(this.manifestRecord(definition), qualifier);
+    }
+    if (qualifier === undefined || qualifier === LATEST) return this.view(fn.latest.record, qualifier);
+    const alias = fn.aliases.get(qualifier);
+    const version = this.findVersion(fn, alias ? alias.functionVersion : qualifier);
+    if (!version) throw functionNotFound(this.arn(name, qualifier));
+    return this.view(version.record, qualifier);
+  }
+
+  /** The function-level record (reserved concurrency, tags) of a deployed or manifest function. */
+  getFunction(name: string): FunctionRecord {
+    const fn = this.deployed.get(name);
+    if (fn) return fn.record;
+    const definition = this.manifest.get(name);
+    if (!definition) throw functionNotFound(this.arn(name));
+    return { name, reservedConcurrency: definition.reservedConcurrency, nextVersion: 1, tags: {} };
+  }
+
+  /** `ListFunctions`: every function's `$LATEST` (and with `all`, its published versions), by name. */
+  listFunctions(all: boolean): VersionView[] {
+    const names = [...new Set([...this.manifest.keys(), ...this.deployed.keys()])].sort();
+    return names.flatMap((name) => {
+      const fn = this.deployed.get(name);
+      if (!fn) return [this.view(this.manifestRecord(this.manifest.get(name)!), undefined)];
+      const latest = this.view(fn.latest.record, all ? LATEST : undefined);
+      return all ? [latest, ...[...fn.versions.values()].map((v) => this.view(v.record, v.record.version))] : [latest];
+    });
+  }
+
+  /** `ListVersionsByFunction`: `$LATEST`, then published versions in order. */
+  listVersions(name: string): VersionView[] {
+    const fn = this.deployed.get(name);
+    if (!fn) return [this.view(this.manifestRecord(this.requireManifest(name)), LATEST)];
+    return [fn.latest, ...fn.versions.values()].map((v) => this.view(v.record, v.record.version));
+  }
+
+  // ---- Versions -----------------------------------------------------------------------
+
+  /** `PublishVersion`: snapshots `$LATEST`, or returns the last version when nothing changed. */
+  publishVersion(name: string, codeSha256: string | undefined, description: string | undefined, revisionId: string | undefined): VersionView {
+    const fn = this.writable(name);
+    const latest = fn.latest.record;
+    this.checkRevision(latest, revisionId);
+    if (codeSha256 !== undefined && codeSha256 !== latest.codeSha256) {
+      throw new AwsError(
+        'InvalidParameterValueException',
+        `CodeSHA256 (${codeSha256}) is different from current CodeSHA256 in $LATEST (${latest.codeSha256}). Please try again with the CodeSHA256 in $LATEST.`,
+      );
+    }
+    const last = [...fn.versions.values()].at(-1)?.record;
+    if (last && last.codeSha256 === latest.codeSha256 && sameConfiguration(last.config, latest.config) && description === undefined) {
+      return this.view(last, last.version);
+    }
+    const published = this.nextPublished(fn, description ?? latest.config.description);
+    this.store.transaction((writer) => {
+      writer.putFunction({ ...fn.record, nextVersion: fn.record.nextVersion + 1 });
+      writer.putVersion(published);
+    });
+    this.addPublished(fn, published);
+    return this.view(published, published.version);
+  }
+
+  // ---- Aliases ------------------------------------------------------------------------
+
+  /** `CreateAlias`. */
+  createAlias(name: string, alias: string, functionVersion: string, description: string, weights: Record<string, number> | undefined): AliasRecord {
+    const fn = this.writable(name);
+    if (fn.aliases.has(alias)) throw new AwsError('ResourceConflictException', `Alias already exists: ${this.arn(name, alias)}`);
+    const record: AliasRecord = { functionName: name, name: alias, functionVersion, description, weights, revisionId: randomUUID() };
+    this.checkAliasTargets(fn, record);
+    this.store.transaction((writer) => writer.putAlias(record));
+    fn.aliases.set(alias, record);
+    return record;
+  }
+
+  /** `GetAlias`. */
+  getAlias(name: string, alias: string): AliasRecord {
+    const record = this.deployedOrManifest(name)?.aliases.get(alias);
+    if (!record) throw new AwsError('ResourceNotFoundException', `Cannot find alias arn: ${this.arn(name, alias)}`);
+    return record;
+  }
+
+  /** `UpdateAlias`: moves the alias (the switch, or the rollback) and/or changes its weights. */
+  updateAlias(
+    name: string,
+    alias: string,
+    change: { functionVersion?: string; description?: string; weights?: Record<string, number> | null },
+    revisionId: string | undefined,
+  ): AliasRecord {
+    const fn = this.writable(name);
+    const current = fn.aliases.get(alias);
+    if (!current) throw new AwsError('ResourceNotFoundException', `Alias not found: ${this.arn(name, alias)}`);
+    if (revisionId !== undefined && revisionId !== current.revisionId) throw new AwsError('PreconditionFailedException', PRECONDITION_MESSAGE);
+    const weights = change.weights === undefined ? current.weights : change.weights ?? undefined;
+    const record: AliasRecord = {
+      ...current,
+      functionVersion: change.functionVersion ?? current.functionVersion,
+      description: change.description ?? current.description,
+      weights: weights && Object.keys(weights).length > 0 ? weights : undefined,
+      revisionId: randomUUID(),
+    };
+    this.checkAliasTargets(fn, record);
+    this.store.transaction((writer) => writer.putAlias(record));
+    fn.aliases.set(alias, record);
+    return record;
+  }
+
+  /** `DeleteAlias`; deleting an alias that does not exist succeeds, as in AWS. */
+  deleteAlias(name: string, alias: string): void {
+    const fn = this.writable(name);
+    if (!fn.aliases.has(alias)) return;
+    this.store.transaction((writer) => writer.deleteAlias(name, alias));
+    fn.aliases.delete(alias);
+  }
+
+  /** `ListAliases`, optionally only those pointing at `functionVersion`, by name. */
+  listAliases(name: string, functionVersion: string | undefined): AliasRecord[] {
+    const fn = this.deployedOrManifest(name);
+    const aliases = fn ? [...fn.aliases.values()] : [];
+    return aliases
+      .filter((a) => functionVersion === undefined || a.functionVersion === functionVersion)
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** The ARN of a function, version or alias. */
+  arn(name: string, qualifier?: string): string {
+    return functionArn(this.options.identity, name, qualifier);
+  }
+
+  // ---- Concurrency --------------------------------------------------------------------
+
+  /** `PutFunctionConcurrency`: refuses to leave the account fewer than its minimum unreserved executions. */
+  putConcurrency(name: string, limit: number): number {
+    const fn = this.writable(name);
+    const { concurrency } = this.options;
+    const minimumUnreserved = Math.min(100, Math.floor(concurrency / 10));
+    const reservedElsewhere = this.list()
+      .filter((d) => d.name !== name)
+      .reduce((sum, d) => sum + (this.getFunction(d.name).reservedConcurrency ?? 0), 0);
+    if (concurrency - reservedElsewhere - limit < minimumUnreserved) {
+      throw new AwsError(
+        'InvalidParameterValueException',
+        `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${minimumUnreserved}].`,
+      );
+    }
+    this.setReserved(fn, limit);
+    return limit;
+  }
+
+  /** `DeleteFunctionConcurrency`. */
+  deleteConcurrency(name: string): void {
+    this.setReserved(this.writable(name), undefined);
+  }
+
+  /** Closes the store; the catalog answers nothing after this. */
+  close(): void {
+    this.store.close();
+  }
+
+  /** Where the zip of a package is kept, for downloads. */
+  archivePath(codeSha256: string): string {
+    return this.code.archive(codeSha256);
+  }
+
+  /** Whether any deployed version uses this package. */
+  usesPackage(codeSha256: string): boolean {
+    for (const fn of this.deployed.values()) {
+      if (fn.latest.record.codeSha256 === codeSha256) return true;
+      for (const v of fn.versions.values()) if (v.record.codeSha256 === codeSha256) return true;
+    }
+    return false;
+  }
+
+  // ---- Internals ----------------------------------------------------------------------
+
+  private loadStore(): void {
+    const { functions, versions, aliases } = this.store.load();
+    for (const record of functions) {
+      if (this.manifest.has(record.name)) {
+        throw new ConfigError(
+          `function "${record.name}" is declared in ${this.options.manifestSource} and also deployed in ${this.options.dataDir}: rename one, or start without the manifest entry and delete the deployed function`,
+        );
+      }
+    }
+    const byName = new Map(functions.map((record) => [record.name, record]));
+    const sorted = [...versions].sort((a, b) => Number(a.version) - Number(b.version));
+    for (const version of sorted.filter((v) => v.version === LATEST)) {
+      const record = byName.get(version.functionName);
+      if (!record) continue;
+      this.deployed.set(record.name, { record, latest: this.deployedVersion(version), versions: new Map(), aliases: new Map() });
+      if (record.reservedConcurrency !== undefined) this.options.listener.reservedConcurrencyChanged(record.name, record.reservedConcurrency);
+    }
+    for (const version of sorted) {
+      const fn = this.deployed.get(version.functionName);
+      if (fn && version.version !== LATEST) this.addPublished(fn, version);
+    }
+    for (const alias of aliases) this.deployed.get(alias.functionName)?.aliases.set(alias.name, alias);
+    const inUse = new Set(versions.map((v) => v.codeSha256));
+    this.code.sweep(inUse);
+  }
+
+  private replaceLatest(fn: DeployedFunction, latest: VersionRecord, publish: boolean): VersionView {
+    const last = [...fn.versions.values()].at(-1)?.record;
+    const changed = !last || last.codeSha256 !== latest.codeSha256 || !sameConfiguration(last.config, latest.config);
+    const published = publish && changed ? this.nextPublished(fn, latest.config.description, latest) : undefined;
+    this.store.transaction((writer) => {
+      writer.putVersion(latest);
+      if (published) {
+        writer.putFunction({ ...fn.record, nextVersion: fn.record.nextVersion + 1 });
+        writer.putVersion(published);
+      }
+    });
+    fn.latest = this.deployedVersion(latest);
+    if (published) this.addPublished(fn, published);
+    if (publish && !published && last) return this.view(last, last.version);
+    return published ? this.view(published, published.version) : this.view(latest, undefined);
+  }
+
+  /** The record of the next published version, not yet stored. */
+  private nextPublished(fn: DeployedFunction, description: string, latest = fn.latest.record): VersionRecord {
+    const version = String(fn.record.nextVersion);
+    return this.versionRecord(fn.record.name, version, { ...latest.config, description }, latest.codeSha256, latest.codeSize);
+  }
+
+  private addPublished(fn: DeployedFunction, record: VersionRecord): void {
+    fn.versions.set(record.version, this.deployedVersion(record));
+    fn.record = { ...fn.record, nextVersion: Math.max(fn.record.nextVersion, Number(record.version) + 1) };
+  }
+
+  private versionRecord(functionName: string, version: string, config: StoredConfiguration, codeSha256: string, codeSize: number): VersionRecord {
+    return { functionName, version, config, codeSha256, codeSize, revisionId: randomUUID(), lastModified: lastModified() };
+  }
+
+  private deployedVersion(record: VersionRecord): DeployedVersion {
+    const { config } = record;
+    const definition: FunctionDefinition = Object.freeze({
+      name: record.functionName,
+      version: record.version,
+      handler: config.handler,
+      root: this.code.root(record.codeSha256),
+      timeout: config.timeout,
+      memorySize: config.memorySize,
+      environment: Object.freeze({ ...config.environment }),
+      isolation: this.options.isolation,
+      description: config.description,
+    });
+    return { record, definition };
+  }
+
+  private setReserved(fn: DeployedFunction, limit: number | undefined): void {
+    const record = { ...fn.record, reservedConcurrency: limit };
+    this.store.transaction((writer) => writer.putFunction(record));
+    fn.record = record;
+    this.options.listener.reservedConcurrencyChanged(record.name, limit);
+  }
+
+  private checkAliasTargets(fn: DeployedFunction, alias: AliasRecord): void {
+    const name = fn.record.name;
+    if (alias.functionVersion !== LATEST && !fn.versions.has(alias.functionVersion)) throw functionNotFound(this.arn(name, alias.functionVersion));
+    for (const extra of Object.keys(alias.weights ?? {})) {
+      if (alias.functionVersion === LATEST) throw new AwsError('InvalidParameterValueException', '$LATEST is not supported for an alias pointing to more than 1 version');
+      if (extra === alias.functionVersion) {
+        throw new AwsError('InvalidParameterValueException', `Invalid function version ${extra}. Function version ${extra} is already included in routing configuration.`);
+      }
+      if (!fn.versions.has(extra)) throw functionNotFound(this.arn(name, extra));
+    }
+  }
+
+  private checkRevision(current: VersionRecord, revisionId: string | undefined): void {
+    if (revisionId !== undefined && revisionId !== current.revisionId) throw new AwsError('PreconditionFailedException', PRECONDITION_MESSAGE);
+  }
+
+  private findVersion(fn: DeployedFunction, version: string): DeployedVersion | undefined {
+    return version === LATEST ? fn.latest : fn.versions.get(version);
+  }
+
+  /** A deployed function that may be changed; manifest functions are refused, unknown ones are 404. */
+  private writable(name: string): DeployedFunction {
+    const fn = this.deployed.get(name);
+    if (fn) return fn;
+    this.requireManifest(name);
+    throw new AwsError('ResourceConflictException', `Function ${name} is declared in ${this.options.manifestSource}; change it there, not through the API.`);
+  }
+
+  private deployedOrManifest(name: string): DeployedFunction | undefined {
+    const fn = this.deployed.get(name);
+    if (!fn) this.requireManifest(name);
+    return fn;
+  }
+
+  private requireManifest(name: string): FunctionDefinition {
+    const definition = this.manifest.get(name);
+    if (!definition) throw functionNotFound(this.arn(name));
+    return definition;
+  }
+
+  private assertNameFree(name: string): void {
+    if (this.deployed.has(name)) throw new AwsError('ResourceConflictException', `Function already exist: ${name}`);
+    if (this.manifest.has(name)) {
+      throw new AwsError('ResourceConflictException', `Function already exist: ${name} (declared in ${this.options.manifestSource})`);
+    }
+  }
+
+  /** A manifest function, reported as if it had been deployed when the server started. */
+  private manifestRecord(definition: FunctionDefinition): VersionRecord {
+    return {
+      functionName: definition.name,
+      version: LATEST,
+      config: {
+        runtime: `nodejs${process.versions.node.split('.')[0]}.x`,
+        handler: typeof definition.handler === 'string' ? definition.handler : 'inline.handler',
+        role: defaultRole(this.options.identity.accountId),
+        timeout: definition.timeout,
+        memorySize: definition.memorySize,
+        environment: definition.environment,
+        description: definition.description,
+        architectures: ['x86_64'],
+      },
+      codeSha256: '',
+      codeSize: 0,
+      revisionId: this.manifestRevision,
+      lastModified: this.startedAt,
+    };
+  }
+
+  private view(record: VersionRecord, qualifier: string | undefined): VersionView {
+    return { record, arn: this.arn(record.functionName, qualifier) };
+  }
+}
+
+/** The execution role reported when none is given: serverfull has no IAM. */
+export function defaultRole(accountId: string): string {
+  return `arn:aws:iam::${accountId}:role/serverfull`;
+}
+
+/** AWS's `LastModified` form: `2024-01-31T12:00:00.000+0000`. */
+function lastModified(now = new Date()): string {
+  return now.toISOString().replace('Z', '+0000');
+}
+
+function sameConfiguration(a: StoredConfiguration, b: StoredConfiguration): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/** JSON with object keys sorted, so equal configurations compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v);
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
