@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
 
 /** Help text of `serverfull invoke`. */
 export const INVOKE_HELP = `Usage: serverfull invoke <function> [options]
@@ -14,7 +15,7 @@ Exits 1 when the function returns an error, 2 when the call itself fails.
 
 Options:
   --payload JSON|@FILE    the event (default {})
-  --endpoint URL          server to call (SERVERFULL_ENDPOINT; default http://127.0.0.1:8080)
+${ENDPOINT_OPTION_HELP}
   --qualifier Q           version or alias
   --event                 asynchronous invocation (InvocationType Event)
   --tail                  print the last 4 KB of the invocation log to stderr
@@ -45,7 +46,7 @@ export async function invokeCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const payload = values.payload?.startsWith('@') ? readFileSync(values.payload.slice(1)) : (values.payload ?? '{}');
-  const endpoint = (values.endpoint ?? process.env.SERVERFULL_ENDPOINT ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+  const endpoint = resolveEndpoint(values.endpoint);
   const query = values.qualifier ? `?Qualifier=${encodeURIComponent(values.qualifier)}` : '';
   const response = await fetch(`${endpoint}/2015-03-31/functions/${encodeURIComponent(name)}/invocations${query}`, {
     method: 'POST',

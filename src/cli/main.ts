@@ -3,6 +3,7 @@
  * `serverfull <command>`: argv to command; configuration errors become one clear line.
  */
 import { ConfigError } from '../config/config-error.js';
+import { deployCommand } from './deploy-command.js';
 import { invokeCommand } from './invoke-command.js';
 import { startCommand } from './start-command.js';
 
@@ -11,6 +12,7 @@ const HELP = `Usage: serverfull <command> [options]
 Commands:
   start     serve the functions of a serverfull.json behind the AWS Lambda Invoke API
   invoke    invoke a function on a running server
+  deploy    zip a folder into a function on a running server (create or update, publish, alias)
 
 Run serverfull <command> --help for a command's options.
 `;
@@ -24,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
         return await startCommand(rest);
       case 'invoke':
         return await invokeCommand(rest);
+      case 'deploy':
+        return await deployCommand(rest);
       case undefined:
       case '-h':
       case '--help':

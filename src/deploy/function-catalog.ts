@@ -128,15 +128,15 @@ export class FunctionCatalog implements FunctionRegistry {
       versions: new Map(),
       aliases: new Map(),
     };
-    const published = publish ? this.nextPublished(fn, config.description) : undefined;
+    const published = publish ? this.snapshot(fn, latest, config.description) : undefined;
     this.store.transaction((writer) => {
-      writer.putFunction(published ? { ...fn.record, nextVersion: 2 } : fn.record);
+      writer.putFunction(published?.record ?? fn.record);
       writer.putVersion(latest);
-      if (published) writer.putVersion(published);
+      if (published) writer.putVersion(published.version);
     });
     this.deployed.set(name, fn);
-    if (published) this.addPublished(fn, published);
-    return this.view(published ?? latest, published ? published.version : undefined);
+    if (published) return this.addPublished(fn, published);
+    return this.view(latest, undefined);
   }
 
   /** `UpdateFunctionCode`: new code for `$LATEST`; environments start over with it. */
@@ -241,16 +241,13 @@ export class FunctionCatalog implements FunctionRegistry {
       );
     }
     const last = [...fn.versions.values()].at(-1)?.record;
-    if (last && last.codeSha256 === latest.codeSha256 && sameConfiguration(last.config, latest.config) && description === undefined) {
-      return this.view(last, last.version);
-    }
-    const published = this.nextPublished(fn, description ?? latest.config.description);
+    if (last && fn.record.publishedRevision === latest.revisionId) return this.view(last, last.version);
+    const published = this.snapshot(fn, latest, description ?? latest.config.description);
     this.store.transaction((writer) => {
-      writer.putFunction({ ...fn.record, nextVersion: fn.record.nextVersion + 1 });
-      writer.putVersion(published);
+      writer.putFunction(published.record);
+      writer.putVersion(published.version);
     });
-    this.addPublished(fn, published);
-    return this.view(published, published.version);
+    return this.addPublished(fn, published);
   }
 
   // ---- Aliases ------------------------------------------------------------------------
@@ -385,7 +382,7 @@ export class FunctionCatalog implements FunctionRegistry {
     }
     for (const version of sorted) {
       const fn = this.deployed.get(version.functionName);
-      if (fn && version.version !== LATEST) this.addPublished(fn, version);
+      if (fn && version.version !== LATEST) fn.versions.set(version.version, this.deployedVersion(version));
     }
     for (const alias of aliases) this.deployed.get(alias.functionName)?.aliases.set(alias.name, alias);
     const inUse = new Set(versions.map((v) => v.codeSha256));
@@ -393,31 +390,29 @@ export class FunctionCatalog implements FunctionRegistry {
   }
 
   private replaceLatest(fn: DeployedFunction, latest: VersionRecord, publish: boolean): VersionView {
-    const last = [...fn.versions.values()].at(-1)?.record;
-    const changed = !last || last.codeSha256 !== latest.codeSha256 || !sameConfiguration(last.config, latest.config);
-    const published = publish && changed ? this.nextPublished(fn, latest.config.description, latest) : undefined;
+    const published = publish ? this.snapshot(fn, latest, latest.config.description) : undefined;
     this.store.transaction((writer) => {
       writer.putVersion(latest);
       if (published) {
-        writer.putFunction({ ...fn.record, nextVersion: fn.record.nextVersion + 1 });
-        writer.putVersion(published);
+        writer.putFunction(published.record);
+        writer.putVersion(published.version);
       }
     });
     fn.latest = this.deployedVersion(latest);
-    if (published) this.addPublished(fn, published);
-    if (publish && !published && last) return this.view(last, last.version);
-    return published ? this.view(published, published.version) : this.view(latest, undefined);
+    return published ? this.addPublished(fn, published) : this.view(latest, undefined);
   }
 
-  /** The record of the next published version, not yet stored. */
-  private nextPublished(fn: DeployedFunction, description: string, latest = fn.latest.record): VersionRecord {
-    const version = String(fn.record.nextVersion);
-    return this.versionRecord(fn.record.name, version, { ...latest.config, description }, latest.codeSha256, latest.codeSize);
+  /** The next published version of `latest` and the function record after it, neither stored yet. */
+  private snapshot(fn: DeployedFunction, latest: VersionRecord, description: string): { version: VersionRecord; record: FunctionRecord } {
+    const version = this.versionRecord(fn.record.name, String(fn.record.nextVersion), { ...latest.config, description }, latest.codeSha256, latest.codeSize);
+    return { version, record: { ...fn.record, nextVersion: fn.record.nextVersion + 1, publishedRevision: latest.revisionId } };
   }
 
-  private addPublished(fn: DeployedFunction, record: VersionRecord): void {
-    fn.versions.set(record.version, this.deployedVersion(record));
-    fn.record = { ...fn.record, nextVersion: Math.max(fn.record.nextVersion, Number(record.version) + 1) };
+  /** Makes a stored snapshot visible. */
+  private addPublished(fn: DeployedFunction, published: { version: VersionRecord; record: FunctionRecord }): VersionView {
+    fn.record = published.record;
+    fn.versions.set(published.version.version, this.deployedVersion(published.version));
+    return this.view(published.version, published.version.version);
   }
 
   private versionRecord(functionName: string, version: string, config: StoredConfiguration, codeSha256: string, codeSize: number): VersionRecord {
@@ -529,16 +524,6 @@ export function defaultRole(accountId: string): string {
 /** AWS's `LastModified` form: `2024-01-31T12:00:00.000+0000`. */
 function lastModified(now = new Date()): string {
   return now.toISOString().replace('Z', '+0000');
-}
-
-function sameConfiguration(a: StoredConfiguration, b: StoredConfiguration): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}
-
-/** JSON with object keys sorted, so equal configurations compare equal whatever their key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v);
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
