@@ -8,13 +8,17 @@ import { ConfigError } from '../config/config-error.js';
 import { SETTING_SPECS, SETTING_NAMES, type SettingsInput } from '../config/settings.js';
 import { serve } from '../serve.js';
 
+const DEFAULT_MANIFEST = 'serverfull.json';
+
 /** Help text of `serverfull start`. */
 export const START_HELP = `Usage: serverfull start [options]
 
-Serves the functions of a serverfull.json manifest behind the AWS Lambda Invoke API.
+Serves the functions of a serverfull.json manifest, and those deployed through the
+Lambda management API, behind the AWS Lambda APIs.
 
 Options (each also read from the environment variable shown; flags win):
-  --config PATH           manifest (SERVERFULL_CONFIG; default ./serverfull.json)
+  --config PATH           manifest (SERVERFULL_CONFIG; default ./serverfull.json when it exists)
+  --data-dir DIR          where deployed functions are kept (SERVERFULL_DATA_DIR; default ./.serverfull)
   --host HOST             bind address (SERVERFULL_HOST; default 127.0.0.1)
   --port N                port, 0 for any free one (SERVERFULL_PORT; default 8080)
   --region REGION         region in ARNs and AWS_REGION (SERVERFULL_REGION; default us-east-1)
@@ -45,8 +49,10 @@ export async function startCommand(argv: string[]): Promise<number> {
     const value = (values as Record<string, unknown>)[SETTING_SPECS[name].flag];
     if (value !== undefined) flags[name] = value;
   }
-  const config = (values.config as string | undefined) ?? process.env.SERVERFULL_CONFIG ?? 'serverfull.json';
-  if (!existsSync(config)) throw new ConfigError(`no manifest at ${config}: pass --config PATH (see serverfull start --help)`);
+  const named = (values.config as string | undefined) ?? process.env.SERVERFULL_CONFIG;
+  if (named !== undefined && !existsSync(named)) throw new ConfigError(`no manifest at ${named} (see serverfull start --help)`);
+  // Without a manifest the server starts with its deployed functions only.
+  const config = named ?? (existsSync(DEFAULT_MANIFEST) ? DEFAULT_MANIFEST : undefined);
 
   const server = await serve({ config, ...(flags as SettingsInput) });
   await new Promise<void>((resolve) => {

@@ -1,0 +1,88 @@
+/** Kill -9 while deployments are under way: every acknowledged change survives, nothing is half-written. */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  CreateFunctionCommand, GetFunctionCommand, InvokeCommand, ListFunctionsCommand, ListVersionsByFunctionCommand, UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { freePort, runCli, waitHealthy, type CliProcess } from '../helpers/cli-process.js';
+import { lambdaClient, tempDataDir } from '../helpers/fixture-server.js';
+import { handlerZip } from '../helpers/zip-fixture.js';
+
+async function startServer(dataDir: string): Promise<{ cli: CliProcess; url: string }> {
+  const port = await freePort();
+  const cli = runCli(['start', '--port', String(port), '--isolation', 'inline', '--log-level', 'warn'], { SERVERFULL_DATA_DIR: dataDir });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(url, cli);
+  return { cli, url };
+}
+
+describe('deployment durability', () => {
+  it('keeps every acknowledged change through kill -9, and nothing half-written', async () => {
+    const dataDir = tempDataDir();
+    /** The label each function's $LATEST was last acknowledged with, and its acknowledged published versions. */
+    const acknowledged = new Map<string, { label: string; versions: Set<string> }>();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const { cli, url } = await startServer(dataDir);
+        const lambda = lambdaClient(url);
+        let killed = false;
+        // Several writers at once, each creating and updating its own functions until the server dies.
+        const writer = async (id: number) => {
+          for (let i = 0; !killed; i++) {
+            const name = `r${round}-w${id}-f${i}`;
+            const label = `${name}-a`;
+            try {
+              await lambda.send(new CreateFunctionCommand({
+                FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/test', Code: { ZipFile: await handlerZip(label) },
+              }));
+              acknowledged.set(name, { label, versions: new Set() });
+              const updated = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: await handlerZip(`${name}-b`), Publish: true }));
+              acknowledged.set(name, { label: `${name}-b`, versions: new Set([updated.Version!]) });
+            } catch {
+              return; // the server was killed mid-request: that change was never acknowledged
+            }
+          }
+        };
+        const writers = [0, 1, 2].map(writer);
+        await new Promise((resolve) => setTimeout(resolve, 300 + round * 150));
+        killed = true;
+        cli.child.kill('SIGKILL');
+        await Promise.all([cli.exited, ...writers]);
+        lambda.destroy();
+      }
+      assert.ok(acknowledged.size > 5, `only ${acknowledged.size} functions were acknowledged before the kills`);
+
+      const { cli, url } = await startServer(dataDir);
+      const lambda = lambdaClient(url);
+      try {
+        for (const [name, expected] of acknowledged) {
+          const fn = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+          assert.equal(fn.Configuration?.FunctionName, name);
+          const versions = (await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))).Versions!.map((v) => v.Version!);
+          for (const version of expected.versions) assert.ok(versions.includes(version), `${name}: version ${version} was acknowledged`);
+        }
+        // Every function that exists, acknowledged or not, is whole: its code runs and says who it is.
+        const all = (await lambda.send(new ListFunctionsCommand({ MaxItems: 10_000 }))).Functions!;
+        for (const { FunctionName: name } of all) {
+          const output = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: '{}' }));
+          assert.equal(output.FunctionError, undefined, `${name}: ${Buffer.from(output.Payload!).toString()}`);
+          const label = JSON.parse(Buffer.from(output.Payload!).toString()).label as string;
+          assert.ok(label.startsWith(`${name}-`), `${name} runs its own code (${label})`);
+          const expected = acknowledged.get(name!);
+          if (expected?.versions.size) assert.equal(label, expected.label);
+        }
+        const leftovers = readdirSync(join(dataDir, 'code')).filter((entry) => entry.startsWith('.tmp-'));
+        assert.deepEqual(leftovers, [], 'temporaries are swept at start');
+      } finally {
+        lambda.destroy();
+        cli.child.kill('SIGTERM');
+        await cli.exited;
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
