@@ -4,12 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { handlerZip } from '../helpers/zip-fixture.js';
 
 const AWS = '/usr/bin/aws';
 const available = existsSync(AWS);
@@ -61,6 +62,28 @@ describe('aws CLI', { skip: available ? false : `${AWS} not installed (apt-get i
     } finally {
       await examples.close();
     }
+  });
+
+  it('deploys with create-function, publish-version and create-alias, then invokes the alias', async () => {
+    const zipFile = join(dir, 'function.zip');
+    writeFileSync(zipFile, await handlerZip('from-cli'));
+    const { stdout: created } = await aws([
+      'create-function', '--function-name', 'cli-deployed', '--runtime', 'nodejs20.x', '--handler', 'index.handler',
+      '--role', 'arn:aws:iam::000000000000:role/lambda', '--zip-file', `fileb://${zipFile}`,
+      '--environment', 'Variables={GREETING=hey}',
+    ]);
+    assert.equal(JSON.parse(created).FunctionName, 'cli-deployed');
+    const { stdout: published } = await aws(['publish-version', '--function-name', 'cli-deployed']);
+    assert.equal(JSON.parse(published).Version, '1');
+    await aws(['create-alias', '--function-name', 'cli-deployed', '--name', 'live', '--function-version', '1']);
+    await aws(['wait', 'function-active-v2', '--function-name', 'cli-deployed']);
+
+    const outFile = join(dir, 'deployed.json');
+    const { stdout } = await aws(['invoke', '--function-name', 'cli-deployed:live', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{}', outFile]);
+    assert.equal(JSON.parse(stdout).ExecutedVersion, '1');
+    assert.deepEqual(JSON.parse(readFileSync(outFile, 'utf8')), { label: 'from-cli', greeting: 'hey', version: '1' });
+    const { stdout: listed } = await aws(['list-functions']);
+    assert.ok(JSON.parse(listed).Functions.some((f: { FunctionName: string }) => f.FunctionName === 'cli-deployed'));
   });
 
   it('names ResourceNotFoundException for an unknown function', async () => {
