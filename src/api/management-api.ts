@@ -178,6 +178,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
     }),
 
     route('GET', `${one}/aliases`, 'ListAliases', ({ ref, context }) => {
+      unqualified(ref);
       const version = context.query.get('FunctionVersion') ?? undefined;
       const aliases = catalog.listAliases(ref.name, version);
       const { page, nextMarker } = paginate(aliases, (a) => a.name, context.query);
@@ -185,11 +186,13 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
     }),
 
     route('GET', `${one}/aliases/([^/]+)`, 'GetAlias', ({ ref, context }) => {
+      unqualified(ref);
       const alias = catalog.getAlias(ref.name, context.params[1]!);
       return { status: 200, body: renderAlias(alias, catalog.arn(ref.name, alias.name)) };
     }),
 
     route('PUT', `${one}/aliases/([^/]+)`, 'UpdateAlias', ({ ref, context, body }) => {
+      unqualified(ref);
       const change = {
         functionVersion: field.string(body, 'FunctionVersion', 'functionVersion', { pattern: FUNCTION_VERSION, max: 1024 }),
         description: field.string(body, 'Description', 'description', { max: 256 }),
@@ -200,6 +203,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
     }),
 
     route('DELETE', `${one}/aliases/([^/]+)`, 'DeleteAlias', ({ ref, context }) => {
+      unqualified(ref);
       catalog.deleteAlias(ref.name, context.params[1]!);
       return { status: 204 };
     }),

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SUPPORTED_RUNTIMES } from '../api/management-api.js';
 import { createZip, MAX_ZIPPED_BYTES } from '../deploy/zip-archive.js';
-import { ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
+import { callServer, ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
 
 const DEFAULT_RUNTIME = 'nodejs20.x';
 const DEFAULT_HANDLER = 'index.handler';
@@ -17,7 +17,8 @@ const DEFAULT_HANDLER = 'index.handler';
 export const DEPLOY_HELP = `Usage: serverfull deploy <dir> --name <function> [options]
 
 Zips <dir> and deploys it as the code of a function on a running server: creates the
-function when it does not exist, else updates its code (and the configuration given).
+function when it does not exist, else updates the configuration given and the code
+(not uploaded again when unchanged).
 Progress goes to stderr, the resulting function configuration (JSON) to stdout.
 Exits 2 when the deployment fails.
 
@@ -52,6 +53,7 @@ interface DeployOptions {
 /** The fields of a `FunctionConfiguration` that the deployment reads. */
 interface FunctionConfiguration {
   readonly Version?: string;
+  readonly CodeSha256?: string;
   readonly RevisionId?: string;
   readonly [field: string]: unknown;
 }
@@ -139,7 +141,7 @@ function environmentVariables(pairs: readonly string[]): Record<string, string> 
 
 async function deploy(options: DeployOptions, progress: Progress): Promise<FunctionConfiguration> {
   const { name, settings } = options;
-  const zipFile = (await zipFolder(options.dir, progress)).toString('base64');
+  const { zip, codeSha256 } = await zipFolder(options.dir, progress);
   const api = new ManagementClient(options.endpoint);
   const functionPath = `/2015-03-31/functions/${encodeURIComponent(name)}`;
   const existing = await api.find<{ Configuration: FunctionConfiguration }>(functionPath);
@@ -147,29 +149,40 @@ async function deploy(options: DeployOptions, progress: Progress): Promise<Funct
   if (existing === undefined) {
     progress.start(`Creating function ${name}`);
     configuration = await api.call('POST', '/2015-03-31/functions', {
-      FunctionName: name, Runtime: DEFAULT_RUNTIME, Handler: DEFAULT_HANDLER, ...settings, Code: { ZipFile: zipFile }, Publish: options.publish,
+      FunctionName: name, Runtime: DEFAULT_RUNTIME, Handler: DEFAULT_HANDLER, ...settings, Code: { ZipFile: zip.toString('base64') }, Publish: options.publish,
     });
     progress.finish('done');
   } else {
+    configuration = existing.Configuration;
     // Each update carries the revision it builds on, so a deployment racing this one fails
     // (PreconditionFailedException) instead of mixing its code and configuration with ours.
-    let revisionId = existing.Configuration.RevisionId;
     if (Object.keys(settings).length > 0) {
-      // Configuration first: publishing happens with the code update, and must include it.
+      // Configuration first: the version published below must include it.
       progress.start(`Updating configuration of ${name}`);
-      revisionId = (await api.call<FunctionConfiguration>('PUT', `${functionPath}/configuration`, { ...settings, RevisionId: revisionId })).RevisionId;
+      configuration = await api.call('PUT', `${functionPath}/configuration`, { ...settings, RevisionId: configuration.RevisionId });
       progress.finish('done');
     }
-    progress.start(`Updating code of ${name}`);
-    configuration = await api.call('PUT', `${functionPath}/code`, { ZipFile: zipFile, Publish: options.publish, RevisionId: revisionId });
-    progress.finish('done');
+    if (existing.Configuration.CodeSha256 === codeSha256) {
+      // Uploading the same package again would restart the function's warm environments for
+      // nothing, and the server would publish it again as a new version; PublishVersion does not.
+      progress.line(`Code of ${name} unchanged`);
+      if (options.publish) {
+        configuration = await api.call('POST', `${functionPath}/versions`, { CodeSha256: codeSha256, RevisionId: configuration.RevisionId });
+      }
+    } else {
+      progress.start(`Updating code of ${name}`);
+      configuration = await api.call('PUT', `${functionPath}/code`, {
+        ZipFile: zip.toString('base64'), Publish: options.publish, RevisionId: configuration.RevisionId,
+      });
+      progress.finish('done');
+    }
   }
   if (options.publish) progress.line(`Published version ${configuration.Version}`);
   if (options.alias !== undefined) await pointAlias(api, functionPath, options.alias, configuration.Version!, progress);
   return configuration;
 }
 
-async function zipFolder(dir: string, progress: Progress): Promise<Buffer> {
+async function zipFolder(dir: string, progress: Progress): Promise<{ zip: Buffer; codeSha256: string }> {
   progress.start(`Zipping ${dir}`);
   let zip: Buffer;
   try {
@@ -182,8 +195,9 @@ async function zipFolder(dir: string, progress: Progress): Promise<Buffer> {
   if (zip.length > MAX_ZIPPED_BYTES) {
     throw new DeployError(`${dir} zips to ${formatSize(zip.length)}, more than Lambda's ${formatSize(MAX_ZIPPED_BYTES)} for a direct upload`);
   }
-  progress.finish(`${formatSize(zip.length)}, CodeSha256 ${createHash('sha256').update(zip).digest('base64')}`);
-  return zip;
+  const codeSha256 = createHash('sha256').update(zip).digest('base64');
+  progress.finish(`${formatSize(zip.length)}, CodeSha256 ${codeSha256}`);
+  return { zip, codeSha256 };
 }
 
 /** Creates the alias, or moves all of its traffic to `version`, dropping any weighted routing a canary left. */
@@ -225,16 +239,13 @@ class ManagementClient {
 
   private async send(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      return await fetch(`${this.endpoint}${path}`, {
+      return await callServer(this.endpoint, path, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
-      // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND...) is in its cause.
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-      throw new DeployError(`cannot reach ${this.endpoint} (${reason}): is the server running? (serverfull start)`);
+      throw new DeployError((error as Error).message);
     }
   }
 }

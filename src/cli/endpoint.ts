@@ -14,3 +14,15 @@ export const ENDPOINT_OPTION_HELP = `  --endpoint URL          server to call (S
 export function resolveEndpoint(flag: string | undefined): string {
   return (flag ?? process.env.SERVERFULL_ENDPOINT ?? DEFAULT_ENDPOINT).replace(/\/$/, '');
 }
+
+/** `fetch` to the server; when it cannot be reached, fails with a message saying so (fetch itself says only "fetch failed"). */
+export async function callServer(endpoint: string, path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(`${endpoint}${path}`, init);
+  } catch (error) {
+    // The reason (ECONNREFUSED, ENOTFOUND...) is in the error's cause.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new Error(`cannot reach ${endpoint} (${reason}): is the server running? (serverfull start)`);
+  }
+}

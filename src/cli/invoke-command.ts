@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
+import { callServer, ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
 
 /** Help text of `serverfull invoke`. */
 export const INVOKE_HELP = `Usage: serverfull invoke <function> [options]
@@ -48,15 +48,22 @@ export async function invokeCommand(argv: string[]): Promise<number> {
   const payload = values.payload?.startsWith('@') ? readFileSync(values.payload.slice(1)) : (values.payload ?? '{}');
   const endpoint = resolveEndpoint(values.endpoint);
   const query = values.qualifier ? `?Qualifier=${encodeURIComponent(values.qualifier)}` : '';
-  const response = await fetch(`${endpoint}/2015-03-31/functions/${encodeURIComponent(name)}/invocations${query}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-amz-invocation-type': values.event ? 'Event' : 'RequestResponse',
-      'x-amz-log-type': values.tail ? 'Tail' : 'None',
-    },
-    body: payload,
-  });
+  let response: Response;
+  try {
+    response = await callServer(endpoint, `/2015-03-31/functions/${encodeURIComponent(name)}/invocations${query}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-amz-invocation-type': values.event ? 'Event' : 'RequestResponse',
+        'x-amz-log-type': values.tail ? 'Tail' : 'None',
+      },
+      body: payload,
+    });
+  } catch (error) {
+    process.stderr.write(`serverfull invoke: ${(error as Error).message}
+`);
+    return 2;
+  }
   const body = await response.text();
   const logResult = response.headers.get('x-amz-log-result');
   if (logResult) process.stderr.write(Buffer.from(logResult, 'base64').toString('utf8'));

@@ -50,8 +50,8 @@ export interface FunctionRecord {
   readonly reservedConcurrency?: number;
   /** The number the next published version gets; numbers are never reused. */
   readonly nextVersion: number;
-  /** `$LATEST`'s RevisionId when the last version was published: unchanged means nothing to publish. */
-  readonly publishedRevision?: string;
+  /** Fingerprint of `$LATEST`'s code and configuration when the last version was published: unchanged means nothing to publish. */
+  readonly publishedFingerprint?: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS functions (
   name TEXT PRIMARY KEY,
   reserved_concurrency INTEGER,
   next_version INTEGER NOT NULL,
-  published_revision TEXT,
+  published_fingerprint TEXT,
   tags TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS versions (
@@ -98,7 +98,7 @@ interface AliasRow {
   function_name: string; name: string; function_version: string; description: string; weights: string | null; revision_id: string;
 }
 interface FunctionRow {
-  name: string; reserved_concurrency: number | null; next_version: number; published_revision: string | null; tags: string;
+  name: string; reserved_concurrency: number | null; next_version: number; published_fingerprint: string | null; tags: string;
 }
 
 /** The SQLite database of one data directory; holds an exclusive lock on it while open. */
@@ -126,9 +126,9 @@ export class DeploymentStore {
     const db = this.db;
     this.statements = {
       // An upsert, not INSERT OR REPLACE: a replace deletes the row first, and the cascade would take its versions along.
-      putFunction: db.prepare(`INSERT INTO functions (name, reserved_concurrency, next_version, published_revision, tags) VALUES (?, ?, ?, ?, ?)
+      putFunction: db.prepare(`INSERT INTO functions (name, reserved_concurrency, next_version, published_fingerprint, tags) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (name) DO UPDATE SET reserved_concurrency = excluded.reserved_concurrency, next_version = excluded.next_version,
-          published_revision = excluded.published_revision, tags = excluded.tags`),
+          published_fingerprint = excluded.published_fingerprint, tags = excluded.tags`),
       deleteFunction: db.prepare('DELETE FROM functions WHERE name = ?'),
       putVersion: db.prepare('INSERT OR REPLACE INTO versions (function_name, version, config, code_sha256, code_size, revision_id, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       deleteVersion: db.prepare('DELETE FROM versions WHERE function_name = ? AND version = ?'),
@@ -143,7 +143,7 @@ export class DeploymentStore {
       name: row.name,
       reservedConcurrency: row.reserved_concurrency ?? undefined,
       nextVersion: row.next_version,
-      publishedRevision: row.published_revision ?? undefined,
+      publishedFingerprint: row.published_fingerprint ?? undefined,
       tags: JSON.parse(row.tags) as Record<string, string>,
     }));
     const versions = (this.db.prepare('SELECT * FROM versions').all() as VersionRow[]).map((row): VersionRecord => ({
@@ -177,7 +177,7 @@ export class DeploymentStore {
   }
 
   private readonly writer: StoreWriter = {
-    putFunction: (f) => void this.statements.putFunction.run(f.name, f.reservedConcurrency ?? null, f.nextVersion, f.publishedRevision ?? null, JSON.stringify(f.tags)),
+    putFunction: (f) => void this.statements.putFunction.run(f.name, f.reservedConcurrency ?? null, f.nextVersion, f.publishedFingerprint ?? null, JSON.stringify(f.tags)),
     deleteFunction: (name) => void this.statements.deleteFunction.run(name),
     putVersion: (v) => void this.statements.putVersion.run(v.functionName, v.version, JSON.stringify(v.config), v.codeSha256, v.codeSize, v.revisionId, v.lastModified),
     deleteVersion: (functionName, version) => void this.statements.deleteVersion.run(functionName, version),

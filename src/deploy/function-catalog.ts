@@ -5,7 +5,7 @@
  * writes each change to the store before it becomes visible, and answers the Invoke
  * API's `resolve(name, qualifier)` from memory, picking an alias's version by weight.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
@@ -241,7 +241,7 @@ export class FunctionCatalog implements FunctionRegistry {
       );
     }
     const last = [...fn.versions.values()].at(-1)?.record;
-    if (last && fn.record.publishedRevision === latest.revisionId) return this.view(last, last.version);
+    if (last && fn.record.publishedFingerprint === fingerprint(latest)) return this.view(last, last.version);
     const published = this.snapshot(fn, latest, description ?? latest.config.description);
     this.store.transaction((writer) => {
       writer.putFunction(published.record);
@@ -390,7 +390,9 @@ export class FunctionCatalog implements FunctionRegistry {
   }
 
   private replaceLatest(fn: DeployedFunction, latest: VersionRecord, publish: boolean): VersionView {
-    const published = publish ? this.snapshot(fn, latest, latest.config.description) : undefined;
+    const last = [...fn.versions.values()].at(-1)?.record;
+    const unchanged = last !== undefined && fn.record.publishedFingerprint === fingerprint(latest);
+    const published = publish && !unchanged ? this.snapshot(fn, latest, latest.config.description) : undefined;
     this.store.transaction((writer) => {
       writer.putVersion(latest);
       if (published) {
@@ -399,13 +401,14 @@ export class FunctionCatalog implements FunctionRegistry {
       }
     });
     fn.latest = this.deployedVersion(latest);
-    return published ? this.addPublished(fn, published) : this.view(latest, undefined);
+    if (published) return this.addPublished(fn, published);
+    return publish && unchanged ? this.view(last, last.version) : this.view(latest, undefined);
   }
 
   /** The next published version of `latest` and the function record after it, neither stored yet. */
   private snapshot(fn: DeployedFunction, latest: VersionRecord, description: string): { version: VersionRecord; record: FunctionRecord } {
     const version = this.versionRecord(fn.record.name, String(fn.record.nextVersion), { ...latest.config, description }, latest.codeSha256, latest.codeSize);
-    return { version, record: { ...fn.record, nextVersion: fn.record.nextVersion + 1, publishedRevision: latest.revisionId } };
+    return { version, record: { ...fn.record, nextVersion: fn.record.nextVersion + 1, publishedFingerprint: fingerprint(latest) } };
   }
 
   /** Makes a stored snapshot visible. */
@@ -524,6 +527,15 @@ export function defaultRole(accountId: string): string {
 /** AWS's `LastModified` form: `2024-01-31T12:00:00.000+0000`. */
 function lastModified(now = new Date()): string {
   return now.toISOString().replace('Z', '+0000');
+}
+
+/** What makes two versions the same: code and configuration (not the RevisionId or the time). */
+function fingerprint(version: VersionRecord): string {
+  const sorted = (value: unknown): unknown =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)]))
+      : value;
+  return createHash('sha256').update(JSON.stringify(sorted({ code: version.codeSha256, config: version.config }))).digest('base64');
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -76,6 +76,12 @@ describe('serverfull start', () => {
     assert.match(result.stderr, /ResourceNotFoundException/);
   });
 
+  it('serverfull invoke exits 2 with a clear message when no server answers', async () => {
+    const result = spawnSync(process.execPath, [CLI, 'invoke', 'echo', '--endpoint', `http://127.0.0.1:${await freePort()}`], { encoding: 'utf8' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^serverfull invoke: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): is the server running\?/);
+  });
+
   it('SIGTERM finishes the invocation in flight, then exits 0', async () => {
     const inFlight = fetch(`${url}/2015-03-31/functions/counter/invocations`, { method: 'POST', body: '{"sleepMs":600}' });
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -126,6 +126,10 @@ describe('management API: function lifecycle', () => {
 
     const v3 = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'shop', ZipFile: await handlerZip('v4'), Publish: true }));
     assert.equal(v3.Version, '3', 'version numbers are never reused');
+    const same = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'shop', ZipFile: await handlerZip('v4'), Publish: true }));
+    assert.equal(same.Version, '3', 'the same code and configuration again publish no new version');
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'shop', Timeout: 5 }));
+    assert.equal((await lambda.send(new PublishVersionCommand({ FunctionName: 'shop' }))).Version, '3', 'an update that changes nothing neither');
 
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'shop' }));
     await rejectsWith(fixture.invoke('shop', {}), 'ResourceNotFoundException', 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:shop:$LATEST');
