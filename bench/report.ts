@@ -5,6 +5,7 @@
 import { percentile } from './percentile.js';
 import type { RoundResult } from './load-round.js';
 import { COLD_START_GAP_MS } from './cold-start.js';
+import type { DeployResults, DeploySample } from './deployment.js';
 
 /** One table row: the reported (median) round of a variant and the ratio it should reach. */
 export interface ThroughputRow {
@@ -14,11 +15,11 @@ export interface ThroughputRow {
   readonly target?: number;
 }
 
-/** The throughput table; the first row is the baseline the ratios are relative to. */
-export function formatThroughputTable(rows: readonly ThroughputRow[]): string {
+/** The throughput table; the first row is the reference the ratios are relative to, named `reference` in the header. */
+export function formatThroughputTable(rows: readonly ThroughputRow[], reference = 'baseline'): string {
   const baseline = rows[0]!.round.requestsPerSecond;
   const baselineCpu = rows[0]!.round.cpuMicrosPerRequest;
-  const header = ['variant', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/req', 'CPU vs baseline', 'vs baseline', 'target'];
+  const header = ['variant', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/req', `CPU vs ${reference}`, `vs ${reference}`, 'target'];
   const cells = rows.map(({ label, round, target }) => {
     const ratio = round.requestsPerSecond / baseline;
     const cpu = round.cpuMicrosPerRequest;
@@ -28,17 +29,26 @@ export function formatThroughputTable(rows: readonly ThroughputRow[]): string {
       round.p50Ms.toFixed(0),
       round.p99Ms.toFixed(0),
       cpu === undefined ? '-' : cpu.toFixed(1),
-      // Baseline CPU over this variant's: the req/s ratio a server with cores to itself would see.
+      // Reference CPU over this variant's: the req/s ratio a server with cores to itself would see.
       cpu === undefined || baselineCpu === undefined ? '-' : `${(baselineCpu / cpu).toFixed(2)}x`,
       `${ratio.toFixed(2)}x`,
       target === undefined ? '-' : `>= ${target.toFixed(2)}x ${ratio >= target ? 'PASS' : 'MISS'}`,
     ];
   });
+  return formatTable(header, cells, new Set([0, header.length - 1]));
+}
+
+/** Aligned columns under a dashed rule: the `textColumns` left-aligned, numbers right-aligned. */
+function formatTable(header: readonly string[], cells: readonly (readonly string[])[], textColumns: ReadonlySet<number>): string {
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column]!.length)));
-  // Text columns read best left-aligned, numbers right-aligned.
   const line = (row: readonly string[]) =>
-    row.map((cell, column) => (column === 0 || column === header.length - 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
+    row.map((cell, column) => (textColumns.has(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...cells.map(line)].join('\n');
+}
+
+/** Every measured round's req/s per variant, in the order they ran: shows how far apart rounds of one variant lie. */
+export function formatRounds(rows: readonly ThroughputRow[], results: readonly (readonly RoundResult[])[]): string {
+  return rows.map(({ label }, index) => `  ${label}, each round req/s: ${results[index]!.map((round) => round.requestsPerSecond.toFixed(0)).join(' ')}`).join('\n');
 }
 
 /** The cold start summary line(s) with its target. */
@@ -49,5 +59,33 @@ export function formatColdStarts(timingsMs: readonly number[], targetP50Ms: numb
     `worker cold start, first request to a never-invoked function, ${COLD_START_GAP_MS} ms apart (n=${timingsMs.length}):`,
     `  p50 ${ms(p50)}  p90 ${ms(percentile(timingsMs, 90))}  max ${ms(Math.max(...timingsMs))}  target p50 < ${targetP50Ms} ms ${p50 < targetP50Ms ? 'PASS' : 'MISS'}`,
     `  each: ${timingsMs.map((value) => value.toFixed(1)).join(' ')}`,
+  ].join('\n');
+}
+
+/** The steps of a deployment as reported, each read from a sample. */
+const DEPLOY_STEPS: readonly (readonly [string, (sample: DeploySample) => number])[] = [
+  ['CreateFunction', (sample) => sample.createMs],
+  ['first Invoke', (sample) => sample.invokeMs],
+  ['total', (sample) => sample.createMs + sample.invokeMs],
+];
+
+/** The deployment table: p50 and p90 of each step per target (the last is the baseline), and each p50 over the baseline's. */
+export function formatDeployments(results: DeployResults, labels: readonly string[]): string {
+  const baseline = results.samples.length - 1;
+  const ms = (value: number) => value.toFixed(1);
+  const header = ['step', ...labels.flatMap((label) => [`${label} p50 ms`, `${label} p90 ms`]), ...labels.slice(0, baseline).map((label) => `${label} p50 / ${labels[baseline]}`)];
+  const cells = DEPLOY_STEPS.map(([step, read]) => {
+    const p50s = results.samples.map((samples) => percentile(samples.map(read), 50));
+    return [
+      step,
+      ...results.samples.flatMap((samples, target) => [ms(p50s[target]!), ms(percentile(samples.map(read), 90))]),
+      ...p50s.slice(0, baseline).map((p50) => `${(p50 / p50s[baseline]!).toFixed(1)}x`),
+    ];
+  });
+  const first = results.first.map((sample, target) => `${labels[target]} ${ms(sample.createMs)} + ${ms(sample.invokeMs)} ms`).join(', ');
+  return [
+    `deploy to first invoke: CreateFunction of a new function with a new ${results.zipBytes}-byte zip, then its first Invoke, ${COLD_START_GAP_MS} ms apart (n=${results.samples[0]!.length} per target):`,
+    formatTable(header, cells, new Set([0])),
+    `first, unmeasured deployment (create + invoke): ${first}`,
   ].join('\n');
 }

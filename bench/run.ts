@@ -1,24 +1,29 @@
 /**
  * @module bench/run
  * `npm run bench`: serverfull's throughput next to a bare node:http server running the same
- * handler under the same load, then worker cold starts. On a shared machine absolute numbers
- * drift from run to run; the ratios to the baseline measured in the same run are what matter.
+ * handler under the same load, then worker cold starts, deploy-to-first-invoke latency, and
+ * invocations through an alias next to $LATEST. On a shared machine absolute numbers drift from
+ * run to run; the ratios to the reference measured in the same run are what matter.
  */
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
-import { postEcho } from './echo-response.js';
 import { measureColdStarts } from './cold-start.js';
-import { CONNECTIONS, REQUEST_BODY, runLoadRound, type RoundResult } from './load-round.js';
-import { medianBy } from './percentile.js';
-import { formatColdStarts, formatThroughputTable } from './report.js';
+import { baselineDeployTarget, deployWithAlias, invokePath, measureDeployments, serverfullDeployTarget } from './deployment.js';
+import { runInterleavedRounds } from './interleaved-rounds.js';
+import { CONNECTIONS, REQUEST_BODY } from './load-round.js';
+import { formatColdStarts, formatDeployments, formatRounds, formatThroughputTable } from './report.js';
 import { REPO_ROOT } from './repo-root.js';
 import { killAllServerProcesses, startServerProcess, type ServerProcess } from './server-process.js';
 
 const COLD_START_FUNCTIONS = Array.from({ length: 15 }, (_, index) => `echo${index + 1}`);
 const COLD_START_TARGET_P50_MS = 50;
-const INVOKE_PATH = '/2015-03-31/functions/echo/invocations';
+const INVOKE_PATH = invokePath('echo');
+const DEPLOYMENTS = 20;
+const ALIAS_FUNCTION = 'echo-alias';
+/** The acceptance bar: requests through an alias cost less than 5% of throughput. */
+const ALIAS_TARGET = 0.95;
 
 interface Variant {
   readonly label: string;
@@ -77,49 +82,47 @@ async function main(): Promise<void> {
   console.log('');
 
   const servers: ServerProcess[] = [];
+  const stopAll = () => Promise.all(servers.splice(0).map((server) => server.stop()));
   try {
     for (const variant of variants) servers.push(await variant.start());
-    const urls = variants.map((variant, index) => servers[index]!.url + variant.path);
-    const results: RoundResult[][] = variants.map(() => []);
-    const failures = variants.map(() => ({ non2xx: 0, errors: 0 }));
-    const record = (index: number, round: RoundResult) => {
-      failures[index]!.non2xx += round.non2xx;
-      failures[index]!.errors += round.errors;
-    };
-
-    for (const [index, url] of urls.entries()) {
-      await postEcho(url);
-      record(index, await runLoadRound(url, warmup, servers[index]!.pid));
-    }
-    // Interleaved so that slow drift of a shared machine spreads over every variant alike.
-    for (let round = 0; round < rounds; round++) {
-      for (const [index, url] of urls.entries()) {
-        const result = await runLoadRound(url, duration, servers[index]!.pid);
-        record(index, result);
-        results[index]!.push(result);
-      }
-    }
-
-    const rows = variants.map((variant, index) => ({
-      label: variant.label,
-      round: medianBy(results[index]!, (result) => result.requestsPerSecond),
-      ...(variant.target === undefined ? {} : { target: variant.target }),
-    }));
-    console.log(formatThroughputTable(rows));
-    for (const [index, { non2xx, errors }] of failures.entries()) {
-      if (non2xx > 0 || errors > 0) {
-        console.log(`WARNING: ${variants[index]!.label}: ${non2xx} non-2xx responses and ${errors} errors/timeouts during its rounds; its numbers are not trustworthy`);
-      }
-    }
+    const throughput = await runInterleavedRounds(
+      variants.map((variant, index) => ({ ...variant, url: servers[index]!.url + variant.path, pid: servers[index]!.pid })),
+      { warmup, duration, rounds },
+    );
+    console.log(formatThroughputTable(throughput.rows));
+    for (const warning of throughput.warnings) console.log(warning);
     console.log('');
 
-    // Stopped first so that idle throughput servers do not disturb the cold start timings.
-    await Promise.all(servers.splice(0).map((server) => server.stop()));
+    // Stopped first so that idle servers of one measurement do not disturb the next.
+    await stopAll();
     const coldServer = await startServerfull('cold-start.json', 'worker');
     servers.push(coldServer);
     console.log(formatColdStarts(await measureColdStarts(coldServer.url, COLD_START_FUNCTIONS), COLD_START_TARGET_P50_MS));
+    console.log('');
+
+    await stopAll();
+    const deployServer = await startServerfull('serverfull.json', 'worker');
+    const deployBaseline = await startBaseline();
+    servers.push(deployServer, deployBaseline);
+    const deployments = await measureDeployments([serverfullDeployTarget(deployServer.url), baselineDeployTarget(deployBaseline.url)], DEPLOYMENTS);
+    console.log(formatDeployments(deployments, ['serverfull', 'baseline']));
+    console.log('');
+
+    // Shorter, more rounds than above, to keep the run short: both variants hit the same server,
+    // so the two take turns more often and drift cancels out better.
+    await deployBaseline.stop();
+    const aliasPlan = { warmup, duration: duration / 2, rounds: rounds + 1 };
+    await deployWithAlias(deployServer.url, ALIAS_FUNCTION, 'live');
+    const alias = await runInterleavedRounds([
+      { label: 'worker $LATEST', url: deployServer.url + invokePath(ALIAS_FUNCTION), pid: deployServer.pid },
+      { label: 'worker alias live -> 1', url: deployServer.url + invokePath(`${ALIAS_FUNCTION}:live`), pid: deployServer.pid, target: ALIAS_TARGET },
+    ], aliasPlan);
+    console.log(`invocations of a deployed function through an alias vs unqualified ($LATEST), same server, same load; ${aliasPlan.rounds} round(s) x ${aliasPlan.duration} s each, interleaved, ${warmup} s unmeasured warm-up each; the median round by req/s is reported:`);
+    console.log(formatThroughputTable(alias.rows, '$LATEST'));
+    console.log(formatRounds(alias.rows, alias.results));
+    for (const warning of alias.warnings) console.log(warning);
   } finally {
-    await Promise.all(servers.map((server) => server.stop()));
+    await stopAll();
   }
 }
 

@@ -74,13 +74,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       listener: {
         reservedConcurrencyChanged: (name, limit) => invoker.setReservedConcurrency(name, limit),
         versionRemoved: (name, version) => invoker.retire(name, version),
+        versionAdded: (definition) => invoker.prepare([definition]),
       },
     });
   } catch (error) {
     await invoker.close();
     throw error;
   }
-  invoker.prepare(catalog.list());
+  invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger);
   // The Invoke route comes first: it is the hot path, matched before any other.
   const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger);

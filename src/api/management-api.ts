@@ -8,11 +8,11 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsError } from '../errors.js';
-import { LATEST, defaultRole, type FunctionCatalog, type VersionView } from '../deploy/function-catalog.js';
+import { LATEST, defaultRole, type FunctionCatalog } from '../deploy/function-catalog.js';
 import type { StoredConfiguration } from '../deploy/deployment-store.js';
 import { MAX_ZIPPED_BYTES } from '../deploy/zip-archive.js';
 import { parseFunctionRef, type FunctionRef, type ServiceIdentity } from './function-ref.js';
-import { renderAlias, renderConfiguration, type ReportedState } from './function-configuration.js';
+import { renderAlias, renderConfiguration } from './function-configuration.js';
 import {
   decodeZipFile, field, paginate, parseJsonBody, readEnvironment, ROLE_PATTERN, validationError, type RequestBody,
 } from './management-request.js';
@@ -61,13 +61,12 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
   const route = (method: string, path: string, name: string, handle: OperationHandler, maxBody = MAX_REQUEST): Route =>
     operationRoute(method, new RegExp(`^${path}/?$`), name, maxBody, identity, handle);
 
-  const configurationOf = (view: VersionView, state: ReportedState) => renderConfiguration(view, state);
   const getFunction = ({ ref, origin }: Operation): Reply => {
     const view = catalog.getVersion(ref.name, ref.qualifier);
     const record = catalog.getFunction(ref.name);
     const code: Record<string, string> = { RepositoryType: 'S3' };
     if (view.record.codeSha256) code.Location = `${origin}/serverfull/code/${Buffer.from(view.record.codeSha256, 'base64').toString('hex')}.zip`;
-    const body: Record<string, unknown> = { Configuration: configurationOf(view, 'current'), Code: code };
+    const body: Record<string, unknown> = { Configuration: renderConfiguration(view, 'current'), Code: code };
     if (Object.keys(record.tags).length > 0) body.Tags = record.tags;
     if (record.reservedConcurrency !== undefined) body.Concurrency = { ReservedConcurrentExecutions: record.reservedConcurrency };
     return { status: 200, body };
@@ -104,7 +103,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
       const publish = field.boolean(body, 'Publish', 'publish') ?? false;
       const tags = field.stringMap(body, 'Tags', 'tags') ?? {};
       const view = await catalog.createFunction(ref.name, config, zip, publish, tags);
-      return { status: 201, body: configurationOf(view, 'created') };
+      return { status: 201, body: renderConfiguration(view, 'created') };
     }, MAX_CODE_REQUEST),
 
     route('GET', fn, 'ListFunctions', ({ context }) => {
@@ -112,7 +111,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
       if (version !== null && version !== 'ALL') throw validationError(version, 'functionVersion', 'Member must satisfy enum value set: [ALL]');
       const views = catalog.listFunctions(version === 'ALL');
       const { page, nextMarker } = paginate(views, (v) => `${v.record.functionName}\u0000${versionSortKey(v.record.version)}`, context.query);
-      return { status: 200, body: { Functions: page.map((v) => configurationOf(v, 'listed')), NextMarker: nextMarker } };
+      return { status: 200, body: { Functions: page.map((v) => renderConfiguration(v, 'listed')), NextMarker: nextMarker } };
     }),
 
     route('GET', one, 'GetFunction', getFunction),
@@ -124,7 +123,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
 
     route('GET', `${one}/configuration`, 'GetFunctionConfiguration', ({ ref }) => ({
       status: 200,
-      body: configurationOf(catalog.getVersion(ref.name, ref.qualifier), 'current'),
+      body: renderConfiguration(catalog.getVersion(ref.name, ref.qualifier), 'current'),
     })),
 
     route('PUT', `${one}/configuration`, 'UpdateFunctionConfiguration', ({ ref, body }) => {
@@ -140,7 +139,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
         description: field.string(body, 'Description', 'description', { max: 256 }),
       };
       const view = catalog.updateConfiguration(ref.name, change, revisionOf(body));
-      return { status: 200, body: configurationOf(view, 'updated') };
+      return { status: 200, body: renderConfiguration(view, 'updated') };
     }),
 
     route('PUT', `${one}/code`, 'UpdateFunctionCode', async ({ ref, body }) => {
@@ -150,7 +149,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
       const zip = readZip(body);
       const publish = field.boolean(body, 'Publish', 'publish') ?? false;
       const view = await catalog.updateCode(ref.name, zip, publish, revisionOf(body), architectures);
-      return { status: 200, body: configurationOf(view, 'updated') };
+      return { status: 200, body: renderConfiguration(view, 'updated') };
     }, MAX_CODE_REQUEST),
 
     route('POST', `${one}/versions`, 'PublishVersion', ({ ref, body }) => {
@@ -161,12 +160,12 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
         field.string(body, 'Description', 'description', { max: 256 }),
         revisionOf(body),
       );
-      return { status: 201, body: configurationOf(view, 'current') };
+      return { status: 201, body: renderConfiguration(view, 'current') };
     }),
 
     route('GET', `${one}/versions`, 'ListVersionsByFunction', ({ ref, context }) => {
       const { page, nextMarker } = paginate(catalog.listVersions(ref.name), (v) => versionSortKey(v.record.version), context.query);
-      return { status: 200, body: { Versions: page.map((v) => configurationOf(v, 'listed')), NextMarker: nextMarker } };
+      return { status: 200, body: { Versions: page.map((v) => renderConfiguration(v, 'listed')), NextMarker: nextMarker } };
     }),
 
     route('POST', `${one}/aliases`, 'CreateAlias', ({ ref, body }) => {

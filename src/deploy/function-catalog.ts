@@ -27,6 +27,8 @@ export interface CatalogListener {
   reservedConcurrencyChanged(name: string, limit: number | undefined): void;
   /** A function version is gone: its environments can stop. */
   versionRemoved(name: string, version: string): void;
+  /** A function version can now be invoked (deployed, updated or loaded): environments for it can be got ready. */
+  versionAdded(definition: FunctionDefinition): void;
 }
 
 /** How the catalog is set up. */
@@ -435,6 +437,7 @@ export class FunctionCatalog implements FunctionRegistry {
       isolation: this.options.isolation,
       description: config.description,
     });
+    this.options.listener.versionAdded(definition);
     return { record, definition };
   }
 

@@ -29,7 +29,8 @@ export class WorkerSpares {
 
   /** Starts spares for these memory sizes ahead of the first invocation; with TypeScript functions, spares warm up its compiler. */
   prepare(memorySizes: Iterable<number>, warmTypeScript: boolean): void {
-    this.warmTypeScript = warmTypeScript;
+    // Once TypeScript functions are served, spares keep warming its compiler: functions are only ever added.
+    this.warmTypeScript ||= warmTypeScript;
     for (const size of memorySizes) this.fill(size);
   }
 
