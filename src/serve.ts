@@ -9,7 +9,12 @@ import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { managementRoutes } from './api/management-api.js';
 import { ConfigError } from './config/config-error.js';
-import { buildDefinitions, manifestRoot, readManifest, type FunctionConfig } from './config/manifest.js';
+import { buildDefinitions, manifestRoot, readManifest, type FunctionConfig, type Manifest } from './config/manifest.js';
+import { readManifestGateway, type ManifestGateway } from './config/manifest-gateway.js';
+import { createGatewayServer } from './gateway/gateway-server.js';
+import { RouteTable } from './gateway/route-table.js';
+import { parseParameterOverrides, readSamTemplate, type SamTemplate } from './template/sam-template.js';
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { resolveSettings, type Settings, type SettingsInput } from './config/settings.js';
 import { createLogger, type Logger } from './log.js';
@@ -22,6 +27,10 @@ import { Invoker } from './runtime/invoker.js';
 export interface ServeOptions extends SettingsInput {
   /** Path of a `serverfull.json` manifest. */
   readonly config?: string;
+  /** Path of an AWS SAM `template.yaml`: its functions and their `HttpApi`/`Api` routes. */
+  readonly template?: string;
+  /** Values for the template's `Parameters`: a map, or SAM's `Key=Value Key2=Value2` text. */
+  readonly parameterOverrides?: Readonly<Record<string, string>> | string;
   /** Functions by name: a handler, or a declaration as in the manifest. */
   readonly functions?: Readonly<Record<string, LambdaHandler | FunctionConfig>>;
   /** Folder that `functions` handler paths are relative to; default: the current directory. */
@@ -38,21 +47,32 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly settings: Readonly<Settings>;
-  /** The manifest's and `serve()`'s functions (deployed ones come and go through the API). */
+  /** The manifest's, the template's and `serve()`'s functions (deployed ones come and go through the API). */
   readonly functions: readonly FunctionDefinition[];
+  /** `http://host:port` of the API Gateway, when routes are declared. */
+  readonly httpUrl?: string;
+  /** Warnings about the template: what it declares that serverfull does not run. */
+  readonly warnings: readonly string[];
   /** Stops accepting, lets invocations in flight finish (bounded by `shutdownTimeout`), stops all environments. */
   close(): Promise<void>;
 }
 
 /** Starts a server; resolves once it listens. Throws `ConfigError` for invalid input. */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
-  const { config, functions, root, env, logger: givenLogger, ...flags } = options;
+  const { config, template: templatePath, parameterOverrides, functions, root, env, logger: givenLogger, ...flags } = options;
   const manifest = config === undefined ? undefined : readManifest(config);
   const settings = resolveSettings({ manifest: manifest?.settings, env: env ?? process.env, flags });
   const logger = givenLogger ?? createLogger({ level: settings.logLevel, format: settings.logFormat });
+  const template = templatePath === undefined ? undefined : readSamTemplate(templatePath, {
+    parameterOverrides: typeof parameterOverrides === 'string' ? parseParameterOverrides(parameterOverrides) : parameterOverrides,
+    region: settings.region,
+    accountId: settings.accountId,
+  });
+  for (const warning of template?.warnings ?? []) logger.log('warn', warning, { template: template!.path });
 
   const definitions = [
     ...(manifest ? buildDefinitions(manifest.functions, manifestRoot(manifest), settings.isolation, manifest.path) : []),
+    ...(template?.functions ?? []).flatMap((fn) => buildDefinitions({ [fn.name]: fn.config }, fn.root, settings.isolation, template!.path)),
     ...(functions ? buildDefinitions(functions, root ?? process.cwd(), settings.isolation, 'serve()') : []),
   ];
   const seen = new Set<string>();
@@ -70,7 +90,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       isolation: settings.isolation,
       concurrency: settings.concurrency,
       manifest: definitions,
-      manifestSource: manifest?.path ?? 'serve()',
+      manifestSource: [manifest?.path, template?.path].filter(Boolean).join(' or ') || 'serve()',
+      manifestAliases: new Map((template?.functions ?? []).filter((fn) => fn.alias).map((fn) => [fn.name, fn.alias!])),
       listener: {
         reservedConcurrencyChanged: (name, limit) => invoker.setReservedConcurrency(name, limit),
         versionRemoved: (name, version) => invoker.retire(name, version),
@@ -83,38 +104,67 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   }
   invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger);
+  const gateway = gatewayOf(manifest, template, functions);
+  const routes = new RouteTable(gateway.declaration);
+  const gatewayServer = routes.empty ? undefined : createGatewayServer({
+    table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger,
+  });
   // The Invoke route comes first: it is the hot path, matched before any other.
   const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger);
   server.keepAliveTimeout = 65_000;
 
-  server.listen(settings.port, settings.host);
+  let url: string;
+  let httpUrl: string | undefined;
   try {
-    await once(server, 'listening');
+    url = await listen(server, settings.port, settings.host);
+    if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host);
   } catch (error) {
+    server.close();
     await invoker.close();
     catalog.close();
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
-  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-  const url = `http://${host}:${port}`;
   logger.log('info', `serverfull listening on ${url}`, { functions: catalog.list().map((d) => d.name).join(','), dataDir: resolve(settings.dataDir) });
+  if (httpUrl) logger.log('info', `API Gateway listening on ${httpUrl}`, { routes: gateway.declaration.routes.map((r) => `${r.method} ${r.path}`).join(',') });
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      const servers = gatewayServer ? [server, gatewayServer] : [server];
+      const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      for (const s of servers) s.closeIdleConnections();
       const deadline = Date.now() + settings.shutdownTimeout * 1000;
       while ((invoker.inFlight > 0 || events.pending > 0) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       events.close();
-      server.closeAllConnections();
+      for (const s of servers) s.closeAllConnections();
       await Promise.all([closed, invoker.close()]);
       catalog.close();
     })();
     return closing;
   };
-  return { url, port, settings, functions: definitions, close };
+  return { url, port, settings, functions: definitions, httpUrl, warnings: template?.warnings ?? [], close };
+}
+
+/** Listens and resolves with `http://host:port`. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  return `http://${bracketed}:${(server.address() as AddressInfo).port}`;
+}
+
+/** The gateway as the manifest, the template and `serve({ functions })` declare it, together. */
+function gatewayOf(manifest: Manifest | undefined, template: SamTemplate | undefined, functions: Record<string, unknown> | undefined): ManifestGateway {
+  const fromManifest = readManifestGateway(manifest?.http, { ...manifest?.functions, ...functions }, manifest?.path ?? 'serve()');
+  if (!template) return fromManifest;
+  return {
+    declaration: {
+      apis: [...fromManifest.declaration.apis, ...template.gateway.apis],
+      routes: [...fromManifest.declaration.routes, ...template.gateway.routes],
+    },
+    basePaths: fromManifest.basePaths,
+  };
 }

@@ -17,7 +17,10 @@ Serves the functions of a serverfull.json manifest, and those deployed through t
 Lambda management API, behind the AWS Lambda APIs.
 
 Options (each also read from the environment variable shown; flags win):
-  --config PATH           manifest (SERVERFULL_CONFIG; default ./serverfull.json when it exists)
+  --config PATH           manifest (SERVERFULL_CONFIG; default ./serverfull.json when it exists and no template is given)
+  --template PATH         AWS SAM template: its functions and HttpApi/Api routes (SERVERFULL_TEMPLATE)
+  --parameter-overrides "K=V K2=V2"  values of the template's Parameters (SERVERFULL_PARAMETER_OVERRIDES)
+  --http-port N           API Gateway port, used when routes are declared (SERVERFULL_HTTP_PORT; default 3000)
   --data-dir DIR          where deployed functions are kept (SERVERFULL_DATA_DIR; default ./.serverfull)
   --host HOST             bind address (SERVERFULL_HOST; default 127.0.0.1)
   --port N                port, 0 for any free one (SERVERFULL_PORT; default 8080)
@@ -37,7 +40,13 @@ export async function startCommand(argv: string[]): Promise<number> {
   const settingOptions = Object.fromEntries(SETTING_NAMES.map((name) => [SETTING_SPECS[name].flag, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
-    options: { ...settingOptions, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...settingOptions,
+      config: { type: 'string' },
+      template: { type: 'string' },
+      'parameter-overrides': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) {
@@ -51,10 +60,12 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   const named = (values.config as string | undefined) ?? process.env.SERVERFULL_CONFIG;
   if (named !== undefined && !existsSync(named)) throw new ConfigError(`no manifest at ${named} (see serverfull start --help)`);
-  // Without a manifest the server starts with its deployed functions only.
-  const config = named ?? (existsSync(DEFAULT_MANIFEST) ? DEFAULT_MANIFEST : undefined);
+  const template = (values.template as string | undefined) ?? process.env.SERVERFULL_TEMPLATE;
+  // Without a manifest (or with a template) the server starts with what else it has.
+  const config = named ?? (template === undefined && existsSync(DEFAULT_MANIFEST) ? DEFAULT_MANIFEST : undefined);
+  const parameterOverrides = (values['parameter-overrides'] as string | undefined) ?? process.env.SERVERFULL_PARAMETER_OVERRIDES;
 
-  const server = await serve({ config, ...(flags as SettingsInput) });
+  const server = await serve({ config, template, parameterOverrides, ...(flags as SettingsInput) });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

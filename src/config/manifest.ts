@@ -28,9 +28,12 @@ export interface Manifest {
   readonly path: string;
   readonly settings: SettingsInput;
   readonly functions: Record<string, unknown>;
+  /** The top-level `http` object (see `manifest-gateway.ts`). */
+  readonly http?: unknown;
 }
 
-const FUNCTION_KEYS = ['handler', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description'];
+/** `http` holds the function's routes, read by `manifest-gateway.ts`. */
+const FUNCTION_KEYS = ['handler', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description', 'http'];
 const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
 const MAX_ENVIRONMENT_BYTES = 4096;
@@ -51,9 +54,9 @@ export function readManifest(path: string): Manifest {
     throw new ConfigError(`${absolute} is not valid JSON: ${(error as Error).message}`);
   }
   const top = check.object(json, absolute);
-  check.knownKeys(top, absolute, ['functions', ...SETTING_NAMES]);
-  const { functions = {}, ...settings } = top;
-  return { path: absolute, settings, functions: check.object(functions, `${absolute}: "functions"`) };
+  check.knownKeys(top, absolute, ['functions', 'http', ...SETTING_NAMES]);
+  const { functions = {}, http, ...settings } = top;
+  return { path: absolute, settings, functions: check.object(functions, `${absolute}: "functions"`), http };
 }
 
 /** Validates function declarations and turns them into `$LATEST` definitions rooted at `root`. */

@@ -43,6 +43,8 @@ export interface CatalogOptions {
   readonly manifest: readonly FunctionDefinition[];
   /** Where the manifest functions come from, for messages. */
   readonly manifestSource: string;
+  /** SAM's `AutoPublishAlias` of template functions: served as version 1, with this alias pointing at it. */
+  readonly manifestAliases?: ReadonlyMap<string, string>;
   readonly listener: CatalogListener;
 }
 
@@ -75,6 +77,8 @@ const PRECONDITION_MESSAGE = 'The Revision Id provided does not match the latest
 export class FunctionCatalog implements FunctionRegistry {
   private readonly deployed = new Map<string, DeployedFunction>();
   private readonly manifest: ReadonlyMap<string, FunctionDefinition>;
+  /** Version 1 of manifest functions with an alias, as a fresh SAM deployment would have it. */
+  private readonly manifestVersions = new Map<string, { alias: string; definition: FunctionDefinition }>();
   private readonly manifestRevision = randomUUID();
   private readonly startedAt = lastModified();
   private readonly store: DeploymentStore;
@@ -82,6 +86,10 @@ export class FunctionCatalog implements FunctionRegistry {
 
   constructor(private readonly options: CatalogOptions) {
     this.manifest = new Map(options.manifest.map((definition) => [definition.name, definition]));
+    for (const [name, alias] of options.manifestAliases ?? []) {
+      const definition = this.manifest.get(name);
+      if (definition) this.manifestVersions.set(name, { alias, definition: Object.freeze({ ...definition, version: '1' }) });
+    }
     for (const { name, reservedConcurrency } of options.manifest) {
       if (reservedConcurrency !== undefined) options.listener.reservedConcurrencyChanged(name, reservedConcurrency);
     }
@@ -100,7 +108,11 @@ export class FunctionCatalog implements FunctionRegistry {
 
   resolve(name: string, qualifier: string | undefined): FunctionDefinition | undefined {
     const fn = this.deployed.get(name);
-    if (fn === undefined) return qualifier === undefined || qualifier === LATEST ? this.manifest.get(name) : undefined;
+    if (fn === undefined) {
+      if (qualifier === undefined || qualifier === LATEST) return this.manifest.get(name);
+      const published = this.manifestVersions.get(name);
+      return published && (qualifier === published.alias || qualifier === '1') ? published.definition : undefined;
+    }
     if (qualifier === undefined || qualifier === LATEST) return fn.latest.definition;
     const alias = fn.aliases.get(qualifier);
     if (alias === undefined) return fn.versions.get(qualifier)?.definition;
