@@ -115,12 +115,14 @@ export function createGatewayServer(options: GatewayOptions): Server {
       const fields = { function: route.functionName };
       authorize(options, gatewayRequest, matched, api, route, (denied, outcome) => {
         if (denied) return finish(denied, api, fields);
-        const event = api.kind === 'http'
-          ? httpApiEvent(gatewayRequest, { ...matched, authorizer: outcome })
-          : restApiEvent(gatewayRequest, { ...matched, authorizer: outcome });
+        // The route's payload format decides the event and response shapes; an HTTP API route may use 1.0.
+        const v2 = route.payloadFormat === '2.0';
+        const event = v2 ? httpApiEvent(gatewayRequest, { ...matched, authorizer: outcome }) : restApiEvent(gatewayRequest, { ...matched, authorizer: outcome });
+        // HTTP APIs mark their 1.0 events with the version; REST APIs send none.
+        if (!v2 && api.kind === 'http') (event as { version?: string }).version = '1.0';
         invokeFunction(options, route, qualifier ?? route.qualifier, requestId, event, route.timeoutMs, (failure, output) => {
           if (failure) return finish(gatewayError(api.kind, failure), api, fields);
-          const mapped = output!.functionError ? undefined : (api.kind === 'http' ? httpApiResponse : restApiResponse)(output!.payload);
+          const mapped = output!.functionError ? undefined : (v2 ? httpApiResponse : restApiResponse)(output!.payload);
           finish(mapped ?? gatewayError(api.kind, 'integrationFailure'), api, { ...fields, functionError: output!.functionError });
         });
       });

@@ -1,0 +1,111 @@
+/** `serverfull start --template`: a SAM template's functions and routes over real HTTP, with its authorizer, REST API and aliases. */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { freePort, runCli, waitHealthy } from '../helpers/cli-process.js';
+
+const TEMPLATE = join(FIXTURES, 'sam/template.yaml');
+
+describe('SAM template behind the gateway', () => {
+  let fixture: FixtureServer;
+  let http: string;
+  before(async () => {
+    fixture = await startFixtureServer({ config: undefined, template: TEMPLATE, parameterOverrides: 'Stage=prod', httpPort: 0 });
+    http = fixture.server.httpUrl!;
+  });
+  after(() => fixture.close());
+
+  it('serves the template functions through the Invoke API too, with AutoPublishAlias as version 1', async () => {
+    const names = fixture.server.functions.map((f) => f.name).sort();
+    assert.deepEqual(names, ['AuthFunction', 'HelloFunction', 'ListItemsFunction', 'items-prod']);
+    const viaAlias = await fixture.invoke('items-prod:live', { pathParameters: { id: '7' } });
+    assert.equal(viaAlias.ExecutedVersion, '1');
+    assert.equal(JSON.parse(viaAlias.json.body).id, '7');
+  });
+
+  it('names what it does not run in warnings', () => {
+    const warnings = fixture.server.warnings.join('\n');
+    assert.match(warnings, /AWS::DynamoDB::Table/);
+    assert.match(warnings, /ItemsTable/);
+    assert.match(warnings, /SQS/);
+  });
+
+  it('runs the REQUEST authorizer before the route: 401 without the identity source, 403 when denied, its context when allowed', async () => {
+    const missing = await fetch(`${http}/items/1`);
+    assert.equal(missing.status, 401);
+    assert.deepEqual(await missing.json(), { message: 'Unauthorized' });
+
+    const denied = await fetch(`${http}/items/1`, { headers: { Authorization: 'nope' } });
+    assert.equal(denied.status, 403);
+    assert.deepEqual(await denied.json(), { message: 'Forbidden' });
+
+    const allowed = await fetch(`${http}/items/42`, { headers: { Authorization: 'allow' } });
+    assert.equal(allowed.status, 200);
+    const { id, event } = await allowed.json() as { id: string; event: any };
+    assert.equal(id, '42');
+    assert.deepEqual(event.requestContext.authorizer, { lambda: { user: 'alice' } });
+    assert.equal(event.routeKey, 'GET /items/{id}');
+    assert.equal(event.requestContext.apiId, 'ItemsApi');
+  });
+
+  it('invokes the alias of an AutoPublishAlias function from its route', async () => {
+    const response = await fetch(`${http}/items/9`, { headers: { Authorization: 'allow' } });
+    const { event } = await response.json() as { event: any };
+    assert.equal(event.requestContext.http.method, 'GET');
+  });
+
+  it('sends payload 1.0 events on a REST API route, with multi-value forms', async () => {
+    const response = await fetch(`${http}/legacy/items?tag=a&tag=b`, { method: 'POST', headers: { 'X-Multi': 'one' }, body: 'plain text' });
+    assert.equal(response.status, 200);
+    const { stage, event } = await response.json() as { stage: string; event: any };
+    assert.equal(stage, 'prod', 'parameter overrides reach the environment');
+    assert.equal(event.resource, '/legacy/items');
+    assert.equal(event.path, '/legacy/items');
+    assert.equal(event.httpMethod, 'POST');
+    assert.equal(event.headers['X-Multi'], 'one');
+    assert.deepEqual(event.multiValueHeaders['X-Multi'], ['one']);
+    assert.deepEqual(event.queryStringParameters, { tag: 'b' });
+    assert.deepEqual(event.multiValueQueryStringParameters, { tag: ['a', 'b'] });
+    assert.equal(event.pathParameters, null);
+    assert.equal(event.body, 'plain text');
+    assert.equal(event.isBase64Encoded, false);
+    assert.equal(event.requestContext.stage, 'Prod');
+    assert.equal(event.requestContext.resourcePath, '/legacy/items');
+    assert.equal(event.requestContext.path, '/Prod/legacy/items');
+    assert.equal(event.requestContext.identity.sourceIp, '127.0.0.1');
+  });
+
+  it('sends payload 1.0 on an HTTP API route that asks for it, and the $default route takes the rest', async () => {
+    const list = await (await fetch(`${http}/items`)).json() as { event: any };
+    assert.equal(list.event.version, '1.0');
+    assert.equal(list.event.resource, '/items');
+    const hello = await fetch(`${http}/anything/else`);
+    assert.equal(hello.status, 200);
+  });
+
+  it('applies the template CORS configuration, preflight included', async () => {
+    const preflight = await fetch(`${http}/items/1`, {
+      method: 'OPTIONS', headers: { Origin: 'https://example.com', 'Access-Control-Request-Method': 'GET' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://example.com');
+    assert.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
+  });
+});
+
+describe('serverfull start --template', () => {
+  it('starts from the CLI with --template, --parameter-overrides and --http-port', async () => {
+    const [port, httpPort] = [await freePort(), await freePort()];
+    const cli = runCli(['start', '--template', TEMPLATE, '--parameter-overrides', 'Stage=dev', '--port', String(port), '--http-port', String(httpPort), '--log-format', 'json']);
+    try {
+      await waitHealthy(`http://127.0.0.1:${port}`, cli);
+      const list = await (await fetch(`http://127.0.0.1:${httpPort}/legacy/items`)).json() as { stage: string };
+      assert.equal(list.stage, 'dev');
+      assert.match(cli.stdout(), /AWS::DynamoDB::Table/, 'template warnings are logged');
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  });
+});
