@@ -1,5 +1,7 @@
 /** `serverfull start --template`: a SAM template's functions and routes over real HTTP, with its authorizer, REST API and aliases. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
@@ -106,6 +108,68 @@ describe('serverfull start --template', () => {
     } finally {
       cli.child.kill('SIGTERM');
       await cli.exited;
+    }
+  });
+});
+
+describe('REST API with an IAM-policy authorizer', () => {
+  it('allows by policy, passes the context in requestContext.authorizer, and denies explicitly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serverfull-sam-'));
+    writeFileSync(join(dir, 'app.mjs'), `
+export const handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event.requestContext.authorizer) });
+export const authorize = async (event) => ({
+  principalId: 'user-1',
+  policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: event.headers.Authorization === 'let-me-in' ? 'Allow' : 'Deny', Resource: event.methodArn.split('/').slice(0, 2).join('/') + '/*' }] },
+  context: { tier: 'gold', level: 3 },
+});
+`);
+    writeFileSync(join(dir, 'template.yaml'), `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      Auth:
+        DefaultAuthorizer: PolicyAuth
+        Authorizers:
+          PolicyAuth:
+            FunctionArn: !GetAtt AuthFunction.Arn
+            FunctionPayloadType: REQUEST
+            Identity:
+              Headers: [Authorization]
+  AppFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: app.handler
+      Events:
+        Get:
+          Type: Api
+          Properties: { RestApiId: !Ref Api, Path: /secret, Method: get }
+  AuthFunction:
+    Type: AWS::Serverless::Function
+    Properties: { Runtime: nodejs20.x, Handler: app.authorize }
+`);
+    const fixture = await startFixtureServer({ config: undefined, template: join(dir, 'template.yaml'), httpPort: 0 });
+    try {
+      const http = fixture.server.httpUrl!;
+      const allowed = await fetch(`${http}/secret`, { headers: { Authorization: 'let-me-in' } });
+      assert.equal(allowed.status, 200);
+      const authorizer = await allowed.json() as Record<string, unknown>;
+      assert.equal(authorizer.principalId, 'user-1');
+      assert.equal(authorizer.tier, 'gold');
+      assert.equal(authorizer.level, '3', 'REST APIs pass context values as strings');
+      const denied = await fetch(`${http}/secret`, { headers: { Authorization: 'wrong' } });
+      assert.equal(denied.status, 403);
+      assert.deepEqual(await denied.json(), { Message: 'User is not authorized to access this resource with an explicit deny' });
+      const missing = await fetch(`${http}/secret`);
+      assert.equal(missing.status, 401);
+      const unknown = await fetch(`${http}/nothing`, { headers: { Authorization: 'let-me-in' } });
+      assert.equal(unknown.status, 403);
+      assert.deepEqual(await unknown.json(), { message: 'Missing Authentication Token' });
+    } finally {
+      await fixture.close();
     }
   });
 });
