@@ -41,10 +41,10 @@ export function lambdaClient(endpoint: string): LambdaClient {
   });
 }
 
-/** Starts the fixture manifest (or other options) on 127.0.0.1, port 0, silently, over a fresh data directory (removed on close unless given). */
+/** Starts the fixture manifest (or other options) on 127.0.0.1, free ports for both APIs, silently, over a fresh data directory (removed on close unless given). */
 export async function startFixtureServer(options: ServeOptions = {}): Promise<FixtureServer> {
   const dataDir = options.dataDir === undefined ? tempDataDir() : undefined;
-  const server = await serve({ config: FIXTURE_MANIFEST, port: 0, logLevel: 'silent', env: {}, dataDir, ...options });
+  const server = await serve({ config: FIXTURE_MANIFEST, port: 0, httpPort: 0, logLevel: 'silent', env: {}, dataDir, ...options });
   const lambda = lambdaClient(server.url);
   return {
     server,

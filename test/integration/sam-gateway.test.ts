@@ -117,7 +117,11 @@ describe('REST API with an IAM-policy authorizer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'serverfull-sam-'));
     writeFileSync(join(dir, 'app.mjs'), `
 export const handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event.requestContext.authorizer) });
-export const authorize = async (event) => ({
+export const authorize = async (event) => {
+  if (event.headers.Authorization === 'throw') throw new Error('Unauthorized');
+  return authorized(event);
+};
+const authorized = (event) => ({
   principalId: 'user-1',
   policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: event.headers.Authorization === 'let-me-in' ? 'Allow' : 'Deny', Resource: event.methodArn.split('/').slice(0, 2).join('/') + '/*' }] },
   context: { tier: 'gold', level: 3 },
@@ -165,6 +169,8 @@ Resources:
       assert.deepEqual(await denied.json(), { Message: 'User is not authorized to access this resource with an explicit deny' });
       const missing = await fetch(`${http}/secret`);
       assert.equal(missing.status, 401);
+      const thrown = await fetch(`${http}/secret`, { headers: { Authorization: 'throw' } });
+      assert.equal(thrown.status, 401, "an authorizer throwing 'Unauthorized' asks for a 401");
       const unknown = await fetch(`${http}/nothing`, { headers: { Authorization: 'let-me-in' } });
       assert.equal(unknown.status, 403);
       assert.deepEqual(await unknown.json(), { message: 'Missing Authentication Token' });
