@@ -57,7 +57,10 @@ export function createGatewayServer(options: GatewayOptions): Server {
       path = second === -1 ? '/' : path.slice(second);
     }
 
+    let answered = false;
     const finish = (answer: GatewayResponse, api: ApiDefinition | undefined, fields: Record<string, unknown> = {}) => {
+      if (answered) return;
+      answered = true;
       const cors = api?.kind === 'http' ? api.cors : undefined;
       const headers = cors ? withCorsHeaders(answer.headers, cors, request.headers.origin) : answer.headers;
       const flat: string[] = [];
@@ -71,62 +74,79 @@ export function createGatewayServer(options: GatewayOptions): Server {
       }
     };
 
-    if (method === 'OPTIONS' && request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined) {
-      const api = table.matchesPath(path) ?? table.allApis().find((a) => a.kind === 'http' && a.cors);
-      if (api?.cors) {
-        request.resume();
-        return finish(preflightResponse(api.cors, request.headers), undefined, { preflight: true });
+    // Nothing a request brings may take the server down: any failure is this request's 502.
+    const fail = (error: unknown) => {
+      logger.log('error', `gateway failure: ${(error as Error)?.stack ?? String(error)}`, { requestId });
+      if (answered || response.headersSent) response.destroy();
+      else finish(gatewayError(table.allApis()[0]?.kind ?? 'http', 'integrationFailure'), undefined);
+    };
+    const guard = <A extends unknown[]>(step: (...args: A) => void) => (...args: A) => {
+      try {
+        step(...args);
+      } catch (error) {
+        fail(error);
       }
-    }
+    };
+    guard(handle)();
 
-    const match = table.match(method, path);
-    if (!match) {
-      request.resume();
-      const api = table.matchesPath(path) ?? table.allApis()[0];
-      return finish(gatewayError(api?.kind ?? 'http', 'notFound'), api);
-    }
-    const { route, api } = match;
-    readBody(request, MAX_BODY, request.headers['content-length'], (bodyError, body) => {
-      if (bodyError instanceof BodyTooLargeError) return finish(gatewayError(api.kind, 'tooLarge'), api);
-      if (bodyError) {
-        response.destroy();
-        return;
+    function handle(): void {
+      if (method === 'OPTIONS' && request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined) {
+        const api = table.matchesPath(path) ?? table.allApis().find((a) => a.kind === 'http' && a.cors);
+        if (api?.cors) {
+          request.resume();
+          return finish(preflightResponse(api.cors, request.headers), undefined, { preflight: true });
+        }
       }
-      const gatewayRequest: GatewayRequest = {
-        method,
-        path,
-        rawQuery,
-        rawHeaders: request.rawHeaders,
-        body: body!,
-        sourceIp: sourceIp(request),
-        requestId,
-        time: new Date(),
-        domainName: hostName(request),
-      };
-      const matched: MatchedRoute = {
-        apiId: api.id,
-        stage: api.stage,
-        routeKey: route.path === '$default' ? '$default' : `${route.method} ${route.path}`,
-        resourcePath: route.path,
-        pathParameters: match.pathParameters,
-        accountId: options.identity.accountId,
-        region: options.identity.region,
-      };
-      const fields = { function: route.functionName };
-      authorize(options, gatewayRequest, matched, api, route, (denied, outcome) => {
-        if (denied) return finish(denied, api, fields);
-        // The route's payload format decides the event and response shapes; an HTTP API route may use 1.0.
-        const v2 = route.payloadFormat === '2.0';
-        const event = v2 ? httpApiEvent(gatewayRequest, { ...matched, authorizer: outcome }) : restApiEvent(gatewayRequest, { ...matched, authorizer: outcome });
-        // HTTP APIs mark their 1.0 events with the version; REST APIs send none.
-        if (!v2 && api.kind === 'http') (event as { version?: string }).version = '1.0';
-        invokeFunction(options, route, qualifier ?? route.qualifier, requestId, event, route.timeoutMs, (failure, output) => {
-          if (failure) return finish(gatewayError(api.kind, failure), api, fields);
-          const mapped = output!.functionError ? undefined : (v2 ? httpApiResponse : restApiResponse)(output!.payload);
-          finish(mapped ?? gatewayError(api.kind, 'integrationFailure'), api, { ...fields, functionError: output!.functionError });
-        });
-      });
-    });
+
+      const match = table.match(method, path);
+      if (!match) {
+        request.resume();
+        const api = table.matchesPath(path) ?? table.allApis()[0];
+        return finish(gatewayError(api?.kind ?? 'http', 'notFound'), api);
+      }
+      const { route, api } = match;
+      readBody(request, MAX_BODY, request.headers['content-length'], guard((bodyError: Error | undefined, body?: Buffer) => {
+        if (bodyError instanceof BodyTooLargeError) return finish(gatewayError(api.kind, 'tooLarge'), api);
+        if (bodyError) {
+          response.destroy();
+          return;
+        }
+        const gatewayRequest: GatewayRequest = {
+          method,
+          path,
+          rawQuery,
+          rawHeaders: request.rawHeaders,
+          body: body!,
+          sourceIp: sourceIp(request),
+          requestId,
+          time: new Date(),
+          domainName: hostName(request),
+        };
+        const matched: MatchedRoute = {
+          apiId: api.id,
+          stage: api.stage,
+          routeKey: route.path === '$default' ? '$default' : `${route.method} ${route.path}`,
+          resourcePath: route.path,
+          pathParameters: match.pathParameters,
+          accountId: options.identity.accountId,
+          region: options.identity.region,
+        };
+        const fields = { function: route.functionName };
+        authorize(options, gatewayRequest, matched, api, route, guard((denied: GatewayResponse | undefined, outcome?: AuthorizerOutcome) => {
+          if (denied) return finish(denied, api, fields);
+          // The route's payload format decides the event and response shapes; an HTTP API route may use 1.0.
+          const v2 = route.payloadFormat === '2.0';
+          const event = v2 ? httpApiEvent(gatewayRequest, { ...matched, authorizer: outcome }) : restApiEvent(gatewayRequest, { ...matched, authorizer: outcome });
+          // HTTP APIs mark their 1.0 events with the version; REST APIs send none.
+          if (!v2 && api.kind === 'http') (event as { version?: string }).version = '1.0';
+          invokeFunction(options, route, qualifier ?? route.qualifier, requestId, event, route.timeoutMs, guard((failure: Failure | undefined, output?: InvokeOutput) => {
+            if (failure) return finish(gatewayError(api.kind, failure), api, fields);
+            const mapped = output!.functionError ? undefined : (v2 ? httpApiResponse : restApiResponse)(output!.payload);
+            finish(mapped ?? gatewayError(api.kind, 'integrationFailure'), api, { ...fields, functionError: output!.functionError });
+          }));
+        }));
+      }));
+    }
   });
 }
 
