@@ -130,6 +130,23 @@ describe('API Gateway (HTTP API, payload 2.0)', () => {
     assert.equal(actual.headers.get('access-control-expose-headers'), 'x-echo');
   });
 
+  it('survives malformed requests: bad percent-encoding, hostile header names, odd query strings', async () => {
+    const { request } = await import('node:http');
+    const send = (path: string, headers: Record<string, string>) => new Promise<number>((resolve, reject) => {
+      const url = new URL(http);
+      const req = request({ host: url.hostname, port: url.port, path, method: 'GET', headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(await send('/items/%E0%A4%A', {}), 200);
+    assert.equal(await send('/items/1?%ZZ=%&a=b=c&&=', { '__proto__': 'x', constructor: 'y', 'x-empty': '' }), 200);
+    assert.equal(await send('/files/%2e%2e/%2e%2e/etc/passwd', {}), 200);
+    assert.equal((await fetch(`${http}/items/1`)).status, 200, 'the gateway still answers');
+  });
+
   it('maps base paths to aliases: /v1 and /v2 run two versions side by side', async () => {
     const { lambda } = fixture;
     const code = (label: string) => zipOf({
