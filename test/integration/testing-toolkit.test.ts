@@ -1,0 +1,80 @@
+/** `serverfull/testing`: the example suite passes in process and against a running server; the clients and startTestServer. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { GetFunctionCommand } from '@aws-sdk/client-lambda';
+import { httpClient, lambdaClient, startTestServer } from '../../src/testing/index.js';
+import { FIXTURE_MANIFEST, REPO_ROOT } from '../helpers/fixture-server.js';
+import { freePort, runCli, waitHealthy } from '../helpers/cli-process.js';
+
+const EXAMPLE_SUITE = join(REPO_ROOT, 'examples/testing');
+
+/** Runs the example test files with `env` (asynchronously: a server in this process may have to answer them); returns the runner's output. */
+async function runExampleSuite(env: NodeJS.ProcessEnv): Promise<string> {
+  const result = await promisify(execFile)(process.execPath, ['--test', EXAMPLE_SUITE], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    timeout: 60_000,
+  }).catch((error: { stdout?: string; stderr?: string }) => assert.fail(`example suite failed:\n${error.stdout}\n${error.stderr}`));
+  assert.match(result.stdout, /# pass 3/);
+  assert.match(result.stdout, /# fail 0/);
+  return result.stdout;
+}
+
+describe('the example suite, two ways', () => {
+  it('passes in process (SERVERFULL_TARGET unset)', async () => {
+    await runExampleSuite({});
+  });
+
+  it('passes against a running server (SERVERFULL_TARGET and SERVERFULL_HTTP_TARGET)', async () => {
+    const [port, httpPort] = [await freePort(), await freePort()];
+    const cli = runCli(['start', '--config', join(REPO_ROOT, 'examples/serverfull.json'), '--port', String(port), '--http-port', String(httpPort), '--log-format', 'json']);
+    try {
+      await waitHealthy(`http://127.0.0.1:${port}`, cli);
+      await runExampleSuite({ SERVERFULL_TARGET: `http://127.0.0.1:${port}`, SERVERFULL_HTTP_TARGET: `http://127.0.0.1:${httpPort}` });
+      // The invocations reached the remote server, not a server inside the test process.
+      const lines = cli.stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.ok(lines.some((l) => l.msg === 'request' && l.function === 'hello'));
+      assert.ok(lines.some((l) => l.msg === 'gateway request' && l.function === 'hello'));
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  });
+});
+
+describe('serverfull/testing clients', () => {
+  it('lambdaClient runs a function in process with the server semantics: errors, timeouts, client context, logs', async () => {
+    const echo = lambdaClient('echo', { config: FIXTURE_MANIFEST });
+    const faults = lambdaClient('faults', { config: FIXTURE_MANIFEST });
+    try {
+      const result = await echo.invoke({ n: 1 }, { tail: true, clientContext: { custom: { a: 1 } } });
+      assert.equal(result.functionError, undefined);
+      assert.deepEqual((result.payload as { event: unknown }).event, { n: 1 });
+      assert.match(result.requestId, /^[0-9a-f-]{36}$/);
+      assert.equal(result.executedVersion, '$LATEST');
+      assert.match(result.logs!, /REPORT RequestId: /);
+      const failed = await faults.invoke({ fault: 'throw' });
+      assert.equal(failed.functionError, 'Unhandled');
+      assert.equal((failed.payload as { errorType: string }).errorType, 'TeapotError');
+    } finally {
+      await Promise.all([echo.close(), faults.close()]);
+    }
+  });
+
+  it('startTestServer gives a real server on free ports and an SDK client; httpClient reaches its gateway', async () => {
+    await using test = await startTestServer({ config: join(REPO_ROOT, 'examples/serverfull.json') });
+    const fn = await test.lambda.send(new GetFunctionCommand({ FunctionName: 'hello' }));
+    assert.equal(fn.Configuration?.FunctionName, 'hello');
+    assert.ok(test.httpUrl);
+    const api = httpClient({ target: test.httpUrl });
+    const response = await api.request('GET', '/hello?name=Lin');
+    assert.deepEqual(response.json(), { message: 'Hello, Lin!' });
+    const remote = lambdaClient('hello', { target: test.url });
+    assert.deepEqual((await remote.invoke({ name: 'Lin' })).payload, { message: 'Hello, Lin!' });
+    await remote.close();
+  });
+});
