@@ -9,7 +9,7 @@ import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { managementRoutes } from './api/management-api.js';
 import { ConfigError } from './config/config-error.js';
-import { buildDefinitions, manifestRoot, readManifest, type FunctionConfig, type Manifest } from './config/manifest.js';
+import { applyMockSetting, buildDefinitions, manifestRoot, readManifest, type FunctionConfig, type Manifest } from './config/manifest.js';
 import { readManifestGateway, type ManifestGateway } from './config/manifest-gateway.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
 import { RouteTable } from './gateway/route-table.js';
@@ -70,11 +70,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   });
   for (const warning of template?.warnings ?? []) logger.log('warn', warning, { template: template!.path });
 
-  const definitions = [
+  // Mock mode (`mock` setting) applies to the declared functions; deployed ones run their code.
+  const definitions = applyMockSetting([
     ...(manifest ? buildDefinitions(manifest.functions, manifestRoot(manifest), settings.isolation, manifest.path) : []),
     ...(template?.functions ?? []).flatMap((fn) => buildDefinitions({ [fn.name]: fn.config }, fn.root, settings.isolation, template!.path)),
     ...(functions ? buildDefinitions(functions, root ?? process.cwd(), settings.isolation, 'serve()') : []),
-  ];
+  ], settings.mock);
   const seen = new Set<string>();
   for (const { name } of definitions) {
     if (seen.has(name)) throw new ConfigError(`function "${name}" is declared twice`);

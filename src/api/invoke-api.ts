@@ -8,13 +8,16 @@
  * - Event invocations are queued in memory: they are lost if the server stops first,
  *   and a function error is logged, not retried.
  * - `X-Amz-Client-Context` is checked for valid base64 JSON up to 3,583 bytes.
+ * - `X-Amz-Invocation-Type: Error` (with `X-Error-Type`) is serverfull's own, for mocked
+ *   functions: it answers a declared mock error. Other functions refuse it as AWS does.
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsError, functionNotFound } from '../errors.js';
-import type { FunctionRegistry } from '../registry/function-definition.js';
 import type { AsyncInvocations } from '../runtime/async-invocations.js';
 import type { Invoker } from '../runtime/invoker.js';
+import { MockErrorRequest } from '../runtime/mock-environment.js';
+import type { FunctionDefinition, FunctionRegistry } from '../registry/function-definition.js';
 import { functionArn, parseFunctionRef, type ServiceIdentity } from './function-ref.js';
 import { BodyTooLargeError, readBody } from './request-body.js';
 import type { Route, RouteContext, RouteDone } from './route.js';
@@ -27,6 +30,7 @@ export const MAX_ASYNC_PAYLOAD = 1_048_576;
 const MAX_CLIENT_CONTEXT = 3583;
 
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'];
+const MOCK_ERROR_TYPE = 'Error';
 const LOG_TYPES = ['None', 'Tail'];
 
 /** The Invoke API route. */
@@ -37,11 +41,14 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
     handle(request: IncomingMessage, response: ServerResponse, context: RouteContext, done: RouteDone) {
       const { requestId } = context;
       const headers = readInvokeHeaders(request.rawHeaders);
-      const invocationType = enumHeader(headers.invocationType, 'invocationType', INVOCATION_TYPES, 'RequestResponse');
+      // One comparison keeps mock errors off the common path; whether `Error` is allowed depends on the function.
+      const invocationType = headers.invocationType === MOCK_ERROR_TYPE ? MOCK_ERROR_TYPE
+        : enumHeader(headers.invocationType, 'invocationType', INVOCATION_TYPES, 'RequestResponse');
       const logType = enumHeader(headers.logType, 'logType', LOG_TYPES, 'None');
       const ref = parseFunctionRef(context.params[0]!, context.query.get('Qualifier') ?? undefined, identity);
       const definition = registry.resolve(ref.name, ref.qualifier);
       if (!definition) throw functionNotFound(functionArn(identity, ref.name, ref.qualifier ?? '$LATEST'));
+      const errorRequest = invocationType === MOCK_ERROR_TYPE ? mockErrorRequest(definition, headers.errorType, functionArn(identity, definition.name, ref.qualifier)) : undefined;
       const clientContext = decodeClientContext(headers.clientContext);
       const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
 
@@ -60,7 +67,8 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
             definition,
             requestId,
             payload,
-            event,
+            // A mock ignores the event: in its place travels the error it is asked for.
+            event: errorRequest ?? event,
             invokedFunctionArn: functionArn(identity, definition.name, ref.qualifier),
             clientContext,
             tail: logType === 'Tail',
@@ -110,6 +118,8 @@ interface InvokeHeaders {
   logType?: string;
   clientContext?: string;
   contentLength?: string;
+  /** `X-Error-Type`: the mock error an `Error` invocation asks for. */
+  errorType?: string;
 }
 
 /** Reads the Invoke headers straight from `rawHeaders`: cheaper than having Node build `request.headers` for four values. */
@@ -119,6 +129,9 @@ function readInvokeHeaders(raw: readonly string[]): InvokeHeaders {
     const name = raw[i]!;
     // Only names of the right length are lower-cased and compared.
     switch (name.length) {
+      case 12:
+        if (name.toLowerCase() === 'x-error-type') headers.errorType = raw[i + 1];
+        break;
       case 14: {
         const lower = name.toLowerCase();
         if (lower === 'content-length') headers.contentLength = raw[i + 1];
@@ -139,10 +152,27 @@ function readInvokeHeaders(raw: readonly string[]): InvokeHeaders {
 function enumHeader(value: string | undefined, member: string, allowed: string[], fallback: string): string {
   if (value === undefined) return fallback;
   if (allowed.includes(value)) return value;
-  throw new AwsError(
+  throw notInEnum(value, member, allowed);
+}
+
+function notInEnum(value: string, member: string, allowed: string[]): AwsError {
+  return new AwsError(
     'ValidationException',
-    `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`,
+    `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`,
   );
+}
+
+/**
+ * The error an `Error` invocation triggers. A function that is not mocked refuses the type as
+ * AWS refuses any unknown one; a mocked one answers 404 for a type it does not declare.
+ */
+function mockErrorRequest(definition: FunctionDefinition, errorType: string | undefined, arn: string): MockErrorRequest {
+  if (!definition.mock) throw notInEnum(MOCK_ERROR_TYPE, 'invocationType', INVOCATION_TYPES);
+  if (errorType === undefined || !definition.mock.errors.includes(errorType)) {
+    const declared = definition.mock.errors.length === 0 ? 'none' : definition.mock.errors.join(', ');
+    throw new AwsError('ResourceNotFoundException', `Mock error type not found: ${errorType ?? '(no X-Error-Type header)'} for ${arn} (declared: ${declared})`);
+  }
+  return new MockErrorRequest(errorType);
 }
 
 /** The body as validated JSON text and parsed; an empty body is `{}`, as in AWS. */

@@ -32,12 +32,15 @@ Options (each also read from the environment variable shown; flags win):
   --shutdown-timeout S    seconds SIGTERM waits for invocations in flight (SERVERFULL_SHUTDOWN_TIMEOUT; default 30)
   --log-level LEVEL       debug | info | warn | error | silent (SERVERFULL_LOG_LEVEL; default info)
   --log-format FORMAT     json | pretty (SERVERFULL_LOG_FORMAT; default pretty on a terminal, else json)
+  --mock                  answer with each function's declared mock (null when none) instead of running it;
+                          "mock": false in the manifest opts a function out (SERVERFULL_MOCK=true|false|1|0)
   -h, --help              this text
 `;
 
 /** Runs `serverfull start`; resolves when the server has stopped. */
 export async function startCommand(argv: string[]): Promise<number> {
-  const settingOptions = Object.fromEntries(SETTING_NAMES.map((name) => [SETTING_SPECS[name].flag, { type: 'string' as const }]));
+  // Boolean settings are bare flags (`--mock`); the others take a value.
+  const settingOptions = Object.fromEntries(SETTING_NAMES.map((name) => [SETTING_SPECS[name].flag, { type: SETTING_SPECS[name].boolean ? 'boolean' as const : 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
 import { RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
-import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler } from '../registry/function-definition.js';
+import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
+import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
 import { check, ConfigError } from './config-error.js';
 import { SETTING_NAMES, type SettingsInput } from './settings.js';
 
@@ -21,6 +22,20 @@ export interface FunctionConfig {
   readonly environment?: Readonly<Record<string, string>>;
   readonly isolation?: IsolationKind;
   readonly description?: string;
+  /** Answer with a declared output instead of running the code (`true`: the empty value); `false` opts out of the `mock` setting. */
+  readonly mock?: MockConfig | boolean;
+}
+
+/** A function's `mock` block as a manifest (or `serve()`) declares it. */
+export interface MockConfig {
+  /** A fixed payload: any JSON value. */
+  readonly example?: unknown;
+  /** A JSON Schema to generate the payload from (not together with `example`). */
+  readonly schema?: Readonly<Record<string, unknown>>;
+  /** The generator's seed (0 to 2^32-1; default fixed), or `"random"` for a new value on each invocation. */
+  readonly seed?: number | 'random';
+  /** Error types callers may trigger with `X-Amz-Invocation-Type: Error` and `X-Error-Type`. */
+  readonly errors?: readonly string[];
 }
 
 /** A parsed, not yet validated manifest file. */
@@ -33,7 +48,10 @@ export interface Manifest {
 }
 
 /** `http` holds the function's routes, read by `manifest-gateway.ts`. */
-const FUNCTION_KEYS = ['handler', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description', 'http'];
+const FUNCTION_KEYS = ['handler', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description', 'http', 'mock'];
+const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
+/** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
+const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
 const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
 const MAX_ENVIRONMENT_BYTES = 4096;
@@ -102,7 +120,44 @@ function buildDefinition(name: string, raw: unknown, root: string, defaultIsolat
     environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),
     isolation,
     description: config.description === undefined ? '' : check.string(config.description, field('description'), /^[\s\S]{0,256}$/, 'a string of at most 256 characters'),
+    ...(config.mock === undefined ? {} : { mock: checkMock(config.mock, field('mock')) }),
   });
+}
+
+/** A `mock` block, checked strictly; its output is produced once here, so a schema that cannot be generated fails at start. */
+function checkMock(raw: unknown, where: string): MockDeclaration | false {
+  if (raw === false) return false;
+  if (raw === true) return EMPTY_MOCK;
+  const config = check.object(raw, where);
+  check.knownKeys(config, where, MOCK_KEYS);
+  const { example, schema, seed, errors = [] } = config;
+  if (example !== undefined && schema !== undefined) throw new ConfigError(`${where}: give either "example" or "schema", not both`);
+  if (schema !== undefined) check.object(schema, `${where}: field "schema"`);
+  if (seed !== undefined) {
+    if (schema === undefined) throw new ConfigError(`${where}: "seed" applies to a "schema" only`);
+    if (seed !== 'random') check.integer(seed, `${where}: field "seed"`, 0, MAX_MOCK_SEED);
+  }
+  if (!Array.isArray(errors)) throw new ConfigError(`${where}: field "errors" must be an array of error type names (got ${JSON.stringify(errors)})`);
+  for (const type of errors) check.string(type, `${where}: field "errors"`, ERROR_TYPE, 'error type names such as "ThrottledError"');
+  try {
+    // Copies: a serve() caller may change its objects later, and a declaration is frozen like its definition.
+    const declaration: MockDeclaration = Object.freeze({
+      ...(example === undefined ? {} : { example: structuredClone(example) }),
+      ...(schema === undefined ? {} : { schema: structuredClone(schema) as Record<string, unknown> }),
+      ...(seed === undefined ? {} : { seed: seed as number | 'random' }),
+      errors: Object.freeze([...new Set(errors as string[])]),
+    });
+    mockOutput(declaration);
+    return declaration;
+  } catch (error) {
+    throw new ConfigError(`${where}: ${schema === undefined ? 'the example is not JSON' : 'no value can be generated from the schema'}: ${(error as Error).message}`);
+  }
+}
+
+/** Applies the `mock` setting: every function without a `mock` block (and not opted out) answers the empty mock. */
+export function applyMockSetting(definitions: FunctionDefinition[], mock: boolean): FunctionDefinition[] {
+  if (!mock) return definitions;
+  return definitions.map((definition) => definition.mock === undefined ? Object.freeze({ ...definition, mock: EMPTY_MOCK }) : definition);
 }
 
 function checkEnvironment(raw: unknown, where: string): Record<string, string> {

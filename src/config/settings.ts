@@ -5,7 +5,7 @@
  */
 import type { LogFormat, LogThreshold } from '../log.js';
 import { ISOLATION_KINDS, type IsolationKind } from '../registry/function-definition.js';
-import { check } from './config-error.js';
+import { check, ConfigError } from './config-error.js';
 
 /** Everything the server can be told, with its type. */
 export interface Settings {
@@ -29,6 +29,8 @@ export interface Settings {
   readonly logLevel: LogThreshold;
   /** Unset: pretty on a terminal, JSON otherwise. */
   readonly logFormat?: LogFormat;
+  /** Every declared function without a `mock` block answers the empty mock instead of running. */
+  readonly mock: boolean;
 }
 
 /** The defaults: AWS's region and a placeholder account, on loopback port 8080. */
@@ -44,6 +46,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   shutdownTimeout: 30,
   dataDir: '.serverfull',
   logLevel: 'info',
+  mock: false,
 });
 
 type SettingName = keyof Settings;
@@ -53,10 +56,18 @@ interface SettingSpec {
   readonly env: string;
   readonly flag: string;
   readonly numeric: boolean;
+  /** Text from the environment is read as a boolean ("true"/"false"/"1"/"0"); the CLI flag takes no value. */
+  readonly boolean?: true;
   readonly validate: (value: unknown, where: string) => unknown;
 }
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const BOOLEAN_TEXT: ReadonlyMap<string, boolean> = new Map([['true', true], ['false', false], ['1', true], ['0', false]]);
+
+function checkBoolean(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(`${where} must be true or false ("true", "false", "1" or "0" as text) (got ${JSON.stringify(value)})`);
+  return value;
+}
 
 /** Every setting: its names and its check. */
 export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
@@ -72,6 +83,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   dataDir: { env: 'SERVERFULL_DATA_DIR', flag: 'data-dir', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a folder path') },
   logLevel: { env: 'SERVERFULL_LOG_LEVEL', flag: 'log-level', numeric: false, validate: (v, w) => check.oneOf(v, w, ['debug', 'info', 'warn', 'error', 'silent'] as const) },
   logFormat: { env: 'SERVERFULL_LOG_FORMAT', flag: 'log-format', numeric: false, validate: (v, w) => check.oneOf(v, w, ['json', 'pretty'] as const) },
+  mock: { env: 'SERVERFULL_MOCK', flag: 'mock', numeric: false, boolean: true, validate: checkBoolean },
 };
 
 /** Names of the settings a manifest may set at its top level. */
@@ -96,5 +108,6 @@ export function resolveSettings(layers: { manifest?: SettingsInput; env?: NodeJS
 }
 
 function parse(text: string, spec: SettingSpec): unknown {
+  if (spec.boolean) return BOOLEAN_TEXT.get(text.trim().toLowerCase()) ?? text;
   return spec.numeric && /^-?\d+$/.test(text.trim()) ? Number(text) : text;
 }

@@ -9,23 +9,37 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LambdaHandler } from '../registry/function-definition.js';
 import { HandlerLoadError, toErrorPayload } from './function-errors.js';
 
 const EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
 const TYPESCRIPT = /\.[cm]?ts$/;
+/** serverfull's own sources (dist/src, or src under tsx), found from this file so built-in handlers resolve wherever serverfull is installed. */
+const OWN_SOURCES = fileURLToPath(new URL('..', import.meta.url));
+// Module paths of handlers serverfull ships, usable in any manifest or template as `serverfull/NAME[.export]`.
+const BUILT_IN_HANDLERS: Readonly<Record<string, string>> = { 'serverfull/command-runner': 'testing/command-runner' };
 
-/** `functions/hello.handler` split into module path and export path, or undefined when malformed. */
+/** `functions/hello.handler` split into module path and export path, or undefined when malformed; a built-in handler may omit `.handler`. */
 export function parseHandlerString(handler: string): { modulePath: string; exportPath: string[] } | undefined {
+  if (Object.hasOwn(BUILT_IN_HANDLERS, handler)) return { modulePath: handler, exportPath: ['handler'] };
   const slash = handler.lastIndexOf('/');
   const dot = handler.indexOf('.', slash + 1);
   if (dot <= slash + 1 || dot === handler.length - 1) return undefined;
   return { modulePath: handler.slice(0, dot), exportPath: handler.slice(dot + 1).split('.') };
 }
 
-/** The file a module path names under `root`, trying the runtime's extensions in order. */
+/**
+ * The file a module path names under `root`, trying the runtime's extensions in order; then, as
+ * AWS falls back to `node_modules`, serverfull's own module for a built-in handler's path.
+ */
 export function resolveHandlerFile(root: string, modulePath: string): string | undefined {
+  const file = findModuleFile(root, modulePath);
+  if (file || !Object.hasOwn(BUILT_IN_HANDLERS, modulePath)) return file;
+  return findModuleFile(OWN_SOURCES, BUILT_IN_HANDLERS[modulePath]!);
+}
+
+function findModuleFile(root: string, modulePath: string): string | undefined {
   for (const extension of EXTENSIONS) {
     const candidate = join(root, modulePath + extension);
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;

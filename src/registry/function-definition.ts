@@ -36,6 +36,20 @@ export interface FunctionDefinition {
   readonly environment: Readonly<Record<string, string>>;
   readonly isolation: IsolationKind;
   readonly description: string;
+  /** Answer with a declared output instead of running the code; `false`: opted out of the `mock` setting. */
+  readonly mock?: MockDeclaration | false;
+}
+
+/** What a mocked function answers, as its `mock` block declares it (see `runtime/mock-output`). */
+export interface MockDeclaration {
+  /** A fixed payload; any JSON value, `null` included (undefined: none declared). */
+  readonly example?: unknown;
+  /** A JSON Schema the payload is generated from. */
+  readonly schema?: Readonly<Record<string, unknown>>;
+  /** The generator's seed: a 32-bit integer (default: a fixed one), or `random` for a new value on every invocation. */
+  readonly seed?: number | 'random';
+  /** Error types a caller may trigger with `X-Amz-Invocation-Type: Error` and `X-Error-Type`. */
+  readonly errors: readonly string[];
 }
 
 /** Looks functions up by name and qualifier; the seam later stores plug into. */

@@ -8,6 +8,7 @@ import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
+import { MockEnvironment } from './mock-environment.js';
 import { WorkerEnvironment } from './worker-environment.js';
 import { WorkerSpares } from './worker-spares.js';
 
@@ -23,6 +24,8 @@ export class EnvironmentFactory {
 
   /** A new, not yet initialised environment for `definition`. */
   create(definition: FunctionDefinition): ExecutionEnvironment {
+    // A mock never runs the code, whatever its isolation says.
+    if (definition.mock) return new MockEnvironment(definition.mock);
     const logStreamName = newLogStreamName(definition.version);
     const identity: EnvironmentIdentity = {
       functionName: definition.name,
@@ -43,7 +46,7 @@ export class EnvironmentFactory {
 
   /** Starts spare threads for the worker functions among `definitions`, before their first invocation. */
   prepare(definitions: readonly FunctionDefinition[]): void {
-    const workers = definitions.filter((d) => d.isolation === 'worker' && typeof d.handler === 'string');
+    const workers = definitions.filter((d) => d.isolation === 'worker' && typeof d.handler === 'string' && !d.mock);
     this.spares.prepare(
       new Set(workers.map((d) => d.memorySize)),
       workers.some((d) => isTypeScriptHandler(d.root, d.handler as string)),
