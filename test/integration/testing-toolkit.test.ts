@@ -65,6 +65,17 @@ describe('serverfull/testing clients', () => {
     }
   });
 
+  it('lambdaClient runs mocks in process too', async () => {
+    const mocked = lambdaClient('order', { config: join(REPO_ROOT, 'test/fixtures/mock/serverfull.json') });
+    const everything = lambdaClient('echo', { config: FIXTURE_MANIFEST, serve: { mock: true } });
+    try {
+      assert.deepEqual((await mocked.invoke({})).payload, { orderId: 7, status: 'shipped', items: [{ sku: 'TEA-0001', qty: 2 }] });
+      assert.equal((await everything.invoke({ n: 1 })).payload, null, '--mock answers the empty value instead of running echo');
+    } finally {
+      await Promise.all([mocked.close(), everything.close()]);
+    }
+  });
+
   it('startTestServer gives a real server on free ports and an SDK client; httpClient reaches its gateway', async () => {
     await using test = await startTestServer({ config: join(REPO_ROOT, 'examples/serverfull.json') });
     const fn = await test.lambda.send(new GetFunctionCommand({ FunctionName: 'hello' }));
