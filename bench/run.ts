@@ -1,9 +1,10 @@
 /**
  * @module bench/run
  * `npm run bench`: serverfull's throughput next to a bare node:http server running the same
- * handler under the same load, then worker cold starts, deploy-to-first-invoke latency, and
- * invocations through an alias next to $LATEST. On a shared machine absolute numbers drift from
- * run to run; the ratios to the reference measured in the same run are what matter.
+ * handler under the same load, then worker cold starts, deploy-to-first-invoke latency,
+ * invocations through an alias next to $LATEST, and requests through the API Gateway emulation
+ * next to the baseline. On a shared machine absolute numbers drift from run to run; the ratios to
+ * the reference measured in the same run are what matter.
  */
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { measureColdStarts } from './cold-start.js';
 import { baselineDeployTarget, deployWithAlias, invokePath, measureDeployments, serverfullDeployTarget } from './deployment.js';
-import { runInterleavedRounds } from './interleaved-rounds.js';
+import { runInterleavedRounds, type RoundPlan } from './interleaved-rounds.js';
 import { CONNECTIONS, REQUEST_BODY } from './load-round.js';
 import { formatColdStarts, formatDeployments, formatRounds, formatThroughputTable } from './report.js';
 import { REPO_ROOT } from './repo-root.js';
@@ -24,6 +25,10 @@ const DEPLOYMENTS = 20;
 const ALIAS_FUNCTION = 'echo-alias';
 /** The acceptance bar: requests through an alias cost less than 5% of throughput. */
 const ALIAS_TARGET = 0.95;
+/** The gateway route of `bench/fixtures/gateway.json`. */
+const GATEWAY_PATH = '/echo';
+/** The acceptance bar: gateway request → function → response at 0.6x the baseline's req/s or more, inline. */
+const GATEWAY_INLINE_TARGET = 0.6;
 
 interface Variant {
   readonly label: string;
@@ -32,6 +37,9 @@ interface Variant {
   /** Path the load is sent to on the started server. */
   readonly path: string;
 }
+
+/** The throughput of each variant, and what `runInterleavedRounds` reports. */
+type Throughput = Awaited<ReturnType<typeof runInterleavedRounds>>;
 
 function envNumber(name: string, fallback: number, integer: boolean): number {
   const text = process.env[name];
@@ -43,7 +51,7 @@ function envNumber(name: string, fallback: number, integer: boolean): number {
   return value;
 }
 
-async function startServerfull(manifest: string, isolation: 'inline' | 'worker'): Promise<ServerProcess> {
+async function startServerfull(manifest: string, isolation: 'inline' | 'worker', extraArgs: readonly string[] = []): Promise<ServerProcess> {
   const port = await freePort();
   const args = [
     join(REPO_ROOT, 'bin/serverfull.js'), 'start',
@@ -54,8 +62,39 @@ async function startServerfull(manifest: string, isolation: 'inline' | 'worker')
     '--data-dir', mkdtempSync(join(tmpdir(), 'serverfull-bench-')),
     // Far above the 32 connections, so the account limit never throttles the load.
     '--concurrency', '1000',
+    ...extraArgs,
   ];
   return startServerProcess(args, port);
+}
+
+/**
+ * serverfull serving `bench/fixtures/gateway.json`, with its `url` the API Gateway's origin
+ * rather than the Invoke API's. The gateway listens right after the Invoke API answers its
+ * healthcheck, well before the first request goes to it.
+ */
+async function startGateway(isolation: 'inline' | 'worker'): Promise<ServerProcess> {
+  const httpPort = await freePort();
+  const server = await startServerfull('gateway.json', isolation, ['--http-port', String(httpPort)]);
+  return { ...server, url: `http://127.0.0.1:${httpPort}` };
+}
+
+/** Starts each variant's server (kept in `servers`, to be stopped with the others) and loads them in interleaved rounds. */
+async function measureVariants(variants: readonly Variant[], servers: ServerProcess[], plan: RoundPlan): Promise<Throughput> {
+  const started: ServerProcess[] = [];
+  for (const variant of variants) {
+    const server = await variant.start();
+    servers.push(server);
+    started.push(server);
+  }
+  return runInterleavedRounds(variants.map((variant, index) => ({ ...variant, url: started[index]!.url + variant.path, pid: started[index]!.pid })), plan);
+}
+
+/** A throughput table under its `heading`, relative to `reference`, every round's req/s unless `rounds` is false, then the warnings. */
+function printThroughput(throughput: Throughput, options: { heading?: string; reference?: string; rounds?: boolean } = {}): void {
+  if (options.heading !== undefined) console.log(options.heading);
+  console.log(formatThroughputTable(throughput.rows, options.reference));
+  if (options.rounds ?? true) console.log(formatRounds(throughput.rows, throughput.results));
+  for (const warning of throughput.warnings) console.log(warning);
 }
 
 async function startBaseline(): Promise<ServerProcess> {
@@ -84,13 +123,7 @@ async function main(): Promise<void> {
   const servers: ServerProcess[] = [];
   const stopAll = () => Promise.all(servers.splice(0).map((server) => server.stop()));
   try {
-    for (const variant of variants) servers.push(await variant.start());
-    const throughput = await runInterleavedRounds(
-      variants.map((variant, index) => ({ ...variant, url: servers[index]!.url + variant.path, pid: servers[index]!.pid })),
-      { warmup, duration, rounds },
-    );
-    console.log(formatThroughputTable(throughput.rows));
-    for (const warning of throughput.warnings) console.log(warning);
+    printThroughput(await measureVariants(variants, servers, { warmup, duration, rounds }), { rounds: false });
     console.log('');
 
     // Stopped first so that idle servers of one measurement do not disturb the next.
@@ -117,10 +150,23 @@ async function main(): Promise<void> {
       { label: 'worker $LATEST', url: deployServer.url + invokePath(ALIAS_FUNCTION), pid: deployServer.pid },
       { label: 'worker alias live -> 1', url: deployServer.url + invokePath(`${ALIAS_FUNCTION}:live`), pid: deployServer.pid, target: ALIAS_TARGET },
     ], aliasPlan);
-    console.log(`invocations of a deployed function through an alias vs unqualified ($LATEST), same server, same load; ${aliasPlan.rounds} round(s) x ${aliasPlan.duration} s each, interleaved, ${warmup} s unmeasured warm-up each; the median round by req/s is reported:`);
-    console.log(formatThroughputTable(alias.rows, '$LATEST'));
-    console.log(formatRounds(alias.rows, alias.results));
-    for (const warning of alias.warnings) console.log(warning);
+    printThroughput(alias, {
+      heading: `invocations of a deployed function through an alias vs unqualified ($LATEST), same server, same load; ${aliasPlan.rounds} round(s) x ${aliasPlan.duration} s each, interleaved, ${warmup} s unmeasured warm-up each; the median round by req/s is reported:`,
+      reference: '$LATEST',
+    });
+    console.log('');
+
+    // Shorter rounds than the first table, as for the aliases, to keep the run about a minute longer.
+    await stopAll();
+    const gatewayPlan = { warmup, duration: duration / 2, rounds };
+    const gateway = await measureVariants([
+      { label: 'baseline node:http', start: startBaseline, path: '/' },
+      { label: 'gateway inline', target: GATEWAY_INLINE_TARGET, start: () => startGateway('inline'), path: GATEWAY_PATH },
+      { label: 'gateway worker', start: () => startGateway('worker'), path: GATEWAY_PATH },
+    ], servers, gatewayPlan);
+    printThroughput(gateway, {
+      heading: `API Gateway (HTTP API, payload 2.0): POST ${GATEWAY_PATH} through the gateway port to the echo wrapped in a proxy response, vs the baseline's echo; same load; ${gatewayPlan.rounds} round(s) x ${gatewayPlan.duration} s each, interleaved, ${warmup} s unmeasured warm-up each; the median round by req/s is reported:`,
+    });
   } finally {
     await stopAll();
   }
