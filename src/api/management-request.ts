@@ -7,7 +7,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { AwsError } from '../errors.js';
-import { RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
+import { ENVIRONMENT_KEY, MAX_ENVIRONMENT_BYTES, RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
 
 /** A parsed JSON request body: an object, possibly empty. */
 export type RequestBody = Readonly<Record<string, unknown>>;
@@ -81,8 +81,6 @@ export const field = {
 /** AWS's execution role pattern; serverfull stores the role but has no IAM. */
 export const ROLE_PATTERN = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
 
-const ENVIRONMENT_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
-const MAX_ENVIRONMENT_BYTES = 4096;
 
 /** `Environment.Variables`, checked as AWS does (names, reserved keys, the 4 KB limit). */
 export function readEnvironment(body: RequestBody): Record<string, string> | undefined {

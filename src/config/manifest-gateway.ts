@@ -6,6 +6,7 @@
  */
 import type { ApiDefinition, ApiKind, CorsConfiguration, GatewayDeclaration, HttpRoute } from '../gateway/http-api.js';
 import { check, ConfigError } from './config-error.js';
+import { FUNCTION_NAME } from './manifest.js';
 
 /** The manifest's API: its id in routes and logs. */
 export const MANIFEST_API_ID = 'serverfull';
@@ -65,7 +66,7 @@ export function readManifestGateway(top: unknown, functions: Record<string, unkn
     config.routes.forEach((entry, i) => {
       const at = `${where}.routes[${i}]`;
       check.knownKeys(check.object(entry, at), at, ['method', 'path', 'function']);
-      routes.push(route(entry, at, check.string((entry as Record<string, unknown>).function, `${at}.function`, /^[a-zA-Z0-9-_]{1,64}$/, 'a function name')));
+      routes.push(route(entry, at, check.string((entry as Record<string, unknown>).function, `${at}.function`, FUNCTION_NAME, 'a function name')));
     });
   }
   const basePaths: Record<string, string> = {};

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
-import { RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
+import { ENVIRONMENT_KEY, MAX_ENVIRONMENT_BYTES, RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
 import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
 import { check, ConfigError } from './config-error.js';
@@ -52,9 +52,8 @@ const FUNCTION_KEYS = ['handler', 'timeout', 'memorySize', 'reservedConcurrency'
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
-const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
-const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
-const MAX_ENVIRONMENT_BYTES = 4096;
+/** A function name as Lambda allows it. */
+export const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 
 /** Reads `serverfull.json`: JSON syntax and top-level keys. */
 export function readManifest(path: string): Manifest {
@@ -164,7 +163,7 @@ function checkEnvironment(raw: unknown, where: string): Record<string, string> {
   if (raw === undefined) return {};
   const environment = check.object(raw, where);
   for (const [key, value] of Object.entries(environment)) {
-    if (!ENV_KEY.test(key)) throw new ConfigError(`${where}: "${key}" is not a valid variable name (letters, digits and "_", starting with a letter)`);
+    if (!ENVIRONMENT_KEY.test(key)) throw new ConfigError(`${where}: "${key}" is not a valid variable name (letters, digits and "_", starting with a letter)`);
     if (RESERVED_ENVIRONMENT_KEYS.has(key)) throw new ConfigError(`${where}: "${key}" is reserved by Lambda and cannot be set`);
     check.string(value, `${where}: "${key}"`);
   }

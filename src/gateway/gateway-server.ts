@@ -136,7 +136,8 @@ export function createGatewayServer(options: GatewayOptions): Server {
           if (denied) return finish(denied, api, fields);
           // The route's payload format decides the event and response shapes; an HTTP API route may use 1.0.
           const v2 = route.payloadFormat === '2.0';
-          const event = v2 ? httpApiEvent(gatewayRequest, { ...matched, authorizer: outcome }) : restApiEvent(gatewayRequest, { ...matched, authorizer: outcome });
+          const authorized = { ...matched, authorizer: outcome };
+          const event = v2 ? httpApiEvent(gatewayRequest, authorized) : restApiEvent(gatewayRequest, authorized);
           // HTTP APIs mark their 1.0 events with the version; REST APIs send none.
           if (!v2 && api.kind === 'http') (event as { version?: string }).version = '1.0';
           invokeFunction(options, route, qualifier ?? route.qualifier, requestId, event, route.timeoutMs, guard((failure: Failure | undefined, output?: InvokeOutput) => {

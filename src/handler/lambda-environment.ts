@@ -6,6 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 
+/** Lambda's pattern for a function's environment variable names. */
+export const ENVIRONMENT_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
+
+/** Lambda's limit on a function's variables, measured as their JSON text. */
+export const MAX_ENVIRONMENT_BYTES = 4096;
+
 /** Keys Lambda sets itself and refuses in a function's `Environment`. */
 export const RESERVED_ENVIRONMENT_KEYS: ReadonlySet<string> = new Set([
   '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV',
