@@ -3,19 +3,21 @@
  * `serverfull.json`: server settings and the functions to serve, validated strictly
  * (unknown keys are typos) so a wrong manifest fails at start naming function and field.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
 import { ENVIRONMENT_KEY, MAX_ENVIRONMENT_BYTES, RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
-import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
+import { CUSTOM_RUNTIMES, DEFAULT_RUNTIME, ISOLATION_KINDS, NODE_RUNTIMES, isCustomRuntime, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
 import { check, ConfigError } from './config-error.js';
 import { SETTING_NAMES, type SettingsInput } from './settings.js';
 
 /** One function as a manifest (or `serve()`) declares it. */
 export interface FunctionConfig {
-  /** `file.export` relative to the manifest's folder, or the handler itself. */
+  /** `file.export` relative to the manifest's folder, or the handler itself; for a custom runtime, what its `bootstrap` reads from `_HANDLER`. */
   readonly handler: string | LambdaHandler;
+  /** A Node.js runtime (default `nodejs20.x`) or `provided`/`provided.al2`/`provided.al2023`, which runs the folder's `bootstrap` in process isolation. */
+  readonly runtime?: string;
   readonly timeout?: number;
   readonly memorySize?: number;
   readonly reservedConcurrency?: number;
@@ -48,7 +50,7 @@ export interface Manifest {
 }
 
 /** `http` holds the function's routes, read by `manifest-gateway.ts`. */
-const FUNCTION_KEYS = ['handler', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description', 'http', 'mock'];
+const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description', 'http', 'mock'];
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
@@ -94,6 +96,8 @@ function buildDefinition(name: string, raw: unknown, root: string, defaultIsolat
   const field = (key: string) => `${where}: field "${key}"`;
 
   const handler = config.handler;
+  const runtime = config.runtime === undefined ? DEFAULT_RUNTIME : check.oneOf(config.runtime, field('runtime'), [...NODE_RUNTIMES, ...CUSTOM_RUNTIMES]);
+  if (isCustomRuntime(runtime)) return buildCustomRuntimeDefinition(name, config, root, runtime, field);
   if (typeof handler !== 'function') {
     check.string(handler, field('handler'), /./, 'a "file.export" string');
     const parsed = parseHandlerString(handler as string);
@@ -102,25 +106,53 @@ function buildDefinition(name: string, raw: unknown, root: string, defaultIsolat
       throw new ConfigError(`${field('handler')}: no file ${parsed.modulePath}.{js,mjs,cjs,ts,mts,cts} in ${root}`);
     }
   }
-  if (typeof handler === 'function' && config.isolation === 'worker') {
-    throw new ConfigError(`${field('isolation')}: a handler given as a function runs inline only; give a "file.export" string for worker isolation`);
+  if (typeof handler === 'function' && config.isolation !== undefined && config.isolation !== 'inline') {
+    throw new ConfigError(`${field('isolation')}: a handler given as a function runs inline only; give a "file.export" string for ${String(config.isolation)} isolation`);
   }
-  // A function value cannot cross into a worker thread.
+  // A function value cannot cross into a worker thread or a process.
   const isolation = typeof handler === 'function' ? 'inline'
     : config.isolation === undefined ? defaultIsolation : check.oneOf(config.isolation, field('isolation'), ISOLATION_KINDS);
   return Object.freeze({
     name,
     version: '$LATEST',
+    runtime,
     handler: handler as string | LambdaHandler,
     root,
+    ...commonFields(config, field),
+    isolation,
+  });
+}
+
+/** A custom runtime: any handler string, an executable `bootstrap` in the folder, always a process of its own. */
+function buildCustomRuntimeDefinition(name: string, config: Record<string, unknown>, root: string, runtime: string, field: (key: string) => string): FunctionDefinition {
+  const handler = check.string(config.handler, field('handler'), /^\S+$/, 'a string without spaces (the custom runtime reads it from _HANDLER)');
+  if (config.isolation !== undefined && config.isolation !== 'process') {
+    throw new ConfigError(`${field('isolation')}: a ${runtime} function runs its bootstrap as a process; "isolation" can only be "process"`);
+  }
+  const bootstrap = join(root, 'bootstrap');
+  if (!isExecutableFile(bootstrap)) throw new ConfigError(`${field('runtime')}: ${runtime} needs an executable file ${bootstrap}`);
+  return Object.freeze({ name, version: '$LATEST', runtime, handler, root, ...commonFields(config, field), isolation: 'process' });
+}
+
+/** The fields every kind of function declares alike. */
+function commonFields(config: Record<string, unknown>, field: (key: string) => string) {
+  return {
     timeout: config.timeout === undefined ? 3 : check.integer(config.timeout, field('timeout'), 1, 900),
     memorySize: config.memorySize === undefined ? 128 : check.integer(config.memorySize, field('memorySize'), 128, 10240),
     reservedConcurrency: config.reservedConcurrency === undefined ? undefined : check.integer(config.reservedConcurrency, field('reservedConcurrency'), 0, 100_000),
     environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),
-    isolation,
     description: config.description === undefined ? '' : check.string(config.description, field('description'), /^[\s\S]{0,256}$/, 'a string of at most 256 characters'),
     ...(config.mock === undefined ? {} : { mock: checkMock(config.mock, field('mock')) }),
-  });
+  };
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A `mock` block, checked strictly; its output is produced once here, so a schema that cannot be generated fails at start. */

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { AwsError, functionNotFound } from '../errors.js';
-import type { FunctionDefinition, FunctionRegistry, IsolationKind } from '../registry/function-definition.js';
+import { isCustomRuntime, type FunctionDefinition, type FunctionRegistry, type IsolationKind } from '../registry/function-definition.js';
 import type { ServiceIdentity } from '../api/function-ref.js';
 import { functionArn } from '../api/function-ref.js';
 import { CodeStore } from './code-store.js';
@@ -441,12 +441,14 @@ export class FunctionCatalog implements FunctionRegistry {
     const definition: FunctionDefinition = Object.freeze({
       name: record.functionName,
       version: record.version,
+      runtime: config.runtime,
       handler: config.handler,
       root: this.code.root(record.codeSha256),
       timeout: config.timeout,
       memorySize: config.memorySize,
       environment: Object.freeze({ ...config.environment }),
-      isolation: this.options.isolation,
+      // A custom runtime is a process: its bootstrap cannot run in a thread.
+      isolation: isCustomRuntime(config.runtime) ? 'process' : this.options.isolation,
       description: config.description,
     });
     this.options.listener.versionAdded(definition);
@@ -513,7 +515,7 @@ export class FunctionCatalog implements FunctionRegistry {
       functionName: definition.name,
       version: LATEST,
       config: {
-        runtime: `nodejs${process.versions.node.split('.')[0]}.x`,
+        runtime: definition.runtime,
         handler: typeof definition.handler === 'string' ? definition.handler : 'inline.handler',
         role: defaultRole(this.options.identity.accountId),
         timeout: definition.timeout,

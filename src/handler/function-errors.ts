@@ -37,6 +37,11 @@ function isErrorLike(value: unknown): boolean {
     && typeof (value as Error).message === 'string' && typeof (value as Error).stack === 'string';
 }
 
+/** How Go's `os.ProcessState` names the signals a runtime process commonly dies of. */
+const SIGNAL_WORDS: Partial<Record<NodeJS.Signals, string>> = {
+  SIGKILL: 'killed', SIGABRT: 'aborted', SIGSEGV: 'segmentation fault', SIGTERM: 'terminated', SIGBUS: 'bus error', SIGINT: 'interrupt',
+};
+
 /** Platform errors, worded as AWS words them. */
 export const platformErrors = {
   timeout: (requestId: string, seconds: number): FunctionErrorPayload => ({
@@ -48,6 +53,16 @@ export const platformErrors = {
     errorMessage: code === 0
       ? `RequestId: ${requestId} Error: Runtime exited without providing a reason`
       : `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
+  }),
+  /** A runtime process ended by a signal, worded as Go (AWS's init process) prints it. */
+  signal: (requestId: string, signal: NodeJS.Signals): FunctionErrorPayload => ({
+    errorType: 'Runtime.ExitError',
+    errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: ${SIGNAL_WORDS[signal] ?? signal}`,
+  }),
+  /** A custom runtime without a `bootstrap` that can be started. */
+  invalidEntrypoint: (requestId: string, reason: string): FunctionErrorPayload => ({
+    errorType: 'Runtime.InvalidEntrypoint',
+    errorMessage: `RequestId: ${requestId} Error: ${reason}`,
   }),
   outOfMemory: (requestId: string): FunctionErrorPayload => ({
     errorType: 'Runtime.OutOfMemory',

@@ -4,7 +4,7 @@
  * nothing of the server's own `process.env` leaks in but `PATH`.
  */
 import { randomBytes } from 'node:crypto';
-import type { FunctionDefinition } from '../registry/function-definition.js';
+import { isCustomRuntime, type FunctionDefinition } from '../registry/function-definition.js';
 
 /** Lambda's pattern for a function's environment variable names. */
 export const ENVIRONMENT_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
@@ -39,13 +39,13 @@ export function lambdaEnvironment(
   logStreamName: string,
 ): Record<string, string> {
   const handler = typeof definition.handler === 'string' ? definition.handler : 'inline.handler';
-  return {
+  const environment: Record<string, string> = {
     ...definition.environment,
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime}`,
     AWS_LAMBDA_FUNCTION_NAME: definition.name,
     AWS_LAMBDA_FUNCTION_VERSION: definition.version,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
@@ -56,4 +56,7 @@ export function lambdaEnvironment(
     LAMBDA_TASK_ROOT: definition.root,
     LAMBDA_RUNTIME_DIR: definition.root,
   };
+  // Lambda sets no AWS_EXECUTION_ENV for OS-only runtimes.
+  if (isCustomRuntime(definition.runtime)) delete environment.AWS_EXECUTION_ENV;
+  return environment;
 }

@@ -4,11 +4,25 @@
  */
 import type { Context } from 'aws-lambda';
 
-/** Where a function's execution environments run: a worker thread, or the server's own event loop. */
-export type IsolationKind = 'worker' | 'inline';
+/** Where a function's execution environments run: a worker thread, the server's own event loop, or a child process. */
+export type IsolationKind = 'worker' | 'inline' | 'process';
 
 /** All isolation kinds, for validation and help text. */
-export const ISOLATION_KINDS: readonly IsolationKind[] = ['worker', 'inline'];
+export const ISOLATION_KINDS: readonly IsolationKind[] = ['worker', 'inline', 'process'];
+
+/** Node.js runtimes, all run on the machine's Node.js. */
+export const NODE_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x'];
+
+/** OS-only runtimes: the function brings its own runtime as an executable `bootstrap`. */
+export const CUSTOM_RUNTIMES: readonly string[] = ['provided', 'provided.al2', 'provided.al2023'];
+
+/** The runtime a function gets when it names none. */
+export const DEFAULT_RUNTIME = 'nodejs20.x';
+
+/** Whether `runtime` runs a `bootstrap` (an OS-only runtime) rather than a Node.js handler. */
+export function isCustomRuntime(runtime: string): boolean {
+  return CUSTOM_RUNTIMES.includes(runtime);
+}
 
 /** A Lambda handler as user code exports it: async, or with a callback. */
 export type LambdaHandler = (
@@ -22,7 +36,9 @@ export interface FunctionDefinition {
   readonly name: string;
   /** `$LATEST` or a published version number. */
   readonly version: string;
-  /** AWS `file.export` handler, relative to `root`; or the handler itself (inline only). */
+  /** AWS runtime identifier: a Node.js runtime, or `provided*` for a custom runtime (always process isolation). */
+  readonly runtime: string;
+  /** AWS `file.export` handler, relative to `root`; or the handler itself (inline only); for a custom runtime, any string its `bootstrap` reads from `_HANDLER`. */
   readonly handler: string | LambdaHandler;
   /** The task root (`LAMBDA_TASK_ROOT`): the folder handler paths are relative to. */
   readonly root: string;

@@ -2,15 +2,21 @@
  * @module runtime/environment-factory
  * The one place that decides which kind of execution environment a function gets.
  */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isTypeScriptHandler } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
-import type { FunctionDefinition } from '../registry/function-definition.js';
+import { isCustomRuntime, type FunctionDefinition } from '../registry/function-definition.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
 import { MockEnvironment } from './mock-environment.js';
+import { ProcessEnvironment, type RuntimeCommand } from './process-environment.js';
 import { WorkerEnvironment } from './worker-environment.js';
 import { WorkerSpares } from './worker-spares.js';
+
+/** serverfull's Node.js runtime client: the program of a Node.js function's process environment. */
+const NODE_RUNTIME_CLIENT = fileURLToPath(new URL('../runtime-client/process-runtime.js', import.meta.url));
 
 /** Spare threads kept per memory size: enough to absorb a small burst of cold starts. */
 const SPARES_PER_SIZE = 2;
@@ -36,6 +42,9 @@ export class EnvironmentFactory {
     };
     const env = lambdaEnvironment(definition, this.region, logStreamName);
     const { handler } = definition;
+    if (definition.isolation === 'process' && typeof handler === 'string') {
+      return new ProcessEnvironment(runtimeCommand(definition, env), identity);
+    }
     if (definition.isolation === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
@@ -57,4 +66,11 @@ export class EnvironmentFactory {
   close(): Promise<void> {
     return this.spares.close();
   }
+}
+
+/** The runtime process of a function: its `bootstrap` for a custom runtime, else serverfull's Node.js runtime client with the function's heap limit. */
+function runtimeCommand(definition: FunctionDefinition, env: Record<string, string>): RuntimeCommand {
+  const { root } = definition;
+  if (isCustomRuntime(definition.runtime)) return { file: join(root, 'bootstrap'), args: [], cwd: root, env };
+  return { file: process.execPath, args: [`--max-old-space-size=${definition.memorySize}`, NODE_RUNTIME_CLIENT], cwd: root, env };
 }

@@ -14,7 +14,7 @@ describe('manifest', () => {
   it('builds definitions with Lambda defaults', () => {
     const [definition] = build({ hello: { handler: 'functions/echo.handler' } });
     assert.deepEqual({ ...definition }, {
-      name: 'hello', version: '$LATEST', handler: 'functions/echo.handler', root: FIXTURES, timeout: 3, memorySize: 128,
+      name: 'hello', version: '$LATEST', runtime: 'nodejs20.x', handler: 'functions/echo.handler', root: FIXTURES, timeout: 3, memorySize: 128,
       reservedConcurrency: undefined, environment: {}, isolation: 'worker', description: '',
     });
     assert.ok(Object.isFrozen(definition));

@@ -47,14 +47,14 @@ describe('readSamTemplate: the fixture template', () => {
       {
         name: 'items-dev', logicalId: 'ItemsFunction', root: SRC, alias: 'live',
         config: {
-          handler: 'items.get', timeout: 10, memorySize: 256, reservedConcurrency: 5, description: 'Gets one item',
+          handler: 'items.get', runtime: 'nodejs20.x', timeout: 10, memorySize: 256, reservedConcurrency: 5, description: 'Gets one item',
           environment: { ...SHARED_ENV, TABLE_ARN: 'ItemsTable.Arn' },
         },
       },
       {
         name: 'ListItemsFunction', logicalId: 'ListItemsFunction', root: SRC,
         config: {
-          handler: 'items.list', timeout: 10, memorySize: 256,
+          handler: 'items.list', runtime: 'nodejs20.x', timeout: 10, memorySize: 256,
           environment: {
             ...SHARED_ENV, ITEMS_FUNCTION: 'items-dev', ITEMS_ARN: 'arn:aws:lambda:eu-west-1:123456789012:function:items-dev',
             PAGE_SIZE: '25', REGION_TABLE: 'eu-west-1-a',
@@ -63,11 +63,11 @@ describe('readSamTemplate: the fixture template', () => {
       },
       {
         name: 'HelloFunction', logicalId: 'HelloFunction', root: SRC,
-        config: { handler: 'handlers/hello.handler', timeout: 5, memorySize: 256, environment: SHARED_ENV },
+        config: { handler: 'handlers/hello.handler', runtime: 'nodejs20.x', timeout: 5, memorySize: 256, environment: SHARED_ENV },
       },
       {
         name: 'AuthFunction', logicalId: 'AuthFunction', root: SRC,
-        config: { handler: 'auth.handler', timeout: 10, memorySize: 128, environment: SHARED_ENV },
+        config: { handler: 'auth.handler', runtime: 'nodejs20.x', timeout: 10, memorySize: 128, environment: SHARED_ENV },
       },
     ]);
   });
@@ -206,7 +206,7 @@ Conditions:
 Conditions:
   FromImport: !Equals [!ImportValue shared, 'x']
 `));
-    assert.deepEqual(template.functions[0]!.config, { handler: 'app.handler', timeout: 3, memorySize: 128, description: 'Bucket.DomainName', environment: {} });
+    assert.deepEqual(template.functions[0]!.config, { handler: 'app.handler', runtime: 'nodejs20.x', timeout: 3, memorySize: 128, description: 'Bucket.DomainName', environment: {} });
     assert.deepEqual(template.warnings, [
       'YAML: Unresolved tag: !Foo at line 2, column 19, read as a plain value',
       'AWS::Serverless::Function Api: Timeout: Fn::FindInMap: no Nope.a.b in Mappings, property dropped',
@@ -249,7 +249,7 @@ describe('readSamTemplate: functions', () => {
   SimpleTable:
     SSESpecification: { SSEEnabled: true }
 `));
-    assert.deepEqual(template.functions[0]!.config, { handler: 'app.handler', timeout: 30, memorySize: 512, environment: { A: 'global', B: 'own', C: 'own' } });
+    assert.deepEqual(template.functions[0]!.config, { handler: 'app.handler', runtime: 'nodejs20.x', timeout: 30, memorySize: 512, environment: { A: 'global', B: 'own', C: 'own' } });
     assert.deepEqual(template.warnings, ['Globals: section SimpleTable not supported, ignored']);
   });
 
@@ -273,7 +273,7 @@ describe('readSamTemplate: functions', () => {
     assert.deepEqual(template.functions, []);
     assert.deepEqual(template.warnings, [
       'Transform: "AWS::LanguageExtensions" not supported, ignored',
-      'AWS::Serverless::Function Python: Runtime python3.12 not supported (Node.js runtimes only), function skipped',
+      'AWS::Serverless::Function Python: Runtime python3.12 not supported (Node.js and provided runtimes only), function skipped',
       'AWS::Serverless::Function Inline: InlineCode not supported, function skipped',
       'AWS::Serverless::Function InS3: CodeUri in S3 not supported, function skipped',
       'AWS::Serverless::Function Zipped: CodeUri as an archive not supported (give its unpacked folder), function skipped',

@@ -1,0 +1,221 @@
+/**
+ * @module runtime-api/runtime-api-server
+ * The Lambda Runtime API (2018-06-01) of one execution environment, served where its
+ * `AWS_LAMBDA_RUNTIME_API` points: the runtime long-polls `invocation/next`, then posts
+ * the invocation's `response` or `error`, or `init/error` when its init failed.
+ * https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
+ * Differences from AWS: no extensions or telemetry API; a response is read as UTF-8 text.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_RESPONSE_BYTES, platformErrors } from '../handler/function-errors.js';
+import type { InvocationInfo } from '../handler/lambda-context.js';
+import { runtimeApiErrors, type RuntimeApiError } from './runtime-api-errors.js';
+
+const PREFIX = '/2018-06-01/runtime/';
+const INVOCATION = `${PREFIX}invocation/`;
+const NEXT = `${INVOCATION}next`;
+const INIT_ERROR = `${PREFIX}init/error`;
+const ERROR_TYPE_HEADER = 'lambda-runtime-function-error-type';
+const ACCEPTED = '{"status":"OK"}';
+const ACCEPTED_HEADERS = { 'Content-Type': 'application/json', 'Content-Length': ACCEPTED.length };
+
+/** One invocation as the Runtime API hands it to the runtime. */
+export interface RuntimeInvocation extends InvocationInfo {
+  /** The event as JSON text. */
+  readonly payload: string;
+}
+
+/** What the environment hears from its runtime. */
+export interface RuntimeApiListener {
+  /** The runtime asked for its first event: its init is over. */
+  onReady(): void;
+  /** The invocation in flight ended: `payload` is the response, or the error body when `functionError` is set. */
+  onAnswer(requestId: string, payload: string, functionError: string | undefined): void;
+  /** The runtime reported that its init failed; `payload` is the error body. */
+  onInitError(payload: string, errorType: string): void;
+}
+
+/** The runtime's state, named as the Lambda service names it in its errors. */
+type RuntimeState = 'Started' | 'Ready' | 'Invoking' | 'InitError';
+
+/** The Runtime API of one execution environment, on 127.0.0.1 and a port of its own. */
+export class RuntimeApiServer {
+  private readonly server: Server;
+  private state: RuntimeState = 'Started';
+  /** The runtime's `next` request while it waits for an event. */
+  private parked: ServerResponse | undefined;
+  /** An event that arrived before the runtime asked for it. */
+  private queued: RuntimeInvocation | undefined;
+  /** The request id of the invocation the runtime is working on. */
+  private inFlight: string | undefined;
+
+  constructor(private readonly listener: RuntimeApiListener) {
+    this.server = createServer({ noDelay: true, keepAliveTimeout: 0, requestTimeout: 0 }, (request, response) => this.route(request, response));
+  }
+
+  /** Starts listening; resolves with the `host:port` to give the runtime as `AWS_LAMBDA_RUNTIME_API`. */
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', resolve);
+    });
+    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Hands an invocation to the runtime: at once if it is waiting, else on its next `next`. */
+  deliver(invocation: RuntimeInvocation): void {
+    const parked = this.parked;
+    if (parked) {
+      this.parked = undefined;
+      this.send(parked, invocation);
+    } else {
+      this.queued = invocation;
+    }
+  }
+
+  /** Stops serving and drops every connection, the waiting `next` included. */
+  close(): void {
+    this.parked = undefined;
+    this.queued = undefined;
+    this.server.close();
+    this.server.closeAllConnections();
+  }
+
+  private route(request: IncomingMessage, response: ServerResponse): void {
+    const url = request.url ?? '';
+    const { method } = request;
+    if (url === NEXT && method === 'GET') return this.next(response);
+    if (url === INIT_ERROR && method === 'POST') return this.readBody(request, response, (body) => this.initError(request, response, body));
+    if (url.startsWith(INVOCATION) && method === 'POST') {
+      const slash = url.indexOf('/', INVOCATION.length);
+      const requestId = url.slice(INVOCATION.length, slash);
+      const kind = url.slice(slash + 1);
+      if (slash > INVOCATION.length && (kind === 'response' || kind === 'error')) {
+        return this.readBody(request, response, (body, tooLarge) => this.answer(request, response, requestId, kind, body, tooLarge));
+      }
+    }
+    request.resume();
+    reply(response, runtimeApiErrors.notFound(method ?? '', url));
+  }
+
+  private next(response: ServerResponse): void {
+    if (this.state === 'Invoking' || this.state === 'InitError' || this.parked) {
+      reply(response, runtimeApiErrors.invalidStateTransition(this.parked ? 'Ready' : this.state, 'Ready'));
+      return;
+    }
+    if (this.state === 'Started') this.listener.onReady();
+    this.state = 'Ready';
+    const queued = this.queued;
+    if (queued) {
+      this.queued = undefined;
+      this.send(response, queued);
+      return;
+    }
+    this.parked = response;
+    // A runtime that dies while waiting leaves nothing to deliver to.
+    response.once('close', () => {
+      if (this.parked === response) this.parked = undefined;
+    });
+  }
+
+  private send(response: ServerResponse, invocation: RuntimeInvocation): void {
+    this.state = 'Invoking';
+    this.inFlight = invocation.requestId;
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(invocation.payload),
+      'Lambda-Runtime-Aws-Request-Id': invocation.requestId,
+      'Lambda-Runtime-Deadline-Ms': invocation.deadlineMs,
+      'Lambda-Runtime-Invoked-Function-Arn': invocation.invokedFunctionArn,
+      'Lambda-Runtime-Trace-Id': traceId(),
+    };
+    if (invocation.clientContext !== undefined) headers['Lambda-Runtime-Client-Context'] = invocation.clientContext;
+    response.writeHead(200, headers);
+    response.end(invocation.payload);
+  }
+
+  private answer(request: IncomingMessage, response: ServerResponse, requestId: string, kind: 'response' | 'error', body: string, tooLarge: boolean): void {
+    if (this.state !== 'Invoking' || requestId !== this.inFlight) {
+      reply(response, runtimeApiErrors.invalidRequestId());
+      return;
+    }
+    this.state = 'Ready';
+    this.inFlight = undefined;
+    if (tooLarge) {
+      // As in AWS, the invocation fails and the runtime may go on with the next one.
+      reply(response, runtimeApiErrors.tooLarge());
+      const error = platformErrors.responseTooLarge();
+      this.listener.onAnswer(requestId, JSON.stringify(error), error.errorType);
+      return;
+    }
+    response.writeHead(202, ACCEPTED_HEADERS);
+    response.end(ACCEPTED);
+    if (kind === 'response') {
+      this.listener.onAnswer(requestId, body, undefined);
+    } else {
+      const error = errorBody(request, body);
+      this.listener.onAnswer(requestId, error.payload, error.errorType);
+    }
+  }
+
+  private initError(request: IncomingMessage, response: ServerResponse, body: string): void {
+    if (this.state !== 'Started') {
+      reply(response, runtimeApiErrors.invalidStateTransition(this.state, 'InitError'));
+      return;
+    }
+    this.state = 'InitError';
+    response.writeHead(202, ACCEPTED_HEADERS);
+    response.end(ACCEPTED);
+    const error = errorBody(request, body);
+    this.listener.onInitError(error.payload, error.errorType);
+  }
+
+  /** Reads a body of at most Lambda's payload size; past that, the rest is drained, not kept. */
+  private readBody(request: IncomingMessage, response: ServerResponse, done: (body: string, tooLarge: boolean) => void): void {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    request.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+    });
+    request.once('end', () => {
+      if (response.destroyed) return;
+      const tooLarge = length > MAX_RESPONSE_BYTES;
+      done(tooLarge ? '' : (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString(), tooLarge);
+    });
+  }
+}
+
+/**
+ * The error a runtime posted: its JSON body as is (it is what the caller receives), typed by the
+ * `Lambda-Runtime-Function-Error-Type` header, else by the body; a body that is not JSON is wrapped.
+ */
+function errorBody(request: IncomingMessage, body: string): { payload: string; errorType: string } {
+  const header = request.headers[ERROR_TYPE_HEADER];
+  let parsed: unknown;
+  try {
+    parsed = body === '' ? undefined : JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const bodyType = typeof parsed === 'object' && parsed !== null && typeof (parsed as { errorType?: unknown }).errorType === 'string'
+    ? (parsed as { errorType: string }).errorType : undefined;
+  const errorType = (typeof header === 'string' && header !== '' ? header : bodyType) ?? 'Unhandled';
+  if (parsed !== undefined) return { payload: body, errorType };
+  return { payload: JSON.stringify({ errorType, errorMessage: body }), errorType };
+}
+
+function reply(response: ServerResponse, error: RuntimeApiError): void {
+  const body = JSON.stringify({ errorMessage: error.errorMessage, errorType: error.errorType });
+  response.writeHead(error.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+/** An X-Ray trace header, as Lambda passes one with every invocation (not sampled: there is no X-Ray here). */
+function traceId(): string {
+  const bytes = randomBytes(20).toString('hex');
+  const seconds = Math.floor(Date.now() / 1000).toString(16);
+  return `Root=1-${seconds}-${bytes.slice(0, 24)};Parent=${bytes.slice(24, 40)};Sampled=0`;
+}

@@ -1,0 +1,228 @@
+/**
+ * @module runtime/process-environment
+ * An execution environment in a child process, as AWS runs them: the process is the
+ * function's runtime (serverfull's Node.js runtime client, or a custom runtime's
+ * `bootstrap`) and pulls its work from a Runtime API of its own. It shares no memory or
+ * file descriptors with the server; its stdout and stderr become the invocation's log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
+import type { EnvironmentIdentity } from '../handler/lambda-context.js';
+import { RuntimeApiServer } from '../runtime-api/runtime-api-server.js';
+import { platformFailure, type ExecutionEnvironment, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
+
+/** How to start the runtime process of one environment. */
+export interface RuntimeCommand {
+  /** The executable: Node.js, or a custom runtime's `bootstrap`. */
+  readonly file: string;
+  readonly args: readonly string[];
+  /** The task root: AWS starts runtimes in `/var/task`. */
+  readonly cwd: string;
+  /** The complete environment, but for `AWS_LAMBDA_RUNTIME_API`, which the environment adds. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Output kept while no invocation runs (init, background work); the rest is dropped. */
+const MAX_EARLY_CHUNKS = 1000;
+/** How much of stderr is kept to tell an out-of-memory death from other exits. */
+const STDERR_TAIL_CHARS = 2048;
+const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
+
+interface Pending {
+  readonly requestId: string;
+  readonly report: boolean;
+  readonly log: LogSink;
+  readonly done: (outcome: InvocationOutcome) => void;
+}
+
+/** Process groups of runtimes still running, killed if the server exits without disposing them. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+/** A child-process execution environment. */
+export class ProcessEnvironment implements ExecutionEnvironment {
+  alive = true;
+  private readonly api: RuntimeApiServer;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> | undefined;
+  private pending: Pending | undefined;
+  /** Where output goes: the invocation in flight, or the one that just answered until its output is read. */
+  private logTarget: LogSink | undefined;
+  private early: string[] = [];
+  private stderrTail = '';
+  private readonly startedAt = performance.now();
+  private initDurationMs: number | undefined;
+  private initReported = false;
+  private deliveredAt = 0;
+
+  /** Starts the runtime process at once; the first invocation waits for its init. */
+  constructor(private readonly command: RuntimeCommand, private readonly identity: EnvironmentIdentity) {
+    this.api = new RuntimeApiServer({
+      onReady: () => {
+        this.initDurationMs = performance.now() - this.startedAt;
+        this.deliveredAt = performance.now();
+      },
+      onAnswer: (requestId, payload, functionError) => this.onAnswer(requestId, payload, functionError),
+      onInitError: (payload, errorType) => this.onInitError(payload, errorType),
+    });
+    void this.start();
+  }
+
+  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {
+    this.pending = { requestId: request.requestId, report: request.report, log, done };
+    this.logTarget = log;
+    if (this.early.length > 0) {
+      for (const text of this.early) log(undefined, text);
+      this.early = [];
+    }
+    this.deliveredAt = performance.now();
+    this.api.deliver(request);
+  }
+
+  async dispose(): Promise<void> {
+    this.alive = false;
+    this.pending = undefined;
+    this.logTarget = undefined;
+    this.api.close();
+    this.killGroup();
+    await this.exited;
+  }
+
+  private async start(): Promise<void> {
+    let address: string;
+    try {
+      address = await this.api.listen();
+    } catch {
+      this.fail((requestId) => platformErrors.invalidEntrypoint(requestId, 'cannot open a Runtime API port'));
+      return;
+    }
+    if (!this.alive) return;
+    const { file, args, cwd, env } = this.command;
+    // Its own process group, so that a timeout kills whatever the runtime started too.
+    const child = spawn(file, args, { cwd, env: { ...env, AWS_LAMBDA_RUNTIME_API: address }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('close', () => resolve()).once('error', () => resolve()));
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => this.output(text));
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
+      this.output(text);
+    });
+    child.once('error', (error: NodeJS.ErrnoException) => this.onSpawnError(error));
+    child.once('exit', (code, signal) => this.onExit(code, signal));
+    if (child.pid !== undefined) {
+      liveGroups.add(child.pid);
+      installExitHook();
+    }
+  }
+
+  private output(text: string): void {
+    const target = this.logTarget;
+    if (target) target(undefined, text);
+    else if (this.early.length < MAX_EARLY_CHUNKS) this.early.push(text);
+  }
+
+  private onAnswer(requestId: string, payload: string, functionError: string | undefined): void {
+    const pending = this.pending;
+    if (!pending || pending.requestId !== requestId) return;
+    this.pending = undefined;
+    const outcome: InvocationOutcome = {
+      payload,
+      functionError,
+      durationMs: performance.now() - this.deliveredAt,
+      initDurationMs: this.takeInitDuration(),
+      memoryUsedMB: pending.report ? this.peakMemoryMB() : 0,
+      reusable: true,
+    };
+    // Output written before the answer is already in the pipe: one turn of the event loop reads it into this log.
+    setImmediate(() => {
+      if (this.logTarget === pending.log) this.logTarget = undefined;
+      pending.done(outcome);
+    });
+  }
+
+  private onInitError(payload: string, errorType: string): void {
+    this.initDurationMs = performance.now() - this.startedAt;
+    // AWS resets an environment whose init failed: the next invocation starts a new one.
+    this.alive = false;
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    const outcome: InvocationOutcome = { payload, functionError: errorType, initDurationMs: this.takeInitDuration(), memoryUsedMB: 0, reusable: false };
+    setImmediate(() => pending.done(outcome));
+  }
+
+  private onSpawnError(error: NodeJS.ErrnoException): void {
+    const { file } = this.command;
+    const reason = error.code === 'ENOENT'
+      ? `Couldn't find valid bootstrap(s): [${file}]`
+      : `fork/exec ${file}: ${error.code === 'EACCES' ? 'permission denied' : error.code === 'ENOEXEC' ? 'exec format error' : error.message}`;
+    this.fail((requestId) => platformErrors.invalidEntrypoint(requestId, reason));
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child?.pid !== undefined) liveGroups.delete(this.child.pid);
+    // The sandbox ends with its runtime: nothing the runtime started outlives it.
+    this.killGroup();
+    const outOfMemory = OUT_OF_MEMORY.test(this.stderrTail);
+    this.fail((requestId) => outOfMemory ? platformErrors.outOfMemory(requestId)
+      : signal ? platformErrors.signal(requestId, signal) : platformErrors.exit(requestId, code ?? 0), outOfMemory);
+  }
+
+  /** Ends the environment; an invocation in flight fails with the error `describe` words. */
+  private fail(describe: (requestId: string) => FunctionErrorPayload, outOfMemory = false): void {
+    this.alive = false;
+    this.api.close();
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    const memoryUsedMB = outOfMemory ? this.identity.memorySize : 0;
+    // Let the dying runtime's last output reach the log first.
+    setImmediate(() => {
+      this.logTarget = undefined;
+      pending.done(platformFailure(describe(pending.requestId), { memoryUsedMB }));
+    });
+  }
+
+  private takeInitDuration(): number | undefined {
+    if (this.initReported) return undefined;
+    this.initReported = true;
+    return this.initDurationMs;
+  }
+
+  /** Peak resident memory of the runtime process (Linux), the REPORT line's "Max Memory Used". */
+  private peakMemoryMB(): number {
+    try {
+      const status = readFileSync(`/proc/${this.child?.pid}/status`, 'latin1');
+      const kB = /VmHWM:\s+(\d+)/.exec(status)?.[1];
+      return kB === undefined ? 0 : Math.ceil(Number(kB) / 1024);
+    } catch {
+      return 0;
+    }
+  }
+
+  private killGroup(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    liveGroups.delete(pid);
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pid of liveGroups) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+}
