@@ -52,11 +52,11 @@ export function formatRounds(rows: readonly ThroughputRow[], results: readonly (
 }
 
 /** The cold start summary line(s) with its target. */
-export function formatColdStarts(timingsMs: readonly number[], targetP50Ms: number): string {
+export function formatColdStarts(timingsMs: readonly number[], targetP50Ms: number, isolation: string): string {
   const p50 = percentile(timingsMs, 50);
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   return [
-    `worker cold start, first request to a never-invoked function, ${COLD_START_GAP_MS} ms apart (n=${timingsMs.length}):`,
+    `${isolation} cold start, first request to a never-invoked function, ${COLD_START_GAP_MS} ms apart (n=${timingsMs.length}):`,
     `  p50 ${ms(p50)}  p90 ${ms(percentile(timingsMs, 90))}  max ${ms(Math.max(...timingsMs))}  target p50 < ${targetP50Ms} ms ${p50 < targetP50Ms ? 'PASS' : 'MISS'}`,
     `  each: ${timingsMs.map((value) => value.toFixed(1)).join(' ')}`,
   ].join('\n');

@@ -1,7 +1,7 @@
 /**
  * @module bench/run
  * `npm run bench`: serverfull's throughput next to a bare node:http server running the same
- * handler under the same load, then worker cold starts, deploy-to-first-invoke latency,
+ * handler under the same load (inline, worker and process isolation), then worker and process cold starts, deploy-to-first-invoke latency,
  * invocations through an alias next to $LATEST, and requests through the API Gateway emulation
  * next to the baseline. On a shared machine absolute numbers drift from run to run; the ratios to
  * the reference measured in the same run are what matter.
@@ -20,6 +20,8 @@ import { killAllServerProcesses, startServerProcess, type ServerProcess } from '
 
 const COLD_START_FUNCTIONS = Array.from({ length: 15 }, (_, index) => `echo${index + 1}`);
 const COLD_START_TARGET_P50_MS = 50;
+/** The acceptance bar for a process environment's cold start: spawning Node.js and its runtime client. */
+const PROCESS_COLD_START_TARGET_P50_MS = 150;
 const INVOKE_PATH = invokePath('echo');
 const DEPLOYMENTS = 20;
 const ALIAS_FUNCTION = 'echo-alias';
@@ -51,7 +53,7 @@ function envNumber(name: string, fallback: number, integer: boolean): number {
   return value;
 }
 
-async function startServerfull(manifest: string, isolation: 'inline' | 'worker', extraArgs: readonly string[] = []): Promise<ServerProcess> {
+async function startServerfull(manifest: string, isolation: 'inline' | 'worker' | 'process', extraArgs: readonly string[] = []): Promise<ServerProcess> {
   const port = await freePort();
   const args = [
     join(REPO_ROOT, 'bin/serverfull.js'), 'start',
@@ -112,6 +114,7 @@ async function main(): Promise<void> {
     { label: 'baseline node:http', start: startBaseline, path: '/' },
     { label: 'serverfull inline', target: 0.8, start: () => startServerfull('serverfull.json', 'inline'), path: INVOKE_PATH },
     { label: 'serverfull worker', target: 0.5, start: () => startServerfull('serverfull.json', 'worker'), path: INVOKE_PATH },
+    { label: 'serverfull process', target: 0.35, start: () => startServerfull('serverfull.json', 'process'), path: INVOKE_PATH },
   ];
 
   console.log(`serverfull benchmark, ${new Date().toISOString()}`);
@@ -128,12 +131,14 @@ async function main(): Promise<void> {
 
     // Stopped first so that idle servers of one measurement do not disturb the next.
     await stopAll();
-    const coldServer = await startServerfull('cold-start.json', 'worker');
-    servers.push(coldServer);
-    console.log(formatColdStarts(await measureColdStarts(coldServer.url, COLD_START_FUNCTIONS), COLD_START_TARGET_P50_MS));
-    console.log('');
+    for (const [isolation, target] of [['worker', COLD_START_TARGET_P50_MS], ['process', PROCESS_COLD_START_TARGET_P50_MS]] as const) {
+      const coldServer = await startServerfull('cold-start.json', isolation);
+      servers.push(coldServer);
+      console.log(formatColdStarts(await measureColdStarts(coldServer.url, COLD_START_FUNCTIONS), target, isolation));
+      console.log('');
+      await stopAll();
+    }
 
-    await stopAll();
     const deployServer = await startServerfull('serverfull.json', 'worker');
     const deployBaseline = await startBaseline();
     servers.push(deployServer, deployBaseline);

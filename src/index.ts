@@ -3,6 +3,8 @@
  * Public API: start a Lambda-compatible server from code.
  */
 export { serve, type ServeOptions, type RunningServer } from './serve.js';
+export { startLambda, type LambdaOptions, type RunningLambda } from './lambda/start-lambda.js';
+export type { RuntimeLoopEnd } from './runtime-client/runtime-loop.js';
 export type { FunctionConfig } from './config/manifest.js';
 export type { Settings } from './config/settings.js';
 export { ConfigError } from './config/config-error.js';

@@ -8,35 +8,23 @@ import type { AddressInfo } from 'node:net';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { managementRoutes } from './api/management-api.js';
-import { ConfigError } from './config/config-error.js';
-import { applyMockSetting, buildDefinitions, manifestRoot, readManifest, type FunctionConfig, type Manifest } from './config/manifest.js';
+import { loadDefinitions, type DeclarationOptions } from './config/declared-functions.js';
+import type { Manifest } from './config/manifest.js';
 import { readManifestGateway, type ManifestGateway } from './config/manifest-gateway.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
 import { RouteTable } from './gateway/route-table.js';
-import { parseParameterOverrides, readSamTemplate, type SamTemplate } from './template/sam-template.js';
+import type { SamTemplate } from './template/sam-template.js';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { resolveSettings, type Settings, type SettingsInput } from './config/settings.js';
+import type { Settings } from './config/settings.js';
 import { createLogger, type Logger } from './log.js';
-import type { FunctionDefinition, LambdaHandler } from './registry/function-definition.js';
+import type { FunctionDefinition } from './registry/function-definition.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
 import { Invoker } from './runtime/invoker.js';
 
-/** Options of `serve()`: settings (as CLI flags would give them), a manifest and/or functions. */
-export interface ServeOptions extends SettingsInput {
-  /** Path of a `serverfull.json` manifest. */
-  readonly config?: string;
-  /** Path of an AWS SAM `template.yaml`: its functions and their `HttpApi`/`Api` routes. */
-  readonly template?: string;
-  /** Values for the template's `Parameters`: a map, or SAM's `Key=Value Key2=Value2` text. */
-  readonly parameterOverrides?: Readonly<Record<string, string>> | string;
-  /** Functions by name: a handler, or a declaration as in the manifest. */
-  readonly functions?: Readonly<Record<string, LambdaHandler | FunctionConfig>>;
-  /** Folder that `functions` handler paths are relative to; default: the current directory. */
-  readonly root?: string;
-  /** Where `SERVERFULL_*` settings are read from; default: `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+/** Options of `serve()`: settings (as CLI flags would give them), a manifest, a template and/or functions. */
+export interface ServeOptions extends DeclarationOptions {
   /** Replaces the logger built from the log settings. */
   readonly logger?: Logger;
 }
@@ -59,28 +47,10 @@ export interface RunningServer {
 
 /** Starts a server; resolves once it listens. Throws `ConfigError` for invalid input. */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
-  const { config, template: templatePath, parameterOverrides, functions, root, env, logger: givenLogger, ...flags } = options;
-  const manifest = config === undefined ? undefined : readManifest(config);
-  const settings = resolveSettings({ manifest: manifest?.settings, env: env ?? process.env, flags });
+  const { logger: givenLogger, ...declaration } = options;
+  const { settings, manifest, template, definitions } = loadDefinitions(declaration);
   const logger = givenLogger ?? createLogger({ level: settings.logLevel, format: settings.logFormat });
-  const template = templatePath === undefined ? undefined : readSamTemplate(templatePath, {
-    parameterOverrides: typeof parameterOverrides === 'string' ? parseParameterOverrides(parameterOverrides) : parameterOverrides,
-    region: settings.region,
-    accountId: settings.accountId,
-  });
   for (const warning of template?.warnings ?? []) logger.log('warn', warning, { template: template!.path });
-
-  // Mock mode (`mock` setting) applies to the declared functions; deployed ones run their code.
-  const definitions = applyMockSetting([
-    ...(manifest ? buildDefinitions(manifest.functions, manifestRoot(manifest), settings.isolation, manifest.path) : []),
-    ...(template?.functions ?? []).flatMap((fn) => buildDefinitions({ [fn.name]: fn.config }, fn.root, settings.isolation, template!.path)),
-    ...(functions ? buildDefinitions(functions, root ?? process.cwd(), settings.isolation, 'serve()') : []),
-  ], settings.mock);
-  const seen = new Set<string>();
-  for (const { name } of definitions) {
-    if (seen.has(name)) throw new ConfigError(`function "${name}" is declared twice`);
-    seen.add(name);
-  }
 
   const invoker = new Invoker({ region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger });
   let catalog: FunctionCatalog;
@@ -105,7 +75,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   }
   invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger);
-  const gateway = gatewayOf(manifest, template, functions);
+  const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
   const gatewayServer = routes.empty ? undefined : createGatewayServer({
     table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger,

@@ -3,8 +3,10 @@
  * `serverfull <command>`: argv to command; configuration errors become one clear line.
  */
 import { ConfigError } from '../config/config-error.js';
+import { bundleCommand } from './bundle-command.js';
 import { deployCommand } from './deploy-command.js';
 import { invokeCommand } from './invoke-command.js';
+import { lambdaCommand } from './lambda-command.js';
 import { startCommand } from './start-command.js';
 
 const HELP = `Usage: serverfull <command> [options]
@@ -13,6 +15,8 @@ Commands:
   start     serve the functions of a serverfull.json behind the AWS Lambda Invoke API
   invoke    invoke a function on a running server
   deploy    zip a folder into a function on a running server (create or update, publish, alias)
+  lambda    run one function as this process's Lambda runtime (AWS_LAMBDA_RUNTIME_API), e.g. in AWS
+  bundle    package one function as a self-contained zip for AWS Lambda (esbuild; provided.al2023 or nodejs)
 
 Run serverfull <command> --help for a command's options.
 `;
@@ -28,6 +32,10 @@ export async function main(argv: string[]): Promise<number> {
         return await invokeCommand(rest);
       case 'deploy':
         return await deployCommand(rest);
+      case 'bundle':
+        return await bundleCommand(rest);
+      case 'lambda':
+        return await lambdaCommand(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -26,7 +26,7 @@ Options (each also read from the environment variable shown; flags win):
   --port N                port, 0 for any free one (SERVERFULL_PORT; default 8080)
   --region REGION         region in ARNs and AWS_REGION (SERVERFULL_REGION; default us-east-1)
   --account-id ID         12-digit account in ARNs (SERVERFULL_ACCOUNT_ID; default 000000000000)
-  --isolation KIND        worker | inline, for functions that do not choose (SERVERFULL_ISOLATION; default worker)
+  --isolation KIND        worker | inline | process, for functions that do not choose (SERVERFULL_ISOLATION; default worker)
   --concurrency N         server-wide concurrent executions (SERVERFULL_CONCURRENCY; default 100)
   --idle-timeout S        seconds before an idle environment is stopped (SERVERFULL_IDLE_TIMEOUT; default 300)
   --shutdown-timeout S    seconds SIGTERM waits for invocations in flight (SERVERFULL_SHUTDOWN_TIMEOUT; default 30)

@@ -4,7 +4,8 @@
  * `AWS_LAMBDA_RUNTIME_API` points: the runtime long-polls `invocation/next`, then posts
  * the invocation's `response` or `error`, or `init/error` when its init failed.
  * https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
- * Differences from AWS: no extensions or telemetry API; a response is read as UTF-8 text.
+ * Differences from AWS: no extensions or telemetry API; a response is read as UTF-8 text; a
+ * streamed response is buffered and returned whole (an error in its trailers fails the invocation).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,6 +19,7 @@ const INVOCATION = `${PREFIX}invocation/`;
 const NEXT = `${INVOCATION}next`;
 const INIT_ERROR = `${PREFIX}init/error`;
 const ERROR_TYPE_HEADER = 'lambda-runtime-function-error-type';
+const ERROR_BODY_TRAILER = 'lambda-runtime-function-error-body';
 const ACCEPTED = '{"status":"OK"}';
 const ACCEPTED_HEADERS = { 'Content-Type': 'application/json', 'Content-Length': ACCEPTED.length };
 
@@ -62,6 +64,11 @@ export class RuntimeApiServer {
       this.server.listen(0, '127.0.0.1', resolve);
     });
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Whether the runtime has been handed `requestId` (and not answered yet). */
+  isInvoking(requestId: string): boolean {
+    return this.inFlight === requestId;
   }
 
   /** Hands an invocation to the runtime: at once if it is waiting, else on its next `next`. */
@@ -152,7 +159,12 @@ export class RuntimeApiServer {
     }
     response.writeHead(202, ACCEPTED_HEADERS);
     response.end(ACCEPTED);
-    if (kind === 'response') {
+    const streamedError = request.trailers[ERROR_TYPE_HEADER];
+    if (kind === 'response' && typeof streamedError === 'string') {
+      // A streamed response that failed midway: the error comes in trailers, its body base64-encoded.
+      const errorBody = Buffer.from(request.trailers[ERROR_BODY_TRAILER] ?? '', 'base64').toString();
+      this.listener.onAnswer(requestId, errorBody === '' ? JSON.stringify({ errorType: streamedError, errorMessage: '' }) : errorBody, streamedError);
+    } else if (kind === 'response') {
       this.listener.onAnswer(requestId, body, undefined);
     } else {
       const error = errorBody(request, body);

@@ -30,10 +30,20 @@ const STDERR_TAIL_CHARS = 2048;
 const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
 
 interface Pending {
-  readonly requestId: string;
-  readonly report: boolean;
+  readonly request: InvocationRequest;
   readonly log: LogSink;
   readonly done: (outcome: InvocationOutcome) => void;
+}
+
+/** One start of the runtime: its process and its Runtime API. */
+interface Sandbox {
+  readonly api: RuntimeApiServer;
+  child?: ChildProcess;
+  exited?: Promise<void>;
+  readonly startedAt: number;
+  /** The runtime finished its init (asked for an event) at least once. */
+  ready: boolean;
+  stderrTail: string;
 }
 
 /** Process groups of runtimes still running, killed if the server exits without disposing them. */
@@ -43,73 +53,80 @@ let exitHookInstalled = false;
 /** A child-process execution environment. */
 export class ProcessEnvironment implements ExecutionEnvironment {
   alive = true;
-  private readonly api: RuntimeApiServer;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> | undefined;
+  private sandbox: Sandbox;
   private pending: Pending | undefined;
   /** Where output goes: the invocation in flight, or the one that just answered until its output is read. */
   private logTarget: LogSink | undefined;
   private early: string[] = [];
-  private stderrTail = '';
-  private readonly startedAt = performance.now();
   private initDurationMs: number | undefined;
-  private initReported = false;
   private deliveredAt = 0;
 
   /** Starts the runtime process at once; the first invocation waits for its init. */
   constructor(private readonly command: RuntimeCommand, private readonly identity: EnvironmentIdentity) {
-    this.api = new RuntimeApiServer({
-      onReady: () => {
-        this.initDurationMs = performance.now() - this.startedAt;
-        this.deliveredAt = performance.now();
-      },
-      onAnswer: (requestId, payload, functionError) => this.onAnswer(requestId, payload, functionError),
-      onInitError: (payload, errorType) => this.onInitError(payload, errorType),
-    });
-    void this.start();
+    this.sandbox = this.startSandbox();
   }
 
   invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {
-    this.pending = { requestId: request.requestId, report: request.report, log, done };
+    this.pending = { request, log, done };
     this.logTarget = log;
     if (this.early.length > 0) {
       for (const text of this.early) log(undefined, text);
       this.early = [];
     }
     this.deliveredAt = performance.now();
-    this.api.deliver(request);
+    this.sandbox.api.deliver(request);
   }
 
   async dispose(): Promise<void> {
     this.alive = false;
     this.pending = undefined;
     this.logTarget = undefined;
-    this.api.close();
-    this.killGroup();
-    await this.exited;
+    const { api, exited } = this.sandbox;
+    api.close();
+    killGroup(this.sandbox);
+    await exited;
   }
 
-  private async start(): Promise<void> {
+  private startSandbox(): Sandbox {
+    const sandbox: Sandbox = {
+      api: new RuntimeApiServer({
+        onReady: () => {
+          sandbox.ready = true;
+          this.initDurationMs = performance.now() - sandbox.startedAt;
+          this.deliveredAt = performance.now();
+        },
+        onAnswer: (requestId, payload, functionError) => this.onAnswer(requestId, payload, functionError),
+        onInitError: (payload, errorType) => this.onInitError(sandbox, payload, errorType),
+      }),
+      startedAt: performance.now(),
+      ready: false,
+      stderrTail: '',
+    };
+    void this.spawnRuntime(sandbox);
+    return sandbox;
+  }
+
+  private async spawnRuntime(sandbox: Sandbox): Promise<void> {
     let address: string;
     try {
-      address = await this.api.listen();
+      address = await sandbox.api.listen();
     } catch {
-      this.fail((requestId) => platformErrors.invalidEntrypoint(requestId, 'cannot open a Runtime API port'));
+      this.fail(sandbox, (requestId) => platformErrors.invalidEntrypoint(requestId, 'cannot open a Runtime API port'));
       return;
     }
-    if (!this.alive) return;
+    if (!this.alive) return sandbox.api.close();
     const { file, args, cwd, env } = this.command;
     // Its own process group, so that a timeout kills whatever the runtime started too.
     const child = spawn(file, args, { cwd, env: { ...env, AWS_LAMBDA_RUNTIME_API: address }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('close', () => resolve()).once('error', () => resolve()));
+    sandbox.child = child;
+    sandbox.exited = new Promise((resolve) => child.once('close', () => resolve()).once('error', () => resolve()));
     child.stdout!.setEncoding('utf8').on('data', (text: string) => this.output(text));
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
+      sandbox.stderrTail = (sandbox.stderrTail + text).slice(-STDERR_TAIL_CHARS);
       this.output(text);
     });
-    child.once('error', (error: NodeJS.ErrnoException) => this.onSpawnError(error));
-    child.once('exit', (code, signal) => this.onExit(code, signal));
+    child.once('error', (error: NodeJS.ErrnoException) => this.onSpawnError(sandbox, error));
+    child.once('exit', (code, signal) => this.onExit(sandbox, code, signal));
     if (child.pid !== undefined) {
       liveGroups.add(child.pid);
       installExitHook();
@@ -124,14 +141,14 @@ export class ProcessEnvironment implements ExecutionEnvironment {
 
   private onAnswer(requestId: string, payload: string, functionError: string | undefined): void {
     const pending = this.pending;
-    if (!pending || pending.requestId !== requestId) return;
+    if (!pending || pending.request.requestId !== requestId) return;
     this.pending = undefined;
     const outcome: InvocationOutcome = {
       payload,
       functionError,
       durationMs: performance.now() - this.deliveredAt,
       initDurationMs: this.takeInitDuration(),
-      memoryUsedMB: pending.report ? this.peakMemoryMB() : 0,
+      memoryUsedMB: pending.request.report ? peakMemoryMB(this.sandbox) : 0,
       reusable: true,
     };
     // Output written before the answer is already in the pipe: one turn of the event loop reads it into this log.
@@ -141,8 +158,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     });
   }
 
-  private onInitError(payload: string, errorType: string): void {
-    this.initDurationMs = performance.now() - this.startedAt;
+  private onInitError(sandbox: Sandbox, payload: string, errorType: string): void {
+    this.initDurationMs = performance.now() - sandbox.startedAt;
     // AWS resets an environment whose init failed: the next invocation starts a new one.
     this.alive = false;
     const pending = this.pending;
@@ -152,27 +169,36 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     setImmediate(() => pending.done(outcome));
   }
 
-  private onSpawnError(error: NodeJS.ErrnoException): void {
+  private onSpawnError(sandbox: Sandbox, error: NodeJS.ErrnoException): void {
     const { file } = this.command;
     const reason = error.code === 'ENOENT'
       ? `Couldn't find valid bootstrap(s): [${file}]`
       : `fork/exec ${file}: ${error.code === 'EACCES' ? 'permission denied' : error.code === 'ENOEXEC' ? 'exec format error' : error.message}`;
-    this.fail((requestId) => platformErrors.invalidEntrypoint(requestId, reason));
+    this.fail(sandbox, (requestId) => platformErrors.invalidEntrypoint(requestId, reason));
   }
 
-  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.child?.pid !== undefined) liveGroups.delete(this.child.pid);
+  private onExit(sandbox: Sandbox, code: number | null, signal: NodeJS.Signals | null): void {
     // The sandbox ends with its runtime: nothing the runtime started outlives it.
-    this.killGroup();
-    const outOfMemory = OUT_OF_MEMORY.test(this.stderrTail);
-    this.fail((requestId) => outOfMemory ? platformErrors.outOfMemory(requestId)
+    killGroup(sandbox);
+    const pending = this.pending;
+    if (sandbox === this.sandbox && this.alive && pending && sandbox.ready && !sandbox.api.isInvoking(pending.request.requestId)) {
+      // The runtime exited between invocations (after an uncaught error, say) before it took this one:
+      // as Lambda does, a fresh runtime starts and takes it.
+      sandbox.api.close();
+      this.sandbox = this.startSandbox();
+      this.sandbox.api.deliver(pending.request);
+      return;
+    }
+    const outOfMemory = OUT_OF_MEMORY.test(sandbox.stderrTail);
+    this.fail(sandbox, (requestId) => outOfMemory ? platformErrors.outOfMemory(requestId)
       : signal ? platformErrors.signal(requestId, signal) : platformErrors.exit(requestId, code ?? 0), outOfMemory);
   }
 
   /** Ends the environment; an invocation in flight fails with the error `describe` words. */
-  private fail(describe: (requestId: string) => FunctionErrorPayload, outOfMemory = false): void {
+  private fail(sandbox: Sandbox, describe: (requestId: string) => FunctionErrorPayload, outOfMemory = false): void {
+    sandbox.api.close();
+    if (sandbox !== this.sandbox) return;
     this.alive = false;
-    this.api.close();
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
@@ -180,36 +206,37 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     // Let the dying runtime's last output reach the log first.
     setImmediate(() => {
       this.logTarget = undefined;
-      pending.done(platformFailure(describe(pending.requestId), { memoryUsedMB }));
+      pending.done(platformFailure(describe(pending.request.requestId), { memoryUsedMB }));
     });
   }
 
+  /** The init duration, reported once: on the invocation that waited for the init. */
   private takeInitDuration(): number | undefined {
-    if (this.initReported) return undefined;
-    this.initReported = true;
-    return this.initDurationMs;
+    const init = this.initDurationMs;
+    this.initDurationMs = undefined;
+    return init;
   }
+}
 
-  /** Peak resident memory of the runtime process (Linux), the REPORT line's "Max Memory Used". */
-  private peakMemoryMB(): number {
-    try {
-      const status = readFileSync(`/proc/${this.child?.pid}/status`, 'latin1');
-      const kB = /VmHWM:\s+(\d+)/.exec(status)?.[1];
-      return kB === undefined ? 0 : Math.ceil(Number(kB) / 1024);
-    } catch {
-      return 0;
-    }
+/** Peak resident memory of the runtime process (Linux), the REPORT line's "Max Memory Used". */
+function peakMemoryMB(sandbox: Sandbox): number {
+  try {
+    const status = readFileSync(`/proc/${sandbox.child?.pid}/status`, 'latin1');
+    const kB = /VmHWM:\s+(\d+)/.exec(status)?.[1];
+    return kB === undefined ? 0 : Math.ceil(Number(kB) / 1024);
+  } catch {
+    return 0;
   }
+}
 
-  private killGroup(): void {
-    const pid = this.child?.pid;
-    if (pid === undefined) return;
-    liveGroups.delete(pid);
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+function killGroup(sandbox: Sandbox): void {
+  const pid = sandbox.child?.pid;
+  if (pid === undefined) return;
+  liveGroups.delete(pid);
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }
 

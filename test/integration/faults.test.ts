@@ -1,12 +1,12 @@
 /**
  * Faults never take the server down: each returns the error AWS returns, as a function
- * error (HTTP 200 + X-Amz-Function-Error), and the next invocation works. Both isolation modes.
+ * error (HTTP 200 + X-Amz-Function-Error), and the next invocation works. Every isolation mode.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 
-for (const isolation of ['worker', 'inline'] as const) {
+for (const isolation of ['worker', 'inline', 'process'] as const) {
   describe(`faults (${isolation})`, () => {
     let fx: FixtureServer;
     before(async () => {
@@ -44,7 +44,7 @@ for (const isolation of ['worker', 'inline'] as const) {
 
     it('a handler that never resolves times out, and the next call gets a fresh environment', async () => {
       const out = await expectFunctionError('faults', { fault: 'hang' }, 'Sandbox.Timedout');
-      assert.equal(out.json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds`);
+      assert.equal(out.json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Task timed out after 3.00 seconds`);
       await expectRecovery();
     });
 
@@ -86,7 +86,7 @@ for (const isolation of ['worker', 'inline'] as const) {
       await expectFunctionError('not-a-function', {}, 'Runtime.HandlerNotFound', /^not-a-function\.handler is not a function$/);
     });
 
-    if (isolation === 'worker') {
+    if (isolation !== 'inline') {
       it('process.exit from a timer after the response does not stop the server', async () => {
         const out = await fx.invoke('faults', { fault: 'exit-later' });
         assert.deepEqual(out.json, { exitsLater: true });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 
-for (const isolation of ['worker', 'inline'] as const) {
+for (const isolation of ['worker', 'inline', 'process'] as const) {
   describe(`handler semantics (${isolation})`, () => {
     let fx: FixtureServer;
     before(async () => {
@@ -41,10 +41,10 @@ for (const isolation of ['worker', 'inline'] as const) {
   });
 }
 
-describe('callbackWaitsForEmptyEventLoop (worker)', () => {
+for (const isolation of ['worker', 'process'] as const) describe(`callbackWaitsForEmptyEventLoop (${isolation})`, () => {
   let fx: FixtureServer;
   before(async () => {
-    fx = await startFixtureServer({ isolation: 'worker' });
+    fx = await startFixtureServer({ isolation });
   });
   after(() => fx.close());
 

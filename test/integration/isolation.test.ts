@@ -1,13 +1,13 @@
 /**
  * Execution environments: environment variables per function, warm state, one
- * invocation per environment, concurrency limits (429), in both isolation modes.
+ * invocation per environment, concurrency limits (429), in every isolation mode.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 
-for (const isolation of ['worker', 'inline'] as const) {
+for (const isolation of ['worker', 'inline', 'process'] as const) {
   describe(`execution environments (${isolation})`, () => {
     let fx: FixtureServer;
     before(async () => {
@@ -93,9 +93,9 @@ for (const isolation of ['worker', 'inline'] as const) {
   });
 }
 
-describe('worker environments are separate', () => {
+for (const isolation of ['worker', 'process'] as const) describe(`${isolation} environments are separate`, () => {
   it('two concurrent invocations get two environments, each with its own module state', async () => {
-    const fx = await startFixtureServer({ isolation: 'worker' });
+    const fx = await startFixtureServer({ isolation });
     try {
       const [a, b] = await Promise.all([fx.invoke('counter', { sleepMs: 200 }), fx.invoke('counter', { sleepMs: 200 })]);
       assert.deepEqual([a.json.count, b.json.count], [1, 1]);
@@ -107,7 +107,7 @@ describe('worker environments are separate', () => {
   });
 
   it('idle environments are reaped and the next call starts cold', async () => {
-    const fx = await startFixtureServer({ isolation: 'worker', idleTimeout: 1 });
+    const fx = await startFixtureServer({ isolation, idleTimeout: 1 });
     try {
       assert.equal((await fx.invoke('counter')).json.count, 1);
       assert.equal((await fx.invoke('counter')).json.count, 2);

@@ -3,6 +3,7 @@
  * runtime (AWS's, serverfull's, or a shell script with curl) sees them.
  */
 import { strict as assert } from 'node:assert';
+import { request } from 'node:http';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { RuntimeApiServer, type RuntimeInvocation } from '../../src/runtime-api/runtime-api-server.js';
 
@@ -93,6 +94,27 @@ describe('Runtime API', () => {
     await call('GET', '/invocation/next');
     await call('POST', '/invocation/req-6/error', 'it broke', { 'Lambda-Runtime-Function-Error-Type': 'Custom.Error' });
     assert.deepEqual(heard.at(-1), { kind: 'answer', requestId: 'req-6', payload: '{"errorType":"Custom.Error","errorMessage":"it broke"}', functionError: 'Custom.Error' });
+  });
+
+  it('fails a streamed response whose trailers carry an error', async () => {
+    api.deliver(invocation('req-14'));
+    await call('GET', '/invocation/next');
+    const error = JSON.stringify({ errorType: 'Error', errorMessage: 'mid-stream' });
+    const status = await new Promise<number>((resolve, reject) => {
+      const post = request(`${url}${BASE}/invocation/req-14/response`, {
+        method: 'POST',
+        headers: { 'Lambda-Runtime-Function-Response-Mode': 'streaming', 'Transfer-Encoding': 'chunked', Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body' },
+      }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      post.on('error', reject);
+      post.write('a');
+      post.addTrailers({ 'Lambda-Runtime-Function-Error-Type': 'Error', 'Lambda-Runtime-Function-Error-Body': Buffer.from(error).toString('base64') });
+      post.end();
+    });
+    assert.equal(status, 202);
+    assert.deepEqual(heard.at(-1), { kind: 'answer', requestId: 'req-14', payload: error, functionError: 'Error' });
   });
 
   it('answers 400 InvalidRequestID for an unknown id and for a second response', async () => {

@@ -1,0 +1,58 @@
+/**
+ * @module config/declared-functions
+ * The functions a manifest, a SAM template and code (`functions`) declare, with the
+ * settings they run under: what `serve()` and lambda mode both start from.
+ */
+import { ConfigError } from './config-error.js';
+import { applyMockSetting, buildDefinitions, manifestRoot, readManifest, type FunctionConfig, type Manifest } from './manifest.js';
+import { resolveSettings, type Settings, type SettingsInput } from './settings.js';
+import { parseParameterOverrides, readSamTemplate, type SamTemplate } from '../template/sam-template.js';
+import type { FunctionDefinition, LambdaHandler } from '../registry/function-definition.js';
+
+/** Where functions are declared, and settings as flags. */
+export interface DeclarationOptions extends SettingsInput {
+  /** Path of a `serverfull.json` manifest. */
+  readonly config?: string;
+  /** Path of an AWS SAM `template.yaml`: its functions and their `HttpApi`/`Api` routes. */
+  readonly template?: string;
+  /** Values for the template's `Parameters`: a map, or SAM's `Key=Value Key2=Value2` text. */
+  readonly parameterOverrides?: Readonly<Record<string, string>> | string;
+  /** Functions by name: a handler, or a declaration as in the manifest. */
+  readonly functions?: Readonly<Record<string, LambdaHandler | FunctionConfig>>;
+  /** Folder that `functions` handler paths are relative to; default: the current directory. */
+  readonly root?: string;
+  /** Where `SERVERFULL_*` settings are read from; default: `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Settings, sources and the `$LATEST` definitions they declare (the `mock` setting applied). */
+export interface DeclaredFunctions {
+  readonly settings: Readonly<Settings>;
+  readonly manifest: Manifest | undefined;
+  readonly template: SamTemplate | undefined;
+  readonly definitions: FunctionDefinition[];
+}
+
+/** Reads and validates every declaration; throws `ConfigError` naming the file and field at fault. */
+export function loadDefinitions(options: DeclarationOptions): DeclaredFunctions {
+  const { config, template: templatePath, parameterOverrides, functions, root, env, ...flags } = options;
+  const manifest = config === undefined ? undefined : readManifest(config);
+  const settings = resolveSettings({ manifest: manifest?.settings, env: env ?? process.env, flags });
+  const template = templatePath === undefined ? undefined : readSamTemplate(templatePath, {
+    parameterOverrides: typeof parameterOverrides === 'string' ? parseParameterOverrides(parameterOverrides) : parameterOverrides,
+    region: settings.region,
+    accountId: settings.accountId,
+  });
+  // Mock mode (`mock` setting) applies to the declared functions; deployed ones run their code.
+  const definitions = applyMockSetting([
+    ...(manifest ? buildDefinitions(manifest.functions, manifestRoot(manifest), settings.isolation, manifest.path) : []),
+    ...(template?.functions ?? []).flatMap((fn) => buildDefinitions({ [fn.name]: fn.config }, fn.root, settings.isolation, template!.path)),
+    ...(functions ? buildDefinitions(functions, root ?? process.cwd(), settings.isolation, 'serve()') : []),
+  ], settings.mock);
+  const seen = new Set<string>();
+  for (const { name } of definitions) {
+    if (seen.has(name)) throw new ConfigError(`function "${name}" is declared twice`);
+    seen.add(name);
+  }
+  return { settings, manifest, template, definitions };
+}

@@ -1,0 +1,26 @@
+/**
+ * @module runtime-client/process-runtime
+ * Entry point of a process execution environment: the child the server spawns with the
+ * function's Lambda environment. Loads `_HANDLER` from `LAMBDA_TASK_ROOT` (the init
+ * phase), then serves invocations from `AWS_LAMBDA_RUNTIME_API` until the process ends.
+ */
+import { loadHandler } from '../handler/handler-loader.js';
+import { identityFromEnvironment } from './environment-identity.js';
+import { startRuntimeLoop } from './runtime-loop.js';
+
+const { AWS_LAMBDA_RUNTIME_API: runtimeApi, LAMBDA_TASK_ROOT: root = process.cwd(), _HANDLER: handler = '' } = process.env;
+
+if (!runtimeApi) {
+  process.stderr.write('serverfull runtime: AWS_LAMBDA_RUNTIME_API is not set\n');
+  process.exit(1);
+}
+
+const loop = startRuntimeLoop({
+  runtimeApi,
+  identity: identityFromEnvironment(process.env),
+  // A missing or malformed _HANDLER is an init error, reported like any other.
+  function: { init: () => loadHandler(root, handler) },
+});
+const end = await loop.ended;
+if (end.reason === 'api-failed') process.stderr.write(`serverfull runtime: ${end.message}\n`);
+process.exit(end.exitCode);

@@ -1,0 +1,156 @@
+/**
+ * Process isolation through the AWS SDK: Node.js functions under serverfull's runtime
+ * client and a shell-script custom runtime (`provided.al2023`), each environment a child
+ * process pulling work from its own Runtime API. (The fault suites in faults.test.ts,
+ * handler-semantics.test.ts and isolation.test.ts also run in process isolation.)
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
+import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { mkdtempSync, rmSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createZip } from '../../src/deploy/zip-archive.js';
+
+const CUSTOM_RUNTIME = join(FIXTURES, 'custom-runtime');
+
+/** A zip of `folder` without one of its files. */
+async function zipWithout(folder: string, file: string): Promise<Buffer> {
+  const copy = mkdtempSync(join(tmpdir(), 'serverfull-zip-'));
+  try {
+    cpSync(folder, copy, { recursive: true, filter: (source) => source !== join(folder, file) });
+    return await createZip(copy);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+/** The decoded Tail log of an invocation. */
+const tail = (out: { LogResult?: string }) => Buffer.from(out.LogResult ?? '', 'base64').toString();
+
+describe('process isolation: Node.js functions', () => {
+  let fx: FixtureServer;
+  before(async () => {
+    // Set in the server's own environment: no function may see it.
+    process.env.SERVER_ONLY = 'server secret';
+    fx = await startFixtureServer({ isolation: 'process' });
+  });
+  after(async () => {
+    delete process.env.SERVER_ONLY;
+    await fx.close();
+  });
+
+  it('runs the handler in a child process with the Lambda environment and its Runtime API', async () => {
+    const out = await fx.invoke('process-info', { n: 1 });
+    assert.equal(out.FunctionError, undefined, out.text);
+    assert.equal(out.json.event.n, 1);
+    assert.notEqual(out.json.pid, process.pid);
+    assert.equal(out.json.ppid, process.pid);
+    assert.match(out.json.env.AWS_LAMBDA_RUNTIME_API, /^127\.0\.0\.1:\d+$/);
+    assert.equal(out.json.env._HANDLER, 'functions/process-info.handler');
+    assert.equal(out.json.env.LAMBDA_TASK_ROOT, FIXTURES);
+    assert.equal(out.json.env.AWS_EXECUTION_ENV, 'AWS_Lambda_nodejs20.x');
+    assert.equal(out.json.env.SERVER_ONLY, undefined);
+    assert.equal(out.json.requestId, out.$metadata.requestId);
+  });
+
+  it('reuses a warm process, with its module state', async () => {
+    const first = await fx.invoke('process-info', {});
+    const second = await fx.invoke('process-info', {});
+    assert.equal(second.json.pid, first.json.pid);
+    assert.equal(second.json.invocations, first.json.invocations + 1);
+  });
+
+  it('gives the Tail log the function output with its request id, and a REPORT with the process memory', async () => {
+    const out = await fx.invoke('logs', { who: 'a process' }, { LogType: 'Tail' });
+    const log = tail(out);
+    assert.match(log, new RegExp(`\\t${out.$metadata.requestId}\\tINFO\\t`));
+    assert.match(log, /\tINFO\thello from a process\n/);
+    assert.match(log, /REPORT RequestId: .*Max Memory Used: [1-9]\d* MB/);
+  });
+
+  it('passes the client context to the handler', async () => {
+    const context = { custom: { tenant: 'acme' } };
+    const out = await fx.invoke('echo', {}, { ClientContext: Buffer.from(JSON.stringify(context)).toString('base64') });
+    assert.deepEqual(out.json.clientContext, context);
+  });
+});
+
+describe('process isolation: a shell-script custom runtime (provided.al2023)', () => {
+  let fx: FixtureServer;
+  before(async () => {
+    fx = await startFixtureServer({ config: join(CUSTOM_RUNTIME, 'serverfull.json') });
+  });
+  after(() => fx.close());
+
+  it('runs the bootstrap, which answers through the Runtime API', async () => {
+    const out = await fx.invoke('shell', { a: 1 }, { LogType: 'Tail' });
+    assert.equal(out.FunctionError, undefined, out.text);
+    assert.deepEqual(out.json, { shell: true, event: { a: 1 }, function: 'shell' });
+    const log = tail(out);
+    assert.match(log, /shell runtime ready: handler/, 'init output goes to the first invocation');
+    assert.match(log, /handling \{"a":1\}/);
+    assert.match(log, /Init Duration: /);
+  });
+
+  it('reports the error the runtime posts, and serves again', async () => {
+    const out = await fx.invoke('shell-fails', {});
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.deepEqual(out.json, { errorType: 'Function.ShellError', errorMessage: 'fails exited with status 3' });
+    assert.equal((await fx.invoke('shell', { b: 2 })).json.event.b, 2);
+  });
+
+  it('reports an init error on every call', async () => {
+    for (let i = 0; i < 2; i++) {
+      const out = await fx.invoke('shell-missing', {});
+      assert.equal(out.FunctionError, 'Unhandled');
+      assert.deepEqual(out.json, { errorType: 'Runtime.ImportModuleError', errorMessage: 'cannot find nothing.sh' });
+    }
+  });
+
+  it('a timeout kills the whole process tree, and the next call gets a fresh process', async () => {
+    const out = await fx.invoke('shell-sleeps', {});
+    assert.equal(out.json.errorType, 'Sandbox.Timedout');
+    // The handler's `sleep` was a grandchild of the server; it must be gone with its runtime.
+    let sleepers = '';
+    for (let i = 0; i < 50; i++) {
+      try {
+        sleepers = execFileSync('pgrep', ['-f', 'sleep 31.4159'], { encoding: 'utf8' });
+      } catch {
+        sleepers = '';
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(sleepers, '', 'the sleeping grandchild is still running');
+    assert.equal((await fx.invoke('shell', { c: 3 })).json.event.c, 3);
+  });
+
+  it('deploys a provided.al2023 zip through CreateFunction and runs its bootstrap', async () => {
+    await fx.lambda.send(new CreateFunctionCommand({
+      FunctionName: 'deployed-shell',
+      Runtime: 'provided.al2023',
+      Handler: 'function.handler',
+      Role: 'arn:aws:iam::000000000000:role/lambda',
+      Code: { ZipFile: await createZip(CUSTOM_RUNTIME) },
+    }));
+    const out = await fx.invoke('deployed-shell', { d: 4 });
+    assert.deepEqual(out.json, { shell: true, event: { d: 4 }, function: 'deployed-shell' });
+  });
+
+  it('a package without a bootstrap: Runtime.InvalidEntrypoint', async () => {
+    await fx.lambda.send(new CreateFunctionCommand({
+      FunctionName: 'no-bootstrap',
+      Runtime: 'provided.al2023',
+      Handler: 'function.handler',
+      Role: 'arn:aws:iam::000000000000:role/lambda',
+      Code: { ZipFile: await zipWithout(CUSTOM_RUNTIME, 'bootstrap') },
+    }));
+    const out = await fx.invoke('no-bootstrap', {});
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.equal(out.json.errorType, 'Runtime.InvalidEntrypoint');
+    assert.match(out.json.errorMessage, /^RequestId: \S+ Error: Couldn't find valid bootstrap\(s\): \[.*\/bootstrap\]$/);
+  });
+});
