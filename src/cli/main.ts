@@ -3,11 +3,6 @@
  * `serverfull <command>`: argv to command; configuration errors become one clear line.
  */
 import { ConfigError } from '../config/config-error.js';
-import { bundleCommand } from './bundle-command.js';
-import { deployCommand } from './deploy-command.js';
-import { invokeCommand } from './invoke-command.js';
-import { lambdaCommand } from './lambda-command.js';
-import { startCommand } from './start-command.js';
 
 const HELP = `Usage: serverfull <command> [options]
 
@@ -25,17 +20,18 @@ Run serverfull <command> --help for a command's options.
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // Each command is imported when run: lambda mode's cold start must not load the server (SQLite, the APIs).
     switch (command) {
       case 'start':
-        return await startCommand(rest);
+        return await (await import('./start-command.js')).startCommand(rest);
       case 'invoke':
-        return await invokeCommand(rest);
+        return await (await import('./invoke-command.js')).invokeCommand(rest);
       case 'deploy':
-        return await deployCommand(rest);
+        return await (await import('./deploy-command.js')).deployCommand(rest);
       case 'bundle':
-        return await bundleCommand(rest);
+        return await (await import('./bundle-command.js')).bundleCommand(rest);
       case 'lambda':
-        return await lambdaCommand(rest);
+        return await (await import('./lambda-command.js')).lambdaCommand(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -8,9 +8,9 @@
  */
 import { format } from 'node:util';
 import { platformErrors, toErrorPayload, type FunctionErrorPayload } from '../handler/function-errors.js';
-import type { EventLoopProbe } from '../handler/handler-runner.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { LambdaHandler } from '../registry/function-definition.js';
+import { ActiveResourcesProbe } from '../runtime/event-loop-probe.js';
 import { CONSOLE_LEVELS } from '../runtime/execution-environment.js';
 import { executeInvocation, settleHandler, type ExecutedInvocation, type LoadedHandler } from '../runtime/invocation-executor.js';
 import { RuntimeApiClient, type NextInvocation, type RuntimeApiFailure } from './runtime-api-client.js';
@@ -66,7 +66,7 @@ class NodeRuntime {
   /** How the loop ends once an uncaught error has been posted. */
   private crashEnd: RuntimeLoopEnd | undefined;
   private loaded: LoadedHandler | undefined;
-  private probe: QuietLoopProbe | undefined;
+  private probe: ActiveResourcesProbe | undefined;
   private recounted = false;
   /** The open invocation: what an uncaught error is posted against. */
   private requestId: string | undefined;
@@ -106,7 +106,7 @@ class NodeRuntime {
 
   private async init(): Promise<void> {
     if ('answer' in this.fn) return this.poll();
-    this.probe = new QuietLoopProbe();
+    this.probe = new ActiveResourcesProbe();
     const loaded = await settleHandler(this.fn.init);
     if (this.crashing) return;
     if ('loadError' in loaded) {
@@ -236,53 +236,4 @@ function withIdentity(loaded: LoadedHandler, cognitoIdentity: string): LoadedHan
       return handler(event, context, callback);
     },
   };
-}
-
-/** Request types (fs, dns) that come and go on their own, e.g. while ES modules load: not part of the idle baseline. */
-const TRANSIENT_REQUEST = /Req/;
-
-/** Active resources but transient requests: what an idle event loop holds. */
-function idleResources(): number {
-  let count = 0;
-  for (const name of process.getActiveResourcesInfo()) if (!TRANSIENT_REQUEST.test(name)) count++;
-  return count;
-}
-
-/**
- * Tells when the event loop holds no more than it did when idle before init: the moment
- * AWS's runtime sees `beforeExit`. The client's keep-alive socket is unref'd while a
- * handler runs (Node's agent does so for free sockets), so it does not count.
- */
-class QuietLoopProbe implements EventLoopProbe {
-  private baseline = idleResources();
-  private waiters: Array<() => void> = [];
-  private polling = false;
-
-  /**
-   * Lowers the baseline to the count seen now, less `own` resources of the runtime itself.
-   * Handles still closing when the loop started (another loop's socket, in a shared process)
-   * would otherwise stay counted as idle and hide a handler's pending timer.
-   */
-  recount(own: number): void {
-    this.baseline = Math.min(this.baseline, idleResources() - own);
-  }
-
-  whenEmpty(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      if (!this.polling) this.poll();
-    });
-  }
-
-  private poll(): void {
-    this.polling = true;
-    // An unref'd timer is not an active resource, so polling does not hold the loop open itself.
-    setTimeout(() => {
-      if (process.getActiveResourcesInfo().length > this.baseline) return this.poll();
-      this.polling = false;
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const resolve of waiters) resolve();
-    }, 1).unref();
-  }
 }

@@ -9,12 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
-import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { FIXTURES, REPO_ROOT, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { mkdtempSync, rmSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createZip } from '../../src/deploy/zip-archive.js';
 
-const CUSTOM_RUNTIME = join(FIXTURES, 'custom-runtime');
+/** The shell-script custom runtime, an example that is also this test's fixture. */
+const CUSTOM_RUNTIME = join(REPO_ROOT, 'examples/custom-runtime');
 
 /** A zip of `folder` without one of its files. */
 async function zipWithout(folder: string, file: string): Promise<Buffer> {
@@ -81,7 +82,17 @@ describe('process isolation: Node.js functions', () => {
 describe('process isolation: a shell-script custom runtime (provided.al2023)', () => {
   let fx: FixtureServer;
   before(async () => {
-    fx = await startFixtureServer({ config: join(CUSTOM_RUNTIME, 'serverfull.json') });
+    const custom = (handler: string, timeout = 3) => ({ runtime: 'provided.al2023', handler, timeout });
+    fx = await startFixtureServer({
+      config: undefined,
+      root: CUSTOM_RUNTIME,
+      functions: {
+        shell: custom('function.handler'),
+        'shell-fails': custom('function.fails'),
+        'shell-sleeps': custom('function.sleeps', 1),
+        'shell-missing': custom('nothing.handler'),
+      },
+    });
   });
   after(() => fx.close());
 

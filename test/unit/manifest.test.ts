@@ -37,7 +37,7 @@ describe('manifest', () => {
     ['a negative reserved concurrency', { handler: 'functions/echo.handler', reservedConcurrency: -1 }, /field "reservedConcurrency"/],
     ['a non-string variable', { handler: 'functions/echo.handler', environment: { A1: 1 } }, /field "environment": "A1" must be a string/],
     ['a reserved variable', { handler: 'functions/echo.handler', environment: { AWS_REGION: 'x' } }, /"AWS_REGION" is reserved/],
-    ['an unknown isolation', { handler: 'functions/echo.handler', isolation: 'vm' }, /field "isolation" must be one of "worker", "inline"/],
+    ['an unknown isolation', { handler: 'functions/echo.handler', isolation: 'vm' }, /field "isolation" must be one of "worker", "inline", "process"/],
     ['a function that is not an object', 'functions/echo.handler', /function "f" must be an object/],
   ];
   for (const [title, config, message] of mistakes) {
@@ -52,6 +52,25 @@ describe('manifest', () => {
 
   it('refuses an invalid function name', () => {
     assert.throws(() => build({ 'bad name': { handler: 'functions/echo.handler' } }), /function "bad name": the name must be/);
+  });
+
+  describe('runtimes', () => {
+    const CUSTOM_ROOT = join(FIXTURES, '../../examples/custom-runtime');
+    const custom = (config: Record<string, unknown>) => buildDefinitions({ f: config }, CUSTOM_ROOT, 'worker', 'serverfull.json')[0]!;
+
+    it('a Node.js runtime is kept; provided.al2023 runs the bootstrap as a process, with any handler string', () => {
+      assert.equal(build({ f: { handler: 'functions/echo.handler', runtime: 'nodejs22.x' } })[0]!.runtime, 'nodejs22.x');
+      const definition = custom({ runtime: 'provided.al2023', handler: 'function.handler' });
+      assert.equal(definition.runtime, 'provided.al2023');
+      assert.equal(definition.isolation, 'process');
+      assert.equal(definition.handler, 'function.handler');
+    });
+
+    it('refuses an unknown runtime, a custom runtime without a bootstrap, and a custom runtime in a thread', () => {
+      assert.throws(() => build({ f: { handler: 'functions/echo.handler', runtime: 'python3.12' } }), /field "runtime" must be one of "nodejs18.x"/);
+      assert.throws(() => build({ f: { handler: 'x', runtime: 'provided.al2023' } }), /field "runtime": provided.al2023 needs an executable file .*\/bootstrap/);
+      assert.throws(() => custom({ runtime: 'provided', handler: 'function.handler', isolation: 'worker' }), /"isolation" can only be "process"/);
+    });
   });
 
   it('a handler given as a function runs inline', () => {

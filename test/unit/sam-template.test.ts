@@ -253,6 +253,12 @@ describe('readSamTemplate: functions', () => {
     assert.deepEqual(template.warnings, ['Globals: section SimpleTable not supported, ignored']);
   });
 
+  it('keeps a provided.al2023 runtime, so the function runs its bootstrap', () => {
+    const template = readInline(sam(fn('Custom', '      CodeUri: custom\n').replace('Runtime: nodejs20.x', 'Runtime: provided.al2023')));
+    assert.equal(template.functions[0]!.config.runtime, 'provided.al2023');
+    assert.deepEqual(template.warnings, []);
+  });
+
   it('skips functions it cannot run, saying why', () => {
     const template = readInline(sam(`  Python:
     Type: AWS::Serverless::Function
