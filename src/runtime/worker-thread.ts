@@ -17,8 +17,6 @@ import type { BindMessage, InvokeMessage, ThreadMessage, WorkerStartData } from 
 
 const port = parentPort!;
 const send = (message: ThreadMessage) => port.postMessage(message);
-// Taken before user code runs, so the user's own timers and sockets count as "not empty".
-const eventLoop = new ActiveResourcesProbe();
 
 captureOutput();
 if ((workerData as WorkerStartData | undefined)?.warmTypeScript) void warmTypeScript();
@@ -38,6 +36,8 @@ port.on('message', (message: BindMessage | InvokeMessage) => {
   else if (loaded) invoke(loaded, message);
   else void loading.then((settled) => invoke(settled, message));
 });
+// Taken once the thread's own port is listened on and before user code runs, so the user's own timers and sockets count as "not empty".
+const eventLoop = new ActiveResourcesProbe();
 
 function invoke(handler: LoadedHandler, message: InvokeMessage): void {
   const reportedInit = initDurationMs;
