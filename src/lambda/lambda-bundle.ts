@@ -5,7 +5,8 @@
  * - `runtime.mjs` + `bootstrap`: lambda mode (serverfull's runtime client and the function),
  *   for `provided.al2023`/`provided.al2` and container images;
  * - `index.mjs`: the function alone, exporting `handler`, for the `nodejs*` runtimes.
- * A mocked function's bundle answers its declared mock and contains none of its code.
+ * A mocked function's bundle answers its declared mock and contains none of its code. The
+ * manifest's `environment` is built in, as defaults for what the function's configuration leaves unset.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -75,6 +76,7 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     mkdirSync(output);
     const runtimeEntry = join(entries, 'runtime.mjs');
     const entryPoints = [runtimeEntry];
+    writeFileSync(join(entries, ENVIRONMENT_MODULE), environmentDefaults(definition.environment));
     if (mock) {
       writeFileSync(runtimeEntry, mockedRuntimeSource(definition, mock));
     } else {
@@ -117,8 +119,17 @@ const __walk = (root) => __path.reduce((value, key) => (value == null ? undefine
 const __find = (module) => __walk(module) ?? __walk(module.default);`;
 }
 
+/** Imported first by both entries, so the function's declared variables are set before its module runs. */
+const ENVIRONMENT_MODULE = 'environment-defaults.mjs';
+
+/** The manifest's `environment`, as lambda mode applies it: only variables the function's configuration in AWS does not set. */
+function environmentDefaults(environment: Readonly<Record<string, string>>): string {
+  return `for (const [key, value] of Object.entries(${JSON.stringify(environment)})) if (process.env[key] === undefined) process.env[key] = value;\n`;
+}
+
 function indexSource(file: string, exportPath: readonly string[]): string {
-  return `import * as __module from ${JSON.stringify(file)};
+  return `import './${ENVIRONMENT_MODULE}';
+import * as __module from ${JSON.stringify(file)};
 ${exportLookup(exportPath)}
 export const handler = __find(__module);
 `;
@@ -153,7 +164,8 @@ run({ answer: () => mockOutput(declaration) });
 /** Starts the runtime loop against AWS_LAMBDA_RUNTIME_API and exits with its exit code, as `serverfull lambda` does. */
 function loopPrelude(definition: FunctionDefinition): string {
   const defaults = { functionName: definition.name, functionVersion: definition.version, memorySize: definition.memorySize };
-  return `import { startRuntimeLoop } from ${OWN('runtime-client/runtime-loop.js')};
+  return `import './${ENVIRONMENT_MODULE}';
+import { startRuntimeLoop } from ${OWN('runtime-client/runtime-loop.js')};
 import { identityFromEnvironment } from ${OWN('runtime-client/environment-identity.js')};
 async function run(fn) {
   const runtimeApi = process.env.AWS_LAMBDA_RUNTIME_API;

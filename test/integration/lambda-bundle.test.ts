@@ -28,9 +28,10 @@ describe('serverfull bundle', () => {
     return readFileSync(out);
   }
 
-  async function deploy(name: string, zip: Buffer, runtime: Runtime, handler: string): Promise<void> {
+  async function deploy(name: string, zip: Buffer, runtime: Runtime, handler: string, variables?: Record<string, string>): Promise<void> {
     await fx.lambda.send(new CreateFunctionCommand({
       FunctionName: name, Runtime: runtime, Handler: handler, Role: 'arn:aws:iam::000000000000:role/lambda', Code: { ZipFile: zip },
+      ...(variables ? { Environment: { Variables: variables } } : {}),
     }));
   }
 
@@ -61,15 +62,17 @@ describe('serverfull bundle', () => {
     assert.deepEqual(out.json.event, { hello: 'bundle' });
     assert.equal(out.json.requestId, out.$metadata.requestId);
     assert.equal(out.json.env.AWS_LAMBDA_FUNCTION_NAME, 'bundled-echo');
+    assert.equal(out.json.env.SECRET, 'echo-secret', "the manifest's environment is built in");
     assert.match(Buffer.from(out.LogResult!, 'base64').toString(), /Init Duration/);
     // Warm: the same process answers again.
     assert.deepEqual((await fx.invoke('bundled-echo', { again: true })).json.event, { again: true });
   });
 
-  it('runs as nodejs20.x with index.handler', async () => {
-    await deploy('bundled-echo-node', await bundle(['--config', FIXTURE_MANIFEST, '--function', 'echo']), 'nodejs20.x', 'index.handler');
+  it('runs as nodejs20.x with index.handler; the function configuration wins over the built-in environment', async () => {
+    await deploy('bundled-echo-node', await bundle(['--config', FIXTURE_MANIFEST, '--function', 'echo']), 'nodejs20.x', 'index.handler', { SECRET: 'from the configuration' });
     const out = await fx.invoke('bundled-echo-node', { n: 2 });
     assert.deepEqual(out.json.event, { n: 2 });
+    assert.equal(out.json.env.SECRET, 'from the configuration');
   });
 
   it('bundles a TypeScript handler', async () => {
