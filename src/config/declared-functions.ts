@@ -56,3 +56,11 @@ export function loadDefinitions(options: DeclarationOptions): DeclaredFunctions 
   }
   return { settings, manifest, template, definitions };
 }
+
+/** The one declared function named `functionName` (lambda mode, bundles); throws `ConfigError` naming the declared ones. */
+export function loadDefinition(options: DeclarationOptions, functionName: string): FunctionDefinition {
+  const { definitions } = loadDefinitions(options);
+  const definition = definitions.find((candidate) => candidate.name === functionName);
+  if (definition) return definition;
+  throw new ConfigError(`no function "${functionName}" is declared (declared: ${definitions.map((candidate) => candidate.name).join(', ') || 'none'})`);
+}

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { ConfigError } from '../config/config-error.js';
-import { loadDefinitions, type DeclarationOptions } from '../config/declared-functions.js';
+import { loadDefinition, type DeclarationOptions } from '../config/declared-functions.js';
 import { createZip } from '../deploy/zip-archive.js';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
 import { isCustomRuntime, type FunctionDefinition } from '../registry/function-definition.js';
@@ -62,11 +62,7 @@ const REQUIRE_SHIM = "import { createRequire as __serverfullCreateRequire } from
 /** Builds the package of one declared function; throws `ConfigError` for unknown functions and bundling errors. */
 export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
   const { functionName, out, includeNode = false, ...declaration } = options;
-  const { definitions } = loadDefinitions(declaration);
-  const definition = definitions.find((candidate) => candidate.name === functionName);
-  if (!definition) {
-    throw new ConfigError(`no function "${functionName}" is declared (declared: ${definitions.map((d) => d.name).join(', ') || 'none'})`);
-  }
+  const definition = loadDefinition(declaration, functionName);
   const mock = definition.mock === undefined || definition.mock === false ? undefined : definition.mock;
   const work = mkdtempSync(join(tmpdir(), 'serverfull-bundle-'));
   try {

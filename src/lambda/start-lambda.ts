@@ -5,7 +5,7 @@
  * the app is deployed as a `provided.al2023` function or a container image.
  */
 import { ConfigError } from '../config/config-error.js';
-import { loadDefinitions, type DeclarationOptions } from '../config/declared-functions.js';
+import { loadDefinition, type DeclarationOptions } from '../config/declared-functions.js';
 import { loadHandler } from '../handler/handler-loader.js';
 import { logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import { isCustomRuntime, type FunctionDefinition } from '../registry/function-definition.js';
@@ -42,12 +42,7 @@ export async function startLambda(options: LambdaOptions): Promise<RunningLambda
   const runtimeApi = givenApi ?? process.env.AWS_LAMBDA_RUNTIME_API;
   if (!runtimeApi) throw new ConfigError('lambda mode needs the Runtime API: AWS_LAMBDA_RUNTIME_API is not set (AWS sets it; locally give runtimeApi or set the variable)');
   if (!functionName) throw new ConfigError('lambda mode needs the name of the function to run (--function NAME)');
-  const { definitions } = loadDefinitions(declaration);
-  const definition = definitions.find((candidate) => candidate.name === functionName);
-  if (!definition) {
-    const declared = definitions.map((candidate) => candidate.name).join(', ') || 'none';
-    throw new ConfigError(`no function "${functionName}" is declared (declared: ${declared})`);
-  }
+  const definition = loadDefinition(declaration, functionName);
   const mocked = definition.mock !== undefined && definition.mock !== false;
   if (!mocked && isCustomRuntime(definition.runtime)) {
     throw new ConfigError(`function "${functionName}" has runtime ${definition.runtime}: lambda mode runs Node.js handlers (AWS runs a custom runtime's bootstrap itself)`);
