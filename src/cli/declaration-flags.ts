@@ -2,7 +2,7 @@
  * @module cli/declaration-flags
  * The flags that say where functions are declared (`--config`, `--template`,
  * `--parameter-overrides`, `--mock`), shared by the commands that run or package one
- * declared function outside a server (`lambda`, `bundle`).
+ * declared function (`lambda`, `bundle`) and by `start`.
  */
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
@@ -33,13 +33,16 @@ export interface DeclarationFlagValues {
   readonly mock?: boolean;
 }
 
-/** Where functions are declared, from the flags, then the environment, then `./serverfull.json`. */
-export function declarationSources(values: DeclarationFlagValues): DeclarationOptions {
+/**
+ * Where functions are declared, from the flags, then the environment, then `./serverfull.json`;
+ * with `required` false (a server, which also serves deployed functions) there may be none.
+ */
+export function declarationSources(values: DeclarationFlagValues, required = true): DeclarationOptions {
   const named = values.config ?? process.env.SERVERFULL_CONFIG;
   if (named !== undefined && !existsSync(named)) throw new ConfigError(`no manifest at ${named}`);
   const template = values.template ?? process.env.SERVERFULL_TEMPLATE;
   const config = named ?? (template === undefined && existsSync(DEFAULT_MANIFEST) ? DEFAULT_MANIFEST : undefined);
-  if (config === undefined && template === undefined) throw new ConfigError(`no ${DEFAULT_MANIFEST} here: give --config PATH or --template PATH`);
+  if (required && config === undefined && template === undefined) throw new ConfigError(`no ${DEFAULT_MANIFEST} here: give --config PATH or --template PATH`);
   return {
     config,
     template,

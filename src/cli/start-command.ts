@@ -2,13 +2,10 @@
  * @module cli/start-command
  * `serverfull start`: serve the manifest's functions until SIGTERM or SIGINT.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/config-error.js';
 import { SETTING_SPECS, SETTING_NAMES, type SettingsInput } from '../config/settings.js';
 import { serve } from '../serve.js';
-
-const DEFAULT_MANIFEST = 'serverfull.json';
+import { DECLARATION_FLAGS, declarationSources, type DeclarationFlagValues } from './declaration-flags.js';
 
 /** Help text of `serverfull start`. */
 export const START_HELP = `Usage: serverfull start [options]
@@ -45,9 +42,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       ...settingOptions,
-      config: { type: 'string' },
-      template: { type: 'string' },
-      'parameter-overrides': { type: 'string' },
+      ...DECLARATION_FLAGS.options,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -61,14 +56,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     const value = (values as Record<string, unknown>)[SETTING_SPECS[name].flag];
     if (value !== undefined) flags[name] = value;
   }
-  const named = (values.config as string | undefined) ?? process.env.SERVERFULL_CONFIG;
-  if (named !== undefined && !existsSync(named)) throw new ConfigError(`no manifest at ${named} (see serverfull start --help)`);
-  const template = (values.template as string | undefined) ?? process.env.SERVERFULL_TEMPLATE;
-  // Without a manifest (or with a template) the server starts with what else it has.
-  const config = named ?? (template === undefined && existsSync(DEFAULT_MANIFEST) ? DEFAULT_MANIFEST : undefined);
-  const parameterOverrides = (values['parameter-overrides'] as string | undefined) ?? process.env.SERVERFULL_PARAMETER_OVERRIDES;
-
-  const server = await serve({ config, template, parameterOverrides, ...(flags as SettingsInput) });
+  // Without a manifest (or with a template) the server starts with what else it has: deployed functions.
+  const server = await serve({ ...declarationSources(values as DeclarationFlagValues, false), ...(flags as SettingsInput) });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
