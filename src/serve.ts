@@ -27,6 +27,11 @@ import { Invoker } from './runtime/invoker.js';
 export interface ServeOptions extends DeclarationOptions {
   /** Replaces the logger built from the log settings. */
   readonly logger?: Logger;
+  /**
+   * Do not keep the Node.js process alive (as `server.unref()`): a script that starts a server in its
+   * own process exits when its work is done. Default `false`.
+   */
+  readonly unref?: boolean;
 }
 
 /** A server that is listening. */
@@ -47,7 +52,7 @@ export interface RunningServer {
 
 /** Starts a server; resolves once it listens. Throws `ConfigError` for invalid input. */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
-  const { logger: givenLogger, ...declaration } = options;
+  const { logger: givenLogger, unref, ...declaration } = options;
   const { settings, manifest, template, definitions } = loadDefinitions(declaration);
   const logger = givenLogger ?? createLogger({ level: settings.logLevel, format: settings.logFormat });
   for (const warning of template?.warnings ?? []) logger.log('warn', warning, { template: template!.path });
@@ -95,6 +100,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     catalog.close();
     throw error;
   }
+  if (unref) {
+    for (const s of gatewayServer ? [server, gatewayServer] : [server]) {
+      s.unref();
+      s.on('connection', (socket) => socket.unref());
+    }
+  }
   const port = (server.address() as AddressInfo).port;
   logger.log('info', `serverfull listening on ${url}`, { functions: catalog.list().map((d) => d.name).join(','), dataDir: resolve(settings.dataDir) });
   if (httpUrl) logger.log('info', `API Gateway listening on ${httpUrl}`, { routes: gateway.declaration.routes.map((r) => `${r.method} ${r.path}`).join(',') });
@@ -102,17 +113,23 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      const servers = gatewayServer ? [server, gatewayServer] : [server];
-      const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-      for (const s of servers) s.closeIdleConnections();
-      const deadline = Date.now() + settings.shutdownTimeout * 1000;
-      while ((invoker.inFlight > 0 || events.pending > 0) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      // Environments never keep the process alive; waiting for them to stop must, or the caller's await is dropped.
+      const holdOpen = setInterval(() => undefined, 60_000);
+      try {
+        const servers = gatewayServer ? [server, gatewayServer] : [server];
+        const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        for (const s of servers) s.closeIdleConnections();
+        const deadline = Date.now() + settings.shutdownTimeout * 1000;
+        while ((invoker.inFlight > 0 || events.pending > 0) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        events.close();
+        for (const s of servers) s.closeAllConnections();
+        await Promise.all([closed, invoker.close()]);
+        catalog.close();
+      } finally {
+        clearInterval(holdOpen);
       }
-      events.close();
-      for (const s of servers) s.closeAllConnections();
-      await Promise.all([closed, invoker.close()]);
-      catalog.close();
     })();
     return closing;
   };

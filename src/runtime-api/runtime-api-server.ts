@@ -55,6 +55,9 @@ export class RuntimeApiServer {
 
   constructor(private readonly listener: RuntimeApiListener) {
     this.server = createServer({ noDelay: true, keepAliveTimeout: 0, requestTimeout: 0 }, (request, response) => this.route(request, response));
+    // The runtime's long-poll must not keep the server's process alive: an invocation in flight holds its own timer.
+    this.server.unref();
+    this.server.on('connection', (socket) => socket.unref());
   }
 
   /** Starts listening; resolves with the `host:port` to give the runtime as `AWS_LAMBDA_RUNTIME_API`. */

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import { RuntimeApiServer } from '../runtime-api/runtime-api-server.js';
@@ -119,6 +120,10 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     // Its own process group, so that a timeout kills whatever the runtime started too.
     const child = spawn(file, args, { cwd, env: { ...env, AWS_LAMBDA_RUNTIME_API: address }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     sandbox.child = child;
+    // Like a worker, an idle runtime process does not keep the server's process alive (an invocation holds its timer).
+    child.unref();
+    (child.stdout as Socket).unref();
+    (child.stderr as Socket).unref();
     sandbox.exited = new Promise((resolve) => child.once('close', () => resolve()).once('error', () => resolve()));
     child.stdout!.setEncoding('utf8').on('data', (text: string) => this.output(text));
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {

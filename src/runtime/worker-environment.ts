@@ -29,13 +29,15 @@ export class WorkerEnvironment implements ExecutionEnvironment {
 
   /** Binds `worker` (fresh or a spare, started with this function's memory limit) to the function. */
   constructor(private readonly worker: Worker, bind: Omit<BindMessage, 'type'>, private readonly identity: EnvironmentIdentity) {
-    worker.ref();
     worker.postMessage({ type: 'bind', ...bind } satisfies BindMessage);
     this.worker.on('message', (message: ThreadMessage) => this.onMessage(message));
     this.worker.on('error', (error: Error & { code?: string }) => {
       if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') this.outOfMemory = true;
     });
     this.worker.on('exit', (code) => this.onExit(code));
+    // After the listeners, which ref the thread again: an environment never keeps the process alive by itself (an
+    // invocation in flight holds the invoker's timeout timer), so a script using an in-process server can exit.
+    worker.unref();
   }
 
   invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {

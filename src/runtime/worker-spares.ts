@@ -67,8 +67,10 @@ function startThread(memorySize: number, warmTypeScript: boolean): Worker {
     stdout: true,
     stderr: true,
   });
-  // Output the thread writes past the console capture (native code, late writes) is dropped, not mixed into the server's stdout.
-  worker.stdout.resume();
-  worker.stderr.resume();
+  // The thread's own stdout and stderr writes go to the invocation log (worker-thread's capture); anything that gets
+  // past it is dropped, not mixed into the server's stdout. Destroyed rather than read: a read worker stream holds
+  // the process alive even when the worker is unref'd, and an in-process server must let its script exit.
+  worker.stdout.destroy();
+  worker.stderr.destroy();
   return worker;
 }

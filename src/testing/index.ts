@@ -178,18 +178,36 @@ interface LocalServer {
   close(): Promise<void>;
 }
 
-/** A serverfull server in this process, on free loopback ports, over a temporary data directory. */
+/** A serverfull server in this process, on free loopback ports, over a temporary data directory; it does not keep the process alive. */
 function startLocal(options: LocalOptions): LocalServer {
   const dataDir = mkdtempSync(join(tmpdir(), 'serverfull-testing-'));
+  removeAtExit(dataDir);
   const config = options.config ?? (options.template || options.functions ? undefined : 'serverfull.json');
   const server = serve({
-    port: 0, httpPort: 0, logLevel: 'warn', ...options.serve,
+    port: 0, httpPort: 0, logLevel: 'warn', unref: true, ...options.serve,
     config, template: options.template, functions: options.functions, dataDir,
   });
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= server.then((s) => s.close(), () => undefined).finally(() => rmSync(dataDir, { recursive: true, force: true })));
+  const close = () => (closing ??= server.then((s) => s.close(), () => undefined).finally(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    leftDirs.delete(dataDir);
+  }));
   closeAfterTests(close);
   return { server, url: server.then((s) => s.url), close };
+}
+
+/** Data directories of servers not closed yet: a script that just ends leaves none behind. */
+const leftDirs = new Set<string>();
+let exitHooked = false;
+
+function removeAtExit(dir: string): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const left of leftDirs) rmSync(left, { recursive: true, force: true });
+    });
+  }
+  leftDirs.add(dir);
 }
 
 /** Registers `close` with the test runner's after-all hook, whichever runner this is. */
