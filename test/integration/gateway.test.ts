@@ -102,6 +102,14 @@ describe('API Gateway (HTTP API, payload 2.0)', () => {
     assert.equal(raw.body.toString(), 'hello');
   });
 
+  it('sends no Content-Length with a 204', async () => {
+    const raw = await exchangeUntilClose(http, 'GET /empty HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(raw.head, /^HTTP\/1\.1 204 /);
+    assert.ok(!raw.headerNames.includes('content-length'), raw.head);
+    assert.equal(raw.body.length, 0);
+    assert.equal((await fetch(`${http}/empty`)).status, 204);
+  });
+
   it('closes the connection after answering a request with Connection: close', { timeout: 30_000 }, async () => {
     // The timeout only turns a connection left open (a pending promise) into a failure.
     // `/framed` answers `Connection: keep-alive` itself: the client's close must win over it.
