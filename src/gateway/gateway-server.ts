@@ -65,7 +65,10 @@ export function createGatewayServer(options: GatewayOptions): Server {
       const headers = cors ? withCorsHeaders(answer.headers, cors, request.headers.origin) : answer.headers;
       const flat: string[] = [];
       for (const [name, value] of headers) flat.push(name, value);
-      flat.push('apigw-requestid', requestId, 'content-length', String(answer.body.length));
+      flat.push('apigw-requestid', requestId);
+      // The gateway frames the body itself (the function's framing headers were dropped); a 204 must
+      // not carry a Content-Length and a 304's would describe another response (RFC 9110 §8.6).
+      if (hasBody(answer.statusCode)) flat.push('content-length', String(answer.body.length));
       response.writeHead(answer.statusCode, flat).end(answer.body);
       if (logger.enabled('info')) {
         logger.log('info', 'gateway request', {
@@ -219,6 +222,11 @@ function authorize(
     if (decision.effect === 'allow') return done(undefined, decision.outcome);
     done(gatewayError(api.kind, decision.effect === 'error' ? 'authorizerFailure' : decision.explicit ? 'forbidden' : 'forbiddenImplicit'));
   });
+}
+
+/** False for the statuses whose responses never have a body: 1xx, 204 and 304. */
+function hasBody(statusCode: number): boolean {
+  return statusCode >= 200 && statusCode !== 204 && statusCode !== 304;
 }
 
 function sourceIp(request: IncomingMessage): string {

@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html#http-api-develop-integrations-lambda.response
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-output-format
  */
+import { isConnectionHeader } from './connection-headers.js';
 import type { ApiKind } from './http-api.js';
 
 /** An HTTP response to write. */
@@ -80,14 +81,14 @@ function headerText(value: unknown): string | null | typeof MALFORMED {
   }
 }
 
-/** Appends a `{ name: value }` map's headers; undefined when one is not a scalar. */
+/** Appends a `{ name: value }` map's headers, but for connection headers; undefined when one is not a scalar. */
 function appendHeaders(out: [string, string][], map: unknown, skip?: (name: string, value: string) => boolean): Headers {
   if (map === undefined || map === null) return out;
   if (!isObject(map)) return MALFORMED;
   for (const name in map) {
     const text = headerText(map[name]);
     if (text === MALFORMED) return MALFORMED;
-    if (text !== null && !(skip?.(name, text) ?? false)) out.push([name, text]);
+    if (text !== null && !isConnectionHeader(name) && !(skip?.(name, text) ?? false)) out.push([name, text]);
   }
   return out;
 }
@@ -141,7 +142,8 @@ const REST_API_DEFAULT_CONTENT_TYPE = ['Content-Type', 'application/json'] as co
  * - An object with `statusCode` is a structured response: `headers` map name → scalar (2.0 has no
  *   multi-value headers: several values are one comma-joined value), each `cookies` entry becomes
  *   a `set-cookie` header, `body` is base64-decoded when `isBase64Encoded`. Unknown keys are
- *   ignored, unlike REST APIs.
+ *   ignored, unlike REST APIs. Connection headers (`Content-Length`, `Transfer-Encoding`, ...)
+ *   are dropped: the gateway frames the body itself.
  * - Text that is not JSON is malformed.
  */
 export function httpApiResponse(payload: string): GatewayResponse | undefined {
@@ -171,7 +173,7 @@ export function httpApiResponse(payload: string): GatewayResponse | undefined {
 /** The only keys a REST API accepts: anything else in the object is a "Malformed Lambda proxy response". */
 const REST_RESPONSE_KEYS: ReadonlySet<string> = new Set(['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded']);
 
-/** `multiValueHeaders`: name → array of scalars, in order; undefined when malformed. */
+/** `multiValueHeaders`: name → array of scalars, in order, but for connection headers; undefined when malformed. */
 function appendMultiValueHeaders(out: [string, string][], map: unknown): Headers {
   if (map === undefined || map === null) return out;
   if (!isObject(map)) return MALFORMED;
@@ -179,10 +181,11 @@ function appendMultiValueHeaders(out: [string, string][], map: unknown): Headers
     const values = map[name];
     if (values === null || values === undefined) continue;
     if (!Array.isArray(values)) return MALFORMED;
+    const dropped = isConnectionHeader(name);
     for (const value of values) {
       const text = headerText(value);
       if (text === MALFORMED) return MALFORMED;
-      if (text !== null) out.push([name, text]);
+      if (text !== null && !dropped) out.push([name, text]);
     }
   }
   return out;
@@ -194,7 +197,8 @@ function appendMultiValueHeaders(out: [string, string][], map: unknown): Headers
  * - The payload must be a JSON object with an integer `statusCode`, and no keys besides
  *   `statusCode`, `headers`, `multiValueHeaders`, `body` and `isBase64Encoded`.
  * - `headers` and `multiValueHeaders` are merged: both contribute, and a name/value pair present
- *   in both is sent once (AWS: "only the values from multiValueHeaders will appear").
+ *   in both is sent once (AWS: "only the values from multiValueHeaders will appear"). Connection
+ *   headers are dropped from both, as for HTTP APIs.
  * - `body` must be a string (or absent); an object body is malformed.
  * - `isBase64Encoded: true` bodies are decoded, as when the API lists the response's media type
  *   in `binaryMediaTypes` — the only setup in which AWS decodes them, and the one such functions are written for.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateAliasCommand, CreateFunctionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { exchangeUntilClose } from '../helpers/raw-http.js';
 import { zipOf } from '../helpers/zip-fixture.js';
 
 const MANIFEST = join(FIXTURES, 'gateway/serverfull.json');
@@ -83,6 +84,41 @@ describe('API Gateway (HTTP API, payload 2.0)', () => {
     assert.equal(fallback.pathParameters, undefined);
     const wrongMethod = await (await fetch(`${http}/items/1`, { method: 'PUT' })).json() as any;
     assert.equal(wrongMethod.routeKey, '$default', 'a route for another method does not match');
+  });
+
+  it('owns the framing: a function\'s Content-Length, Transfer-Encoding and hop-by-hop headers are not sent', async () => {
+    // undici refuses a response with two Content-Length headers (HPE_UNEXPECTED_CONTENT_LENGTH).
+    const response = await fetch(`${http}/framed`);
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), 'hello');
+    assert.equal(response.headers.get('x-kept'), 'yes');
+    assert.equal(response.headers.get('content-length'), '5');
+
+    const raw = await exchangeUntilClose(http, 'GET /framed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.deepEqual(raw.headerNames.filter((name) => name === 'content-length'), ['content-length'], raw.head);
+    assert.ok(!raw.headerNames.includes('transfer-encoding'), raw.head);
+    assert.ok(!raw.headerNames.includes('keep-alive'), raw.head);
+    assert.match(raw.head, /\r\nConnection: close(\r\n|$)/i);
+    assert.equal(raw.body.toString(), 'hello');
+  });
+
+  it('sends no Content-Length with a 204', async () => {
+    const raw = await exchangeUntilClose(http, 'GET /empty HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(raw.head, /^HTTP\/1\.1 204 /);
+    assert.ok(!raw.headerNames.includes('content-length'), raw.head);
+    assert.equal(raw.body.length, 0);
+    assert.equal((await fetch(`${http}/empty`)).status, 204);
+  });
+
+  it('closes the connection after answering a request with Connection: close', { timeout: 30_000 }, async () => {
+    // The timeout only turns a connection left open (a pending promise) into a failure.
+    // `/framed` answers `Connection: keep-alive` itself: the client's close must win over it.
+    for (const path of ['/items/1', '/framed', '/nowhere']) {
+      const raw = await exchangeUntilClose(http, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.match(raw.head, /^HTTP\/1\.1 200 /, path);
+      assert.deepEqual(raw.headerNames.filter((name) => name === 'connection'), ['connection'], raw.head);
+      assert.match(raw.head, /\r\nConnection: close(\r\n|$)/i, path);
+    }
   });
 
   it('turns a bare object into a 200 JSON response', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, ResourceNotFoundException, InvalidRequestContentException, InvalidParameterValueException } from '@aws-sdk/client-lambda';
 import { decodeLog, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { exchangeUntilClose } from '../helpers/raw-http.js';
 
 describe('Invoke API', () => {
   let fx: FixtureServer;
@@ -253,6 +254,19 @@ describe('Invoke API', () => {
     await new Promise((resolve) => setTimeout(resolve, 250));
     assert.equal((await fx.invoke('echo', { after: 'disconnects' })).StatusCode, 200);
     assert.equal((await fx.invoke('counter')).StatusCode, 200);
+  });
+
+  it('closes the connection after answering a request with Connection: close', { timeout: 30_000 }, async () => {
+    // The timeout only turns a connection left open (a pending promise) into a failure.
+    const requests = [
+      'POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 7\r\n\r\n{"a":1}',
+      'POST /2015-03-31/functions/missing/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}',
+      'GET /healthcheck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    ];
+    for (const request of requests) {
+      const raw = await exchangeUntilClose(fx.server.url, request);
+      assert.match(raw.head, /\r\nConnection: close(\r\n|$)/i, raw.head);
+    }
   });
 
   it('GET /healthcheck answers 200', async () => {

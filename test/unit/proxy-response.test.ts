@@ -1,7 +1,14 @@
 /** Reading a function's result as HTTP APIs (2.0) and REST APIs (1.0) do, and the gateway's own errors. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isConnectionHeader } from '../../src/gateway/connection-headers.js';
 import { gatewayError, httpApiResponse, restApiResponse, type GatewayResponse } from '../../src/gateway/proxy-response.js';
+
+/** What Express and Fastify adapters put in a response, and other connection headers, in mixed case. */
+const CONNECTION_HEADERS = {
+  'Content-Length': '5', 'transfer-encoding': 'chunked', CONNECTION: 'keep-alive', 'Keep-Alive': 'timeout=5',
+  Upgrade: 'websocket', 'Proxy-Connection': 'keep-alive', te: 'trailers', Trailer: 'x-sum',
+};
 
 function text(response: GatewayResponse | undefined) {
   assert.ok(response);
@@ -39,6 +46,11 @@ describe('httpApiResponse', () => {
 
   it('sends an empty body when there is none, and accepts a numeric string status', () => {
     assert.deepEqual(text(httpApiResponse('{"statusCode":"204","headers":{"content-type":"x/y"}}')), { statusCode: 204, headers: [['content-type', 'x/y']], body: '' });
+  });
+
+  it('drops the function\'s connection and framing headers, whatever their case', () => {
+    const response = httpApiResponse(JSON.stringify({ statusCode: 200, headers: { ...CONNECTION_HEADERS, 'X-Kept': 'yes', 'Content-Type': 'text/plain' }, body: 'hello' }));
+    assert.deepEqual(text(response).headers, [['X-Kept', 'yes'], ['Content-Type', 'text/plain']]);
   });
 
   it('answers undefined (an error) for what it cannot read', () => {
@@ -79,6 +91,17 @@ describe('restApiResponse', () => {
     ]);
   });
 
+  it('drops connection and framing headers from headers and multiValueHeaders', () => {
+    const multi = Object.fromEntries(Object.entries(CONNECTION_HEADERS).map(([name, value]) => [name.toUpperCase(), [value, value]]));
+    const response = restApiResponse(JSON.stringify({
+      statusCode: 200,
+      headers: { ...CONNECTION_HEADERS, 'content-type': 'text/plain' },
+      multiValueHeaders: { ...multi, 'X-Multi': ['a', 'b'] },
+      body: 'hello',
+    }));
+    assert.deepEqual(text(response).headers, [['X-Multi', 'a'], ['X-Multi', 'b'], ['content-type', 'text/plain']]);
+  });
+
   it('decodes a base64 body', () => {
     const response = restApiResponse(JSON.stringify({ statusCode: 200, body: Buffer.from('bin').toString('base64'), isBase64Encoded: true }));
     assert.equal(response?.body.toString(), 'bin');
@@ -101,6 +124,15 @@ describe('restApiResponse', () => {
       '{"statusCode":99}',
     ]) {
       assert.equal(restApiResponse(payload), undefined, payload);
+    }
+  });
+});
+
+describe('isConnectionHeader', () => {
+  it('knows the connection headers in any case, and nothing that merely looks like one', () => {
+    for (const name of Object.keys(CONNECTION_HEADERS)) assert.equal(isConnectionHeader(name), true, name);
+    for (const name of ['content-type', 'set-cookie', 'Content-Lengths', 'x-connection', 'tE ', 'ta', 'upgrad', '', 'content-lengtx', 'Keep_Alive']) {
+      assert.equal(isConnectionHeader(name), false, name);
     }
   });
 });
