@@ -109,7 +109,11 @@ export function createGatewayServer(options: GatewayOptions): Server {
       }
       const { route, api } = match;
       readBody(request, MAX_BODY, request.headers['content-length'], guard((bodyError: Error | undefined, body?: Buffer) => {
-        if (bodyError instanceof BodyTooLargeError) return finish(gatewayError(api.kind, 'tooLarge'), api);
+        if (bodyError instanceof BodyTooLargeError) {
+          // The body may not have been read to its end (past the discard bound): this connection carries no next request.
+          response.shouldKeepAlive = false;
+          return finish(gatewayError(api.kind, 'tooLarge'), api);
+        }
         if (bodyError) {
           response.destroy();
           return;
