@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import type { Settings } from './config/settings.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
+import { runtimeMismatch } from './registry/runtimes.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
 import { Invoker } from './runtime/invoker.js';
@@ -57,6 +58,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const logger = givenLogger ?? createLogger({ level: settings.logLevel, format: settings.logFormat });
   for (const warning of template?.warnings ?? []) logger.log('warn', warning, { template: template!.path });
 
+  const noteRuntimes = runtimeNotes(logger);
   const invoker = new Invoker({ region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger });
   let catalog: FunctionCatalog;
   try {
@@ -71,7 +73,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       listener: {
         reservedConcurrencyChanged: (name, limit) => invoker.setReservedConcurrency(name, limit),
         versionRemoved: (name, version) => invoker.retire(name, version),
-        versionAdded: (definition) => invoker.prepare([definition]),
+        versionAdded: (definition) => {
+          invoker.prepare([definition]);
+          noteRuntimes([definition]);
+        },
       },
     });
   } catch (error) {
@@ -107,6 +112,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     }
   }
   const port = (server.address() as AddressInfo).port;
+  noteRuntimes(catalog.list());
   logger.log('info', `serverfull listening on ${url}`, { functions: catalog.list().map((d) => d.name).join(','), dataDir: resolve(settings.dataDir) });
   if (httpUrl) logger.log('info', `API Gateway listening on ${httpUrl}`, { routes: gateway.declaration.routes.map((r) => `${r.method} ${r.path}`).join(',') });
 
@@ -134,6 +140,22 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     return closing;
   };
   return { url, port, settings, functions: definitions, httpUrl, warnings: template?.warnings ?? [], close };
+}
+
+/** Says once per runtime, as functions appear, when a declared runtime is not what actually runs it. */
+function runtimeNotes(logger: Logger): (functions: readonly FunctionDefinition[]) => void {
+  const said = new Set<string>();
+  return (functions) => {
+    const byRuntime = new Map<string, string[]>();
+    for (const fn of functions) {
+      if (said.has(fn.runtime) || runtimeMismatch(fn.runtime) === undefined) continue;
+      byRuntime.set(fn.runtime, [...(byRuntime.get(fn.runtime) ?? []), fn.name]);
+    }
+    for (const [runtime, names] of byRuntime) {
+      said.add(runtime);
+      logger.log('warn', runtimeMismatch(runtime)!, { runtime, functions: names.join(',') });
+    }
+  };
 }
 
 /** Listens and resolves with `http://host:port`. */

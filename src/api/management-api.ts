@@ -11,7 +11,7 @@ import { AwsError } from '../errors.js';
 import { LATEST, defaultRole, type FunctionCatalog } from '../deploy/function-catalog.js';
 import type { StoredConfiguration } from '../deploy/deployment-store.js';
 import { MAX_ZIPPED_BYTES } from '../deploy/zip-archive.js';
-import { NODE_RUNTIMES } from '../registry/function-definition.js';
+import { AWS_RUNTIMES, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { parseFunctionRef, type FunctionRef, type ServiceIdentity } from './function-ref.js';
 import { renderAlias, renderConfiguration } from './function-configuration.js';
 import {
@@ -25,13 +25,6 @@ const MAX_CODE_REQUEST = 70_167_211;
 /** Largest request of the other operations. */
 const MAX_REQUEST = 1_048_576;
 
-/** The runtimes serverfull runs: Node.js ones (all on the machine's Node.js) and OS-only ones (a `bootstrap`, in process isolation). */
-export const SUPPORTED_RUNTIMES = [...NODE_RUNTIMES, 'provided.al2', 'provided.al2023'];
-const AWS_RUNTIMES = [
-  'nodejs20.x', 'python3.14', 'provided.al2023', 'python3.12', 'python3.13', 'nodejs24.x', 'nodejs22.x', 'java25', 'python3.10',
-  'python3.11', 'java21', 'ruby3.3', 'ruby3.4', 'ruby3.2', 'python3.8', 'python3.9', 'java17', 'nodejs16.x', 'dotnet10', 'dotnet8',
-  'java11', 'dotnet6', 'nodejs18.x', 'provided.al2', 'java8.al2',
-];
 const HANDLER = /^[^\s]+$/;
 const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
 const FUNCTION_VERSION = /^(\$LATEST|[0-9]+)$/;

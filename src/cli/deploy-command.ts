@@ -6,11 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { SUPPORTED_RUNTIMES } from '../api/management-api.js';
+import { DEFAULT_RUNTIME, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { createZip, MAX_ZIPPED_BYTES } from '../deploy/zip-archive.js';
 import { callServer, ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
 
-const DEFAULT_RUNTIME = 'nodejs20.x';
 const DEFAULT_HANDLER = 'index.handler';
 
 /** Help text of `serverfull deploy`. */

@@ -7,7 +7,8 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
 import { ENVIRONMENT_KEY, MAX_ENVIRONMENT_BYTES, RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
-import { CUSTOM_RUNTIMES, DEFAULT_RUNTIME, ISOLATION_KINDS, NODE_RUNTIMES, isCustomRuntime, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
+import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
+import { DEFAULT_RUNTIME, isCustomRuntime, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
 import { check, ConfigError } from './config-error.js';
 import { SETTING_NAMES, type SettingsInput } from './settings.js';
@@ -16,7 +17,7 @@ import { SETTING_NAMES, type SettingsInput } from './settings.js';
 export interface FunctionConfig {
   /** `file.export` relative to the manifest's folder, or the handler itself; for a custom runtime, what its `bootstrap` reads from `_HANDLER`. */
   readonly handler: string | LambdaHandler;
-  /** A Node.js runtime (default `nodejs20.x`) or `provided`/`provided.al2`/`provided.al2023`, which runs the folder's `bootstrap` in process isolation. */
+  /** A Node.js runtime (default: the running Node.js's) or `provided`/`provided.al2`/`provided.al2023`, which runs the folder's `bootstrap` in process isolation. */
   readonly runtime?: string;
   readonly timeout?: number;
   readonly memorySize?: number;
@@ -96,7 +97,7 @@ function buildDefinition(name: string, raw: unknown, root: string, defaultIsolat
   const field = (key: string) => `${where}: field "${key}"`;
 
   const handler = config.handler;
-  const runtime = config.runtime === undefined ? DEFAULT_RUNTIME : check.oneOf(config.runtime, field('runtime'), [...NODE_RUNTIMES, ...CUSTOM_RUNTIMES]);
+  const runtime = config.runtime === undefined ? DEFAULT_RUNTIME : check.oneOf(config.runtime, field('runtime'), SUPPORTED_RUNTIMES);
   if (isCustomRuntime(runtime)) return buildCustomRuntimeDefinition(name, config, root, runtime, field);
   if (typeof handler !== 'function') {
     check.string(handler, field('handler'), /./, 'a "file.export" string');

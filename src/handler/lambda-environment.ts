@@ -4,7 +4,8 @@
  * nothing of the server's own `process.env` leaks in but `PATH`.
  */
 import { randomBytes } from 'node:crypto';
-import { isCustomRuntime, type FunctionDefinition } from '../registry/function-definition.js';
+import type { FunctionDefinition } from '../registry/function-definition.js';
+import { isCustomRuntime } from '../registry/runtimes.js';
 
 /** Lambda's pattern for a function's environment variable names. */
 export const ENVIRONMENT_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;

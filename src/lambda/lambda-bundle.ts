@@ -18,7 +18,8 @@ import { ConfigError } from '../config/config-error.js';
 import { loadDefinition, type DeclarationOptions } from '../config/declared-functions.js';
 import { createZip } from '../deploy/zip-archive.js';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
-import { isCustomRuntime, type FunctionDefinition } from '../registry/function-definition.js';
+import type { FunctionDefinition } from '../registry/function-definition.js';
+import { isCustomRuntime } from '../registry/runtimes.js';
 
 /** Options of `bundleFunction()`: the declarations as for `serve()`, the function, and where the zip goes. */
 export interface BundleOptions extends DeclarationOptions {

@@ -10,20 +10,6 @@ export type IsolationKind = 'worker' | 'inline' | 'process';
 /** All isolation kinds, for validation and help text. */
 export const ISOLATION_KINDS: readonly IsolationKind[] = ['worker', 'inline', 'process'];
 
-/** Node.js runtimes, all run on the machine's Node.js. */
-export const NODE_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x'];
-
-/** OS-only runtimes: the function brings its own runtime as an executable `bootstrap`. */
-export const CUSTOM_RUNTIMES: readonly string[] = ['provided', 'provided.al2', 'provided.al2023'];
-
-/** The runtime a function gets when it names none. */
-export const DEFAULT_RUNTIME = 'nodejs20.x';
-
-/** Whether `runtime` runs a `bootstrap` (an OS-only runtime) rather than a Node.js handler. */
-export function isCustomRuntime(runtime: string): boolean {
-  return CUSTOM_RUNTIMES.includes(runtime);
-}
-
 /** A Lambda handler as user code exports it: async, or with a callback. */
 export type LambdaHandler = (
   event: any,

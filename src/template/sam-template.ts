@@ -10,7 +10,7 @@ import { parseDocument } from 'yaml';
 import { check, ConfigError } from '../config/config-error.js';
 import type { FunctionConfig } from '../config/manifest.js';
 import type { GatewayDeclaration } from '../gateway/http-api.js';
-import { isCustomRuntime, NODE_RUNTIMES } from '../registry/function-definition.js';
+import { SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { CLOUDFORMATION_TAGS, TemplateScope, type ParameterValue } from './intrinsics.js';
 import { mergeGlobals, PropertyReader, withoutUndefined } from './properties.js';
 import { API_TYPES, buildGateway, IMPLICIT_HTTP_API, IMPLICIT_REST_API, readEvents, type ApiResource, type DeclaredRoute } from './sam-apis.js';
@@ -52,7 +52,6 @@ const FUNCTION_PROPERTIES = [
   'CodeUri', 'Handler', 'Runtime', 'Timeout', 'MemorySize', 'Environment', 'ReservedConcurrentExecutions', 'Description',
   'AutoPublishAlias', 'FunctionName', 'Events', 'PackageType', 'InlineCode',
 ];
-const NODE_RUNTIME = /^nodejs\d+\.x$/;
 
 interface Resource {
   readonly type: string;
@@ -183,8 +182,8 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
   const packageType = props.string('PackageType');
   if (packageType !== undefined && packageType !== 'Zip') return skip(`PackageType ${packageType} not supported`);
   const runtime = props.string('Runtime');
-  if (runtime !== undefined && !NODE_RUNTIME.test(runtime) && !isCustomRuntime(runtime)) {
-    return skip(`Runtime ${runtime} not supported (Node.js and provided runtimes only)`);
+  if (runtime !== undefined && !SUPPORTED_RUNTIMES.includes(runtime)) {
+    return skip(`Runtime ${runtime} not supported (supported: ${SUPPORTED_RUNTIMES.join(', ')})`);
   }
   const codeUri = props.value('CodeUri');
   if (codeUri !== undefined && (typeof codeUri !== 'string' || codeUri.startsWith('s3://'))) return skip('CodeUri in S3 not supported');
@@ -196,8 +195,7 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
   const alias = props.string('AutoPublishAlias');
   const config: FunctionConfig = withoutUndefined({
     handler,
-    // Every Node.js runtime runs on the machine's Node.js; the identifier is kept where serverfull knows it.
-    runtime: runtime !== undefined && (isCustomRuntime(runtime) || NODE_RUNTIMES.includes(runtime)) ? runtime : undefined,
+    runtime,
     timeout: props.integer('Timeout', 1, 900) ?? 3,
     memorySize: props.integer('MemorySize', 128, 10_240) ?? 128,
     reservedConcurrency: props.integer('ReservedConcurrentExecutions', 0, 100_000),

@@ -59,7 +59,9 @@ describe('manifest', () => {
     const custom = (config: Record<string, unknown>) => buildDefinitions({ f: config }, CUSTOM_ROOT, 'worker', 'serverfull.json')[0]!;
 
     it('a Node.js runtime is kept; provided.al2023 runs the bootstrap as a process, with any handler string', () => {
-      assert.equal(build({ f: { handler: 'functions/echo.handler', runtime: 'nodejs22.x' } })[0]!.runtime, 'nodejs22.x');
+      for (const runtime of ['nodejs22.x', 'nodejs24.x']) {
+        assert.equal(build({ f: { handler: 'functions/echo.handler', runtime } })[0]!.runtime, runtime);
+      }
       const definition = custom({ runtime: 'provided.al2023', handler: 'function.handler' });
       assert.equal(definition.runtime, 'provided.al2023');
       assert.equal(definition.isolation, 'process');

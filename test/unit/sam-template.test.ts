@@ -259,6 +259,17 @@ describe('readSamTemplate: functions', () => {
     assert.deepEqual(template.warnings, []);
   });
 
+  it('keeps every Node.js runtime as declared, nodejs24.x included; skips one serverfull does not run, saying so', () => {
+    for (const runtime of ['nodejs22.x', 'nodejs24.x']) {
+      const template = readInline(sam(fn('Api').replace('Runtime: nodejs20.x', `Runtime: ${runtime}`)));
+      assert.equal(template.functions[0]!.config.runtime, runtime);
+      assert.deepEqual(template.warnings, []);
+    }
+    const old = readInline(sam(fn('Old').replace('Runtime: nodejs20.x', 'Runtime: nodejs16.x')));
+    assert.deepEqual(old.functions, []);
+    assert.match(old.warnings[0]!, /^AWS::Serverless::Function Old: Runtime nodejs16.x not supported \(supported: nodejs18.x, .*\), function skipped$/);
+  });
+
   it('skips functions it cannot run, saying why', () => {
     const template = readInline(sam(`  Python:
     Type: AWS::Serverless::Function
@@ -279,7 +290,7 @@ describe('readSamTemplate: functions', () => {
     assert.deepEqual(template.functions, []);
     assert.deepEqual(template.warnings, [
       'Transform: "AWS::LanguageExtensions" not supported, ignored',
-      'AWS::Serverless::Function Python: Runtime python3.12 not supported (Node.js and provided runtimes only), function skipped',
+      'AWS::Serverless::Function Python: Runtime python3.12 not supported (supported: nodejs18.x, nodejs20.x, nodejs22.x, nodejs24.x, provided, provided.al2, provided.al2023), function skipped',
       'AWS::Serverless::Function Inline: InlineCode not supported, function skipped',
       'AWS::Serverless::Function InS3: CodeUri in S3 not supported, function skipped',
       'AWS::Serverless::Function Zipped: CodeUri as an archive not supported (give its unpacked folder), function skipped',

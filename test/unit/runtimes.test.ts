@@ -1,0 +1,24 @@
+/** The one list of runtimes, and when a declared runtime is not what runs. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AWS_RUNTIMES, DEFAULT_RUNTIME, NODE_RUNTIMES, runtimeMismatch, SUPPORTED_RUNTIMES } from '../../src/registry/runtimes.js';
+
+describe('runtimes', () => {
+  it('supports the Node.js runtimes AWS runs, and the OS-only ones', () => {
+    for (const runtime of ['nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'provided.al2023', 'provided.al2', 'provided']) {
+      assert.ok(SUPPORTED_RUNTIMES.includes(runtime), runtime);
+    }
+    for (const runtime of NODE_RUNTIMES) assert.ok(AWS_RUNTIMES.includes(runtime), `${runtime} is an AWS runtime name`);
+  });
+
+  it('the default is the Node.js that runs, so it never differs from what runs', () => {
+    assert.equal(DEFAULT_RUNTIME, `nodejs${process.versions.node.split('.')[0]}.x`);
+    assert.equal(runtimeMismatch(DEFAULT_RUNTIME), undefined);
+  });
+
+  it('says when a declared Node.js runtime runs on another Node.js; custom runtimes bring their own', () => {
+    assert.equal(runtimeMismatch('nodejs22.x', '22.11.0'), undefined);
+    assert.equal(runtimeMismatch('nodejs24.x', '22.11.0'), 'nodejs24.x functions run on Node.js 22.11.0 (serverfull\'s own Node.js), not on Node.js 24');
+    assert.equal(runtimeMismatch('provided.al2023', '22.11.0'), undefined);
+  });
+});
