@@ -17,6 +17,7 @@ import type { SamTemplate } from './template/sam-template.js';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import type { Settings } from './config/settings.js';
+import { ConfigError } from './config/config-error.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
@@ -47,6 +48,8 @@ export interface RunningServer {
   readonly httpUrl?: string;
   /** Warnings about the template: what it declares that serverfull does not run. */
   readonly warnings: readonly string[];
+  /** Invocations running or waiting to run now (synchronous ones and queued events). */
+  readonly inFlight: number;
   /** Stops accepting, lets invocations in flight finish (bounded by `shutdownTimeout`), stops all environments. */
   close(): Promise<void>;
 }
@@ -97,8 +100,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   let url: string;
   let httpUrl: string | undefined;
   try {
-    url = await listen(server, settings.port, settings.host);
-    if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host);
+    url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
+    if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
   } catch (error) {
     server.close();
     await invoker.close();
@@ -113,6 +116,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   }
   const port = (server.address() as AddressInfo).port;
   noteRuntimes(catalog.list());
+  if (catalog.list().length === 0) {
+    logger.log('warn', 'no functions to serve: no manifest (./serverfull.json or --config), no --template, and none deployed in the data directory. '
+      + 'Add one with --config PATH (a serverfull.json), --template PATH (a SAM template), or deploy one: serverfull deploy DIR --name NAME (or aws lambda create-function)', { dataDir: resolve(settings.dataDir) });
+  }
   logger.log('info', `serverfull listening on ${url}`, { functions: catalog.list().map((d) => d.name).join(','), dataDir: resolve(settings.dataDir) });
   if (httpUrl) logger.log('info', `API Gateway listening on ${httpUrl}`, { routes: gateway.declaration.routes.map((r) => `${r.method} ${r.path}`).join(',') });
 
@@ -139,7 +146,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     })();
     return closing;
   };
-  return { url, port, settings, functions: definitions, httpUrl, warnings: template?.warnings ?? [], close };
+  return {
+    url, port, settings, functions: definitions, httpUrl, warnings: template?.warnings ?? [], close,
+    get inFlight() {
+      return invoker.inFlight + events.pending;
+    },
+  };
 }
 
 /** Says once per runtime, as functions appear, when a declared runtime is not what actually runs it. */
@@ -158,10 +170,15 @@ function runtimeNotes(logger: Logger): (functions: readonly FunctionDefinition[]
   };
 }
 
-/** Listens and resolves with `http://host:port`. */
-async function listen(server: Server, port: number, host: string): Promise<string> {
+/** Listens and resolves with `http://host:port`; a port in use is a `ConfigError` naming the setting to change. */
+async function listen(server: Server, port: number, host: string, what: string, setting: string): Promise<string> {
   server.listen(port, host);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new ConfigError(`port ${port} on ${host}, for ${what}, is already in use: choose another with ${setting}, or 0 for any free port`);
+  }
   const bracketed = host.includes(':') ? `[${host}]` : host;
   return `http://${bracketed}:${(server.address() as AddressInfo).port}`;
 }

@@ -45,7 +45,15 @@ export async function invokeCommand(argv: string[]): Promise<number> {
     process.stderr.write(INVOKE_HELP);
     return 2;
   }
-  const payload = values.payload?.startsWith('@') ? readFileSync(values.payload.slice(1)) : (values.payload ?? '{}');
+  let payload: string | Buffer = values.payload ?? '{}';
+  if (payload.startsWith('@')) {
+    try {
+      payload = readFileSync(payload.slice(1));
+    } catch (error) {
+      process.stderr.write(`serverfull invoke: cannot read the payload file ${payload.slice(1)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}\n`);
+      return 2;
+    }
+  }
   const endpoint = resolveEndpoint(values.endpoint);
   const query = values.qualifier ? `?Qualifier=${encodeURIComponent(values.qualifier)}` : '';
   let response: Response;

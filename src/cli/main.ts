@@ -2,6 +2,7 @@
  * @module cli/main
  * `serverfull <command>`: argv to command; configuration errors become one clear line.
  */
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
 
 const HELP = `Usage: serverfull <command> [options]
@@ -13,8 +14,13 @@ Commands:
   lambda    run one function as this process's Lambda runtime (AWS_LAMBDA_RUNTIME_API), e.g. in AWS
   bundle    package one function as a self-contained zip for AWS Lambda (esbuild; provided.al2023 or nodejs)
 
-Run serverfull <command> --help for a command's options.
+Run serverfull <command> --help for a command's options; serverfull --version prints the version.
 `;
+
+/** The version in serverfull's own package.json (this file is dist/src/cli/main.js). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -32,6 +38,10 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./bundle-command.js')).bundleCommand(rest);
       case 'lambda':
         return await (await import('./lambda-command.js')).lambdaCommand(rest);
+      case '-v':
+      case '--version':
+        process.stdout.write(`serverfull ${packageVersion()}\n`);
+        return 0;
       case undefined:
       case '-h':
       case '--help':
@@ -45,10 +55,6 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`serverfull: ${(error as Error).message}\n`);
-      return 2;
-    }
-    if ((error as { code?: string }).code === 'EADDRINUSE') {
-      process.stderr.write(`serverfull: ${(error as Error).message}: the port is taken, pass --port\n`);
       return 2;
     }
     throw error;

@@ -61,7 +61,10 @@ export async function startCommand(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) process.exit(1);
+      if (stopping) {
+        process.stderr.write(`serverfull: ${signal} received again, exiting now and abandoning ${server.inFlight} invocation(s) in flight\n`);
+        process.exit(1);
+      }
       stopping = true;
       process.stderr.write(`serverfull: ${signal} received, finishing invocations in flight\n`);
       void server.close().then(resolve);

@@ -1,0 +1,91 @@
+/** The `serverfull` binary's first impressions: --version, start-up messages, a bad payload file, a second Ctrl-C. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { CLI, runCli, type CliProcess } from '../helpers/cli-process.js';
+import { FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
+
+/** Resolves once the process has written a line matching `pattern` to `stream`; the test's timeout bounds the wait. */
+async function outputMatching(cli: CliProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<string> {
+  const text = () => (stream === 'stdout' ? cli.stdout() : cli.stderr());
+  while (!pattern.test(text())) {
+    if (cli.child.exitCode !== null) assert.fail(`exited (${cli.child.exitCode}) before printing ${pattern}:\n${cli.stdout()}\n${cli.stderr()}`);
+    await Promise.race([once(cli.child[stream]!, 'data'), once(cli.child, 'exit')]);
+  }
+  return text();
+}
+
+async function occupiedPort(): Promise<[Server, number]> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return [server, (server.address() as { port: number }).port];
+}
+
+describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
+  it('--version and -v print the version', () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const result = spawnSync(process.execPath, [CLI, flag], { encoding: 'utf8' });
+      assert.equal(result.status, 0);
+      assert.equal(result.stdout, `serverfull ${version}\n`);
+    }
+  });
+
+  it('invoke --payload @missing.json: one line, exit 2', () => {
+    const result = spawnSync(process.execPath, [CLI, 'invoke', 'echo', '--endpoint', 'http://127.0.0.1:9', '--payload', '@/nonexistent/missing.json'], { encoding: 'utf8' });
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr, 'serverfull invoke: cannot read the payload file /nonexistent/missing.json: no such file\n');
+  });
+
+  it('a taken API Gateway port names --http-port; a taken Lambda API port names --port', async () => {
+    const [blocker, port] = await occupiedPort();
+    try {
+      const gateway = runCli(['start', '--config', join(FIXTURES, 'gateway/serverfull.json'), '--port', '0', '--http-port', String(port)]);
+      assert.equal(await gateway.exited, 2);
+      assert.equal(gateway.stderr(), `serverfull: port ${port} on 127.0.0.1, for the API Gateway, is already in use: choose another with --http-port (SERVERFULL_HTTP_PORT), or 0 for any free port\n`);
+      const api = runCli(['start', '--config', join(FIXTURES, 'serverfull.json'), '--port', String(port)]);
+      assert.equal(await api.exited, 2);
+      assert.match(api.stderr(), /for the Lambda API, is already in use: choose another with --port \(SERVERFULL_PORT\)/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('with no manifest, no template and nothing deployed, says so and how to add a function', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'serverfull-empty-'));
+    // From this process's directory (the repository root, which has no serverfull.json).
+    const cli = runCli(['start', '--port', '0', '--log-format', 'json'], { SERVERFULL_DATA_DIR: join(empty, 'data') });
+    try {
+      const out = await outputMatching(cli, 'stdout', /no functions to serve/);
+      const line = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string }).find((l) => l.msg.startsWith('no functions'))!;
+      assert.equal(line.level, 'warn');
+      assert.match(line.msg, /--config PATH .* --template PATH .* serverfull deploy DIR --name NAME/);
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  });
+
+  it('a second Ctrl-C says it abandons the invocations in flight, and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serverfull-sigint-'));
+    writeFileSync(join(dir, 'hang.mjs'), "export const handler = async () => { console.log('started'); await new Promise((resolve) => setTimeout(resolve, 60_000)); };\n");
+    writeFileSync(join(dir, 'serverfull.json'), JSON.stringify({ functions: { hang: { handler: 'hang.handler', timeout: 120 } } }));
+    const [probe, port] = await occupiedPort();
+    await new Promise((resolve) => probe.close(resolve));
+    const cli = runCli(['start', '--config', join(dir, 'serverfull.json'), '--port', String(port), '--log-format', 'json']);
+    await outputMatching(cli, 'stdout', /serverfull listening/);
+    const call = fetch(`http://127.0.0.1:${port}/2015-03-31/functions/hang/invocations`, { method: 'POST', body: '{}' }).catch(() => undefined);
+    await outputMatching(cli, 'stdout', /"msg":"started"/);
+    cli.child.kill('SIGINT');
+    await outputMatching(cli, 'stderr', /SIGINT received, finishing invocations in flight/);
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited, 1);
+    assert.match(cli.stderr(), /SIGINT received again, exiting now and abandoning 1 invocation\(s\) in flight\n$/);
+    await call;
+  });
+});
