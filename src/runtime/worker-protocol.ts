@@ -31,6 +31,8 @@ export interface LogMessage {
   readonly type: 'log';
   readonly level: FunctionLogLevel;
   readonly text: string;
+  /** The whole line, when the runtime wrote it itself (lines outside an invocation). */
+  readonly raw?: string;
 }
 
 /** Thread → host: the invocation finished. */
@@ -43,6 +45,8 @@ export interface ResultMessage {
   readonly memoryUsedMB: number;
   /** The thread is about to exit (failed init, uncaught error). */
   readonly fatal: boolean;
+  /** Set when the function's init failed: the platform reports it (INIT_REPORT). */
+  readonly failure?: 'init';
 }
 
 /** Anything the thread sends. */
