@@ -34,9 +34,7 @@ export class InvocationLog {
    * else the message in the Node.js runtime's format (`time\trequestId\tLEVEL\tmessage`).
    */
   append(level: FunctionLogLevel, message: string, raw?: string): void {
-    if (raw !== undefined || level === undefined) this.text += raw ?? message;
-    // As the Node.js runtime writes it: a multi-line message stays one line, its newlines written as `\r`.
-    else this.text += `${new Date().toISOString()}\t${this.requestId}\t${level}\t${message.includes('\n') ? message.replace(/\n/g, '\r') : message}\n`;
+    this.text += raw ?? (level === undefined ? message : `${new Date().toISOString()}\t${this.requestId}\t${level}\t${message}\n`);
     if (this.text.length > KEEP_CHARS * 2) this.text = this.text.slice(-KEEP_CHARS);
   }
 

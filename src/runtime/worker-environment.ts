@@ -79,7 +79,8 @@ export class WorkerEnvironment implements ExecutionEnvironment {
       durationMs: message.durationMs,
       memoryUsedMB: message.memoryUsedMB,
       reusable: !message.fatal,
-      failure: message.failure,
+      // Fatal without an escaped error: the init failed, which the platform reports.
+      failure: message.fatal && !message.uncaught ? 'init' : undefined,
     });
   }
 

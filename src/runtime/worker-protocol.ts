@@ -45,8 +45,8 @@ export interface ResultMessage {
   readonly memoryUsedMB: number;
   /** The thread is about to exit (failed init, uncaught error). */
   readonly fatal: boolean;
-  /** Set when the function's init failed: the platform reports it (INIT_REPORT). */
-  readonly failure?: 'init';
+  /** Set (on the error path only) when the thread fails because an error escaped user code; `fatal` without it means the init failed. */
+  readonly uncaught?: true;
 }
 
 /** Anything the thread sends. */

@@ -65,8 +65,6 @@ function invoke(handler: LoadedHandler, message: InvokeMessage): void {
       durationMs,
       memoryUsedMB: usedHeapMB(message.report),
       fatal: executed.fatal,
-      // Only a failed init makes an invocation fatal without an uncaught error.
-      failure: executed.fatal ? 'init' : undefined,
     });
     if (executed.fatal) process.exit(1);
   });
@@ -93,7 +91,7 @@ function bind(message: BindMessage): void {
 function failAndExit(error: FunctionErrorPayload, message: string, code: number): void {
   send({ type: 'log', level: 'ERROR', text: message });
   if (busy) {
-    send({ type: 'result', payload: JSON.stringify(error), functionError: error.errorType, memoryUsedMB: usedHeapMB(true), fatal: true });
+    send({ type: 'result', payload: JSON.stringify(error), functionError: error.errorType, memoryUsedMB: usedHeapMB(true), fatal: true, uncaught: true });
   }
   process.exit(code);
 }
