@@ -11,7 +11,8 @@ import { platformErrors, toErrorPayload, type FunctionErrorPayload } from '../ha
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { LambdaHandler } from '../registry/function-definition.js';
 import { ActiveResourcesProbe } from '../runtime/event-loop-probe.js';
-import { CONSOLE_LEVELS } from '../runtime/execution-environment.js';
+import { initErrorMessage, invokeErrorMessage, uncaughtExceptionMessage, unhandledRejectionMessage } from '../handler/error-log-lines.js';
+import { CONSOLE_LEVELS, type FunctionLogLevel } from '../runtime/execution-environment.js';
 import { executeInvocation, settleHandler, type ExecutedInvocation, type LoadedHandler } from '../runtime/invocation-executor.js';
 import { RuntimeApiClient, type NextInvocation, type RuntimeApiFailure } from './runtime-api-client.js';
 
@@ -79,8 +80,14 @@ class NodeRuntime {
    * otherwise let Node.js exit under it. AWS's runtime is likewise kept alive until it times out.
    */
   private readonly keepAlive = setInterval(() => {}, 2 ** 30);
-  private readonly onUncaughtException = (error: unknown) => this.crash(toErrorPayload(error), 129);
-  private readonly onUnhandledRejection = (reason: unknown) => this.crash(platformErrors.unhandledRejection(reason), 128);
+  private readonly onUncaughtException = (error: unknown) => {
+    const payload = toErrorPayload(error);
+    this.crash(payload, uncaughtExceptionMessage(error, payload), 129);
+  };
+  private readonly onUnhandledRejection = (reason: unknown) => {
+    const payload = platformErrors.unhandledRejection(reason);
+    this.crash(payload, unhandledRejectionMessage(reason, payload), 128);
+  };
 
   constructor(options: RuntimeLoopOptions) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
@@ -111,7 +118,7 @@ class NodeRuntime {
     if (this.crashing) return;
     if ('loadError' in loaded) {
       const error = loaded.loadError.payload;
-      console.error(`Init error ${error.errorType}: ${error.errorMessage}`);
+      this.writeLine('ERROR', initErrorMessage(loaded.loadError));
       const failure = await this.client.initError(error);
       if (failure?.fatal) return this.end({ reason: 'api-failed', exitCode: 1, message: failure.message });
       return this.end({ reason: 'init-failed', exitCode: 1, error });
@@ -168,6 +175,8 @@ class NodeRuntime {
     // After an uncaught error the invocation's answer is the error `crash` posts.
     if (this.crashing) return;
     const requestId = this.requestId!;
+    // As AWS's runtime does, the error goes into the invocation's log before it is posted.
+    if (executed.functionError !== undefined) this.writeLine('ERROR', invokeErrorMessage(executed.error, JSON.parse(executed.payload) as FunctionErrorPayload));
     this.requestId = undefined;
     this.logRequestId = undefined;
     this.phase = 'posting';
@@ -184,11 +193,11 @@ class NodeRuntime {
   };
 
   /** As AWS's runtime does: an error escaping user code fails the open invocation (or init), then the process ends. */
-  private crash(error: FunctionErrorPayload, exitCode: 128 | 129): void {
+  private crash(error: FunctionErrorPayload, message: string, exitCode: 128 | 129): void {
     if (this.crashing || this.phase === 'ended') return;
     this.crashing = true;
     this.crashEnd = { reason: 'crashed', exitCode, error };
-    console.error(`Uncaught ${error.errorType}: ${error.errorMessage}`);
+    this.writeLine('ERROR', message);
     const end = () => this.end(this.crashEnd!);
     if (this.phase === 'invoking') this.client.fail(this.requestId!, JSON.stringify(error), error.errorType, end);
     else if (this.phase === 'init' && !('answer' in this.fn)) void this.client.initError(error).then(end);
@@ -207,14 +216,21 @@ class NodeRuntime {
     this.resolveEnded(end);
   }
 
-  /** console.* writes one line to stdout, synchronously, as the AWS Node runtime formats it; raw writes stay raw. */
+  /**
+   * One log line on stdout, synchronously, as the AWS Node runtime writes it: newlines inside the
+   * message become `\r`, so that a multi-line message (a stack) stays one line, one CloudWatch event.
+   */
+  private writeLine(level: FunctionLogLevel, message: string): void {
+    const text = message.includes('\n') ? message.replace(/\n/g, '\r') : message;
+    process.stdout.write(`${new Date().toISOString()}\t${this.logRequestId}\t${level}\t${text}\n`);
+  }
+
+  /** console.* writes one line each (`writeLine`); raw writes stay raw. */
   private captureConsole(): () => void {
     const target = console as unknown as Record<string, unknown>;
     const originals = CONSOLE_LEVELS.map(([method]) => [method, target[method]] as const);
     for (const [method, level] of CONSOLE_LEVELS) {
-      target[method] = (...args: unknown[]) => {
-        process.stdout.write(`${new Date().toISOString()}\t${this.logRequestId}\t${level}\t${format(...args)}\n`);
-      };
+      target[method] = (...args: unknown[]) => this.writeLine(level, format(...args));
     }
     return () => {
       for (const [method, original] of originals) target[method] = original;

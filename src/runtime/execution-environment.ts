@@ -14,8 +14,18 @@ export const CONSOLE_LEVELS: ReadonlyArray<readonly ['log' | 'info' | 'warn' | '
   ['log', 'INFO'], ['info', 'INFO'], ['warn', 'WARN'], ['error', 'ERROR'], ['debug', 'DEBUG'], ['trace', 'TRACE'],
 ];
 
-/** Receives a function's output lines for one invocation. */
-export type LogSink = (level: FunctionLogLevel, text: string) => void;
+/**
+ * Receives a function's output lines for one invocation: `text` is the message (what the server
+ * log shows); `raw`, when given, is the whole line as the runtime wrote it (what the Tail log keeps).
+ */
+export type LogSink = (level: FunctionLogLevel, text: string, raw?: string) => void;
+
+/**
+ * Why an invocation failed, when the platform (not the function's runtime) has to say so in the
+ * log: the function's init failed (INIT_REPORT), the runtime died (exit, crash, out of memory), or
+ * the invocation timed out.
+ */
+export type PlatformFailure = 'init' | 'runtime' | 'timeout';
 
 /** One invocation as an environment receives it. */
 export interface InvocationRequest extends InvocationInfo {
@@ -40,6 +50,8 @@ export interface InvocationOutcome {
   readonly memoryUsedMB: number;
   /** False when the environment must be discarded (exit, crash, timeout, failed init). */
   readonly reusable: boolean;
+  /** Set on failures the platform reports in the log; absent for errors the runtime posted. */
+  readonly failure?: PlatformFailure;
 }
 
 /** An execution environment: initialises its function once, then serves invocations one by one. */
@@ -52,7 +64,23 @@ export interface ExecutionEnvironment {
   dispose(): Promise<void>;
 }
 
-/** The outcome of an invocation the platform ended with `error`; the environment is not reused. */
-export function platformFailure(error: FunctionErrorPayload, details: { durationMs?: number; memoryUsedMB?: number } = {}): InvocationOutcome {
-  return { payload: JSON.stringify(error), functionError: error.errorType, durationMs: details.durationMs, memoryUsedMB: details.memoryUsedMB ?? 0, reusable: false };
+/** The outcome of an invocation the platform ended with `error` (`failure` says why); the environment is not reused. */
+export function platformFailure(
+  error: FunctionErrorPayload,
+  details: { durationMs?: number; memoryUsedMB?: number; failure?: PlatformFailure } = {},
+): InvocationOutcome {
+  return {
+    payload: JSON.stringify(error), functionError: error.errorType, durationMs: details.durationMs,
+    memoryUsedMB: details.memoryUsedMB ?? 0, reusable: false, failure: details.failure ?? 'runtime',
+  };
+}
+
+/** The raw line of an error the Node.js runtime logs outside any invocation (a failed init): its request id prints as `undefined`. */
+export function lineOutsideInvocation(message: string): string {
+  return `${new Date().toISOString()}\tundefined\tERROR\t${message}\n`;
+}
+
+/** Logs an error line the runtime writes outside any invocation, as AWS's Node.js runtime prints it. */
+export function logOutsideInvocation(log: LogSink, message: string): void {
+  log('ERROR', message, lineOutsideInvocation(message));
 }

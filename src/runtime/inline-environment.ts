@@ -6,10 +6,11 @@
  * `inline-scope`, and cannot be interrupted mid-computation or memory-limited.
  */
 import { loadHandler } from '../handler/handler-loader.js';
-import { platformErrors } from '../handler/function-errors.js';
+import { initErrorMessage, invokeErrorMessage } from '../handler/error-log-lines.js';
+import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
-import { platformFailure, type ExecutionEnvironment, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
+import { logOutsideInvocation, platformFailure, type ExecutionEnvironment, type InvocationOutcome, type InvocationRequest, type LogSink, type PlatformFailure } from './execution-environment.js';
 import { InlineExitError, runInScope } from './inline-scope.js';
 import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from './invocation-executor.js';
 
@@ -26,7 +27,11 @@ export class InlineFunction {
     const { handler, root } = this.definition;
     this.loading ??= runInScope({ env: this.env, log }, () =>
       settleHandler(async () => (typeof handler === 'string' ? loadHandler(root, handler) : handler)),
-    ).then((loaded) => (this.loaded = loaded));
+    ).then((loaded) => {
+      // As AWS's runtime does: the failed init is logged outside any invocation, hence request id `undefined`.
+      if ('loadError' in loaded) logOutsideInvocation(log, initErrorMessage(loaded.loadError));
+      return (this.loaded = loaded);
+    });
     return this.loading;
   }
 
@@ -65,13 +70,17 @@ export class InlineEnvironment implements ExecutionEnvironment {
         if (executed.fatal) this.fn.reset();
         let { payload, functionError } = executed;
         let reusable = !executed.fatal;
+        let failure: PlatformFailure | undefined = executed.fatal ? 'init' : undefined;
         if (executed.error instanceof InlineExitError) {
           const error = platformErrors.exit(request.requestId, executed.error.code);
           payload = JSON.stringify(error);
           functionError = error.errorType;
           reusable = false;
+          failure = 'runtime';
+        } else if (functionError !== undefined && !executed.fatal) {
+          log('ERROR', invokeErrorMessage(executed.error, JSON.parse(payload) as FunctionErrorPayload));
         }
-        done({ payload, functionError, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(request.report), reusable });
+        done({ payload, functionError, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(request.report), reusable, failure });
       }),
     );
   }

@@ -1,7 +1,7 @@
 /**
  * @module runtime/invocation-log
  * The log of one invocation as CloudWatch (and `X-Amz-Log-Result`) shows it: START, the
- * function's output lines, END and REPORT. Only the tail is kept.
+ * function's output lines, the platform's lines on a failure, END and REPORT. Only the tail is kept.
  */
 import type { FunctionLogLevel } from './execution-environment.js';
 
@@ -15,6 +15,10 @@ export interface InvocationReport {
   readonly memorySize: number;
   readonly memoryUsedMB: number;
   readonly initDurationMs?: number;
+  /** How the platform saw the invocation end, when not a success: REPORT then ends with `Status:`. */
+  readonly status?: 'timeout' | 'error';
+  /** With `status: 'error'`: the error type REPORT names. */
+  readonly errorType?: string;
 }
 
 /** Collects one invocation's log, keeping enough to return its last 4 KB. */
@@ -25,9 +29,12 @@ export class InvocationLog {
     this.text = `START RequestId: ${requestId} Version: ${version}\n`;
   }
 
-  /** Adds one output line in the Node.js runtime's format (`time\trequestId\tLEVEL\tmessage`). */
-  append(level: FunctionLogLevel, message: string): void {
-    this.text += level === undefined ? message : `${new Date().toISOString()}\t${this.requestId}\t${level}\t${message}\n`;
+  /**
+   * Adds one output line: `raw` as the runtime wrote it, else a raw write (no level) as it is,
+   * else the message in the Node.js runtime's format (`time\trequestId\tLEVEL\tmessage`).
+   */
+  append(level: FunctionLogLevel, message: string, raw?: string): void {
+    this.text += raw ?? (level === undefined ? message : `${new Date().toISOString()}\t${this.requestId}\t${level}\t${message}\n`);
     if (this.text.length > KEEP_CHARS * 2) this.text = this.text.slice(-KEEP_CHARS);
   }
 
@@ -35,10 +42,11 @@ export class InvocationLog {
   finish(report: InvocationReport): string {
     const duration = report.durationMs.toFixed(2);
     const init = report.initDurationMs === undefined ? '' : `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms`;
+    const status = report.status === undefined ? '' : report.status === 'timeout' ? '\tStatus: timeout' : `\tStatus: error\tError Type: ${report.errorType}`;
     this.text +=
       `END RequestId: ${this.requestId}\n` +
       `REPORT RequestId: ${this.requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.ceil(report.durationMs)} ms` +
-      `\tMemory Size: ${report.memorySize} MB\tMax Memory Used: ${report.memoryUsedMB} MB${init}\t\n`;
+      `\tMemory Size: ${report.memorySize} MB\tMax Memory Used: ${report.memoryUsedMB} MB${init}${status}\t\n`;
     const bytes = Buffer.from(this.text);
     return bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)).toString('base64');
   }

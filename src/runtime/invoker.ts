@@ -2,9 +2,10 @@
  * @module runtime/invoker
  * Runs one invocation end to end: takes an environment from the function's pool,
  * enforces the timeout (destroying the environment, as AWS does), caps the response
- * size, writes the function's output to the server log and builds the Tail log.
+ * size, writes the function's output to the server log and builds the Tail log, adding the
+ * platform's lines when an invocation times out, its runtime dies or its init fails.
  */
-import { MAX_RESPONSE_BYTES, platformErrors } from '../handler/function-errors.js';
+import { MAX_RESPONSE_BYTES, platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { Logger, LogLevel } from '../log.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
@@ -12,6 +13,7 @@ import { EnvironmentFactory } from './environment-factory.js';
 import { EnvironmentPool } from './environment-pool.js';
 import { platformFailure, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
 import { InvocationLog } from './invocation-log.js';
+import { platformLine } from './platform-log-lines.js';
 
 /** One invocation, as the Invoke API hands it over. */
 export interface InvokeInput {
@@ -46,6 +48,9 @@ export interface InvokerOptions {
   readonly idleTimeout: number;
   readonly logger: Logger;
 }
+
+/** Characters of an error payload the server log repeats when no log line said what failed. */
+const MAX_LOGGED_PAYLOAD = 2048;
 
 const LOG_LEVELS: Record<Exclude<FunctionLogLevel, undefined>, LogLevel> = {
   TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
@@ -85,8 +90,17 @@ export class Invoker {
     const started = performance.now();
     const timeoutMs = definition.timeout * 1000;
     const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
+    const { logger } = this.options;
 
     let settled = false;
+    /** An ERROR line went through the sink: the runtime (or the platform) already logged the failure. */
+    let errorLogged = false;
+    const sink: LogSink = (level, text, raw) => {
+      if (level === 'ERROR') errorLogged = true;
+      log?.append(level, text, raw);
+      const serverLevel = level === undefined ? 'info' : LOG_LEVELS[level];
+      if (logger.enabled(serverLevel)) logger.log(serverLevel, text.endsWith('\n') ? text.slice(0, -1) : text, { function: definition.name, requestId });
+    };
     const finish = (outcome: InvocationOutcome) => {
       if (settled) return;
       settled = true;
@@ -98,16 +112,29 @@ export class Invoker {
         payload = JSON.stringify(error);
         functionError = error.errorType;
       }
+      const { failure } = outcome;
+      if (functionError !== undefined) {
+        if (failure !== undefined) {
+          const line = platformLine(failure, requestId, errorPayload(payload, functionError), definition.timeout, outcome.initDurationMs);
+          sink('ERROR', line.message, line.raw);
+        } else if (!errorLogged && logger.enabled('error')) {
+          // A custom runtime that posted an error without logging one: the server log still tells, the Tail log stays the runtime's.
+          logger.log('error', `function error: ${payload.length > MAX_LOGGED_PAYLOAD ? payload.slice(0, MAX_LOGGED_PAYLOAD) + '...' : payload}`, { function: definition.name, requestId, functionError });
+        }
+      }
       const logResult = log?.finish({
         durationMs: outcome.durationMs ?? performance.now() - started,
         memorySize: definition.memorySize,
         memoryUsedMB: outcome.memoryUsedMB,
-        initDurationMs: outcome.initDurationMs,
+        // A failed init is reported by its INIT_REPORT line, not in REPORT.
+        initDurationMs: failure === 'init' ? undefined : outcome.initDurationMs,
+        status: failure === undefined ? undefined : failure === 'timeout' ? 'timeout' : 'error',
+        errorType: functionError,
       });
       done({ payload, functionError, executedVersion: definition.version, logResult });
     };
     // A timed-out environment is not reusable: the pool disposes it, as AWS does.
-    const timer = setTimeout(() => finish(platformFailure(platformErrors.timeout(requestId, definition.timeout), { durationMs: timeoutMs })), timeoutMs);
+    const timer = setTimeout(() => finish(platformFailure(platformErrors.timeout(requestId, definition.timeout), { durationMs: timeoutMs, failure: 'timeout' })), timeoutMs);
 
     const request = {
       requestId,
@@ -119,10 +146,10 @@ export class Invoker {
       report: input.tail,
     };
     try {
-      environment.invoke(request, this.logSink(definition.name, requestId, log), finish);
+      environment.invoke(request, sink, finish);
     } catch (error) {
       // An environment failing in itself (not the function) is still only this invocation's error.
-      this.options.logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, { function: definition.name, requestId });
+      logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, { function: definition.name, requestId });
       finish(platformFailure(platformErrors.unknown()));
     }
   }
@@ -180,13 +207,14 @@ export class Invoker {
     if (!limit) this.reserved.set(name, (limit = new ConcurrencyLimit(Infinity)));
     return limit;
   }
+}
 
-  private logSink(functionName: string, requestId: string, log: InvocationLog | undefined): LogSink {
-    const { logger } = this.options;
-    return (level, text) => {
-      log?.append(level, text);
-      const serverLevel = level === undefined ? 'info' : LOG_LEVELS[level];
-      if (logger.enabled(serverLevel)) logger.log(serverLevel, text.endsWith('\n') ? text.slice(0, -1) : text, { function: functionName, requestId });
-    };
+/** The error payload of a failed invocation, parsed on the error path only; a payload that is not an error object is named by its type. */
+function errorPayload(payload: string, errorType: string): FunctionErrorPayload {
+  try {
+    const parsed = JSON.parse(payload) as Partial<FunctionErrorPayload> | null;
+    return { errorType, errorMessage: typeof parsed?.errorMessage === 'string' ? parsed.errorMessage : payload };
+  } catch {
+    return { errorType, errorMessage: payload };
   }
 }

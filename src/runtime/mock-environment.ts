@@ -6,6 +6,7 @@
  */
 import type { MockDeclaration } from '../registry/function-definition.js';
 import type { ExecutionEnvironment, InvocationOutcome, InvocationRequest, LogSink } from './execution-environment.js';
+import { invokeErrorMessage } from '../handler/error-log-lines.js';
 import { usedHeapMB } from './invocation-executor.js';
 import { mockError, mockOutput } from './mock-output.js';
 
@@ -23,7 +24,7 @@ export class MockEnvironment implements ExecutionEnvironment {
 
   constructor(private readonly declaration: MockDeclaration) {}
 
-  invoke(request: InvocationRequest, _log: LogSink, done: (outcome: InvocationOutcome) => void): void {
+  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {
     const memoryUsedMB = usedHeapMB(request.report);
     const { event } = request;
     if (!(event instanceof MockErrorRequest)) {
@@ -33,6 +34,8 @@ export class MockEnvironment implements ExecutionEnvironment {
     const error = mockError(this.declaration, event.errorType);
     // The Invoke API checks the type first: reaching here undeclared is a fault of serverfull, reported as such by the invoker.
     if (!error) throw new Error(`mock error ${event.errorType} is not declared`);
+    // A declared error stands for one the function threw: AWS's runtime would log it, so the mock does too.
+    log('ERROR', invokeErrorMessage(undefined, error));
     done({ payload: JSON.stringify(error), functionError: error.errorType, memoryUsedMB, reusable: true });
   }
 

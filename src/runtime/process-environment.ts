@@ -3,7 +3,7 @@
  * An execution environment in a child process, as AWS runs them: the process is the
  * function's runtime (serverfull's Node.js runtime client, or a custom runtime's
  * `bootstrap`) and pulls its work from a Runtime API of its own. It shares no memory or
- * file descriptors with the server; its stdout and stderr become the invocation's log.
+ * file descriptors with the server; its stdout and stderr, line by line, become the invocation's log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,8 @@ import type { Socket } from 'node:net';
 import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import { RuntimeApiServer } from '../runtime-api/runtime-api-server.js';
-import { platformFailure, type ExecutionEnvironment, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
+import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
+import { RuntimeOutput } from './runtime-output.js';
 
 /** How to start the runtime process of one environment. */
 export interface RuntimeCommand {
@@ -24,8 +25,8 @@ export interface RuntimeCommand {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** Output kept while no invocation runs (init, background work); the rest is dropped. */
-const MAX_EARLY_CHUNKS = 1000;
+/** Output lines kept while no invocation runs (init, background work); the rest is dropped. */
+const MAX_EARLY_LINES = 1000;
 /** How much of stderr is kept to tell an out-of-memory death from other exits. */
 const STDERR_TAIL_CHARS = 2048;
 const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
@@ -45,6 +46,8 @@ interface Sandbox {
   /** The runtime finished its init (asked for an event) at least once. */
   ready: boolean;
   stderrTail: string;
+  readonly stdout: RuntimeOutput;
+  readonly stderr: RuntimeOutput;
 }
 
 /** Process groups of runtimes still running, killed if the server exits without disposing them. */
@@ -58,7 +61,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private pending: Pending | undefined;
   /** Where output goes: the invocation in flight, or the one that just answered until its output is read. */
   private logTarget: LogSink | undefined;
-  private early: string[] = [];
+  private early: Array<[FunctionLogLevel, string, string]> = [];
   private initDurationMs: number | undefined;
   private deliveredAt = 0;
 
@@ -71,7 +74,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     this.pending = { request, log, done };
     this.logTarget = log;
     if (this.early.length > 0) {
-      for (const text of this.early) log(undefined, text);
+      for (const [level, message, raw] of this.early) log(level, message, raw);
       this.early = [];
     }
     this.deliveredAt = performance.now();
@@ -102,6 +105,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       startedAt: performance.now(),
       ready: false,
       stderrTail: '',
+      stdout: new RuntimeOutput(this.line),
+      stderr: new RuntimeOutput(this.line),
     };
     void this.spawnRuntime(sandbox);
     return sandbox;
@@ -125,10 +130,10 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     (child.stdout as Socket).unref();
     (child.stderr as Socket).unref();
     sandbox.exited = new Promise((resolve) => child.once('close', () => resolve()).once('error', () => resolve()));
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => this.output(text));
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => sandbox.stdout.write(text));
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
       sandbox.stderrTail = (sandbox.stderrTail + text).slice(-STDERR_TAIL_CHARS);
-      this.output(text);
+      sandbox.stderr.write(text);
     });
     child.once('error', (error: NodeJS.ErrnoException) => this.onSpawnError(sandbox, error));
     child.once('exit', (code, signal) => this.onExit(sandbox, code, signal));
@@ -138,10 +143,16 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     }
   }
 
-  private output(text: string): void {
+  private readonly line = (level: FunctionLogLevel, message: string, raw: string): void => {
     const target = this.logTarget;
-    if (target) target(undefined, text);
-    else if (this.early.length < MAX_EARLY_CHUNKS) this.early.push(text);
+    if (target) target(level, message, raw);
+    else if (this.early.length < MAX_EARLY_LINES) this.early.push([level, message, raw]);
+  };
+
+  /** The end of a line not yet written belongs to the invocation that is ending. */
+  private flushOutput(sandbox: Sandbox): void {
+    sandbox.stdout.flush();
+    sandbox.stderr.flush();
   }
 
   private onAnswer(requestId: string, payload: string, functionError: string | undefined): void {
@@ -158,6 +169,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     };
     // Output written before the answer is already in the pipe: one turn of the event loop reads it into this log.
     setImmediate(() => {
+      this.flushOutput(this.sandbox);
       if (this.logTarget === pending.log) this.logTarget = undefined;
       pending.done(outcome);
     });
@@ -170,8 +182,11 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    const outcome: InvocationOutcome = { payload, functionError: errorType, initDurationMs: this.takeInitDuration(), memoryUsedMB: 0, reusable: false };
-    setImmediate(() => pending.done(outcome));
+    const outcome: InvocationOutcome = { payload, functionError: errorType, initDurationMs: this.takeInitDuration(), memoryUsedMB: 0, reusable: false, failure: 'init' };
+    setImmediate(() => {
+      this.flushOutput(sandbox);
+      pending.done(outcome);
+    });
   }
 
   private onSpawnError(sandbox: Sandbox, error: NodeJS.ErrnoException): void {
@@ -210,6 +225,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     const memoryUsedMB = outOfMemory ? this.identity.memorySize : 0;
     // Let the dying runtime's last output reach the log first.
     setImmediate(() => {
+      this.flushOutput(sandbox);
       this.logTarget = undefined;
       pending.done(platformFailure(describe(pending.request.requestId), { memoryUsedMB }));
     });

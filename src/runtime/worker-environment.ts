@@ -24,7 +24,7 @@ export class WorkerEnvironment implements ExecutionEnvironment {
   private pending: Pending | undefined;
   private outOfMemory = false;
   /** Output from outside an invocation: it goes into the next invocation's log, as a thawed Lambda environment's would. */
-  private early: Array<[FunctionLogLevel, string]> = [];
+  private early: Array<[FunctionLogLevel, string, string | undefined]> = [];
   alive = true;
 
   /** Binds `worker` (fresh or a spare, started with this function's memory limit) to the function. */
@@ -43,7 +43,7 @@ export class WorkerEnvironment implements ExecutionEnvironment {
   invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {
     this.pending = { requestId: request.requestId, log, done };
     if (this.early.length > 0) {
-      for (const [level, text] of this.early) log(level, text);
+      for (const [level, text, raw] of this.early) log(level, text, raw);
       this.early = [];
     }
     // The parsed event stays here: the JSON text is cheaper to send than to clone an object graph.
@@ -68,8 +68,8 @@ export class WorkerEnvironment implements ExecutionEnvironment {
   private onMessage(message: ThreadMessage): void {
     const pending = this.pending;
     if (message.type === 'log') {
-      if (pending) pending.log(message.level, message.text);
-      else if (this.early.length < MAX_EARLY_LINES) this.early.push([message.level, message.text]);
+      if (pending) pending.log(message.level, message.text, message.raw);
+      else if (this.early.length < MAX_EARLY_LINES) this.early.push([message.level, message.text, message.raw]);
       return;
     }
     if (!pending) return;
@@ -81,6 +81,8 @@ export class WorkerEnvironment implements ExecutionEnvironment {
       durationMs: message.durationMs,
       memoryUsedMB: message.memoryUsedMB,
       reusable: !message.fatal,
+      // Fatal without an escaped error: the init failed, which the platform reports.
+      failure: message.fatal && !message.uncaught ? 'init' : undefined,
     });
   }
 

@@ -31,6 +31,8 @@ export interface LogMessage {
   readonly type: 'log';
   readonly level: FunctionLogLevel;
   readonly text: string;
+  /** The whole line, when the runtime wrote it itself (lines outside an invocation). */
+  readonly raw?: string;
 }
 
 /** Thread → host: the invocation finished. */
@@ -43,6 +45,8 @@ export interface ResultMessage {
   readonly memoryUsedMB: number;
   /** The thread is about to exit (failed init, uncaught error). */
   readonly fatal: boolean;
+  /** Set (on the error path only) when the thread fails because an error escaped user code; `fatal` without it means the init failed. */
+  readonly uncaught?: true;
 }
 
 /** Anything the thread sends. */

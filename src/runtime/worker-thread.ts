@@ -11,7 +11,8 @@ import { ActiveResourcesProbe } from './event-loop-probe.js';
 import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from './invocation-executor.js';
 import { loadHandler, warmTypeScript } from '../handler/handler-loader.js';
 import { platformErrors, toErrorPayload, type FunctionErrorPayload } from '../handler/function-errors.js';
-import { CONSOLE_LEVELS } from './execution-environment.js';
+import { initErrorMessage, invokeErrorMessage, uncaughtExceptionMessage, unhandledRejectionMessage } from '../handler/error-log-lines.js';
+import { CONSOLE_LEVELS, lineOutsideInvocation } from './execution-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { BindMessage, InvokeMessage, ThreadMessage, WorkerStartData } from './worker-protocol.js';
 
@@ -28,8 +29,14 @@ let loaded: LoadedHandler | undefined;
 let initDurationMs: number | undefined;
 let busy = false;
 
-process.on('uncaughtException', (error) => failAndExit(toErrorPayload(error), 129));
-process.on('unhandledRejection', (reason) => failAndExit(platformErrors.unhandledRejection(reason), 128));
+process.on('uncaughtException', (error) => {
+  const payload = toErrorPayload(error);
+  failAndExit(payload, uncaughtExceptionMessage(error, payload), 129);
+});
+process.on('unhandledRejection', (reason) => {
+  const payload = platformErrors.unhandledRejection(reason);
+  failAndExit(payload, unhandledRejectionMessage(reason, payload), 128);
+});
 
 port.on('message', (message: BindMessage | InvokeMessage) => {
   if (message.type === 'bind') bind(message);
@@ -47,6 +54,9 @@ function invoke(handler: LoadedHandler, message: InvokeMessage): void {
   executeInvocation(handler, identity, message, eventLoop, JSON.parse(message.payload), (executed) => {
     const durationMs = performance.now() - started;
     busy = false;
+    if (executed.functionError !== undefined && !executed.fatal) {
+      send({ type: 'log', level: 'ERROR', text: invokeErrorMessage(executed.error, JSON.parse(executed.payload) as FunctionErrorPayload) });
+    }
     send({
       type: 'result',
       payload: executed.payload,
@@ -68,16 +78,20 @@ function bind(message: BindMessage): void {
   const initStart = performance.now();
   loading = settleHandler(() => loadHandler(message.root, message.handler)).then((settled) => {
     initDurationMs = performance.now() - initStart;
+    if ('loadError' in settled) {
+      const text = initErrorMessage(settled.loadError);
+      send({ type: 'log', level: 'ERROR', text, raw: lineOutsideInvocation(text) });
+    }
     loaded = settled;
     return settled;
   });
 }
 
 /** As the AWS runtime does: an error escaping the handler fails the current invocation and ends the environment. */
-function failAndExit(error: FunctionErrorPayload, code: number): void {
-  console.error(`Uncaught ${error.errorType}: ${error.errorMessage}`);
+function failAndExit(error: FunctionErrorPayload, message: string, code: number): void {
+  send({ type: 'log', level: 'ERROR', text: message });
   if (busy) {
-    send({ type: 'result', payload: JSON.stringify(error), functionError: error.errorType, memoryUsedMB: usedHeapMB(true), fatal: true });
+    send({ type: 'result', payload: JSON.stringify(error), functionError: error.errorType, memoryUsedMB: usedHeapMB(true), fatal: true, uncaught: true });
   }
   process.exit(code);
 }

@@ -127,7 +127,7 @@ describe('serverfull lambda (CLI) against the Runtime API', () => {
     assert.equal(crashed.errorType, 'Error');
     assert.equal(crashed.json.errorMessage, 'escaped the handler');
     assert.equal(await cli!.exited, 129);
-    assert.match(cli!.stdout(), consoleLine(crashed.requestId, 'ERROR', 'Uncaught Error: escaped the handler'));
+    assert.match(cli!.stdout(), consoleLine(crashed.requestId, 'ERROR', 'Uncaught Exception \\t\\{"errorType":"Error","errorMessage":"escaped the handler","stack":\\[.*\\]\\}'));
   });
 
   it('posts an unhandled rejection as Runtime.UnhandledPromiseRejection, then exits 128', async () => {

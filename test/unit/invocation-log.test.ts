@@ -26,3 +26,17 @@ describe('InvocationLog', () => {
     assert.doesNotMatch(tail.toString(), /Init Duration/);
   });
 });
+
+describe('InvocationLog: failures', () => {
+  it('keeps raw lines as the runtime wrote them, and ends REPORT with the status', () => {
+    const log = new InvocationLog('req-3', '$LATEST');
+    log.append('ERROR', 'ignored', 'as the runtime wrote it\n');
+    const text = Buffer.from(log.finish({ durationMs: 3000, memorySize: 128, memoryUsedMB: 9, status: 'timeout' }), 'base64').toString();
+    const lines = text.split('\n');
+    assert.equal(lines[1], 'as the runtime wrote it');
+    assert.match(lines[3]!, /\tMax Memory Used: 9 MB\tStatus: timeout\t$/);
+    const failed = new InvocationLog('req-4', '$LATEST');
+    const report = Buffer.from(failed.finish({ durationMs: 1, memorySize: 128, memoryUsedMB: 9, status: 'error', errorType: 'Runtime.ExitError' }), 'base64').toString();
+    assert.match(report, /\tStatus: error\tError Type: Runtime\.ExitError\t\n$/);
+  });
+});
