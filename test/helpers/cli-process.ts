@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDataDir } from './fixture-server.js';
+import { waitUntil } from './wait-until.js';
 
 /** Path of the CLI entry point. */
 export const CLI = join(REPO_ROOT, 'bin/serverfull.js');
@@ -42,16 +43,15 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess 
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Polls `/healthcheck` until the server answers. */
+/** Polls `/healthcheck` until the server answers; fails at once if the server exits first. */
 export async function waitHealthy(url: string, cli: CliProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (cli.child.exitCode !== null) throw new Error(`server exited: ${cli.stderr()}${cli.stdout()}`);
+  const exited = () => cli.child.exitCode !== null || cli.child.signalCode !== null;
+  await waitUntil(async () => {
+    if (exited()) throw new Error(`server exited: ${cli.stderr()}${cli.stdout()}`);
     try {
-      if ((await fetch(`${url}/healthcheck`)).ok) return;
+      return (await fetch(`${url}/healthcheck`)).ok;
     } catch {
-      // not listening yet
+      return false; // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`server did not start: ${cli.stderr()}`);
+  }, `the server at ${url} answers /healthcheck`, { detail: () => cli.stderr() });
 }
