@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { freePort, runCli, waitHealthy, type CliProcess } from '../helpers/cli-process.js';
 import { lambdaClient, tempDataDir } from '../helpers/fixture-server.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { handlerZip } from '../helpers/zip-fixture.js';
 
 async function startServer(dataDir: string): Promise<{ cli: CliProcess; url: string }> {
@@ -47,7 +48,9 @@ describe('deployment durability', () => {
           }
         };
         const writers = [0, 1, 2].map(writer);
-        await new Promise((resolve) => setTimeout(resolve, 300 + round * 150));
+        // Killed once this round has had changes acknowledged (and more under way), however slowly they come.
+        const before = acknowledged.size;
+        await waitUntil(() => acknowledged.size >= before + 3, `round ${round} has changes acknowledged`);
         killed = true;
         cli.child.kill('SIGKILL');
         await Promise.all([cli.exited, ...writers]);

@@ -10,6 +10,7 @@ import {
   UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, type LambdaClient, type ListVersionsByFunctionCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { startFixtureServer, tempDataDir, type FixtureServer } from '../helpers/fixture-server.js';
+import { gate } from '../helpers/gate.js';
 import { handlerZip } from '../helpers/zip-fixture.js';
 
 /** Creates `name` from a package labelled `label`. */
@@ -146,12 +147,15 @@ describe('management API: function lifecycle', () => {
   it('lets invocations in flight finish on the old code', async () => {
     await create(fixture.lambda, 'inflight', 'old');
     await fixture.invoke('inflight', {});
-    const slow = fixture.invoke('inflight', { sleep: 400 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const held = gate();
+    const slow = fixture.invoke('inflight', { gate: held.dir });
+    await held.arrived();
     await fixture.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'inflight', ZipFile: await handlerZip('new') }));
     const fresh = await fixture.invoke('inflight', {});
     assert.equal(fresh.json.label, 'new');
+    held.open();
     assert.equal((await slow).json.label, 'old');
+    held.remove();
   });
 
   it('lists manifest functions with the deployed ones, and refuses to change them', async () => {
