@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateAliasCommand, CreateFunctionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { gate } from '../helpers/gate.js';
 import { zipOf } from '../helpers/zip-fixture.js';
 
 const MANIFEST = join(FIXTURES, 'gateway/serverfull.json');
@@ -104,11 +105,19 @@ describe('API Gateway (HTTP API, payload 2.0)', () => {
       assert.equal(response.status, 502, path);
       assert.deepEqual(await response.json(), { message: 'Internal Server Error' });
     }
-    const started = Date.now();
-    const slow = await fetch(`${http}/slow`);
-    assert.equal(slow.status, 504);
-    assert.deepEqual(await slow.json(), { message: 'Service Unavailable' });
-    assert.ok(Date.now() - started < 2400, 'the gateway does not wait for the function');
+    // A gateway of its own with a 1 s integration timeout (this one keeps the default 30 s, which no cold start reaches).
+    const short = await startFixtureServer({ config: join(FIXTURES, 'gateway/integration-timeout.json'), httpPort: 0 });
+    const held = gate();
+    try {
+      // The function cannot answer before the gate opens, which is after the gateway has answered: it did not wait.
+      const slow = await fetch(`${short.server.httpUrl}/slow?gate=${encodeURIComponent(held.dir)}`);
+      assert.equal(slow.status, 504);
+      assert.deepEqual(await slow.json(), { message: 'Service Unavailable' });
+    } finally {
+      held.open();
+      await short.close();
+      held.remove();
+    }
   });
 
   it('answers CORS preflights and adds CORS headers to responses', async () => {
