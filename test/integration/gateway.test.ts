@@ -162,7 +162,7 @@ describe('API Gateway (HTTP API, payload 2.0)', () => {
       'index.mjs': `export const handler = async (event) => ({ label: ${JSON.stringify(label)}, path: event.rawPath, version: process.env.AWS_LAMBDA_FUNCTION_VERSION });`,
     });
     await lambda.send(new CreateFunctionCommand({
-      FunctionName: 'deployed', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/x', Code: { ZipFile: await code('one') }, Publish: true,
+      FunctionName: 'deployed', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/x', Code: { ZipFile: await code('one') }, Publish: true, Timeout: 30,
     }));
     await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'deployed', ZipFile: await code('two'), Publish: true }));
     await lambda.send(new CreateAliasCommand({ FunctionName: 'deployed', Name: 'blue', FunctionVersion: '1' }));

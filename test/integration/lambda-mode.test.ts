@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConfigError, startLambda, type LambdaHandler } from '../../src/index.js';
 import { freePort, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
-import { startRuntimeApiStandIn, type RuntimeApiStandIn } from '../helpers/runtime-api-stand-in.js';
+import { DEADLINE_MS, startRuntimeApiStandIn, type RuntimeApiStandIn } from '../helpers/runtime-api-stand-in.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 const ROOT = join(FIXTURES, 'lambda-mode');
@@ -55,7 +55,7 @@ describe('serverfull lambda (CLI) against the Runtime API', () => {
     assert.equal(first.json.functionName, 'hello');
     assert.equal(first.json.memoryLimitInMB, '256');
     assert.equal(first.json.invokedFunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:stand-in');
-    assert.ok(first.json.remaining > 0 && first.json.remaining <= 3000, String(first.json.remaining));
+    assert.ok(first.json.remaining > 0 && first.json.remaining <= DEADLINE_MS, String(first.json.remaining));
     assert.deepEqual(api.calls.slice(0, 4), ['GET invocation/next', `POST invocation/${first.requestId}/response`, 'GET invocation/next', `POST invocation/${second.requestId}/response`]);
   });
 
