@@ -55,3 +55,17 @@ export async function waitHealthy(url: string, cli: CliProcess): Promise<void> {
     }
   }, `the server at ${url} answers /healthcheck`, { detail: () => cli.stderr() });
 }
+
+/**
+ * The address a `serverfull start` child started with `--port 0` (or `--http-port 0`) listens on,
+ * read from its log line (at log level info or lower): `serverfull` for the Lambda API, `API Gateway`
+ * for the gateway. Fails at once if the server exits first.
+ */
+export async function listeningUrl(cli: CliProcess, api: 'serverfull' | 'API Gateway' = 'serverfull'): Promise<string> {
+  const line = new RegExp(`${api} listening on (http://[^\\s"]+)`);
+  await waitUntil(() => {
+    if (cli.child.exitCode !== null || cli.child.signalCode !== null) throw new Error(`server exited: ${cli.stderr()}${cli.stdout()}`);
+    return line.test(cli.stdout());
+  }, `the server logs where ${api} listens`, { detail: () => `${cli.stderr()}${cli.stdout()}` });
+  return line.exec(cli.stdout())![1]!;
+}

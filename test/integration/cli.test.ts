@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { FIXTURE_MANIFEST, REPO_ROOT, lambdaClient } from '../helpers/fixture-server.js';
-import { CLI, freePort, runCli, waitHealthy, type CliProcess } from '../helpers/cli-process.js';
+import { CLI, freePort, listeningUrl, runCli, waitHealthy, type CliProcess } from '../helpers/cli-process.js';
 import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -104,11 +104,9 @@ describe('serverfull start', () => {
 
 describe('serverfull start --isolation inline', () => {
   it('process.exit from a timer an inline handler left behind does not stop the server', async () => {
-    const port = await freePort();
-    const cli = runCli(['start', '--config', FIXTURE_MANIFEST, '--port', String(port), '--isolation', 'inline', '--log-format', 'json']);
-    const url = `http://127.0.0.1:${port}`;
+    const cli = runCli(['start', '--config', FIXTURE_MANIFEST, '--port', '0', '--isolation', 'inline', '--log-format', 'json']);
     try {
-      await waitHealthy(url, cli);
+      const url = await listeningUrl(cli);
       const invoke = async (event: unknown) => (await fetch(`${url}/2015-03-31/functions/faults/invocations`, { method: 'POST', body: JSON.stringify(event) })).json();
       assert.deepEqual(await invoke({ fault: 'exit-later' }), { exitsLater: true });
       const ignored = /process\.exit\(4\) called by inline function code outside an invocation; ignored/;
