@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { processExists, watchWorkers, type WorkerWatch } from '../helpers/environment-watch.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 for (const isolation of ['worker', 'inline', 'process'] as const) {
@@ -121,9 +122,12 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
     if (isolation !== 'inline') {
       it('process.exit from a timer after the response does not stop the server', async () => {
         const marker = join(mkdtempSync(join(tmpdir(), 'serverfull-exit-later-')), 'environment.json');
-        const out = await fx.invoke('faults', { fault: 'exit-later', marker });
+        // The environment exits once the gate opens: after the server has taken its answer, however late it reads it.
+        const held = gate();
+        const out = await fx.invoke('faults', { fault: 'exit-later', marker, gate: held.dir });
         assert.deepEqual(out.json, { exitsLater: true });
-        // The next call comes once the server has seen that environment end, not merely once the timer may have fired.
+        held.open();
+        // The next call comes once the server has seen that environment end, not merely once it may have.
         const { pid, threadId } = JSON.parse(readFileSync(marker, 'utf8')) as { pid: number; threadId: number };
         await waitUntil(() => (isolation === 'worker' ? workers.ended(threadId) : !processExists(pid)), 'the server has seen the environment exit');
         await expectRecovery();
