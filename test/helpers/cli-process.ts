@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDataDir } from './fixture-server.js';
+import { waitUntil } from './wait-until.js';
 
 /** Path of the CLI entry point. */
 export const CLI = join(REPO_ROOT, 'bin/serverfull.js');
@@ -42,16 +43,29 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess 
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Polls `/healthcheck` until the server answers. */
+/** Polls `/healthcheck` until the server answers; fails at once if the server exits first. */
 export async function waitHealthy(url: string, cli: CliProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (cli.child.exitCode !== null) throw new Error(`server exited: ${cli.stderr()}${cli.stdout()}`);
+  const exited = () => cli.child.exitCode !== null || cli.child.signalCode !== null;
+  await waitUntil(async () => {
+    if (exited()) throw new Error(`server exited: ${cli.stderr()}${cli.stdout()}`);
     try {
-      if ((await fetch(`${url}/healthcheck`)).ok) return;
+      return (await fetch(`${url}/healthcheck`)).ok;
     } catch {
-      // not listening yet
+      return false; // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`server did not start: ${cli.stderr()}`);
+  }, `the server at ${url} answers /healthcheck`, { detail: () => cli.stderr() });
+}
+
+/**
+ * The address a `serverfull start` child started with `--port 0` (or `--http-port 0`) listens on,
+ * read from its log line (at log level info or lower): `serverfull` for the Lambda API, `API Gateway`
+ * for the gateway. Fails at once if the server exits first.
+ */
+export async function listeningUrl(cli: CliProcess, api: 'serverfull' | 'API Gateway' = 'serverfull'): Promise<string> {
+  const line = new RegExp(`${api} listening on (http://[^\\s"]+)`);
+  await waitUntil(() => {
+    if (cli.child.exitCode !== null || cli.child.signalCode !== null) throw new Error(`server exited: ${cli.stderr()}${cli.stdout()}`);
+    return line.test(cli.stdout());
+  }, `the server logs where ${api} listens`, { detail: () => `${cli.stderr()}${cli.stdout()}` });
+  return line.exec(cli.stdout())![1]!;
 }

@@ -43,6 +43,8 @@ export interface RuntimeApiStandIn {
 
 const PREFIX = '/2018-06-01/runtime/';
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:stand-in';
+/** How long each invocation may run, as `Lambda-Runtime-Deadline-Ms` tells the runtime: ample for a loaded machine. */
+export const DEADLINE_MS = 30_000;
 
 interface Queued {
   readonly requestId: string;
@@ -70,7 +72,7 @@ export async function startRuntimeApiStandIn(): Promise<RuntimeApiStandIn> {
       res.writeHead(200, {
         'content-type': 'application/json',
         'lambda-runtime-aws-request-id': invocation.requestId,
-        'lambda-runtime-deadline-ms': String(Date.now() + 3000),
+        'lambda-runtime-deadline-ms': String(Date.now() + DEADLINE_MS),
         'lambda-runtime-invoked-function-arn': FUNCTION_ARN,
         ...(traceId === undefined ? {} : { 'lambda-runtime-trace-id': traceId }),
         ...(clientContext === undefined ? {} : { 'lambda-runtime-client-context': clientContext }),

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CLI, runCli, type CliProcess } from '../helpers/cli-process.js';
+import { CLI, listeningUrl, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
 
 /** Resolves once the process has written a line matching `pattern` to `stream`; the test's timeout bounds the wait. */
@@ -75,11 +75,9 @@ describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'serverfull-sigint-'));
     writeFileSync(join(dir, 'hang.mjs'), "export const handler = async () => { console.log('started'); await new Promise((resolve) => setTimeout(resolve, 60_000)); };\n");
     writeFileSync(join(dir, 'serverfull.json'), JSON.stringify({ functions: { hang: { handler: 'hang.handler', timeout: 120 } } }));
-    const [probe, port] = await occupiedPort();
-    await new Promise((resolve) => probe.close(resolve));
-    const cli = runCli(['start', '--config', join(dir, 'serverfull.json'), '--port', String(port), '--log-format', 'json']);
-    await outputMatching(cli, 'stdout', /serverfull listening/);
-    const call = fetch(`http://127.0.0.1:${port}/2015-03-31/functions/hang/invocations`, { method: 'POST', body: '{}' }).catch(() => undefined);
+    const cli = runCli(['start', '--config', join(dir, 'serverfull.json'), '--port', '0', '--log-format', 'json']);
+    const url = await listeningUrl(cli);
+    const call = fetch(`${url}/2015-03-31/functions/hang/invocations`, { method: 'POST', body: '{}' }).catch(() => undefined);
     await outputMatching(cli, 'stdout', /"msg":"started"/);
     cli.child.kill('SIGINT');
     await outputMatching(cli, 'stderr', /SIGINT received, finishing invocations in flight/);

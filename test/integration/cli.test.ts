@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { FIXTURE_MANIFEST, REPO_ROOT, lambdaClient } from '../helpers/fixture-server.js';
-import { CLI, freePort, runCli, waitHealthy, type CliProcess } from '../helpers/cli-process.js';
+import { CLI, freePort, listeningUrl, runCli, waitHealthy, type CliProcess } from '../helpers/cli-process.js';
+import { gate } from '../helpers/gate.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 
 describe('serverfull start', () => {
@@ -40,8 +42,10 @@ describe('serverfull start', () => {
     const response = await fetch(`${url}/2015-03-31/functions/logs/invocations`, { method: 'POST', body: '{"who":"cli-test"}' });
     const requestId = response.headers.get('x-amzn-requestid');
     await response.text();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const lines = cli.stdout().trim().split('\n').map((line) => JSON.parse(line));
+    // The output comes through a pipe, in no fixed order with the HTTP response: wait for the request's line.
+    const logged = () => cli.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+    await waitUntil(() => logged().some((line) => line.msg === 'request' && line.requestId === requestId), 'the request is logged', { detail: () => cli.stdout() });
+    const lines = logged();
     const functionLine = lines.find((line) => line.msg === 'hello from cli-test');
     assert.deepEqual(
       { level: functionLine.level, function: functionLine.function, requestId: functionLine.requestId },
@@ -83,30 +87,33 @@ describe('serverfull start', () => {
   });
 
   it('SIGTERM finishes the invocation in flight, then exits 0', async () => {
-    const inFlight = fetch(`${url}/2015-03-31/functions/counter/invocations`, { method: 'POST', body: '{"sleepMs":600}' });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const held = gate();
+    const inFlight = fetch(`${url}/2015-03-31/functions/counter/invocations`, { method: 'POST', body: JSON.stringify({ gate: held.dir }) });
+    await held.arrived();
     cli.child.kill('SIGTERM');
+    await waitUntil(() => cli.stderr().includes('SIGTERM received, finishing invocations in flight'), 'the server takes the SIGTERM', { detail: () => cli.stderr() });
+    held.open();
     const response = await inFlight;
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { count: number }).count, 1);
     assert.equal(await cli.exited, 0);
     await assert.rejects(fetch(`${url}/healthcheck`));
+    held.remove();
   });
 });
 
 describe('serverfull start --isolation inline', () => {
   it('process.exit from a timer an inline handler left behind does not stop the server', async () => {
-    const port = await freePort();
-    const cli = runCli(['start', '--config', FIXTURE_MANIFEST, '--port', String(port), '--isolation', 'inline', '--log-format', 'json']);
-    const url = `http://127.0.0.1:${port}`;
+    const cli = runCli(['start', '--config', FIXTURE_MANIFEST, '--port', '0', '--isolation', 'inline', '--log-format', 'json']);
     try {
-      await waitHealthy(url, cli);
+      const url = await listeningUrl(cli);
       const invoke = async (event: unknown) => (await fetch(`${url}/2015-03-31/functions/faults/invocations`, { method: 'POST', body: JSON.stringify(event) })).json();
       assert.deepEqual(await invoke({ fault: 'exit-later' }), { exitsLater: true });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const ignored = /process\.exit\(4\) called by inline function code outside an invocation; ignored/;
+      await waitUntil(() => ignored.test(cli.stderr()), 'the timer has called process.exit', { detail: () => cli.stderr() });
       assert.deepEqual(await invoke({ fault: 'none' }), { fine: true });
       assert.equal(cli.child.exitCode, null);
-      assert.match(cli.stderr(), /process\.exit\(4\) called by inline function code outside an invocation; ignored/);
+      assert.match(cli.stderr(), ignored);
     } finally {
       cli.child.kill('SIGKILL');
       await cli.exited;

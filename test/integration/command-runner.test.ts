@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseHandlerString, resolveHandlerFile } from '../../src/handler/handler-loader.js';
 import { handler, type CommandsSummary } from '../../src/testing/command-runner.js';
 import { decodeLog, FIXTURES, REPO_ROOT, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const MANIFEST = join(FIXTURES, 'command-runner/serverfull.json');
 const FILE_COMMANDS = ['echo "suite $SUITE in $(basename "$PWD")"', 'test -f commands.txt', `printf '%s\\n' "function $AWS_LAMBDA_FUNCTION_NAME" >&2`];
@@ -34,10 +35,16 @@ function running(pid: number): boolean {
   }
 }
 
+/** Starts `short` (3 s) once, so that the time-budget tests get a warm environment: a cold start on a loaded machine would eat their budget. */
+async function warmShort(fx: FixtureServer): Promise<void> {
+  assert.equal((await fx.invoke('short', { commands: ['true'] })).FunctionError, undefined);
+}
+
 describe('command runner (worker)', () => {
   let fx: FixtureServer;
   before(async () => {
     fx = await startFixtureServer({ config: MANIFEST });
+    await warmShort(fx);
   });
   after(() => fx.close());
 
@@ -120,18 +127,17 @@ describe('command runner (worker)', () => {
   });
 
   it('a command that would outlive the time budget is killed in time to report; the next one is skipped', async () => {
-    const started = Date.now();
     const out = await fx.invoke('short', { commands: ['echo waiting; sleep 10', 'echo never'] }, { LogType: 'Tail' });
-    const elapsed = Date.now() - started;
-    // Not Sandbox.Timedout: the runner answered inside the function's 3 s.
+    // CommandsFailed, not Sandbox.Timedout: the runner answered inside the function's 3 s.
     const summary = failedSummary(out);
-    assert.ok(elapsed < 3000, `answered after ${elapsed} ms`);
     const [killed, skipped] = summary.results;
     assert.equal(killed!.exitCode, null);
     assert.equal(killed!.signal, 'SIGTERM');
     assert.equal(killed!.outputTail, 'waiting\n');
     assert.equal(killed!.reason, 'out of time: stopped with 1000 ms left to report');
-    assert.ok(killed!.durationMs >= 1500 && killed!.durationMs < 2500, String(killed!.durationMs));
+    assert.ok(Number.isInteger(killed!.durationMs) && killed!.durationMs > 0, String(killed!.durationMs));
+    // Stopped no earlier than the budget said: by then no more than the reserve was left, so the next command could not start.
+    assert.ok(Number(/(\d+) ms remaining/.exec(skipped!.reason ?? '')?.[1]) <= 1000, skipped!.reason);
     assert.deepEqual({ ...skipped!, reason: undefined }, {
       command: 'echo never', passed: false, exitCode: null, signal: null, durationMs: 0, outputTail: '', skipped: true, reason: undefined,
     });
@@ -148,9 +154,7 @@ describe('command runner (worker)', () => {
     assert.equal(result!.signal, 'SIGKILL');
     const child = Number(/child (\d+)/.exec(result!.outputTail)?.[1]);
     assert.ok(child > 0, result!.outputTail);
-    const deadline = Date.now() + 2000;
-    while (running(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(running(child), false, `background process ${child} survived`);
+    await waitUntil(() => !running(child), `background process ${child} ends`);
   });
 
   const invalid: Array<[string, string, unknown, string, RegExp]> = [
@@ -175,6 +179,7 @@ describe('command runner (inline)', () => {
   let fx: FixtureServer;
   before(async () => {
     fx = await startFixtureServer({ config: MANIFEST, isolation: 'inline' });
+    await warmShort(fx);
   });
   after(() => fx.close());
 
@@ -195,9 +200,8 @@ describe('command runner (inline)', () => {
   });
 
   it('the time budget holds although inline code cannot be interrupted', async () => {
-    const started = Date.now();
+    // CommandsFailed, not Sandbox.Timedout: the runner answered inside the function's 3 s.
     const summary = failedSummary(await fx.invoke('short', { commands: ['sleep 10', 'echo never'] }));
-    assert.ok(Date.now() - started < 3000);
     assert.deepEqual(summary.results.map((r) => [r.signal, r.skipped]), [['SIGTERM', undefined], [null, true]]);
   });
 });

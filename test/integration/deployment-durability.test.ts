@@ -7,16 +7,14 @@ import { describe, it } from 'node:test';
 import {
   CreateFunctionCommand, GetFunctionCommand, InvokeCommand, ListFunctionsCommand, ListVersionsByFunctionCommand, UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
-import { freePort, runCli, waitHealthy, type CliProcess } from '../helpers/cli-process.js';
+import { listeningUrl, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { lambdaClient, tempDataDir } from '../helpers/fixture-server.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { handlerZip } from '../helpers/zip-fixture.js';
 
 async function startServer(dataDir: string): Promise<{ cli: CliProcess; url: string }> {
-  const port = await freePort();
-  const cli = runCli(['start', '--port', String(port), '--isolation', 'inline', '--log-level', 'warn'], { SERVERFULL_DATA_DIR: dataDir });
-  const url = `http://127.0.0.1:${port}`;
-  await waitHealthy(url, cli);
-  return { cli, url };
+  const cli = runCli(['start', '--port', '0', '--isolation', 'inline'], { SERVERFULL_DATA_DIR: dataDir });
+  return { cli, url: await listeningUrl(cli) };
 }
 
 describe('deployment durability', () => {
@@ -47,7 +45,9 @@ describe('deployment durability', () => {
           }
         };
         const writers = [0, 1, 2].map(writer);
-        await new Promise((resolve) => setTimeout(resolve, 300 + round * 150));
+        // Killed once this round has had changes acknowledged (and more under way), however slowly they come.
+        const before = acknowledged.size;
+        await waitUntil(() => acknowledged.size >= before + 3, `round ${round} has changes acknowledged`);
         killed = true;
         cli.child.kill('SIGKILL');
         await Promise.all([cli.exited, ...writers]);

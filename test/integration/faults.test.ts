@@ -3,16 +3,28 @@
  * error (HTTP 200 + X-Amz-Function-Error), and the next invocation works. Every isolation mode.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { processExists, watchWorkers, type WorkerWatch } from '../helpers/environment-watch.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { gate } from '../helpers/gate.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 for (const isolation of ['worker', 'inline', 'process'] as const) {
   describe(`faults (${isolation})`, () => {
     let fx: FixtureServer;
+    let workers: WorkerWatch;
     before(async () => {
+      workers = watchWorkers();
       fx = await startFixtureServer({ isolation });
     });
-    after(() => fx.close());
+    after(async () => {
+      workers.stop();
+      await fx.close();
+    });
 
     /** Invokes and asserts a function error of `errorType`; then checks the function still works. */
     async function expectFunctionError(name: string, event: unknown, errorType: string, message?: RegExp) {
@@ -42,9 +54,30 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
       await expectRecovery();
     });
 
+    /**
+     * Invokes `hangs` (timeout 1 s) until one invocation gets as far as running its handler, which a
+     * slow start on a loaded machine may not; each one times out. Returns the id of the module
+     * instance that ran the handler.
+     */
+    async function hangUntilHandled(): Promise<string> {
+      const dir = mkdtempSync(join(tmpdir(), 'serverfull-hangs-'));
+      let instance: string | undefined;
+      await waitUntil(async () => {
+        const marker = join(dir, randomUUID());
+        const out = await expectFunctionError('hangs', { marker }, 'Sandbox.Timedout');
+        assert.equal(out.json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds`);
+        instance = existsSync(marker) ? readFileSync(marker, 'utf8') : undefined;
+        return instance !== undefined;
+      }, 'a hanging invocation runs its handler before its timeout');
+      rmSync(dir, { recursive: true, force: true });
+      return instance!;
+    }
+
     it('a handler that never resolves times out, and the next call gets a fresh environment', async () => {
-      const out = await expectFunctionError('faults', { fault: 'hang' }, 'Sandbox.Timedout');
-      assert.equal(out.json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Task timed out after 3.00 seconds`);
+      const first = await hangUntilHandled();
+      const next = await hangUntilHandled();
+      // Inline environments of a function share its module instance by design; the others start afresh.
+      if (isolation !== 'inline') assert.notEqual(next, first, 'the timed-out environment was not reused');
       await expectRecovery();
     });
 
@@ -88,9 +121,15 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
 
     if (isolation !== 'inline') {
       it('process.exit from a timer after the response does not stop the server', async () => {
-        const out = await fx.invoke('faults', { fault: 'exit-later' });
+        const marker = join(mkdtempSync(join(tmpdir(), 'serverfull-exit-later-')), 'environment.json');
+        // The environment exits once the gate opens: after the server has taken its answer, however late it reads it.
+        const held = gate();
+        const out = await fx.invoke('faults', { fault: 'exit-later', marker, gate: held.dir });
         assert.deepEqual(out.json, { exitsLater: true });
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        held.open();
+        // The next call comes once the server has seen that environment end, not merely once it may have.
+        const { pid, threadId } = JSON.parse(readFileSync(marker, 'utf8')) as { pid: number; threadId: number };
+        await waitUntil(() => (isolation === 'worker' ? workers.ended(threadId) : !processExists(pid)), 'the server has seen the environment exit');
         await expectRecovery();
       });
 

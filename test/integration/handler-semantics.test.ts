@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { gate } from '../helpers/gate.js';
 
 for (const isolation of ['worker', 'inline', 'process'] as const) {
   describe(`handler semantics (${isolation})`, () => {
@@ -56,9 +57,12 @@ for (const isolation of ['worker', 'process'] as const) describe(`callbackWaitsF
   });
 
   it('set to false, the response is sent at once', async () => {
-    const out = await fx.invoke('callback', { mode: 'no-wait' });
+    // Its timers run until the gate opens, which is after the response.
+    const held = gate();
+    const out = await fx.invoke('callback', { mode: 'no-wait', gate: held.dir });
     assert.deepEqual(out.json, { mode: 'no-wait' });
     assert.deepEqual((await fx.invoke('callback', { mode: 'check' })).json, { timerFired: false });
+    held.open();
   });
 
   it('a synchronous handler that never calls back returns null once the event loop is empty', async () => {

@@ -4,13 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, ResourceNotFoundException, InvalidRequestContentException, InvalidParameterValueException } from '@aws-sdk/client-lambda';
+import { createLogger } from '../../src/log.js';
 import { decodeLog, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { exchangeUntilClose } from '../helpers/raw-http.js';
+import { gate } from '../helpers/gate.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 describe('Invoke API', () => {
   let fx: FixtureServer;
@@ -47,20 +50,30 @@ describe('Invoke API', () => {
 
   it('Event returns 202 at once and runs the function in the background', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'serverfull-event-')), 'event.json');
-    const out = await fx.invoke('record', { file, value: 'from an event', delayMs: 200 }, { InvocationType: 'Event' });
+    // The function cannot write before the gate opens: a response that waited for it would never come.
+    const held = gate();
+    const out = await fx.invoke('record', { file, value: 'from an event', gate: held.dir }, { InvocationType: 'Event' });
     assert.equal(out.StatusCode, 202);
     assert.equal(out.text, '');
     assert.ok(out.$metadata.requestId);
     assert.equal(existsSync(file), false, 'the response did not wait for the function');
-    for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    await held.arrived();
+    held.open();
+    await waitUntil(() => existsSync(file), 'the event is recorded');
     assert.equal(readFileSync(file, 'utf8'), '"from an event"');
+    held.remove();
   });
 
   it('DryRun returns 204 without running the function', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'serverfull-dryrun-')), 'event.json');
-    const out = await fx.invoke('record', { file, value: 'dry' }, { InvocationType: 'DryRun' });
-    assert.equal(out.StatusCode, 204);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A server of its own: closing it waits for every invocation it started, in the background too.
+    const own = await startFixtureServer();
+    try {
+      const out = await own.invoke('record', { file, value: 'dry' }, { InvocationType: 'DryRun' });
+      assert.equal(out.StatusCode, 204);
+    } finally {
+      await own.close();
+    }
     assert.equal(existsSync(file), false);
   });
 
@@ -239,21 +252,35 @@ describe('Invoke API', () => {
   });
 
   it('a client that disconnects mid-body or mid-invocation does not disturb the server', async () => {
-    const { port } = new URL(fx.server.url);
-    const send = (raw: string, closeAfterMs: number) =>
-      new Promise<void>((resolve) => {
-        const socket = connect(Number(port), '127.0.0.1', () => socket.write(raw));
+    // A server of its own whose request log this test reads: one line per request once the server is done with it.
+    const lines: string[] = [];
+    const own = await startFixtureServer({ logger: createLogger({ level: 'info', format: 'json', write: (line) => lines.push(line) }) });
+    const handled = (name: string) => lines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request' && line.function === name).length;
+    const { port } = new URL(own.server.url);
+    /** Opens a connection and writes `raw`; resolves with the socket once the bytes are sent. */
+    const send = (raw: string) =>
+      new Promise<Socket>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(raw, () => resolve(socket)));
         socket.on('error', () => {});
-        setTimeout(() => {
-          socket.destroy();
-          resolve();
-        }, closeAfterMs);
       });
-    await send('POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":', 50);
-    await send('POST /2015-03-31/functions/counter/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n{"sleepMs":200}\n', 50);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.equal((await fx.invoke('echo', { after: 'disconnects' })).StatusCode, 200);
-    assert.equal((await fx.invoke('counter')).StatusCode, 200);
+    try {
+      // Half a body, then the connection ends: the server reads the bytes before the end of the stream.
+      (await send('POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":')).destroy();
+      await waitUntil(() => handled('echo') === 1, 'the server is done with the half-sent request', { detail: () => lines.join('') });
+      // A whole request, and the client leaves while the function runs (held at a gate).
+      const held = gate();
+      const body = JSON.stringify({ gate: held.dir });
+      const invocation = await send(`POST /2015-03-31/functions/counter/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      await held.arrived();
+      invocation.destroy();
+      held.open();
+      await waitUntil(() => handled('counter') === 1, 'the server is done with the abandoned invocation', { detail: () => lines.join('') });
+      held.remove();
+      assert.equal((await own.invoke('echo', { after: 'disconnects' })).StatusCode, 200);
+      assert.equal((await own.invoke('counter')).StatusCode, 200);
+    } finally {
+      await own.close();
+    }
   });
 
   it('closes the connection after answering a request with Connection: close', { timeout: 30_000 }, async () => {

@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TooManyRequestsException } from '@aws-sdk/client-lambda';
+import { processExists, runtimeProcesses, watchWorkers } from '../helpers/environment-watch.js';
 import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { gate } from '../helpers/gate.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 for (const isolation of ['worker', 'inline', 'process'] as const) {
   describe(`execution environments (${isolation})`, () => {
@@ -52,13 +55,17 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
     });
 
     it('getRemainingTimeInMillis counts down from the timeout', async () => {
+      // echo's timeout is 30 s; the clock started when the server took the call, inside the time this call took.
+      const started = Date.now();
       const { remaining } = (await fx.invoke('echo')).json;
-      assert.ok(remaining > 2000 && remaining <= 3000, String(remaining));
+      const took = Date.now() - started;
+      assert.ok(remaining > 30_000 - took && remaining <= 30_000, `${remaining} ms remaining after a call of ${took} ms`);
     });
 
     it('runs concurrent invocations in separate environments up to reservedConcurrency, then 429', async () => {
-      const slow = [fx.invoke('limited', { sleepMs: 400 }), fx.invoke('limited', { sleepMs: 400 })];
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const held = gate();
+      const slow = [fx.invoke('limited', { gate: held.dir }), fx.invoke('limited', { gate: held.dir })];
+      await held.arrived(2);
       await assert.rejects(fx.invoke('limited'), (error: Error & { Reason?: string; $metadata: { httpStatusCode?: number } }) => {
         assert.ok(error instanceof TooManyRequestsException);
         assert.equal(error.$metadata.httpStatusCode, 429);
@@ -66,7 +73,9 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
         assert.equal(error.message, 'Rate Exceeded.');
         return true;
       });
+      held.open();
       const results = await Promise.all(slow);
+      held.remove();
       assert.ok(results.every((out) => out.StatusCode === 200));
       assert.equal((await fx.invoke('limited')).StatusCode, 200, 'capacity is back once they finish');
     });
@@ -78,14 +87,17 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
     it('the server-wide concurrency limit throttles too', async () => {
       const small = await startFixtureServer({ isolation, concurrency: 1 });
       try {
-        const slow = small.invoke('counter', { sleepMs: 300 });
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        const held = gate();
+        const slow = small.invoke('counter', { gate: held.dir });
+        await held.arrived();
         await assert.rejects(small.invoke('echo'), (error: Error & { Reason?: string }) => {
           assert.ok(error instanceof TooManyRequestsException);
           assert.equal(error.Reason, 'ConcurrentInvocationLimitExceeded');
           return true;
         });
+        held.open();
         await slow;
+        held.remove();
       } finally {
         await small.close();
       }
@@ -97,7 +109,13 @@ for (const isolation of ['worker', 'process'] as const) describe(`${isolation} e
   it('two concurrent invocations get two environments, each with its own module state', async () => {
     const fx = await startFixtureServer({ isolation });
     try {
-      const [a, b] = await Promise.all([fx.invoke('counter', { sleepMs: 200 }), fx.invoke('counter', { sleepMs: 200 })]);
+      // Both in flight at once: neither can finish before the other has arrived.
+      const held = gate();
+      const both = Promise.all([fx.invoke('counter', { gate: held.dir }), fx.invoke('counter', { gate: held.dir })]);
+      await held.arrived(2);
+      held.open();
+      const [a, b] = await both;
+      held.remove();
       assert.deepEqual([a.json.count, b.json.count], [1, 1]);
       const c = await fx.invoke('counter');
       assert.equal(c.json.count, 2, 'the next call reuses a warm environment');
@@ -107,13 +125,22 @@ for (const isolation of ['worker', 'process'] as const) describe(`${isolation} e
   });
 
   it('idle environments are reaped and the next call starts cold', async () => {
+    const workers = watchWorkers();
     const fx = await startFixtureServer({ isolation, idleTimeout: 1 });
     try {
       assert.equal((await fx.invoke('counter')).json.count, 1);
       assert.equal((await fx.invoke('counter')).json.count, 2);
-      await new Promise((resolve) => setTimeout(resolve, 2200));
+      // Wait for the reaping itself: the environment's thread or process ends (spare threads never do).
+      if (isolation === 'worker') {
+        await waitUntil(() => workers.endedCount() > 0, 'the idle environment is reaped');
+      } else {
+        const [runtime] = runtimeProcesses('counter');
+        assert.ok(runtime, 'the runtime process of counter runs');
+        await waitUntil(() => !processExists(runtime), 'the idle environment is reaped');
+      }
       assert.equal((await fx.invoke('counter')).json.count, 1);
     } finally {
+      workers.stop();
       await fx.close();
     }
   });

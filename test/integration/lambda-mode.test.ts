@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConfigError, startLambda, type LambdaHandler } from '../../src/index.js';
 import { freePort, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
-import { startRuntimeApiStandIn, type RuntimeApiStandIn } from '../helpers/runtime-api-stand-in.js';
+import { DEADLINE_MS, startRuntimeApiStandIn, type RuntimeApiStandIn } from '../helpers/runtime-api-stand-in.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const ROOT = join(FIXTURES, 'lambda-mode');
 const MANIFEST = join(ROOT, 'serverfull.json');
@@ -18,10 +19,9 @@ const PROCESS_RUNTIME = join(REPO_ROOT, 'dist/src/runtime-client/process-runtime
 /** A console line as the AWS Node runtime prints it: time, request id, level, message. */
 const consoleLine = (requestId: string, level: string, text: string) => new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\t${requestId}\\t${level}\\t${text}$`, 'm');
 
-/** Waits until `check` holds: output of a child arrives on its own pipe, in no fixed order with the HTTP calls. */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(check(), what);
+/** Waits until a child has printed `text`: its output arrives on its own pipe, in no fixed order with the HTTP calls. */
+function printed(child: CliProcess, text: string): Promise<void> {
+  return waitUntil(() => child.stdout().includes(text), `the child prints ${JSON.stringify(text)}`, { detail: () => child.stdout() });
 }
 
 async function stopChild(cli: CliProcess): Promise<void> {
@@ -55,14 +55,14 @@ describe('serverfull lambda (CLI) against the Runtime API', () => {
     assert.equal(first.json.functionName, 'hello');
     assert.equal(first.json.memoryLimitInMB, '256');
     assert.equal(first.json.invokedFunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:stand-in');
-    assert.ok(first.json.remaining > 0 && first.json.remaining <= 3000, String(first.json.remaining));
+    assert.ok(first.json.remaining > 0 && first.json.remaining <= DEADLINE_MS, String(first.json.remaining));
     assert.deepEqual(api.calls.slice(0, 4), ['GET invocation/next', `POST invocation/${first.requestId}/response`, 'GET invocation/next', `POST invocation/${second.requestId}/response`]);
   });
 
   it('prints console lines with the request id and level, and raw writes as they are', async () => {
     lambda('hello');
     const { requestId } = await api.invoke({ name: 'Ada' });
-    await eventually(() => cli!.stdout().includes('raw line'), 'the output arrives');
+    await printed(cli!, 'raw line');
     assert.match(cli!.stdout(), consoleLine(requestId, 'INFO', 'hello Ada'));
     assert.match(cli!.stdout(), consoleLine(requestId, 'WARN', 'careful'));
     assert.match(cli!.stdout(), /^raw line$/m);
@@ -298,7 +298,7 @@ describe('process-runtime.js, the process-isolation entry', () => {
     assert.equal(answer.json.greetingVariable, 'own variable');
     assert.equal(answer.json.colourVariable, null, 'only the environment it was given');
     assert.equal((await api.invoke({ name: 'Grace' })).json.invocations, 2);
-    await eventually(() => runtime!.stdout().includes('hello Grace'), 'the output arrives');
+    await printed(runtime!, 'hello Grace');
     assert.match(runtime!.stdout(), consoleLine(answer.requestId, 'INFO', 'hello Ada'));
   });
 

@@ -10,13 +10,14 @@ import {
   UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, type LambdaClient, type ListVersionsByFunctionCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { startFixtureServer, tempDataDir, type FixtureServer } from '../helpers/fixture-server.js';
+import { gate } from '../helpers/gate.js';
 import { handlerZip } from '../helpers/zip-fixture.js';
 
-/** Creates `name` from a package labelled `label`. */
+/** Creates `name` from a package labelled `label`, with a timeout no cold start on a loaded machine reaches. */
 async function create(lambda: LambdaClient, name: string, label: string, extra: Record<string, unknown> = {}) {
   return lambda.send(new CreateFunctionCommand({
     FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/test',
-    Code: { ZipFile: await handlerZip(label) }, ...extra,
+    Code: { ZipFile: await handlerZip(label) }, Timeout: 30, ...extra,
   }));
 }
 
@@ -40,7 +41,7 @@ describe('management API: function lifecycle', () => {
     const zip = await handlerZip('v1');
     const created = await lambda.send(new CreateFunctionCommand({
       FunctionName: 'shop', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/test',
-      Code: { ZipFile: zip }, Environment: { Variables: { GREETING: 'hello' } }, Description: 'the shop', Timeout: 5, MemorySize: 256,
+      Code: { ZipFile: zip }, Environment: { Variables: { GREETING: 'hello' } }, Description: 'the shop', Timeout: 30, MemorySize: 256,
     }));
     assert.equal(created.$metadata.httpStatusCode, 201);
     assert.equal(created.FunctionName, 'shop');
@@ -50,7 +51,7 @@ describe('management API: function lifecycle', () => {
     assert.equal(created.Version, '$LATEST');
     assert.equal(created.State, 'Pending');
     assert.equal(created.Runtime, 'nodejs20.x');
-    assert.equal(created.Timeout, 5);
+    assert.equal(created.Timeout, 30);
     assert.equal(created.MemorySize, 256);
     assert.deepEqual(created.Environment?.Variables, { GREETING: 'hello' });
     assert.match(created.RevisionId!, /^[0-9a-f-]{36}$/);
@@ -128,7 +129,7 @@ describe('management API: function lifecycle', () => {
     assert.equal(v3.Version, '3', 'version numbers are never reused');
     const same = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'shop', ZipFile: await handlerZip('v4'), Publish: true }));
     assert.equal(same.Version, '3', 'the same code and configuration again publish no new version');
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'shop', Timeout: 5 }));
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'shop', Timeout: 30 }));
     assert.equal((await lambda.send(new PublishVersionCommand({ FunctionName: 'shop' }))).Version, '3', 'an update that changes nothing neither');
 
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'shop' }));
@@ -146,12 +147,15 @@ describe('management API: function lifecycle', () => {
   it('lets invocations in flight finish on the old code', async () => {
     await create(fixture.lambda, 'inflight', 'old');
     await fixture.invoke('inflight', {});
-    const slow = fixture.invoke('inflight', { sleep: 400 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const held = gate();
+    const slow = fixture.invoke('inflight', { gate: held.dir });
+    await held.arrived();
     await fixture.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'inflight', ZipFile: await handlerZip('new') }));
     const fresh = await fixture.invoke('inflight', {});
     assert.equal(fresh.json.label, 'new');
+    held.open();
     assert.equal((await slow).json.label, 'old');
+    held.remove();
   });
 
   it('lists manifest functions with the deployed ones, and refuses to change them', async () => {

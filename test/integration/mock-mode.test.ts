@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, ResourceNotFoundException, TooManyRequestsException, type InvocationType } from '@aws-sdk/client-lambda';
-import { freePort, runCli, waitHealthy } from '../helpers/cli-process.js';
+import { listeningUrl, runCli } from '../helpers/cli-process.js';
 import { FIXTURES, decodeLog, lambdaClient, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 
 const MOCK_MANIFEST = join(FIXTURES, 'mock/serverfull.json');
@@ -213,11 +213,9 @@ describe('mock mode: the mock setting', () => {
 
 describe('serverfull start --mock', () => {
   it('is a flag without a value', async () => {
-    const port = await freePort();
-    const cli = runCli(['start', '--config', MOCK_MANIFEST, '--mock', '--port', String(port), '--log-level', 'silent']);
-    const url = `http://127.0.0.1:${port}`;
+    const cli = runCli(['start', '--config', MOCK_MANIFEST, '--mock', '--port', '0']);
     try {
-      await waitHealthy(url, cli);
+      const url = await listeningUrl(cli);
       const lambda = lambdaClient(url);
       const out = await lambda.send(new InvokeCommand({ FunctionName: 'unmocked' }));
       lambda.destroy();

@@ -5,14 +5,14 @@
  * handler-semantics.test.ts and isolation.test.ts also run in process isolation.)
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import { FIXTURES, REPO_ROOT, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
-import { mkdtempSync, rmSync, cpSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createZip } from '../../src/deploy/zip-archive.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 /** The shell-script custom runtime, an example that is also this test's fixture. */
 const CUSTOM_RUNTIME = join(REPO_ROOT, 'examples/custom-runtime');
@@ -25,6 +25,51 @@ async function zipWithout(folder: string, file: string): Promise<Buffer> {
     return await createZip(copy);
   } finally {
     rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+/** The `sleep 31.4159` processes of the shell runtime's `sleeps` handler under a runtime this process started (its process group). */
+function ownSleepers(): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1') !== 'sleep\u000031.4159\u0000') continue;
+      const group = statFields(Number(entry))[2]!;
+      if (statFields(Number(group))[1] === String(process.pid)) found.push(Number(entry));
+    } catch {
+      // Gone while looked at.
+    }
+  }
+  return found;
+}
+
+/** The fields of /proc/PID/stat after the command name: state, parent, process group, ... flags (index 6). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Whether `pid` is gone, dead, exiting or has SIGKILL pending: what a SIGKILL sent to it leaves. */
+function killedOrGone(pid: number): boolean {
+  try {
+    const [state, , , , , , flags] = statFields(pid);
+    const PF_EXITING = 0x4;
+    if (state === 'Z' || state === 'X' || (Number(flags) & PF_EXITING) !== 0) return true;
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const SIGKILL = 1n << 8n;
+    return ['SigPnd', 'ShdPnd'].some((field) => (BigInt(`0x${new RegExp(`^${field}:\\s*([0-9a-f]+)`, 'm').exec(status)?.[1] ?? '0'}`) & SIGKILL) !== 0n);
+  } catch {
+    return true;
+  }
+}
+
+/** Whether a process still runs (a zombie left to a container's non-reaping init counts as gone). */
+function running(pid: number): boolean {
+  try {
+    return statFields(pid)[0] !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -82,7 +127,8 @@ describe('process isolation: Node.js functions', () => {
 describe('process isolation: a shell-script custom runtime (provided.al2023)', () => {
   let fx: FixtureServer;
   before(async () => {
-    const custom = (handler: string, timeout = 3) => ({ runtime: 'provided.al2023', handler, timeout });
+    // Generous for the functions that answer (a cold start on a loaded machine can take seconds); `sleeps` never answers in time.
+    const custom = (handler: string, timeout = 30) => ({ runtime: 'provided.al2023', handler, timeout });
     fx = await startFixtureServer({
       config: undefined,
       root: CUSTOM_RUNTIME,
@@ -122,20 +168,21 @@ describe('process isolation: a shell-script custom runtime (provided.al2023)', (
   });
 
   it('a timeout kills the whole process tree, and the next call gets a fresh process', async () => {
-    const out = await fx.invoke('shell-sleeps', {});
-    assert.equal(out.json.errorType, 'Sandbox.Timedout');
-    // The handler's `sleep` was a grandchild of the server; it must be gone with its runtime.
-    let sleepers = '';
-    for (let i = 0; i < 50; i++) {
-      try {
-        sleepers = execFileSync('pgrep', ['-f', 'sleep 31.4159'], { encoding: 'utf8' });
-      } catch {
-        sleepers = '';
-        break;
+    // The handler's `sleep` is a grandchild of the server. Seen while the invocation runs (a slow start may time out
+    // before the handler runs: then again), it must have been sent SIGKILL by the time the timeout is answered.
+    const sleepers = new Set<number>();
+    await waitUntil(async () => {
+      let settled = false;
+      const invocation = fx.invoke('shell-sleeps', {}).finally(() => (settled = true));
+      while (!settled) {
+        for (const pid of ownSleepers()) sleepers.add(pid);
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.equal(sleepers, '', 'the sleeping grandchild is still running');
+      assert.equal((await invocation).json.errorType, 'Sandbox.Timedout');
+      return sleepers.size > 0;
+    }, 'an invocation of shell-sleeps runs its sleep');
+    for (const pid of sleepers) assert.ok(killedOrGone(pid), `the sleeping grandchild ${pid} was not killed`);
+    for (const pid of sleepers) await waitUntil(() => killedOrGone(pid) && !running(pid), `the sleeping grandchild ${pid} ends`);
     assert.equal((await fx.invoke('shell', { c: 3 })).json.event.c, 3);
   });
 

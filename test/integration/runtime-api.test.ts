@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { RuntimeApiServer, type RuntimeInvocation } from '../../src/runtime-api/runtime-api-server.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 type Heard =
   | { kind: 'ready' }
@@ -60,7 +61,7 @@ describe('Runtime API', () => {
   it('long-polls next until an invocation arrives', async () => {
     const next = call('GET', '/invocation/next');
     // The runtime's request must be parked before the event arrives for this to test the long poll.
-    while (heard.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitUntil(() => heard.length > 0, 'the runtime API hears the runtime ready');
     api.deliver(invocation('req-2'));
     const response = await next;
     assert.equal(response.headers.get('lambda-runtime-aws-request-id'), 'req-2');

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { httpClient, lambdaClient, startTestServer } from '../../src/testing/index.js';
 import { FIXTURE_MANIFEST, REPO_ROOT } from '../helpers/fixture-server.js';
-import { freePort, runCli, waitHealthy } from '../helpers/cli-process.js';
+import { listeningUrl, runCli } from '../helpers/cli-process.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const EXAMPLE_SUITE = join(REPO_ROOT, 'examples/testing');
 
@@ -30,15 +31,15 @@ describe('the example suite, two ways', () => {
   });
 
   it('passes against a running server (SERVERFULL_TARGET and SERVERFULL_HTTP_TARGET)', async () => {
-    const [port, httpPort] = [await freePort(), await freePort()];
-    const cli = runCli(['start', '--config', join(REPO_ROOT, 'examples/serverfull.json'), '--port', String(port), '--http-port', String(httpPort), '--log-format', 'json']);
+    const cli = runCli(['start', '--config', join(REPO_ROOT, 'examples/serverfull.json'), '--port', '0', '--http-port', '0', '--log-format', 'json']);
     try {
-      await waitHealthy(`http://127.0.0.1:${port}`, cli);
-      await runExampleSuite({ SERVERFULL_TARGET: `http://127.0.0.1:${port}`, SERVERFULL_HTTP_TARGET: `http://127.0.0.1:${httpPort}` });
-      // The invocations reached the remote server, not a server inside the test process.
-      const lines = cli.stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-      assert.ok(lines.some((l) => l.msg === 'request' && l.function === 'hello'));
-      assert.ok(lines.some((l) => l.msg === 'gateway request' && l.function === 'hello'));
+      const [url, httpUrl] = [await listeningUrl(cli), await listeningUrl(cli, 'API Gateway')];
+      await runExampleSuite({ SERVERFULL_TARGET: url, SERVERFULL_HTTP_TARGET: httpUrl });
+      // The invocations reached the remote server, not a server inside the test process. Its log comes through a
+      // pipe, in no fixed order with the example suite's end: wait for the lines (a wrong target never logs them).
+      const lines = () => cli.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+      await waitUntil(() => lines().some((l) => l.msg === 'request' && l.function === 'hello'), 'the server logs an invocation of hello', { detail: () => cli.stdout() });
+      await waitUntil(() => lines().some((l) => l.msg === 'gateway request' && l.function === 'hello'), 'the server logs a gateway request to hello', { detail: () => cli.stdout() });
     } finally {
       cli.child.kill('SIGTERM');
       await cli.exited;

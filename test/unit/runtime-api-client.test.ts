@@ -330,14 +330,18 @@ describe('RuntimeApiClient against a raw server', () => {
   });
 
   it('a server that closes the idle connection: the next call connects again', async () => {
+    let firstClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (firstClosed = resolve));
     const raw = await rawServer(({ socket }) => {
-      socket.write(ACCEPTED);
-      setTimeout(() => socket.destroy(), 5);
+      socket.once('close', firstClosed);
+      // Written out, then closed from this side.
+      socket.end(ACCEPTED, () => socket.destroy());
     });
     servers.push(raw.server);
     const client = new RuntimeApiClient(raw.address);
     assert.equal(await respond(client, 'a', '{}'), undefined);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The server has closed the first connection before the next call.
+    await closed;
     assert.equal(await respond(client, 'b', '{}'), undefined);
     client.close();
     assert.equal(raw.connections(), 2);
