@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RUNTIME, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { createZip, MAX_ZIPPED_BYTES } from '../deploy/zip-archive.js';
-import { callServer, ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
+import type { AliasConfiguration, CreateFunctionRequest, FunctionConfiguration, LambdaClient, Runtime, UpdateFunctionConfigurationRequest } from '@aws-sdk/client-lambda';
+import { connect, ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
 
 const DEFAULT_HANDLER = 'index.handler';
 
@@ -38,6 +39,9 @@ ${ENDPOINT_OPTION_HELP}
 /** A failure that ends the deployment with one line on stderr and exit code 2. */
 class DeployError extends Error {}
 
+/** The configuration fields the flags can set. */
+type ConfigurationSettings = Pick<UpdateFunctionConfigurationRequest, 'Handler' | 'Runtime' | 'Timeout' | 'MemorySize' | 'Description' | 'Environment'>;
+
 /** What to deploy where, checked before anything is zipped or sent. */
 interface DeployOptions {
   readonly dir: string;
@@ -46,22 +50,7 @@ interface DeployOptions {
   readonly publish: boolean;
   readonly alias: string | undefined;
   /** Configuration flags given, as the management API's fields. */
-  readonly settings: Readonly<Record<string, unknown>>;
-}
-
-/** The fields of a `FunctionConfiguration` that the deployment reads. */
-interface FunctionConfiguration {
-  readonly Version?: string;
-  readonly CodeSha256?: string;
-  readonly RevisionId?: string;
-  readonly [field: string]: unknown;
-}
-
-/** The fields of an `AliasConfiguration` that the deployment reads. */
-interface AliasConfiguration {
-  readonly FunctionVersion?: string;
-  readonly RevisionId?: string;
-  readonly RoutingConfig?: unknown;
+  readonly settings: Readonly<ConfigurationSettings>;
 }
 
 /** Runs `serverfull deploy`; returns the exit code. */
@@ -111,9 +100,10 @@ function readOptions(values: Record<string, string | boolean | string[] | undefi
   if (alias !== undefined && !values.publish) {
     throw new DeployError('--alias needs --publish: an alias points at a published version, and --publish is what makes one');
   }
-  const settings: Record<string, unknown> = {};
+  const settings: ConfigurationSettings = {};
   if (text('handler') !== undefined) settings.Handler = text('handler');
-  if (text('runtime') !== undefined) settings.Runtime = text('runtime');
+  // Any text: the server checks it against the runtimes it supports, with AWS's message.
+  if (text('runtime') !== undefined) settings.Runtime = text('runtime') as Runtime;
   if (text('timeout') !== undefined) settings.Timeout = wholeNumber('--timeout', text('timeout')!);
   if (text('memory-size') !== undefined) settings.MemorySize = wholeNumber('--memory-size', text('memory-size')!);
   if (text('description') !== undefined) settings.Description = text('description');
@@ -139,17 +129,28 @@ function environmentVariables(pairs: readonly string[]): Record<string, string> 
 }
 
 async function deploy(options: DeployOptions, progress: Progress): Promise<FunctionConfiguration> {
-  const { name, settings } = options;
   const { zip, codeSha256 } = await zipFolder(options.dir, progress);
-  const api = new ManagementClient(options.endpoint);
-  const functionPath = `/2015-03-31/functions/${encodeURIComponent(name)}`;
-  const existing = await api.find<{ Configuration: FunctionConfiguration }>(functionPath);
+  const api = await ManagementClient.open(options.endpoint);
+  try {
+    return await deployZip(api, options, zip, codeSha256, progress);
+  } finally {
+    api.close();
+  }
+}
+
+/** Creates or updates the function from the zip, then publishes and points the alias as asked. */
+async function deployZip(api: ManagementClient, options: DeployOptions, zip: Buffer, codeSha256: string, progress: Progress): Promise<FunctionConfiguration> {
+  const { name, settings } = options;
+  const { GetFunctionCommand, CreateFunctionCommand, UpdateFunctionConfigurationCommand, UpdateFunctionCodeCommand, PublishVersionCommand } = api.sdk;
+  const existing = await api.find((client) => client.send(new GetFunctionCommand({ FunctionName: name })));
   let configuration: FunctionConfiguration;
-  if (existing === undefined) {
+  if (existing?.Configuration === undefined) {
     progress.start(`Creating function ${name}`);
-    configuration = await api.call('POST', '/2015-03-31/functions', {
-      FunctionName: name, Runtime: DEFAULT_RUNTIME, Handler: DEFAULT_HANDLER, ...settings, Code: { ZipFile: zip.toString('base64') }, Publish: options.publish,
-    });
+    const request: Omit<CreateFunctionRequest, 'Role'> = {
+      FunctionName: name, Runtime: DEFAULT_RUNTIME as Runtime, Handler: DEFAULT_HANDLER, ...settings, Code: { ZipFile: zip }, Publish: options.publish,
+    };
+    // AWS requires an execution role; serverfull has no IAM, so a deployment gives none.
+    configuration = await api.call((client) => client.send(new CreateFunctionCommand(request as CreateFunctionRequest)));
     progress.finish('done');
   } else {
     configuration = existing.Configuration;
@@ -158,7 +159,9 @@ async function deploy(options: DeployOptions, progress: Progress): Promise<Funct
     if (Object.keys(settings).length > 0) {
       // Configuration first: the version published below must include it.
       progress.start(`Updating configuration of ${name}`);
-      configuration = await api.call('PUT', `${functionPath}/configuration`, { ...settings, RevisionId: configuration.RevisionId });
+      configuration = await api.call((client) => client.send(new UpdateFunctionConfigurationCommand({
+        FunctionName: name, ...settings, RevisionId: configuration.RevisionId,
+      })));
       progress.finish('done');
     }
     if (existing.Configuration.CodeSha256 === codeSha256) {
@@ -166,18 +169,18 @@ async function deploy(options: DeployOptions, progress: Progress): Promise<Funct
       // nothing, and the server would publish it again as a new version; PublishVersion does not.
       progress.line(`Code of ${name} unchanged`);
       if (options.publish) {
-        configuration = await api.call('POST', `${functionPath}/versions`, { CodeSha256: codeSha256, RevisionId: configuration.RevisionId });
+        configuration = await api.call((client) => client.send(new PublishVersionCommand({ FunctionName: name, CodeSha256: codeSha256, RevisionId: configuration.RevisionId })));
       }
     } else {
       progress.start(`Updating code of ${name}`);
-      configuration = await api.call('PUT', `${functionPath}/code`, {
-        ZipFile: zip.toString('base64'), Publish: options.publish, RevisionId: configuration.RevisionId,
-      });
+      configuration = await api.call((client) => client.send(new UpdateFunctionCodeCommand({
+        FunctionName: name, ZipFile: zip, Publish: options.publish, RevisionId: configuration.RevisionId,
+      })));
       progress.finish('done');
     }
   }
   if (options.publish) progress.line(`Published version ${configuration.Version}`);
-  if (options.alias !== undefined) await pointAlias(api, functionPath, options.alias, configuration.Version!, progress);
+  if (options.alias !== undefined) await pointAlias(api, name, options.alias, configuration.Version!, progress);
   return configuration;
 }
 
@@ -200,72 +203,62 @@ async function zipFolder(dir: string, progress: Progress): Promise<{ zip: Buffer
 }
 
 /** Creates the alias, or moves all of its traffic to `version`, dropping any weighted routing a canary left. */
-async function pointAlias(api: ManagementClient, functionPath: string, alias: string, version: string, progress: Progress): Promise<void> {
-  const aliasPath = `${functionPath}/aliases/${encodeURIComponent(alias)}`;
-  const current = await api.find<AliasConfiguration>(aliasPath);
+async function pointAlias(api: ManagementClient, functionName: string, alias: string, version: string, progress: Progress): Promise<void> {
+  const { GetAliasCommand, CreateAliasCommand, UpdateAliasCommand } = api.sdk;
+  const current: AliasConfiguration | undefined = await api.find((client) => client.send(new GetAliasCommand({ FunctionName: functionName, Name: alias })));
   if (current === undefined) {
-    await api.call('POST', `${functionPath}/aliases`, { Name: alias, FunctionVersion: version });
+    await api.call((client) => client.send(new CreateAliasCommand({ FunctionName: functionName, Name: alias, FunctionVersion: version })));
     progress.line(`Alias ${alias} -> ${version} (created)`);
   } else if (current.FunctionVersion === version && current.RoutingConfig === undefined) {
     progress.line(`Alias ${alias} -> ${version} (unchanged)`);
   } else {
-    await api.call('PUT', aliasPath, { FunctionVersion: version, RoutingConfig: { AdditionalVersionWeights: {} }, RevisionId: current.RevisionId });
+    await api.call((client) => client.send(new UpdateAliasCommand({
+      FunctionName: functionName, Name: alias, FunctionVersion: version, RoutingConfig: { AdditionalVersionWeights: {} }, RevisionId: current.RevisionId,
+    })));
     progress.line(`Alias ${alias} -> ${version} (was ${current.FunctionVersion})`);
   }
 }
 
-/** The management API of one server, as JSON calls whose service errors become `DeployError`s. */
+/** The Lambda API of one server through the SDK, whose failures become `DeployError`s. */
 class ManagementClient {
-  constructor(private readonly endpoint: string) {}
+  private constructor(
+    /** The SDK's commands, loaded with the client so that other commands never load them. */
+    readonly sdk: typeof import('@aws-sdk/client-lambda'),
+    private readonly client: LambdaClient,
+    private readonly describe: (error: unknown) => string,
+  ) {}
 
-  /** Sends one request; resolves with the parsed JSON response. */
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, body);
-    if (!response.ok) throw new DeployError(await describeFailure(response));
-    return (await response.json()) as T;
+  /** Loads the SDK and builds its client for `endpoint`. */
+  static async open(endpoint: string): Promise<ManagementClient> {
+    const sdk = await import('@aws-sdk/client-lambda');
+    const { client, describe } = await connect(endpoint);
+    return new ManagementClient(sdk, client, describe);
   }
 
-  /** GETs a resource; undefined when the server says it does not exist. */
-  async find<T>(path: string): Promise<T | undefined> {
-    const response = await this.send('GET', path);
-    if (response.status === 404 && errorType(response) === 'ResourceNotFoundException') {
-      await response.body?.cancel();
-      return undefined;
-    }
-    if (!response.ok) throw new DeployError(await describeFailure(response));
-    return (await response.json()) as T;
-  }
-
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+  /** Sends one command; resolves with its output, without the SDK's response metadata (it is not the resource). */
+  async call<Output extends { $metadata: unknown }>(send: (client: LambdaClient) => Promise<Output>): Promise<Omit<Output, '$metadata'>> {
     try {
-      return await callServer(this.endpoint, path, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      const { $metadata: _metadata, ...output } = await send(this.client);
+      return output;
     } catch (error) {
-      throw new DeployError((error as Error).message);
+      throw new DeployError(this.describe(error));
     }
   }
-}
 
-/** The error type, without the namespace suffix AWS may append (`Type:http://...`). */
-function errorType(response: Response): string | undefined {
-  return response.headers.get('x-amzn-errortype')?.split(':')[0];
-}
-
-/** `<ErrorType>: <message>` from an AWS error response; anything else (a proxy's page) by status and text. */
-async function describeFailure(response: Response): Promise<string> {
-  const text = await response.text();
-  let message: unknown;
-  try {
-    const body = JSON.parse(text) as Record<string, unknown>;
-    // AWS names the field `Message` for some error types and `message` for the others.
-    message = body.message ?? body.Message;
-  } catch {
-    message = undefined;
+  /** Sends a Get command; undefined when the server says the resource does not exist. */
+  async find<Output extends { $metadata: unknown }>(send: (client: LambdaClient) => Promise<Output>): Promise<Omit<Output, '$metadata'> | undefined> {
+    try {
+      return await this.call(send);
+    } catch (error) {
+      if (error instanceof DeployError && error.message.startsWith('ResourceNotFoundException:')) return undefined;
+      throw error;
+    }
   }
-  return `${errorType(response) ?? `HTTP ${response.status}`}: ${typeof message === 'string' ? message : text.slice(0, 500)}`;
+
+  /** Releases the client's connections, so that the process can exit. */
+  close(): void {
+    this.client.destroy();
+  }
 }
 
 function formatSize(bytes: number): string {

@@ -1,8 +1,10 @@
 /**
  * @module cli/endpoint
- * Which server the client commands (`invoke`, `deploy`) talk to: one lookup and one help
- * line, so that every command finds the same server the same way.
+ * Which server the client commands (`invoke`, `deploy`) talk to, and how they reach it: one
+ * lookup, one help line and one SDK client, so that every command finds the same server the
+ * same way and reports its failures in the same words.
  */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 
 /** Where `serverfull start` listens when given no host or port. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:8080';
@@ -15,14 +17,21 @@ export function resolveEndpoint(flag: string | undefined): string {
   return (flag ?? process.env.SERVERFULL_ENDPOINT ?? DEFAULT_ENDPOINT).replace(/\/$/, '');
 }
 
-/** `fetch` to the server; when it cannot be reached, fails with a message saying so (fetch itself says only "fetch failed"). */
-export async function callServer(endpoint: string, path: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(`${endpoint}${path}`, init);
-  } catch (error) {
-    // The reason (ECONNREFUSED, ENOTFOUND...) is in the error's cause.
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new Error(`cannot reach ${endpoint} (${reason}): is the server running? (serverfull start)`);
-  }
+/** An SDK client for the server, and the one-line description of its failures. */
+export interface ServerConnection {
+  readonly client: LambdaClient;
+  /** `<ErrorType>: <message>` for a service error; "cannot reach ..." when no server answered. */
+  readonly describe: (error: unknown) => string;
+}
+
+/**
+ * Loads the SDK (only the commands that call a server pay for it) and builds its client for `endpoint`.
+ * Release it with `client.destroy()`.
+ */
+export async function connect(endpoint: string): Promise<ServerConnection> {
+  // The SDK warns on stderr, once per process, that its releases after January 2027 need Node.js 22:
+  // news for whoever upgrades serverfull's dependencies, noise in a command's one-line output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { sdkClient, describeSdkError } = await import('../sdk-client.js');
+  return { client: sdkClient(endpoint), describe: (error) => describeSdkError(error, endpoint) };
 }

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { callServer, ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
+import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { connect, ENDPOINT_OPTION_HELP, resolveEndpoint } from './endpoint.js';
 
 /** Help text of `serverfull invoke`. */
 export const INVOKE_HELP = `Usage: serverfull invoke <function> [options]
@@ -55,38 +56,33 @@ export async function invokeCommand(argv: string[]): Promise<number> {
     }
   }
   const endpoint = resolveEndpoint(values.endpoint);
-  const query = values.qualifier ? `?Qualifier=${encodeURIComponent(values.qualifier)}` : '';
-  let response: Response;
+  // Loaded here, not at the top: `--help` and argument errors must not wait for the SDK to load.
+  const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const { client, describe } = await connect(endpoint);
+  let output: InvokeCommandOutput;
   try {
-    response = await callServer(endpoint, `/2015-03-31/functions/${encodeURIComponent(name)}/invocations${query}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-amz-invocation-type': values.event ? 'Event' : 'RequestResponse',
-        'x-amz-log-type': values.tail ? 'Tail' : 'None',
-      },
-      body: payload,
-    });
+    output = await client.send(new InvokeCommand({
+      FunctionName: name,
+      Qualifier: values.qualifier,
+      InvocationType: values.event ? 'Event' : 'RequestResponse',
+      LogType: values.tail ? 'Tail' : 'None',
+      Payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload,
+    }));
   } catch (error) {
-    process.stderr.write(`serverfull invoke: ${(error as Error).message}
-`);
+    process.stderr.write(`serverfull invoke: ${describe(error)}\n`);
     return 2;
+  } finally {
+    client.destroy();
   }
-  const body = await response.text();
-  const logResult = response.headers.get('x-amz-log-result');
-  if (logResult) process.stderr.write(Buffer.from(logResult, 'base64').toString('utf8'));
-  if (response.status >= 300) {
-    process.stderr.write(`${response.headers.get('x-amzn-errortype') ?? 'Error'} (HTTP ${response.status}): ${body}\n`);
-    return 2;
-  }
-  if (response.status === 202) {
-    process.stdout.write(`accepted (RequestId ${response.headers.get('x-amzn-requestid')})\n`);
+  if (output.LogResult) process.stderr.write(Buffer.from(output.LogResult, 'base64').toString('utf8'));
+  if (output.StatusCode === 202) {
+    process.stdout.write(`accepted (RequestId ${output.$metadata.requestId})\n`);
     return 0;
   }
+  const body = Buffer.from(output.Payload ?? new Uint8Array()).toString('utf8');
   process.stdout.write(body.endsWith('\n') ? body : `${body}\n`);
-  const functionError = response.headers.get('x-amz-function-error');
-  if (functionError) {
-    process.stderr.write(`function error (${functionError})\n`);
+  if (output.FunctionError) {
+    process.stderr.write(`function error (${output.FunctionError})\n`);
     return 1;
   }
   return 0;

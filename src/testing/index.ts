@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { serve, type RunningServer, type ServeOptions } from '../serve.js';
+import { sdkClient } from '../sdk-client.js';
 
 /** What a test invocation returns. */
 export interface InvokeResult<T = unknown> {
@@ -220,23 +220,6 @@ function closeAfterTests(close: () => Promise<void>): void {
   if (process.env.NODE_TEST_CONTEXT !== undefined || process.execArgv.includes('--test')) {
     void import('node:test').then(({ after }) => after(close));
   }
-}
-
-/** An SDK client for a serverfull endpoint, signing with the standard credential chain, or placeholder keys when it has none (serverfull does not check them). */
-function sdkClient(endpoint: string, region = process.env.AWS_REGION ?? 'us-east-1'): LambdaClient {
-  const chain = defaultProvider();
-  return new LambdaClient({
-    endpoint,
-    region,
-    maxAttempts: 1,
-    credentials: async () => {
-      try {
-        return await chain();
-      } catch {
-        return { accessKeyId: 'serverfull', secretAccessKey: 'serverfull' };
-      }
-    },
-  });
 }
 
 function parseJson(text: string): unknown {

@@ -77,7 +77,7 @@ describe('serverfull start', () => {
   it('serverfull invoke exits 2 on a service error', () => {
     const result = spawnSync(process.execPath, [CLI, 'invoke', 'nope', '--endpoint', url], { encoding: 'utf8' });
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /ResourceNotFoundException/);
+    assert.match(result.stderr, /^serverfull invoke: ResourceNotFoundException: Function not found: arn:aws:lambda:eu-central-1:000000000000:function:nope:\$LATEST\n$/);
   });
 
   it('serverfull invoke exits 2 with a clear message when no server answers', async () => {
