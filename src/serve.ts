@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { managementRoutes } from './api/management-api.js';
-import { loadDefinitions, type DeclarationOptions } from './config/declared-functions.js';
+import { loadDefinitions, type DeclarationOptions, type DeclarationSources } from './config/declared-functions.js';
 import type { Manifest } from './config/manifest.js';
 import { readManifestGateway, type ManifestGateway } from './config/manifest-gateway.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
@@ -16,7 +16,7 @@ import { RouteTable } from './gateway/route-table.js';
 import type { SamTemplate } from './template/sam-template.js';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import type { Settings } from './config/settings.js';
+import type { Settings, SettingsOptions } from './config/settings.js';
 import { ConfigError } from './config/config-error.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
@@ -25,8 +25,8 @@ import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
 import { Invoker } from './runtime/invoker.js';
 
-/** Options of `serve()`: settings (as CLI flags would give them), a manifest, a template and/or functions. */
-export interface ServeOptions extends DeclarationOptions {
+/** What `serve()` takes besides its settings. */
+interface ServeExtras {
   /** Replaces the logger built from the log settings. */
   readonly logger?: Logger;
   /**
@@ -35,6 +35,12 @@ export interface ServeOptions extends DeclarationOptions {
    */
   readonly unref?: boolean;
 }
+
+/** Options of `serve()`: typed settings (`port: number`, `isolation: 'worker' | ...`), a manifest, a template and/or functions. */
+export interface ServeOptions extends DeclarationSources, SettingsOptions, ServeExtras {}
+
+/** `serve()`'s options with settings as loose values, such as CLI flags' text: checked only at run time. */
+export interface UncheckedServeOptions extends DeclarationOptions, ServeExtras {}
 
 /** A server that is listening. */
 export interface RunningServer {
@@ -56,6 +62,12 @@ export interface RunningServer {
 
 /** Starts a server; resolves once it listens. Throws `ConfigError` for invalid input. */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  // The types catch a wrong setting in TypeScript; JavaScript callers still get the run-time checks.
+  return serveUnchecked(options);
+}
+
+/** `serve()` for settings the type system cannot vouch for (the CLI's text): the same run-time validation, the same errors. */
+export async function serveUnchecked(options: UncheckedServeOptions = {}): Promise<RunningServer> {
   const { logger: givenLogger, unref, ...declaration } = options;
   const { settings, manifest, template, definitions } = loadDefinitions(declaration);
   const logger = givenLogger ?? createLogger({ level: settings.logLevel, format: settings.logFormat });

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SETTING_SPECS, SETTING_NAMES, type SettingsInput } from '../config/settings.js';
-import { serve } from '../serve.js';
+import { serveUnchecked } from '../serve.js';
 import { DECLARATION_FLAGS, declarationSources, type DeclarationFlagValues } from './declaration-flags.js';
 
 /** Help text of `serverfull start`. */
@@ -57,7 +57,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     if (value !== undefined) flags[name] = value;
   }
   // Without a manifest (or with a template) the server starts with what else it has: deployed functions.
-  const server = await serve({ ...declarationSources(values as DeclarationFlagValues, false), ...(flags as SettingsInput) });
+  const server = await serveUnchecked({ ...declarationSources(values as DeclarationFlagValues, false), ...(flags as SettingsInput) });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -9,8 +9,8 @@ import { resolveSettings, type Settings, type SettingsInput } from './settings.j
 import { parseParameterOverrides, readSamTemplate, type SamTemplate } from '../template/sam-template.js';
 import type { FunctionDefinition, LambdaHandler } from '../registry/function-definition.js';
 
-/** Where functions are declared, and settings as flags. */
-export interface DeclarationOptions extends SettingsInput {
+/** Where functions are declared (the settings aside). */
+export interface DeclarationSources {
   /** Path of a `serverfull.json` manifest. */
   readonly config?: string;
   /** Path of an AWS SAM `template.yaml`: its functions and their `HttpApi`/`Api` routes. */
@@ -24,6 +24,9 @@ export interface DeclarationOptions extends SettingsInput {
   /** Where `SERVERFULL_*` settings are read from; default: `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
 }
+
+/** Where functions are declared, and settings as loose values (CLI flags' text), checked at run time. */
+export interface DeclarationOptions extends DeclarationSources, SettingsInput {}
 
 /** Settings, sources and the `$LATEST` definitions they declare (the `mock` setting applied). */
 export interface DeclaredFunctions {

@@ -89,8 +89,11 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
 /** Names of the settings a manifest may set at its top level. */
 export const SETTING_NAMES = Object.keys(SETTING_SPECS) as SettingName[];
 
-/** Settings given as loose values: from a manifest, CLI flags or `serve()` options. */
+/** Settings given as loose values: from a manifest or CLI flags (text), checked by `resolveSettings`. */
 export type SettingsInput = { readonly [K in SettingName]?: unknown };
+
+/** Settings given by code (`serve()` options): any of them, each with its own type. */
+export type SettingsOptions = Partial<Settings>;
 
 /** Merges defaults < manifest < environment < flags, validating each layer. */
 export function resolveSettings(layers: { manifest?: SettingsInput; env?: NodeJS.ProcessEnv; flags?: SettingsInput }): Readonly<Settings> {
