@@ -35,9 +35,16 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRES
  * AWS client prints it), or, when nothing answered, which endpoint and why, with the likely fix.
  */
 export function describeSdkError(error: unknown, endpoint: string): string {
-  const failure = error as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; $response?: unknown };
-  // A service error carries the HTTP status of the response it was parsed from.
-  if (failure.$metadata?.httpStatusCode !== undefined) return `${failure.name ?? 'Error'}: ${failure.message ?? ''}`;
+  const failure = error as {
+    name?: string; message?: string; code?: string; $fault?: string; $response?: { statusCode?: number }; $responseBodyText?: string;
+  };
+  // A service error: the SDK parsed the response into the error type the server named.
+  if (failure.$fault !== undefined) return `${failure.name ?? 'Error'}: ${failure.message ?? ''}`;
+  // A response that is no AWS error (a proxy's page): its status, then why the SDK could not read it.
+  if (failure.$response?.statusCode !== undefined) {
+    const reason = (failure.$responseBodyText ?? failure.message ?? '').split('\n')[0]!.slice(0, 300);
+    return `HTTP ${failure.$response.statusCode}: not an AWS response (${reason})`;
+  }
   const code = failure.code ?? (failure as { cause?: { code?: string } }).cause?.code;
   if (code !== undefined && UNREACHABLE.has(code)) return `cannot reach ${endpoint} (${code}): is the server running? (serverfull start)`;
   return `${failure.name ?? 'Error'}: ${failure.message ?? String(error)}`;

@@ -105,4 +105,11 @@ describe('serverfull invoke and deploy as SDK clients', () => {
     assert.equal(requests[1]!.url, '/2015-03-31/functions/orders');
     assert.match(String(requests[1]!.headers.authorization), /^AWS4-HMAC-SHA256 Credential=serverfull\//);
   });
+
+  it('a response that is no AWS error (a proxy\'s page) is reported by its HTTP status, exit 2', async () => {
+    answer = (_, response) => response.writeHead(502, { 'content-type': 'text/html' }).end('<html>Bad Gateway</html>');
+    const result = await run(['invoke', 'orders', '--endpoint', endpoint]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^serverfull invoke: HTTP 502: not an AWS response \(.*\)\n$/);
+  });
 });
