@@ -12,8 +12,7 @@ import { ConfigError } from '../config/config-error.js';
 import { AwsError, functionNotFound } from '../errors.js';
 import type { FunctionDefinition, FunctionRegistry, IsolationKind } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
-import type { ServiceIdentity } from '../api/function-ref.js';
-import { functionArn } from '../api/function-ref.js';
+import { defaultRole, functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { CodeStore } from './code-store.js';
 import {
   DeploymentStore, type AliasRecord, type FunctionRecord, type StoredConfiguration, type VersionRecord,
@@ -576,11 +575,6 @@ export class FunctionCatalog implements FunctionRegistry {
   private view(record: VersionRecord, qualifier: string | undefined): VersionView {
     return { record, arn: this.arn(record.functionName, qualifier) };
   }
-}
-
-/** The execution role reported when none is given: serverfull has no IAM. */
-export function defaultRole(accountId: string): string {
-  return `arn:aws:iam::${accountId}:role/serverfull`;
 }
 
 /** AWS's `LastModified` form: `2024-01-31T12:00:00.000+0000`. */
