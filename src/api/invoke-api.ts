@@ -21,7 +21,7 @@ import type { FunctionDefinition, FunctionRegistry } from '../registry/function-
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { isObject } from '../values.js';
 import { parseFunctionRef } from './function-ref.js';
-import { BodyTooLargeError, readBody } from './request-body.js';
+import { BodyTooLargeError, readBody } from '../request-body.js';
 import type { Route, RouteContext, RouteDone } from './route.js';
 import type { LogFields } from '../log.js';
 

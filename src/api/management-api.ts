@@ -19,7 +19,7 @@ import { renderAlias, renderConfiguration } from './function-configuration.js';
 import {
   decodeZipFile, field, paginate, parseJsonBody, readEnvironment, ROLE_PATTERN, validationError, type RequestBody,
 } from './management-request.js';
-import { BodyTooLargeError, readBody } from './request-body.js';
+import { BodyTooLargeError, readBody } from '../request-body.js';
 import type { Route, RouteContext } from './route.js';
 
 /** Largest `CreateFunction`/`UpdateFunctionCode` request: a 50 MB zip, base64-encoded, in JSON. */

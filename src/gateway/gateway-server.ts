@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';
-import { BodyTooLargeError, readBody } from '../api/request-body.js';
+import { BodyTooLargeError, readBody } from '../request-body.js';
 import { AwsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { FunctionRegistry } from '../registry/function-definition.js';
