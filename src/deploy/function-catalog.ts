@@ -2,7 +2,8 @@
  * @module deploy/function-catalog
  * Every function the server serves: the manifest's (read-only) and the deployed ones
  * (persistent, with versions and aliases). It enforces Lambda's rules for changes,
- * writes each change to the store before it becomes visible, and answers the Invoke
+ * writes each change to the store before it becomes visible, tells its listener only
+ * once the change is committed and visible (never about a failed one), and answers the Invoke
  * API's `resolve(name, qualifier)` from memory, picking an alias's version by weight.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -21,7 +22,7 @@ import {
 /** The unpublished version's name. */
 export const LATEST = '$LATEST';
 
-/** What the catalog tells the runtime about changes it cannot see in definitions. */
+/** What the catalog tells the runtime about changes it cannot see in definitions; each call comes after the change committed. */
 export interface CatalogListener {
   /** A function's reserved concurrency changed (undefined: none). */
   reservedConcurrencyChanged(name: string, limit: number | undefined): void;
@@ -100,18 +101,21 @@ export class FunctionCatalog implements FunctionRegistry {
       const definition = this.manifest.get(name);
       if (definition) this.manifestVersions.set(name, { alias, definition: Object.freeze({ ...definition, version: '1' }) });
     }
+    const notices: Notice[] = [];
     for (const { name, reservedConcurrency } of options.manifest) {
-      if (reservedConcurrency !== undefined) options.listener.reservedConcurrencyChanged(name, reservedConcurrency);
+      if (reservedConcurrency !== undefined) notices.push({ kind: 'reserved', name, limit: reservedConcurrency });
     }
     mkdirSync(options.dataDir, { recursive: true });
     this.store = new DeploymentStore(join(options.dataDir, 'serverfull.db'));
     try {
       this.code = new CodeStore(join(options.dataDir, 'code'));
-      this.loadStore();
+      notices.push(...this.loadStore());
     } catch (error) {
       this.store.close();
       throw error;
     }
+    // A catalog that fails to open tells the runtime nothing.
+    this.deliver(notices);
   }
 
   // ---- Invoke -------------------------------------------------------------------------
@@ -393,7 +397,8 @@ export class FunctionCatalog implements FunctionRegistry {
 
   // ---- Internals ----------------------------------------------------------------------
 
-  private loadStore(): void {
+  /** Loads the deployed functions into memory; returns the notices for them, to deliver once the catalog is open. */
+  private loadStore(): Notice[] {
     const { functions, versions, aliases } = this.store.load();
     for (const record of functions) {
       if (this.manifest.has(record.name)) {
@@ -423,7 +428,7 @@ export class FunctionCatalog implements FunctionRegistry {
     for (const alias of aliases) this.deployed.get(alias.functionName)?.aliases.set(alias.name, alias);
     const inUse = new Set(versions.map((v) => v.codeSha256));
     this.code.sweep(inUse);
-    this.deliver(notices);
+    return notices;
   }
 
   private replaceLatest(fn: DeployedFunction, latest: VersionRecord, publish: boolean): VersionView {

@@ -8,6 +8,8 @@ import Database from 'better-sqlite3';
 import { DeploymentStore, type StoredConfiguration } from '../../src/deploy/deployment-store.js';
 import { FunctionCatalog, type CatalogListener } from '../../src/deploy/function-catalog.js';
 import { createZip } from '../../src/deploy/zip-archive.js';
+import type { FunctionDefinition } from '../../src/registry/function-definition.js';
+import { ConfigError } from '../../src/config/config-error.js';
 
 const scratch: string[] = [];
 after(() => Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true }))));
@@ -43,8 +45,7 @@ interface Heard {
 }
 
 /** A catalog whose listener asks the catalog itself, at notification time, whether the change is there. */
-function openCatalog(dataDir: string): { catalog: FunctionCatalog; heard: Heard[] } {
-  const heard: Heard[] = [];
+function openCatalog(dataDir: string, manifest: readonly FunctionDefinition[] = [], heard: Heard[] = []): { catalog: FunctionCatalog; heard: Heard[] } {
   let catalog: FunctionCatalog | undefined;
   const answers = <T>(question: (c: FunctionCatalog) => T): T | undefined => {
     try {
@@ -69,7 +70,7 @@ function openCatalog(dataDir: string): { catalog: FunctionCatalog; heard: Heard[
     identity: { region: 'us-east-1', accountId: '123456789012' },
     isolation: 'worker',
     concurrency: 1000,
-    manifest: [],
+    manifest,
     manifestSource: 'test',
     listener,
   });
@@ -115,6 +116,21 @@ describe('FunctionCatalog notifications', () => {
     second.catalog.close();
     // Loading happens in the constructor: the notices come once every version is in memory, in load order.
     assert.deepEqual(second.heard.map((h) => h.event), ['added fn:$LATEST', 'reserved fn=3', 'added fn:1']);
+  });
+
+  it('are not delivered when the catalog fails to open', async () => {
+    const dataDir = await tempDir('data');
+    const first = openCatalog(dataDir);
+    await first.catalog.createFunction('fn', CONFIG, await packageZip(), false, {});
+    first.catalog.close();
+    // The manifest declares a name the data directory also holds: opening refuses, after the manifest was read.
+    const declared: FunctionDefinition = {
+      name: 'fn', version: '$LATEST', runtime: 'nodejs22.x', handler: () => null, root: dataDir,
+      timeout: 3, memorySize: 128, environment: {}, isolation: 'inline', description: '', reservedConcurrency: 5,
+    };
+    const heard: Heard[] = [];
+    assert.throws(() => openCatalog(dataDir, [declared], heard), ConfigError);
+    assert.deepEqual(heard, []);
   });
 
   it('are not delivered when the transaction fails', async () => {
