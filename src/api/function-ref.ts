@@ -4,6 +4,7 @@
  * partial ARN, or `name:qualifier`, reconciled with the `Qualifier` query parameter.
  */
 import { AwsError } from '../errors.js';
+import { functionArn, type ServiceIdentity } from '../registry/arns.js';
 
 /** A function name with its optional version or alias. */
 export interface FunctionRef {
@@ -11,23 +12,11 @@ export interface FunctionRef {
   readonly qualifier?: string;
 }
 
-/** The region and account this server answers for. */
-export interface ServiceIdentity {
-  readonly region: string;
-  readonly accountId: string;
-}
-
 const PATTERN_SOURCE =
   '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?';
 const PATTERN = new RegExp(`^${PATTERN_SOURCE}$`);
 const MAX_LENGTH = 170;
 const PLAIN_NAME = /^[a-zA-Z0-9-_.]{1,64}$/;
-
-/** The ARN of a function, with the qualifier when given. */
-export function functionArn(identity: ServiceIdentity, name: string, qualifier?: string): string {
-  const base = `arn:aws:lambda:${identity.region}:${identity.accountId}:function:${name}`;
-  return qualifier === undefined ? base : `${base}:${qualifier}`;
-}
 
 /** Parses a `FunctionName` and `Qualifier`; throws AWS's errors for malformed or foreign references. */
 export function parseFunctionRef(raw: string, qualifierParam: string | undefined, identity: ServiceIdentity): FunctionRef {
@@ -51,7 +40,7 @@ export function parseFunctionRef(raw: string, qualifierParam: string | undefined
     throw new AwsError('InvalidParameterValueException', 'The derived qualifier from the function name does not match the specified qualifier.');
   }
   if (account !== undefined && account !== identity.accountId) {
-    throw new AwsError('ResourceNotFoundException', `Function not found: arn:aws:lambda:${identity.region}:${account}:function:${name}`);
+    throw new AwsError('ResourceNotFoundException', `Function not found: ${functionArn({ region: identity.region, accountId: account }, name)}`);
   }
   return { name, qualifier: derived ?? qualifierParam };
 }

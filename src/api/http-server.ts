@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AwsError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { decodeUriComponentSafely } from '../values.js';
 import type { Route, RouteDone } from './route.js';
 
 const NO_QUERY = new URLSearchParams();
@@ -59,12 +60,9 @@ function findRoute(routes: readonly Route[], method: string, path: string): [Rou
 }
 
 function decodePathParameter(value: string): string {
-  if (!value.includes('%')) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    throw new AwsError('ValidationException', `1 validation error detected: Value '${value}' is not a valid URI component`);
-  }
+  const decoded = decodeUriComponentSafely(value);
+  if (decoded === undefined) throw new AwsError('ValidationException', `1 validation error detected: Value '${value}' is not a valid URI component`);
+  return decoded;
 }
 
 /** Writes an error response; unexpected errors become a logged 500 `ServiceException`. */

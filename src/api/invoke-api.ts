@@ -18,8 +18,10 @@ import type { AsyncInvocations } from '../runtime/async-invocations.js';
 import type { Invoker } from '../runtime/invoker.js';
 import { MockErrorRequest } from '../runtime/mock-environment.js';
 import type { FunctionDefinition, FunctionRegistry } from '../registry/function-definition.js';
-import { functionArn, parseFunctionRef, type ServiceIdentity } from './function-ref.js';
-import { BodyTooLargeError, readBody } from './request-body.js';
+import { functionArn, type ServiceIdentity } from '../registry/arns.js';
+import { isObject } from '../values.js';
+import { parseFunctionRef } from './function-ref.js';
+import { BodyTooLargeError, readBody } from '../request-body.js';
 import type { Route, RouteContext, RouteDone } from './route.js';
 import type { LogFields } from '../log.js';
 
@@ -198,7 +200,7 @@ function decodeClientContext(value: string | undefined): string | undefined {
   const text = Buffer.from(value, 'base64').toString('utf8');
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return text;
+    if (isObject(parsed)) return text;
   } catch {
     // fall through to the error below
   }

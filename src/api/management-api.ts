@@ -8,16 +8,18 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsError } from '../errors.js';
-import { LATEST, defaultRole, type FunctionCatalog } from '../deploy/function-catalog.js';
+import { LATEST, type FunctionCatalog } from '../deploy/function-catalog.js';
+import { defaultRole, type ServiceIdentity } from '../registry/arns.js';
 import type { StoredConfiguration } from '../deploy/deployment-store.js';
 import { MAX_ZIPPED_BYTES } from '../deploy/zip-archive.js';
+import { MAX_DESCRIPTION_LENGTH, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
 import { AWS_RUNTIMES, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
-import { parseFunctionRef, type FunctionRef, type ServiceIdentity } from './function-ref.js';
+import { parseFunctionRef, type FunctionRef } from './function-ref.js';
 import { renderAlias, renderConfiguration } from './function-configuration.js';
 import {
   decodeZipFile, field, paginate, parseJsonBody, readEnvironment, ROLE_PATTERN, validationError, type RequestBody,
 } from './management-request.js';
-import { BodyTooLargeError, readBody } from './request-body.js';
+import { BodyTooLargeError, readBody } from '../request-body.js';
 import type { Route, RouteContext } from './route.js';
 
 /** Largest `CreateFunction`/`UpdateFunctionCode` request: a 50 MB zip, base64-encoded, in JSON. */
@@ -87,10 +89,10 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
         runtime,
         handler,
         role: field.string(body, 'Role', 'role', { pattern: ROLE_PATTERN }) ?? defaultRole(identity.accountId),
-        timeout: field.integer(body, 'Timeout', 'timeout', 1, 900) ?? 3,
-        memorySize: readMemorySize(body) ?? 128,
+        timeout: field.integer(body, 'Timeout', 'timeout', TIMEOUT.min, TIMEOUT.max) ?? TIMEOUT.default,
+        memorySize: readMemorySize(body) ?? MEMORY_SIZE.default,
         environment: readEnvironment(body) ?? {},
-        description: field.string(body, 'Description', 'description', { max: 256 }) ?? '',
+        description: field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }) ?? '',
         architectures: readArchitectures(body) ?? ['x86_64'],
       };
       const zip = readZip(field.object(body, 'Code', 'code'));
@@ -127,10 +129,10 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
         runtime: readRuntime(body),
         handler: field.string(body, 'Handler', 'handler', { pattern: HANDLER, max: 128 }),
         role: field.string(body, 'Role', 'role', { pattern: ROLE_PATTERN }),
-        timeout: field.integer(body, 'Timeout', 'timeout', 1, 900),
+        timeout: field.integer(body, 'Timeout', 'timeout', TIMEOUT.min, TIMEOUT.max),
         memorySize: readMemorySize(body),
         environment: readEnvironment(body),
-        description: field.string(body, 'Description', 'description', { max: 256 }),
+        description: field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }),
       };
       const view = catalog.updateConfiguration(ref.name, change, revisionOf(body));
       return { status: 200, body: renderConfiguration(view, 'updated') };
@@ -151,7 +153,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
       const view = catalog.publishVersion(
         ref.name,
         field.string(body, 'CodeSha256', 'codeSha256'),
-        field.string(body, 'Description', 'description', { max: 256 }),
+        field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }),
         revisionOf(body),
       );
       return { status: 201, body: renderConfiguration(view, 'current') };
@@ -166,7 +168,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
       unqualified(ref);
       const name = requiredString(body, 'Name', 'name', { pattern: ALIAS_NAME, max: 128 });
       const version = requiredString(body, 'FunctionVersion', 'functionVersion', { pattern: FUNCTION_VERSION, max: 1024 });
-      const alias = catalog.createAlias(ref.name, name, version, field.string(body, 'Description', 'description', { max: 256 }) ?? '', readWeights(body) ?? undefined);
+      const alias = catalog.createAlias(ref.name, name, version, field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }) ?? '', readWeights(body) ?? undefined);
       return { status: 201, body: renderAlias(alias, catalog.arn(ref.name, alias.name)) };
     }),
 
@@ -188,7 +190,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
       unqualified(ref);
       const change = {
         functionVersion: field.string(body, 'FunctionVersion', 'functionVersion', { pattern: FUNCTION_VERSION, max: 1024 }),
-        description: field.string(body, 'Description', 'description', { max: 256 }),
+        description: field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }),
         weights: readWeights(body),
       };
       const alias = catalog.updateAlias(ref.name, context.params[1]!, change, revisionOf(body));
@@ -203,7 +205,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
 
     route('PUT', '/2017-10-31/functions/([^/]+)/concurrency', 'PutFunctionConcurrency', ({ ref, body }) => {
       onlyFunctions(ref);
-      const limit = field.integer(body, 'ReservedConcurrentExecutions', 'reservedConcurrentExecutions', 0, 100_000);
+      const limit = field.integer(body, 'ReservedConcurrentExecutions', 'reservedConcurrentExecutions', RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max);
       if (limit === undefined) throw validationError(null, 'reservedConcurrentExecutions', 'Member must not be null');
       return { status: 200, body: { ReservedConcurrentExecutions: catalog.putConcurrency(ref.name, limit) } };
     }),
@@ -312,7 +314,7 @@ function readRuntime(body: RequestBody): string | undefined {
 }
 
 function readMemorySize(body: RequestBody): number | undefined {
-  return field.integer(body, 'MemorySize', 'memorySize', 128, 10_240);
+  return field.integer(body, 'MemorySize', 'memorySize', MEMORY_SIZE.min, MEMORY_SIZE.max);
 }
 
 function readArchitectures(body: RequestBody): string[] | undefined {

@@ -7,7 +7,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { AwsError } from '../errors.js';
-import { ENVIRONMENT_KEY, MAX_ENVIRONMENT_BYTES, RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
+import { isObject } from '../values.js';
+import { ENVIRONMENT_KEY, exceedsEnvironmentLimit, RESERVED_ENVIRONMENT_KEYS } from '../registry/function-limits.js';
 
 /** A parsed JSON request body: an object, possibly empty. */
 export type RequestBody = Readonly<Record<string, unknown>>;
@@ -22,10 +23,10 @@ export function parseJsonBody(body: Buffer): RequestBody {
   } catch (error) {
     throw new AwsError('InvalidRequestContentException', `Could not parse request body into json: ${(error as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isObject(parsed)) {
     throw new AwsError('InvalidRequestContentException', 'Could not parse request body into json: the body must be a JSON object');
   }
-  return parsed as RequestBody;
+  return parsed;
 }
 
 /** `1 validation error detected: Value 'v' at 'member' failed to satisfy constraint: ...`. */
@@ -100,7 +101,7 @@ export function readEnvironment(body: RequestBody): Record<string, string> | und
     );
   }
   const measured = JSON.stringify(variables);
-  if (Buffer.byteLength(measured) > MAX_ENVIRONMENT_BYTES) {
+  if (exceedsEnvironmentLimit(measured)) {
     throw new AwsError(
       'InvalidParameterValueException',
       `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${measured}`,

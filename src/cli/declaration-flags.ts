@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
-import type { DeclarationOptions } from '../config/declared-functions.js';
+import type { DeclarationOptions } from '../declared-functions.js';
 
 const DEFAULT_MANIFEST = 'serverfull.json';
 

@@ -2,6 +2,7 @@
  * @module config/config-error
  * A configuration mistake, reported at start with where it is and what was expected.
  */
+import { isObject } from '../values.js';
 
 /** Thrown for any invalid setting or manifest entry; the message names the field. */
 export class ConfigError extends Error {
@@ -29,10 +30,10 @@ export const check = {
     return value as T;
   },
   object(value: unknown, where: string): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    if (!isObject(value)) {
       throw new ConfigError(`${where} must be an object (got ${JSON.stringify(value)})`);
     }
-    return value as Record<string, unknown>;
+    return value;
   },
   /** Unknown keys are typos: refuse them. */
   knownKeys(value: Record<string, unknown>, where: string, known: readonly string[]): void {

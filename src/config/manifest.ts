@@ -6,8 +6,10 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
-import { ENVIRONMENT_KEY, MAX_ENVIRONMENT_BYTES, RESERVED_ENVIRONMENT_KEYS } from '../handler/lambda-environment.js';
 import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
+import {
+  ENVIRONMENT_KEY, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
+} from '../registry/function-limits.js';
 import { DEFAULT_RUNTIME, isCustomRuntime, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
 import { check, ConfigError } from './config-error.js';
@@ -55,6 +57,7 @@ const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'reservedC
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+const DESCRIPTION = new RegExp(`^[\\s\\S]{0,${MAX_DESCRIPTION_LENGTH}}$`);
 /** A function name as Lambda allows it. */
 export const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 
@@ -138,11 +141,13 @@ function buildCustomRuntimeDefinition(name: string, config: Record<string, unkno
 /** The fields every kind of function declares alike. */
 function commonFields(config: Record<string, unknown>, field: (key: string) => string) {
   return {
-    timeout: config.timeout === undefined ? 3 : check.integer(config.timeout, field('timeout'), 1, 900),
-    memorySize: config.memorySize === undefined ? 128 : check.integer(config.memorySize, field('memorySize'), 128, 10240),
-    reservedConcurrency: config.reservedConcurrency === undefined ? undefined : check.integer(config.reservedConcurrency, field('reservedConcurrency'), 0, 100_000),
+    timeout: config.timeout === undefined ? TIMEOUT.default : check.integer(config.timeout, field('timeout'), TIMEOUT.min, TIMEOUT.max),
+    memorySize: config.memorySize === undefined ? MEMORY_SIZE.default : check.integer(config.memorySize, field('memorySize'), MEMORY_SIZE.min, MEMORY_SIZE.max),
+    reservedConcurrency: config.reservedConcurrency === undefined
+      ? undefined
+      : check.integer(config.reservedConcurrency, field('reservedConcurrency'), RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
     environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),
-    description: config.description === undefined ? '' : check.string(config.description, field('description'), /^[\s\S]{0,256}$/, 'a string of at most 256 characters'),
+    description: config.description === undefined ? '' : check.string(config.description, field('description'), DESCRIPTION, `a string of at most ${MAX_DESCRIPTION_LENGTH} characters`),
     ...(config.mock === undefined ? {} : { mock: checkMock(config.mock, field('mock')) }),
   };
 }
@@ -200,7 +205,7 @@ function checkEnvironment(raw: unknown, where: string): Record<string, string> {
     if (RESERVED_ENVIRONMENT_KEYS.has(key)) throw new ConfigError(`${where}: "${key}" is reserved by Lambda and cannot be set`);
     check.string(value, `${where}: "${key}"`);
   }
-  if (Buffer.byteLength(JSON.stringify(environment)) > MAX_ENVIRONMENT_BYTES) {
+  if (exceedsEnvironmentLimit(JSON.stringify(environment))) {
     throw new ConfigError(`${where}: the variables exceed Lambda's 4 KB limit`);
   }
   return environment as Record<string, string>;

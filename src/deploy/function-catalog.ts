@@ -2,7 +2,8 @@
  * @module deploy/function-catalog
  * Every function the server serves: the manifest's (read-only) and the deployed ones
  * (persistent, with versions and aliases). It enforces Lambda's rules for changes,
- * writes each change to the store before it becomes visible, and answers the Invoke
+ * writes each change to the store before it becomes visible, tells its listener only
+ * once the change is committed and visible (never about a failed one), and answers the Invoke
  * API's `resolve(name, qualifier)` from memory, picking an alias's version by weight.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -12,8 +13,7 @@ import { ConfigError } from '../config/config-error.js';
 import { AwsError, functionNotFound } from '../errors.js';
 import type { FunctionDefinition, FunctionRegistry, IsolationKind } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
-import type { ServiceIdentity } from '../api/function-ref.js';
-import { functionArn } from '../api/function-ref.js';
+import { defaultRole, functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { CodeStore } from './code-store.js';
 import {
   DeploymentStore, type AliasRecord, type FunctionRecord, type StoredConfiguration, type VersionRecord,
@@ -22,7 +22,7 @@ import {
 /** The unpublished version's name. */
 export const LATEST = '$LATEST';
 
-/** What the catalog tells the runtime about changes it cannot see in definitions. */
+/** What the catalog tells the runtime about changes it cannot see in definitions; each call comes after the change committed. */
 export interface CatalogListener {
   /** A function's reserved concurrency changed (undefined: none). */
   reservedConcurrencyChanged(name: string, limit: number | undefined): void;
@@ -59,6 +59,16 @@ export interface VersionView {
   readonly arn: string;
 }
 
+/**
+ * A change to tell the listener about. Collected while an operation runs and delivered
+ * only once its transaction has committed and memory agrees, so a failed write leaves the
+ * runtime unaware of a version that never existed.
+ */
+type Notice =
+  | { readonly kind: 'added'; readonly definition: FunctionDefinition }
+  | { readonly kind: 'removed'; readonly name: string; readonly version: string }
+  | { readonly kind: 'reserved'; readonly name: string; readonly limit: number | undefined };
+
 interface DeployedVersion {
   readonly record: VersionRecord;
   readonly definition: FunctionDefinition;
@@ -91,18 +101,21 @@ export class FunctionCatalog implements FunctionRegistry {
       const definition = this.manifest.get(name);
       if (definition) this.manifestVersions.set(name, { alias, definition: Object.freeze({ ...definition, version: '1' }) });
     }
+    const notices: Notice[] = [];
     for (const { name, reservedConcurrency } of options.manifest) {
-      if (reservedConcurrency !== undefined) options.listener.reservedConcurrencyChanged(name, reservedConcurrency);
+      if (reservedConcurrency !== undefined) notices.push({ kind: 'reserved', name, limit: reservedConcurrency });
     }
     mkdirSync(options.dataDir, { recursive: true });
     this.store = new DeploymentStore(join(options.dataDir, 'serverfull.db'));
     try {
       this.code = new CodeStore(join(options.dataDir, 'code'));
-      this.loadStore();
+      notices.push(...this.loadStore());
     } catch (error) {
       this.store.close();
       throw error;
     }
+    // A catalog that fails to open tells the runtime nothing.
+    this.deliver(notices);
   }
 
   // ---- Invoke -------------------------------------------------------------------------
@@ -150,8 +163,10 @@ export class FunctionCatalog implements FunctionRegistry {
       if (published) writer.putVersion(published.version);
     });
     this.deployed.set(name, fn);
-    if (published) return this.addPublished(fn, published);
-    return this.view(latest, undefined);
+    const notices: Notice[] = [added(fn.latest)];
+    const view = published ? this.addPublished(fn, published, notices) : this.view(latest, undefined);
+    this.deliver(notices);
+    return view;
   }
 
   /** `UpdateFunctionCode`: new code for `$LATEST`; environments start over with it. */
@@ -180,8 +195,9 @@ export class FunctionCatalog implements FunctionRegistry {
     if (qualifier === undefined) {
       this.store.transaction((writer) => writer.deleteFunction(name));
       this.deployed.delete(name);
-      for (const version of [LATEST, ...fn.versions.keys()]) this.options.listener.versionRemoved(name, version);
-      if (fn.record.reservedConcurrency !== undefined) this.options.listener.reservedConcurrencyChanged(name, undefined);
+      const notices: Notice[] = [LATEST, ...fn.versions.keys()].map((version) => ({ kind: 'removed', name, version }));
+      if (fn.record.reservedConcurrency !== undefined) notices.push({ kind: 'reserved', name, limit: undefined });
+      this.deliver(notices);
       return;
     }
     if (qualifier === LATEST) {
@@ -197,7 +213,7 @@ export class FunctionCatalog implements FunctionRegistry {
     }
     this.store.transaction((writer) => writer.deleteVersion(name, qualifier));
     fn.versions.delete(qualifier);
-    this.options.listener.versionRemoved(name, qualifier);
+    this.deliver([{ kind: 'removed', name, version: qualifier }]);
   }
 
   /** `GetFunction`/`GetFunctionConfiguration`: a version, or the version an alias points to. */
@@ -262,7 +278,10 @@ export class FunctionCatalog implements FunctionRegistry {
       writer.putFunction(published.record);
       writer.putVersion(published.version);
     });
-    return this.addPublished(fn, published);
+    const notices: Notice[] = [];
+    const view = this.addPublished(fn, published, notices);
+    this.deliver(notices);
+    return view;
   }
 
   // ---- Aliases ------------------------------------------------------------------------
@@ -378,7 +397,8 @@ export class FunctionCatalog implements FunctionRegistry {
 
   // ---- Internals ----------------------------------------------------------------------
 
-  private loadStore(): void {
+  /** Loads the deployed functions into memory; returns the notices for them, to deliver once the catalog is open. */
+  private loadStore(): Notice[] {
     const { functions, versions, aliases } = this.store.load();
     for (const record of functions) {
       if (this.manifest.has(record.name)) {
@@ -388,20 +408,27 @@ export class FunctionCatalog implements FunctionRegistry {
       }
     }
     const byName = new Map(functions.map((record) => [record.name, record]));
+    const notices: Notice[] = [];
     const sorted = [...versions].sort((a, b) => Number(a.version) - Number(b.version));
     for (const version of sorted.filter((v) => v.version === LATEST)) {
       const record = byName.get(version.functionName);
       if (!record) continue;
-      this.deployed.set(record.name, { record, latest: this.deployedVersion(version), versions: new Map(), aliases: new Map() });
-      if (record.reservedConcurrency !== undefined) this.options.listener.reservedConcurrencyChanged(record.name, record.reservedConcurrency);
+      const latest = this.deployedVersion(version);
+      this.deployed.set(record.name, { record, latest, versions: new Map(), aliases: new Map() });
+      notices.push(added(latest));
+      if (record.reservedConcurrency !== undefined) notices.push({ kind: 'reserved', name: record.name, limit: record.reservedConcurrency });
     }
     for (const version of sorted) {
       const fn = this.deployed.get(version.functionName);
-      if (fn && version.version !== LATEST) fn.versions.set(version.version, this.deployedVersion(version));
+      if (!fn || version.version === LATEST) continue;
+      const deployed = this.deployedVersion(version);
+      fn.versions.set(version.version, deployed);
+      notices.push(added(deployed));
     }
     for (const alias of aliases) this.deployed.get(alias.functionName)?.aliases.set(alias.name, alias);
     const inUse = new Set(versions.map((v) => v.codeSha256));
     this.code.sweep(inUse);
+    return notices;
   }
 
   private replaceLatest(fn: DeployedFunction, latest: VersionRecord, publish: boolean): VersionView {
@@ -416,8 +443,12 @@ export class FunctionCatalog implements FunctionRegistry {
       }
     });
     fn.latest = this.deployedVersion(latest);
-    if (published) return this.addPublished(fn, published);
-    return publish && unchanged ? this.view(last, last.version) : this.view(latest, undefined);
+    const notices: Notice[] = [added(fn.latest)];
+    let view: VersionView;
+    if (published) view = this.addPublished(fn, published, notices);
+    else view = publish && unchanged ? this.view(last, last.version) : this.view(latest, undefined);
+    this.deliver(notices);
+    return view;
   }
 
   /** The next published version of `latest` and the function record after it, neither stored yet. */
@@ -426,11 +457,26 @@ export class FunctionCatalog implements FunctionRegistry {
     return { version, record: { ...fn.record, nextVersion: fn.record.nextVersion + 1, publishedFingerprint: fingerprint(latest) } };
   }
 
-  /** Makes a stored snapshot visible. */
-  private addPublished(fn: DeployedFunction, published: { version: VersionRecord; record: FunctionRecord }): VersionView {
+  /** Makes a stored snapshot visible; its notice joins `notices`, for the caller to deliver. */
+  private addPublished(fn: DeployedFunction, published: { version: VersionRecord; record: FunctionRecord }, notices: Notice[]): VersionView {
     fn.record = published.record;
-    fn.versions.set(published.version.version, this.deployedVersion(published.version));
+    const version = this.deployedVersion(published.version);
+    fn.versions.set(published.version.version, version);
+    notices.push(added(version));
     return this.view(published.version, published.version.version);
+  }
+
+  /**
+   * Tells the listener about changes that are committed and visible. Callers reach this
+   * only after their transaction returned: when it throws, nothing is delivered.
+   */
+  private deliver(notices: readonly Notice[]): void {
+    const { listener } = this.options;
+    for (const notice of notices) {
+      if (notice.kind === 'added') listener.versionAdded(notice.definition);
+      else if (notice.kind === 'removed') listener.versionRemoved(notice.name, notice.version);
+      else listener.reservedConcurrencyChanged(notice.name, notice.limit);
+    }
   }
 
   private versionRecord(functionName: string, version: string, config: StoredConfiguration, codeSha256: string, codeSize: number): VersionRecord {
@@ -452,7 +498,6 @@ export class FunctionCatalog implements FunctionRegistry {
       isolation: isCustomRuntime(config.runtime) ? 'process' : this.options.isolation,
       description: config.description,
     });
-    this.options.listener.versionAdded(definition);
     return { record, definition };
   }
 
@@ -460,7 +505,7 @@ export class FunctionCatalog implements FunctionRegistry {
     const record = { ...fn.record, reservedConcurrency: limit };
     this.store.transaction((writer) => writer.putFunction(record));
     fn.record = record;
-    this.options.listener.reservedConcurrencyChanged(record.name, limit);
+    this.deliver([{ kind: 'reserved', name: record.name, limit }]);
   }
 
   private checkAliasTargets(fn: DeployedFunction, alias: AliasRecord): void {
@@ -537,11 +582,6 @@ export class FunctionCatalog implements FunctionRegistry {
   }
 }
 
-/** The execution role reported when none is given: serverfull has no IAM. */
-export function defaultRole(accountId: string): string {
-  return `arn:aws:iam::${accountId}:role/serverfull`;
-}
-
 /** AWS's `LastModified` form: `2024-01-31T12:00:00.000+0000`. */
 function lastModified(now = new Date()): string {
   return now.toISOString().replace('Z', '+0000');
@@ -554,6 +594,10 @@ function fingerprint(version: VersionRecord): string {
       ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)]))
       : value;
   return createHash('sha256').update(JSON.stringify(sorted({ code: version.codeSha256, config: version.config }))).digest('base64');
+}
+
+function added(version: DeployedVersion): Notice {
+  return { kind: 'added', definition: version.definition };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -7,6 +7,8 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
  */
 import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { executeApiArn } from '../registry/arns.js';
+import { isObject } from '../values.js';
 import type { ApiKind, AuthorizerDefinition } from './http-api.js';
 import { httpApiRequestParts, parseQuery, restApiRequestParts, setOwn, type AuthorizerOutcome, type GatewayRequest, type MatchedRoute } from './proxy-event.js';
 
@@ -20,21 +22,17 @@ export type AuthorizerDecision =
   | { readonly effect: 'deny'; readonly explicit: boolean }
   | { readonly effect: 'error' };
 
-function arn(region: string, accountId: string, apiId: string, stage: string, method: string, path: string): string {
-  return `arn:aws:execute-api:${region}:${accountId}:${apiId}/${stage}/${method}/${path.slice(1)}`;
-}
-
 /**
  * `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`: the `methodArn` (REST)
  * or `routeArn` (HTTP) of a request, with the path as requested rather than the route template.
  */
 export function routeArn(identity: { readonly region: string; readonly accountId: string }, api: { readonly id: string; readonly stage: string }, method: string, path: string): string {
-  return arn(identity.region, identity.accountId, api.id, api.stage, method, path);
+  return executeApiArn(identity, api.id, api.stage, method, path);
 }
 
 /** The same ARN from what an event is built of. */
 function requestArn(request: GatewayRequest, route: MatchedRoute): string {
-  return arn(route.region, route.accountId, route.apiId, route.stage, request.method, request.path);
+  return executeApiArn(route, route.apiId, route.stage, request.method, request.path);
 }
 
 /** The value of a request header, duplicates joined with `,`; undefined when absent. */
@@ -118,10 +116,6 @@ export function restApiAuthorizerEvent(request: GatewayRequest, route: MatchedRo
   event.type = 'REQUEST';
   event.methodArn = requestArn(request, route);
   return event;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const ERROR: AuthorizerDecision = { effect: 'error' };

@@ -7,9 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { ServiceIdentity } from '../api/function-ref.js';
-import { functionArn } from '../api/function-ref.js';
-import { BodyTooLargeError, readBody } from '../api/request-body.js';
+import { functionArn, type ServiceIdentity } from '../registry/arns.js';
+import { BodyTooLargeError, readBody } from '../request-body.js';
 import { AwsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { FunctionRegistry } from '../registry/function-definition.js';

@@ -14,6 +14,7 @@ import type {
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2,
 } from 'aws-lambda';
+import { decodeUriComponentSafely } from '../values.js';
 
 /** One HTTP request as the gateway received it. */
 export interface GatewayRequest {
@@ -126,13 +127,8 @@ function domainPrefix(domainName: string): string {
 /** Query components decode `+` as a space then `%XX`, as API Gateway does (aws/aws-cdk#19827 shows `-+createdAt` arriving as `- createdAt`). */
 function decodeQueryComponent(text: string): string {
   const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
-  if (!spaced.includes('%')) return spaced;
-  try {
-    return decodeURIComponent(spaced);
-  } catch {
-    // A malformed escape is passed on as sent rather than failing the whole request.
-    return spaced;
-  }
+  // A malformed escape is passed on as sent rather than failing the whole request.
+  return decodeUriComponentSafely(spaced) ?? spaced;
 }
 
 /** Splits `rawQuery` into decoded names and their values in order; undefined when empty. */

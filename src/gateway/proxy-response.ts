@@ -6,6 +6,7 @@
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-output-format
  */
 import { isConnectionHeader } from './connection-headers.js';
+import { isObject } from '../values.js';
 import type { ApiKind } from './http-api.js';
 
 /** An HTTP response to write. */
@@ -32,16 +33,10 @@ export type GatewayErrorKind =
   /** The authorizer failed or answered in a shape API Gateway cannot read. */
   | 'authorizerFailure';
 
-type JsonObject = Record<string, unknown>;
-
 /** What `fieldsOf` found: the headers so far, or that the payload is malformed. */
 type Headers = [string, string][] | undefined;
 
 const MALFORMED = undefined;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function parse(payload: string): { value: unknown } | undefined {
   try {

@@ -5,6 +5,7 @@
  * and an HTTP API's `$default` route takes whatever nothing else matched.
  */
 import { ConfigError } from '../config/config-error.js';
+import { decodeUriComponentSafely } from '../values.js';
 import type { ApiDefinition, GatewayDeclaration, HttpRoute } from './http-api.js';
 
 /** A matched route with its API and decoded path parameters. */
@@ -146,10 +147,5 @@ function parameters(segments: readonly Segment[], parts: readonly string[]): Rec
 }
 
 function decode(value: string): string {
-  if (!value.includes('%')) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
+  return decodeUriComponentSafely(value) ?? value;
 }

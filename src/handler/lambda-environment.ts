@@ -7,21 +7,6 @@ import { randomBytes } from 'node:crypto';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 
-/** Lambda's pattern for a function's environment variable names. */
-export const ENVIRONMENT_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
-
-/** Lambda's limit on a function's variables, measured as their JSON text. */
-export const MAX_ENVIRONMENT_BYTES = 4096;
-
-/** Keys Lambda sets itself and refuses in a function's `Environment`. */
-export const RESERVED_ENVIRONMENT_KEYS: ReadonlySet<string> = new Set([
-  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV',
-  'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION',
-  'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME',
-  'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
-]);
-
 /** The identity of one execution environment: its log stream, as CloudWatch would name it. */
 export function newLogStreamName(version: string, now = new Date()): string {
   const day = now.toISOString().slice(0, 10).replaceAll('-', '/');

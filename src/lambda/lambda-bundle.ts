@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { ConfigError } from '../config/config-error.js';
-import { loadDefinition, type DeclarationOptions } from '../config/declared-functions.js';
+import { loadDefinition, type DeclarationOptions } from '../declared-functions.js';
 import { createZip } from '../deploy/zip-archive.js';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';

@@ -5,7 +5,7 @@
  * the app is deployed as a `provided.al2023` function or a container image.
  */
 import { ConfigError } from '../config/config-error.js';
-import { loadDefinition, type DeclarationOptions } from '../config/declared-functions.js';
+import { loadDefinition, type DeclarationOptions } from '../declared-functions.js';
 import { loadHandler } from '../handler/handler-loader.js';
 import { logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';

@@ -7,6 +7,8 @@
  */
 import { Pair, Scalar, YAMLMap, type CollectionTag, type ScalarTag, type YAMLSeq } from 'yaml';
 import { ConfigError } from '../config/config-error.js';
+import { functionArn, stackArn } from '../registry/arns.js';
+import { isObject } from '../values.js';
 
 /** What `AWS::NoValue` (and a property dropped with a warning) resolves to: the property is removed. */
 const NO_VALUE: unique symbol = Symbol('AWS::NoValue');
@@ -38,11 +40,6 @@ function longForm(key: string, node: YAMLMap.Parsed | YAMLSeq.Parsed): YAMLMap {
 function splitAttribute(value: string): string[] {
   const dot = value.indexOf('.');
   return dot < 0 ? [value] : [value.slice(0, dot), value.slice(dot + 1)];
-}
-
-/** A JSON object that is not an array. */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The intrinsic a value calls (`Ref`, `Fn::Sub`, ...), or undefined for a plain value. */
@@ -91,7 +88,7 @@ export class TemplateScope {
       ['AWS::Region', options.region],
       ['AWS::AccountId', options.accountId],
       ['AWS::StackName', STACK_NAME],
-      ['AWS::StackId', `arn:aws:cloudformation:${options.region}:${options.accountId}:stack/${STACK_NAME}/00000000-0000-0000-0000-000000000000`],
+      ['AWS::StackId', stackArn(options, STACK_NAME, '00000000-0000-0000-0000-000000000000')],
       ['AWS::Partition', 'aws'],
       ['AWS::URLSuffix', 'amazonaws.com'],
     ]);
@@ -118,11 +115,6 @@ export class TemplateScope {
   resolve(value: unknown, label: string, path: string): unknown {
     const resolved = this.property(value, label, path);
     return resolved === NO_VALUE ? undefined : resolved;
-  }
-
-  /** The function's ARN as `Fn::GetAtt Function.Arn` gives it. */
-  private functionArn(name: string): string {
-    return `arn:aws:lambda:${this.options.region}:${this.options.accountId}:function:${name}`;
   }
 
   /** Whether condition `name` holds; one that cannot be evaluated is taken as true, with a warning. */
@@ -212,7 +204,7 @@ export class TemplateScope {
   private getAtt(resource: string, attribute: string, label: string, path: string): string {
     const type = this.options.resources.get(resource);
     if (type === undefined) throw new Unresolved(`Fn::GetAtt of unknown resource "${resource}"`);
-    if (type === FUNCTION_TYPE && attribute === 'Arn') return this.functionArn(this.functionNames.get(resource) ?? resource);
+    if (type === FUNCTION_TYPE && attribute === 'Arn') return functionArn(this.options, this.functionNames.get(resource) ?? resource);
     const placeholder = `${resource}.${attribute}`;
     this.warn(label, `${path}: Fn::GetAtt ${placeholder} (${type}) not supported, "${placeholder}" used instead`);
     return placeholder;

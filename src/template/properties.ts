@@ -4,7 +4,8 @@
  * server ignores never warns about its intrinsics, and each wrong type names resource and property.
  */
 import { check, ConfigError } from '../config/config-error.js';
-import { intrinsicName, isObject, type TemplateScope } from './intrinsics.js';
+import { isObject } from '../values.js';
+import { intrinsicName, type TemplateScope } from './intrinsics.js';
 
 /** One resource's (or one nested map's) properties, resolved and checked as they are read. */
 export class PropertyReader {

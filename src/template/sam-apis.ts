@@ -6,7 +6,8 @@
  */
 import type { ApiDefinition, ApiKind, AuthorizerDefinition, CorsConfiguration, GatewayDeclaration, HttpRoute, PayloadFormat } from '../gateway/http-api.js';
 import { check } from '../config/config-error.js';
-import { intrinsicName, isObject, type TemplateScope } from './intrinsics.js';
+import { isObject } from '../values.js';
+import { intrinsicName, type TemplateScope } from './intrinsics.js';
 import { mergeGlobals, PropertyReader, withoutUndefined } from './properties.js';
 
 /** The API SAM creates for `HttpApi` events without `ApiId`. */

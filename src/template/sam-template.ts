@@ -10,6 +10,7 @@ import { parseDocument } from 'yaml';
 import { check, ConfigError } from '../config/config-error.js';
 import type { FunctionConfig } from '../config/manifest.js';
 import type { GatewayDeclaration } from '../gateway/http-api.js';
+import { MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
 import { SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { CLOUDFORMATION_TAGS, TemplateScope, type ParameterValue } from './intrinsics.js';
 import { mergeGlobals, PropertyReader, withoutUndefined } from './properties.js';
@@ -196,9 +197,9 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
   const config: FunctionConfig = withoutUndefined({
     handler,
     runtime,
-    timeout: props.integer('Timeout', 1, 900) ?? 3,
-    memorySize: props.integer('MemorySize', 128, 10_240) ?? 128,
-    reservedConcurrency: props.integer('ReservedConcurrentExecutions', 0, 100_000),
+    timeout: props.integer('Timeout', TIMEOUT.min, TIMEOUT.max) ?? TIMEOUT.default,
+    memorySize: props.integer('MemorySize', MEMORY_SIZE.min, MEMORY_SIZE.max) ?? MEMORY_SIZE.default,
+    reservedConcurrency: props.integer('ReservedConcurrentExecutions', RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
     environment: readEnvironment(props),
     description: props.string('Description'),
   });

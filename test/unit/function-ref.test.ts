@@ -1,7 +1,8 @@
 /** Parsing of the Invoke API's FunctionName / Qualifier. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { functionArn, parseFunctionRef } from '../../src/api/function-ref.js';
+import { parseFunctionRef } from '../../src/api/function-ref.js';
+import { functionArn } from '../../src/registry/arns.js';
 import { AwsError } from '../../src/errors.js';
 
 const identity = { region: 'us-east-1', accountId: '000000000000' };

@@ -1,13 +1,13 @@
 /**
- * @module config/declared-functions
+ * @module declared-functions
  * The functions a manifest, a SAM template and code (`functions`) declare, with the
  * settings they run under: what `serve()` and lambda mode both start from.
  */
-import { ConfigError } from './config-error.js';
-import { applyMockSetting, buildDefinitions, manifestRoot, readManifest, type FunctionConfig, type Manifest } from './manifest.js';
-import { resolveSettings, type Settings, type SettingsInput } from './settings.js';
-import { parseParameterOverrides, readSamTemplate, type SamTemplate } from '../template/sam-template.js';
-import type { FunctionDefinition, LambdaHandler } from '../registry/function-definition.js';
+import { ConfigError } from './config/config-error.js';
+import { applyMockSetting, buildDefinitions, manifestRoot, readManifest, type FunctionConfig, type Manifest } from './config/manifest.js';
+import { resolveSettings, type Settings, type SettingsInput } from './config/settings.js';
+import { parseParameterOverrides, readSamTemplate, type SamTemplate } from './template/sam-template.js';
+import type { FunctionDefinition, LambdaHandler } from './registry/function-definition.js';
 
 /** Where functions are declared (the settings aside). */
 export interface DeclarationSources {

@@ -1,12 +1,12 @@
 /**
- * @module config/manifest-gateway
+ * @module gateway/manifest-gateway
  * The gateway as `serverfull.json` declares it: each function's `http` routes, and the
  * top-level `http` object (API kind, stage, CORS, base-path mappings, routes to any
  * function, deployed ones included).
  */
-import type { ApiDefinition, ApiKind, CorsConfiguration, GatewayDeclaration, HttpRoute } from '../gateway/http-api.js';
-import { check, ConfigError } from './config-error.js';
-import { FUNCTION_NAME } from './manifest.js';
+import { check, ConfigError } from '../config/config-error.js';
+import { FUNCTION_NAME } from '../config/manifest.js';
+import type { ApiDefinition, ApiKind, CorsConfiguration, GatewayDeclaration, HttpRoute } from './http-api.js';
 
 /** The manifest's API: its id in routes and logs. */
 export const MANIFEST_API_ID = 'serverfull';

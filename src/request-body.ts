@@ -1,5 +1,5 @@
 /**
- * @module api/request-body
+ * @module request-body
  * Reads a request body under a byte limit. An oversized body is read to its end and discarded
  * (within a bound) before it is refused, so that the client, still sending, receives the 413
  * instead of a reset connection.
