@@ -32,6 +32,11 @@ export interface RuntimeApiStandIn {
   readonly address: string;
   /** Every request received, as `METHOD path`, in order. */
   readonly calls: readonly string[];
+  /**
+   * How many `next` requests are parked. A runtime that was killed leaves its request here until
+   * the stand-in has seen the connection close: an invocation handed to it then would be lost.
+   */
+  readonly waiting: number;
   /** Queues an invocation; resolves with the runtime's answer to it. */
   invoke(event: unknown, headers?: InvocationHeaders): Promise<RuntimeAnswer>;
   /** Resolves with the first `/init/error` posted. */
@@ -125,6 +130,9 @@ export async function startRuntimeApiStandIn(): Promise<RuntimeApiStandIn> {
   return {
     address: `127.0.0.1:${port}`,
     calls,
+    get waiting() {
+      return parked.length;
+    },
     invoke(event, headers = {}) {
       return new Promise((answered) => {
         queue.push({ requestId: randomUUID(), body: JSON.stringify(event), headers, answered });

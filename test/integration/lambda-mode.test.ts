@@ -150,6 +150,8 @@ describe('serverfull lambda (CLI) against the Runtime API', () => {
     lambda('plain', {}, ['--mock']);
     assert.equal((await api.invoke({})).body, 'null');
     await stopChild(cli!);
+    // The next invocation must go to the new runtime, not to the killed one's request still open here.
+    await waitUntil(() => api.waiting === 0, 'the stand-in sees the killed runtime\'s connection close');
     lambda('plain', { SERVERFULL_MOCK: 'true' });
     assert.equal((await api.invoke({})).body, 'null');
   });
