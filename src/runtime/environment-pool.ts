@@ -65,8 +65,9 @@ export class EnvironmentPool {
       this.idleSince.push(Date.now());
       return;
     }
-    void environment.dispose();
+    // The reason first: disposing marks the environment dead.
     this.stopped(environment, !reusable || !environment.alive ? stopReason(failure) : this.retired!);
+    void environment.dispose();
   }
 
   /** Disposes environments idle for longer than `idleMs`. */
