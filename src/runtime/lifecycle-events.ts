@@ -66,7 +66,11 @@ export type InvocationEndMessage = FunctionVersionRef & InvocationEndOutcome & {
   readonly initDurationMs?: number;
 };
 
-/** Published on `serverfull:coldstart`. */
+/**
+ * Published on `serverfull:coldstart`. Inline environments of one function share one import, so
+ * only the first of them reports it; a process environment whose runtime exited between
+ * invocations starts a new one in place and reports its init again, without a new create.
+ */
 export interface ColdStartMessage extends FunctionVersionRef {
   /** The invocation that waited for the init. */
   readonly requestId: string;
@@ -76,7 +80,7 @@ export interface ColdStartMessage extends FunctionVersionRef {
   readonly initSucceeded: boolean;
 }
 
-/** Published on `serverfull:environment:create`. */
+/** Published on `serverfull:environment:create`, before the environment's init (a worker may be a spare thread started earlier). */
 export interface EnvironmentCreateMessage extends FunctionVersionRef {
   /** Unique in this process; the stop message of the same environment has it too. */
   readonly environmentId: number;
