@@ -146,6 +146,14 @@ describe('lifecycle events: invoker', () => {
     assert.deepEqual(stops.map((m) => m.environmentId).sort(), created.map((m) => m.environmentId).sort(), 'every environment created is stopped once');
   });
 
+  it("names a mocked function's environments mock, whatever its isolation", async () => {
+    const mocked = definition('mocked', 'index.handler' as unknown as LambdaHandler, { isolation: 'worker', mock: { example: { ok: 1 }, errors: [] } });
+    const out = await invoke(invoker, input(mocked));
+    assert.equal(out.payload, '{"ok":1}');
+    assert.equal(messages('serverfull:environment:create')[0]!.kind, 'mock');
+    assert.equal(messages('serverfull:invocation:end')[0]!.outcome, 'success');
+  });
+
   it('publishes nothing to no one: a server with no subscriber runs the same', async () => {
     for (const unsubscribe of unsubscribes) unsubscribe();
     unsubscribes = [];
