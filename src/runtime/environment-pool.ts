@@ -10,7 +10,7 @@ import type { FunctionDefinition } from '../registry/function-definition.js';
 import type { ConcurrencyLimit } from './concurrency-limit.js';
 import { environmentKind, type EnvironmentFactory } from './environment-factory.js';
 import type { ExecutionEnvironment, PlatformFailure } from './execution-environment.js';
-import { environmentCreateChannel, environmentStopChannel, type EnvironmentCreateMessage, type EnvironmentStopMessage, type EnvironmentStopReason } from './lifecycle-events.js';
+import { environmentCreateChannel, environmentStopChannel, publish, type EnvironmentCreateMessage, type EnvironmentStopMessage, type EnvironmentStopReason } from './lifecycle-events.js';
 
 /** Ids of environments for their lifecycle events; assigned on every creation (a cold path) so a late subscriber still gets them. */
 const environmentIds = new WeakMap<ExecutionEnvironment, number>();
@@ -51,7 +51,7 @@ export class EnvironmentPool {
     environmentIds.set(environment, ++lastEnvironmentId);
     if (environmentCreateChannel.hasSubscribers) {
       const { name, version } = this.definition;
-      environmentCreateChannel.publish({ functionName: name, version, environmentId: lastEnvironmentId, kind: environmentKind(this.definition) } satisfies EnvironmentCreateMessage);
+      publish(environmentCreateChannel, { functionName: name, version, environmentId: lastEnvironmentId, kind: environmentKind(this.definition) } satisfies EnvironmentCreateMessage);
     }
     return environment;
   }
@@ -101,7 +101,7 @@ export class EnvironmentPool {
   private stopped(environment: ExecutionEnvironment, reason: EnvironmentStopReason): void {
     if (!environmentStopChannel.hasSubscribers) return;
     const { name, version } = this.definition;
-    environmentStopChannel.publish({
+    publish(environmentStopChannel, {
       functionName: name, version, environmentId: environmentIds.get(environment) ?? 0, kind: environmentKind(this.definition), reason,
     } satisfies EnvironmentStopMessage);
   }

@@ -16,7 +16,7 @@ import { EnvironmentPool } from './environment-pool.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
 import { InvocationLog } from './invocation-log.js';
 import {
-  coldStartChannel, invocationEndChannel, invocationStartChannel,
+  coldStartChannel, invocationEndChannel, invocationStartChannel, publish,
   type ColdStartMessage, type InvocationEndMessage, type InvocationEndOutcome, type InvocationStartMessage, type ThrottleReason,
 } from './lifecycle-events.js';
 import { platformLine } from './platform-log-lines.js';
@@ -93,7 +93,7 @@ export class Invoker {
     const { definition, requestId } = input;
     const pool = this.poolFor(definition);
     if (invocationStartChannel.hasSubscribers) {
-      invocationStartChannel.publish({ functionName: definition.name, version: definition.version, requestId } satisfies InvocationStartMessage);
+      publish(invocationStartChannel, { functionName: definition.name, version: definition.version, requestId } satisfies InvocationStartMessage);
     }
     let environment: ExecutionEnvironment;
     try {
@@ -148,14 +148,14 @@ export class Invoker {
         errorType: functionError,
       });
       if (outcome.initDurationMs !== undefined && coldStartChannel.hasSubscribers) {
-        coldStartChannel.publish({
+        publish(coldStartChannel, {
           functionName: definition.name, version: definition.version, requestId, initDurationMs: outcome.initDurationMs, initSucceeded: failure !== 'init',
         } satisfies ColdStartMessage);
       }
       if (invocationEndChannel.hasSubscribers) {
         const ended: InvocationEndOutcome = failure === 'timeout' ? { outcome: 'timeout' }
           : functionError === undefined ? { outcome: 'success' } : { outcome: 'functionError', errorType: functionError };
-        invocationEndChannel.publish({
+        publish(invocationEndChannel, {
           functionName: definition.name, version: definition.version, requestId, durationMs, initDurationMs: outcome.initDurationMs, ...ended,
         } satisfies InvocationEndMessage);
       }
@@ -242,7 +242,7 @@ function publishThrottle(input: InvokeInput, error: unknown): void {
   const reason = error instanceof AwsError ? error.extra.Reason : undefined;
   if (reason !== 'ReservedFunctionConcurrentInvocationLimitExceeded' && reason !== 'ConcurrentInvocationLimitExceeded') return;
   const { name, version } = input.definition;
-  invocationEndChannel.publish({
+  publish(invocationEndChannel, {
     functionName: name, version, requestId: input.requestId, durationMs: 0, outcome: 'throttle', reason: reason satisfies ThrottleReason,
   } satisfies InvocationEndMessage);
 }

@@ -9,7 +9,8 @@
  * starts running, and subscribers want the outcome as data (`success`, `timeout`, ...) rather than
  * the `error`/`asyncEnd` split; the request id correlates start and end.
  */
-import diagnosticsChannel from 'node:diagnostics_channel';
+import diagnosticsChannel, { type Channel } from 'node:diagnostics_channel';
+import { outsideScope } from './inline-scope.js';
 
 /** Channel names, to pass to `diagnostics_channel.subscribe`. */
 export const lifecycleChannelNames = {
@@ -124,6 +125,15 @@ export const coldStartChannel = diagnosticsChannel.channel(lifecycleChannelNames
 export const environmentCreateChannel = diagnosticsChannel.channel(lifecycleChannelNames.environmentCreate);
 /** See `lifecycleChannelNames.environmentStop`. */
 export const environmentStopChannel = diagnosticsChannel.channel(lifecycleChannelNames.environmentStop);
+
+/**
+ * Publishes `message` to the subscribers of `channel`, outside any inline function's scope: an
+ * inline invocation ends inside it, where a subscriber would see the function's `process.env` and
+ * its console would write into the function's log. Call it only when `channel.hasSubscribers`.
+ */
+export function publish(channel: Channel, message: LifecycleMessages[keyof LifecycleMessages]): void {
+  outsideScope(() => channel.publish(message));
+}
 
 /**
  * Subscribes `listener` to one lifecycle channel with its message typed; returns the unsubscribe

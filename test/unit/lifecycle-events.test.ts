@@ -146,6 +146,21 @@ describe('lifecycle events: invoker', () => {
     assert.deepEqual(stops.map((m) => m.environmentId).sort(), created.map((m) => m.environmentId).sort(), 'every environment created is stopped once');
   });
 
+  it('runs subscribers as server code, outside the inline function that just ended', async () => {
+    process.env.LIFECYCLE_MARKER = 'the server sees this';
+    const envSeen: Array<string | undefined> = [];
+    const stop = subscribeLifecycle('serverfull:invocation:end', () => void envSeen.push(process.env.LIFECYCLE_MARKER));
+    try {
+      const inside = definition('scoped', async () => process.env.LIFECYCLE_MARKER ?? 'hidden from the function');
+      const out = await invoke(invoker, input(inside));
+      assert.equal(out.payload, '"hidden from the function"');
+      assert.deepEqual(envSeen, ['the server sees this']);
+    } finally {
+      stop();
+      delete process.env.LIFECYCLE_MARKER;
+    }
+  });
+
   it("names a mocked function's environments mock, whatever its isolation", async () => {
     const mocked = definition('mocked', 'index.handler' as unknown as LambdaHandler, { isolation: 'worker', mock: { example: { ok: 1 }, errors: [] } });
     const out = await invoke(invoker, input(mocked));
