@@ -10,3 +10,9 @@ export type { Settings } from './config/settings.js';
 export { ConfigError } from './config/config-error.js';
 export type { LambdaHandler, IsolationKind, FunctionDefinition } from './registry/function-definition.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
+export {
+  lifecycleChannelNames, subscribeLifecycle,
+  type LifecycleMessages, type InvocationStartMessage, type InvocationEndMessage, type InvocationEndOutcome, type ThrottleReason,
+  type ColdStartMessage, type EnvironmentCreateMessage, type EnvironmentStopMessage, type EnvironmentStopReason, type EnvironmentKind,
+  type FunctionVersionRef,
+} from './runtime/lifecycle-events.js';

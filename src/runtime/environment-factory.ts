@@ -11,6 +11,7 @@ import type { FunctionDefinition } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
+import type { EnvironmentKind } from './lifecycle-events.js';
 import { MockEnvironment } from './mock-environment.js';
 import { ProcessEnvironment, type RuntimeCommand } from './process-environment.js';
 import { WorkerEnvironment } from './worker-environment.js';
@@ -31,8 +32,8 @@ export class EnvironmentFactory {
 
   /** A new, not yet initialised environment for `definition`. */
   create(definition: FunctionDefinition): ExecutionEnvironment {
-    // A mock never runs the code, whatever its isolation says.
     if (definition.mock) return new MockEnvironment(definition.mock);
+    const kind = environmentKind(definition);
     const logStreamName = newLogStreamName(definition.version);
     const identity: EnvironmentIdentity = {
       functionName: definition.name,
@@ -43,10 +44,8 @@ export class EnvironmentFactory {
     };
     const env = lambdaEnvironment(definition, this.region, logStreamName);
     const { handler } = definition;
-    if (definition.isolation === 'process' && typeof handler === 'string') {
-      return new ProcessEnvironment(runtimeCommand(definition, env), identity);
-    }
-    if (definition.isolation === 'inline' || typeof handler !== 'string') {
+    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity);
+    if (kind === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
       return new InlineEnvironment(fn, identity);
@@ -67,6 +66,14 @@ export class EnvironmentFactory {
   close(): Promise<void> {
     return this.spares.close();
   }
+}
+
+/** The kind of environment `create` gives `definition`: a handler given as a function (not a file) can only run inline. */
+export function environmentKind(definition: FunctionDefinition): EnvironmentKind {
+  // A mock never runs the code, whatever its isolation says.
+  if (definition.mock) return 'mock';
+  if (typeof definition.handler !== 'string') return 'inline';
+  return definition.isolation;
 }
 
 /** The runtime process of a function: its `bootstrap` for a custom runtime, else serverfull's Node.js runtime client with the function's heap limit. */

@@ -32,6 +32,14 @@ export function runInScope<T>(scope: InlineScope, fn: () => T): T {
   return storage.run(scope, fn);
 }
 
+/**
+ * Runs `fn` as server code even when called from an inline function's code path (its `done`
+ * callbacks run in its scope): its `process.env`, console and async context are the server's.
+ */
+export function outsideScope<T>(fn: () => T): T {
+  return installed ? storage.exit(fn) : fn();
+}
+
 function installHooks(): void {
   installed = true;
   const realEnv = process.env;

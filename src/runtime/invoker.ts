@@ -3,16 +3,22 @@
  * Runs one invocation end to end: takes an environment from the function's pool,
  * enforces the timeout (destroying the environment, as AWS does), caps the response
  * size, writes the function's output to the server log and builds the Tail log, adding the
- * platform's lines when an invocation times out, its runtime dies or its init fails.
+ * platform's lines when an invocation times out, its runtime dies or its init fails. It publishes
+ * each invocation's start, end and cold start (`lifecycle-events`).
  */
+import { AwsError } from '../errors.js';
 import { MAX_RESPONSE_BYTES, platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { Logger, LogLevel } from '../log.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import { EnvironmentFactory } from './environment-factory.js';
 import { EnvironmentPool } from './environment-pool.js';
-import { platformFailure, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
+import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
 import { InvocationLog } from './invocation-log.js';
+import {
+  coldStartChannel, invocationEndChannel, invocationStartChannel, publish,
+  type ColdStartMessage, type InvocationEndMessage, type InvocationEndOutcome, type InvocationStartMessage, type ThrottleReason,
+} from './lifecycle-events.js';
 import { platformLine } from './platform-log-lines.js';
 
 /** One invocation, as the Invoke API hands it over. */
@@ -86,7 +92,16 @@ export class Invoker {
   invoke(input: InvokeInput, done: (output: InvokeOutput) => void): void {
     const { definition, requestId } = input;
     const pool = this.poolFor(definition);
-    const environment = pool.acquire();
+    if (invocationStartChannel.hasSubscribers) {
+      publish(invocationStartChannel, { functionName: definition.name, version: definition.version, requestId } satisfies InvocationStartMessage);
+    }
+    let environment: ExecutionEnvironment;
+    try {
+      environment = pool.acquire();
+    } catch (error) {
+      if (invocationEndChannel.hasSubscribers) publishThrottle(input, error);
+      throw error;
+    }
     const started = performance.now();
     const timeoutMs = definition.timeout * 1000;
     const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
@@ -105,7 +120,7 @@ export class Invoker {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      pool.release(environment, outcome.reusable);
+      pool.release(environment, outcome.reusable, outcome.failure);
       let { payload, functionError } = outcome;
       if (payload.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(payload) > MAX_RESPONSE_BYTES) {
         const error = platformErrors.responseTooLarge();
@@ -122,8 +137,9 @@ export class Invoker {
           logger.log('error', `function error: ${payload.length > MAX_LOGGED_PAYLOAD ? payload.slice(0, MAX_LOGGED_PAYLOAD) + '...' : payload}`, { function: definition.name, requestId, functionError });
         }
       }
+      const durationMs = outcome.durationMs ?? performance.now() - started;
       const logResult = log?.finish({
-        durationMs: outcome.durationMs ?? performance.now() - started,
+        durationMs,
         memorySize: definition.memorySize,
         memoryUsedMB: outcome.memoryUsedMB,
         // A failed init is reported by its INIT_REPORT line, not in REPORT.
@@ -131,6 +147,18 @@ export class Invoker {
         status: failure === undefined ? undefined : failure === 'timeout' ? 'timeout' : 'error',
         errorType: functionError,
       });
+      if (outcome.initDurationMs !== undefined && coldStartChannel.hasSubscribers) {
+        publish(coldStartChannel, {
+          functionName: definition.name, version: definition.version, requestId, initDurationMs: outcome.initDurationMs, initSucceeded: failure !== 'init',
+        } satisfies ColdStartMessage);
+      }
+      if (invocationEndChannel.hasSubscribers) {
+        const ended: InvocationEndOutcome = failure === 'timeout' ? { outcome: 'timeout' }
+          : functionError === undefined ? { outcome: 'success' } : { outcome: 'functionError', errorType: functionError };
+        publish(invocationEndChannel, {
+          functionName: definition.name, version: definition.version, requestId, durationMs, initDurationMs: outcome.initDurationMs, ...ended,
+        } satisfies InvocationEndMessage);
+      }
       done({ payload, functionError, executedVersion: definition.version, logResult });
     };
     // A timed-out environment is not reusable: the pool disposes it, as AWS does.
@@ -178,7 +206,7 @@ export class Invoker {
   /** Stops the environments of a function version that no longer exists. */
   retire(name: string, version: string): void {
     const key = `${name}:${version}`;
-    void this.pools.get(key)?.retire();
+    void this.pools.get(key)?.retire('retired');
     this.pools.delete(key);
   }
 
@@ -187,7 +215,7 @@ export class Invoker {
     clearInterval(this.reaper);
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all([...pools.map((pool) => pool.retire()), this.factory.close()]);
+    await Promise.all([...pools.map((pool) => pool.retire('close')), this.factory.close()]);
   }
 
   private poolFor(definition: FunctionDefinition): EnvironmentPool {
@@ -196,7 +224,7 @@ export class Invoker {
     if (pool?.definition === definition) return pool;
     // A new definition object for the same version means new code or configuration:
     // later invocations get new environments, those in flight finish on the old ones.
-    void pool?.retire();
+    void pool?.retire('retired');
     const fresh = new EnvironmentPool(definition, this.factory, this.account, this.reservedFor(definition.name));
     this.pools.set(key, fresh);
     return fresh;
@@ -207,6 +235,16 @@ export class Invoker {
     if (!limit) this.reserved.set(name, (limit = new ConcurrencyLimit(Infinity)));
     return limit;
   }
+}
+
+/** Publishes the end of an invocation refused with 429; anything else `acquire` threw is not a throttle and passes unpublished. */
+function publishThrottle(input: InvokeInput, error: unknown): void {
+  const reason = error instanceof AwsError ? error.extra.Reason : undefined;
+  if (reason !== 'ReservedFunctionConcurrentInvocationLimitExceeded' && reason !== 'ConcurrentInvocationLimitExceeded') return;
+  const { name, version } = input.definition;
+  publish(invocationEndChannel, {
+    functionName: name, version, requestId: input.requestId, durationMs: 0, outcome: 'throttle', reason: reason satisfies ThrottleReason,
+  } satisfies InvocationEndMessage);
 }
 
 /** The error payload of a failed invocation, parsed on the error path only; a payload that is not an error object is named by its type. */
