@@ -120,19 +120,21 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     catalog.close();
     throw error;
   }
+  const servers = gatewayServer ? [server, gatewayServer] : [server];
   if (unref) {
-    for (const s of gatewayServer ? [server, gatewayServer] : [server]) {
+    for (const s of servers) {
       s.unref();
       s.on('connection', (socket) => socket.unref());
     }
   }
   const port = (server.address() as AddressInfo).port;
-  noteRuntimes(catalog.list());
-  if (catalog.list().length === 0) {
+  const served = catalog.list();
+  noteRuntimes(served);
+  if (served.length === 0) {
     logger.log('warn', 'no functions to serve: no manifest (./serverfull.json or --config), no --template, and none deployed in the data directory. '
       + 'Add one with --config PATH (a serverfull.json), --template PATH (a SAM template), or deploy one: serverfull deploy DIR --name NAME (or aws lambda create-function)', { dataDir: resolve(settings.dataDir) });
   }
-  logger.log('info', `serverfull listening on ${url}`, { functions: catalog.list().map((d) => d.name).join(','), dataDir: resolve(settings.dataDir) });
+  logger.log('info', `serverfull listening on ${url}`, { functions: served.map((d) => d.name).join(','), dataDir: resolve(settings.dataDir) });
   if (httpUrl) logger.log('info', `API Gateway listening on ${httpUrl}`, { routes: gateway.declaration.routes.map((r) => `${r.method} ${r.path}`).join(',') });
 
   let closing: Promise<void> | undefined;
@@ -141,7 +143,6 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       // Environments never keep the process alive; waiting for them to stop must, or the caller's await is dropped.
       const holdOpen = setInterval(() => undefined, 60_000);
       try {
-        const servers = gatewayServer ? [server, gatewayServer] : [server];
         const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
         for (const s of servers) s.closeIdleConnections();
         const deadline = Date.now() + settings.shutdownTimeout * 1000;
