@@ -44,6 +44,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" > /dev/null
 fi
 
+# node-gyp builds the addon against the running Node.js's headers; an official build from the npm
+# registry (scripts/install-node.sh) carries them in include/node, and nodejs.org is not reachable everywhere.
+NODE_PREFIX="$(dirname "$(dirname "$(command -v node)")")"
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$NODE_PREFIX/include/node/node.h" ]; then
+  export npm_config_nodedir="$NODE_PREFIX"
+fi
+
 echo "installing aws-lambda-ric $VERSION in $PROJECT (builds curl and aws-lambda-cpp: about 2 minutes)"
 npm ci --prefix "$PROJECT" --no-audit --no-fund --foreground-scripts
 # Its postinstall leaves ~150 MB of build sources; the client runs from dist/.

@@ -1,8 +1,8 @@
 // One test file, two ways.
-//   node --test examples/testing/                      runs the functions in this process
+//   node --test examples/testing/*.test.mjs            runs the functions in this process
 //   SERVERFULL_TARGET=http://127.0.0.1:8080 \
 //   SERVERFULL_HTTP_TARGET=http://127.0.0.1:3000 \
-//   node --test examples/testing/                      tests the running server (npm start) instead
+//   node --test examples/testing/*.test.mjs            tests the running server (npm start) instead
 // SERVERFULL_TARGET=aws would call the deployed functions in AWS Lambda.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';

@@ -1,12 +1,13 @@
 /**
  * @module deploy/deployment-store
- * Deployed functions' metadata in SQLite (better-sqlite3): one row per function, per
+ * Deployed functions' metadata in SQLite (Node.js's own `node:sqlite`): one row per function, per
  * version (`$LATEST` included) and per alias. Every change is one transaction, committed
  * before the API answers, so a crash at any moment loses no acknowledged change and
  * leaves nothing half-written. The store holds no rules: `FunctionCatalog` decides.
  */
-import Database from 'better-sqlite3';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error.js';
+import { loadSqlite } from './sqlite-module.js';
 
 /** A version's configuration as deployed: what the management API reports and the runtime needs. */
 export interface StoredConfiguration {
@@ -103,27 +104,32 @@ interface FunctionRow {
 
 /** The SQLite database of one data directory; holds an exclusive lock on it while open. */
 export class DeploymentStore {
-  private readonly db: Database.Database;
-  private readonly statements;
+  private readonly db: DatabaseSync;
+  private readonly statements: Record<'putFunction' | 'deleteFunction' | 'putVersion' | 'deleteVersion' | 'putAlias' | 'deleteAlias', StatementSync>;
+  private open = true;
 
   constructor(file: string) {
+    const { DatabaseSync } = loadSqlite();
+    let db: DatabaseSync | undefined;
     try {
-      this.db = new Database(file);
+      db = new DatabaseSync(file);
       // WAL + FULL: a committed transaction survives a crash of the process (or the machine).
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('foreign_keys = ON');
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = FULL');
+      db.exec('PRAGMA foreign_keys = ON');
       // One server per data directory: a second one would serve a stale copy of the catalog.
-      this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma('busy_timeout = 0');
-      this.db.exec(SCHEMA);
-      this.db.exec('BEGIN IMMEDIATE; COMMIT;');
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      db.exec('PRAGMA busy_timeout = 0');
+      db.exec(SCHEMA);
+      // The exclusive lock is taken at the first write: take it now, not at the first deployment.
+      db.exec('BEGIN IMMEDIATE; COMMIT;');
     } catch (error) {
+      db?.close();
       const message = (error as Error).message;
       if (/locked|busy/i.test(message)) throw new ConfigError(`the data directory's database ${file} is in use by another serverfull server`);
       throw new ConfigError(`cannot open the data directory's database ${file}: ${message}`);
     }
-    const db = this.db;
+    this.db = db;
     this.statements = {
       // An upsert, not INSERT OR REPLACE: a replace deletes the row first, and the cascade would take its versions along.
       putFunction: db.prepare(`INSERT INTO functions (name, reserved_concurrency, next_version, published_fingerprint, tags) VALUES (?, ?, ?, ?, ?)
@@ -139,14 +145,14 @@ export class DeploymentStore {
 
   /** Reads everything; called once at start. */
   load(): StoreContents {
-    const functions = (this.db.prepare('SELECT * FROM functions').all() as FunctionRow[]).map((row): FunctionRecord => ({
+    const functions = (this.db.prepare('SELECT * FROM functions').all() as unknown as FunctionRow[]).map((row): FunctionRecord => ({
       name: row.name,
       reservedConcurrency: row.reserved_concurrency ?? undefined,
       nextVersion: row.next_version,
       publishedFingerprint: row.published_fingerprint ?? undefined,
       tags: JSON.parse(row.tags) as Record<string, string>,
     }));
-    const versions = (this.db.prepare('SELECT * FROM versions').all() as VersionRow[]).map((row): VersionRecord => ({
+    const versions = (this.db.prepare('SELECT * FROM versions').all() as unknown as VersionRow[]).map((row): VersionRecord => ({
       functionName: row.function_name,
       version: row.version,
       config: JSON.parse(row.config) as StoredConfiguration,
@@ -155,7 +161,7 @@ export class DeploymentStore {
       revisionId: row.revision_id,
       lastModified: row.last_modified,
     }));
-    const aliases = (this.db.prepare('SELECT * FROM aliases').all() as AliasRow[]).map((row): AliasRecord => ({
+    const aliases = (this.db.prepare('SELECT * FROM aliases').all() as unknown as AliasRow[]).map((row): AliasRecord => ({
       functionName: row.function_name,
       name: row.name,
       functionVersion: row.function_version,
@@ -168,12 +174,22 @@ export class DeploymentStore {
 
   /** Runs `change` in one transaction: all of its writes land, or none. */
   transaction(change: (writer: StoreWriter) => void): void {
-    this.db.transaction(() => change(this.writer))();
+    this.db.exec('BEGIN');
+    try {
+      change(this.writer);
+      this.db.exec('COMMIT');
+    } catch (error) {
+      // A failed COMMIT (disk full, I/O error) may already have ended the transaction.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   /** Closes the database (and releases the directory). */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.open) return;
+    this.open = false;
+    this.db.close();
   }
 
   private readonly writer: StoreWriter = {

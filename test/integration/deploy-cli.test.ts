@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { GetAliasCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { freePort, runCli } from '../helpers/cli-process.js';
+import { DEFAULT_RUNTIME } from '../../src/registry/runtimes.js';
 
 /** Runs `serverfull deploy ...args` to the end; asynchronous, so that the server in this process can answer it. */
 async function deploy(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -42,7 +43,7 @@ describe('serverfull deploy', () => {
     const configuration = JSON.parse(result.stdout);
     assert.equal(configuration.FunctionName, 'hello');
     assert.equal(configuration.Version, '$LATEST');
-    assert.equal(configuration.Runtime, 'nodejs20.x');
+    assert.equal(configuration.Runtime, DEFAULT_RUNTIME);
     assert.equal(configuration.Handler, 'index.handler');
     assert.match(result.stderr, new RegExp(`^Zipping ${escape(app)} \\.\\.\\. \\d+ B, CodeSha256 ${escape(configuration.CodeSha256)}\n`));
     assert.match(result.stderr, /\nCreating function hello \.\.\. done\n$/);

@@ -1,11 +1,13 @@
 /** Kill -9 while deployments are under way: every acknowledged change survives, nothing is half-written. */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
-  CreateFunctionCommand, GetFunctionCommand, InvokeCommand, ListFunctionsCommand, ListVersionsByFunctionCommand, UpdateFunctionCodeCommand,
+  CreateFunctionCommand, GetAliasCommand, GetFunctionCommand, InvokeCommand, ListFunctionsCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
+  UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { listeningUrl, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { lambdaClient, tempDataDir } from '../helpers/fixture-server.js';
@@ -82,6 +84,40 @@ describe('deployment durability', () => {
         await cli.exited;
       }
     } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('data directories written by earlier versions', () => {
+  it('opens one written by serverfull 0.1 (better-sqlite3), crashed with its changes only in the WAL', async () => {
+    const dataDir = tempDataDir();
+    // A copy: opening the fixture in place would checkpoint its WAL into it.
+    await cp(fileURLToPath(new URL('../../../test/fixtures/data-dir-0.1', import.meta.url)), dataDir, { recursive: true });
+    const { cli, url } = await startServer(dataDir);
+    const lambda = lambdaClient(url);
+    try {
+      const latest = await lambda.send(new GetFunctionCommand({ FunctionName: 'legacy' }));
+      assert.equal(latest.Configuration?.Description, 'written by 0.1');
+      assert.deepEqual(latest.Configuration?.Environment?.Variables, { STAGE: 'v2' });
+      assert.deepEqual(latest.Tags, { team: 'platform' });
+      assert.equal(latest.Concurrency?.ReservedConcurrentExecutions, 7);
+      const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'legacy' }));
+      assert.deepEqual(versions.Versions?.map((v) => [v.Version, v.Environment?.Variables?.STAGE]), [['$LATEST', 'v2'], ['1', 'v1'], ['2', 'v2']]);
+      const alias = await lambda.send(new GetAliasCommand({ FunctionName: 'legacy', Name: 'live' }));
+      assert.equal(alias.FunctionVersion, '1');
+      assert.deepEqual(alias.RoutingConfig?.AdditionalVersionWeights, { 2: 0.25 });
+      const result = await lambda.send(new InvokeCommand({ FunctionName: 'legacy:1', Payload: JSON.stringify({ name: 'again' }) }));
+      assert.deepEqual(JSON.parse(Buffer.from(result.Payload!).toString()),
+        { greeting: 'hello again', from: 'a data directory written by serverfull 0.1 on better-sqlite3' });
+      // And it takes new writes, numbering on from where it was.
+      await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'legacy', Environment: { Variables: { STAGE: 'v3' } } }));
+      const published = await lambda.send(new PublishVersionCommand({ FunctionName: 'legacy' }));
+      assert.equal(published.Version, '3');
+    } finally {
+      lambda.destroy();
+      cli.child.kill('SIGTERM');
+      await cli.exited;
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -13,6 +13,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { createZip } from '../../src/deploy/zip-archive.js';
 import { waitUntil } from '../helpers/wait-until.js';
+import { DEFAULT_RUNTIME } from '../../src/registry/runtimes.js';
 
 /** The shell-script custom runtime, an example that is also this test's fixture. */
 const CUSTOM_RUNTIME = join(REPO_ROOT, 'examples/custom-runtime');
@@ -97,7 +98,7 @@ describe('process isolation: Node.js functions', () => {
     assert.match(out.json.env.AWS_LAMBDA_RUNTIME_API, /^127\.0\.0\.1:\d+$/);
     assert.equal(out.json.env._HANDLER, 'functions/process-info.handler');
     assert.equal(out.json.env.LAMBDA_TASK_ROOT, FIXTURES);
-    assert.equal(out.json.env.AWS_EXECUTION_ENV, 'AWS_Lambda_nodejs20.x');
+    assert.equal(out.json.env.AWS_EXECUTION_ENV, `AWS_Lambda_${DEFAULT_RUNTIME}`);
     assert.equal(out.json.env.SERVER_ONLY, undefined);
     assert.equal(out.json.requestId, out.$metadata.requestId);
   });

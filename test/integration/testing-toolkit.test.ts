@@ -10,11 +10,11 @@ import { FIXTURE_MANIFEST, REPO_ROOT } from '../helpers/fixture-server.js';
 import { listeningUrl, runCli } from '../helpers/cli-process.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
-const EXAMPLE_SUITE = join(REPO_ROOT, 'examples/testing');
+const EXAMPLE_SUITE = join(REPO_ROOT, 'examples/testing/hello.test.mjs');
 
 /** Runs the example test files with `env` (asynchronously: a server in this process may have to answer them); returns the runner's output. */
 async function runExampleSuite(env: NodeJS.ProcessEnv): Promise<string> {
-  const result = await promisify(execFile)(process.execPath, ['--test', EXAMPLE_SUITE], {
+  const result = await promisify(execFile)(process.execPath, ['--test', '--test-reporter=tap', EXAMPLE_SUITE], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },

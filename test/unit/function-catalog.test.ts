@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { DeploymentStore, type StoredConfiguration } from '../../src/deploy/deployment-store.js';
 import { FunctionCatalog, type CatalogListener } from '../../src/deploy/function-catalog.js';
 import { createZip } from '../../src/deploy/zip-archive.js';
@@ -138,7 +138,7 @@ describe('FunctionCatalog notifications', () => {
     // A real failure inside SQLite's transaction: a trigger refuses the version row of one function.
     const file = path.join(dataDir, 'serverfull.db');
     new DeploymentStore(file).close();
-    const db = new Database(file);
+    const db = new DatabaseSync(file);
     db.exec(`CREATE TRIGGER refuse_broken BEFORE INSERT ON versions WHEN NEW.function_name = 'broken'
       BEGIN SELECT RAISE(ABORT, 'injected failure'); END;`);
     db.close();

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/config-error.js';
 import { buildDefinitions, readManifest } from '../../src/config/manifest.js';
 import { FIXTURES } from '../helpers/fixture-server.js';
+import { DEFAULT_RUNTIME } from '../../src/registry/runtimes.js';
 
 const build = (functions: Record<string, unknown>) => buildDefinitions(functions, FIXTURES, 'worker', 'serverfull.json');
 
@@ -14,7 +15,7 @@ describe('manifest', () => {
   it('builds definitions with Lambda defaults', () => {
     const [definition] = build({ hello: { handler: 'functions/echo.handler' } });
     assert.deepEqual({ ...definition }, {
-      name: 'hello', version: '$LATEST', runtime: 'nodejs20.x', handler: 'functions/echo.handler', root: FIXTURES, timeout: 3, memorySize: 128,
+      name: 'hello', version: '$LATEST', runtime: DEFAULT_RUNTIME, handler: 'functions/echo.handler', root: FIXTURES, timeout: 3, memorySize: 128,
       reservedConcurrency: undefined, environment: {}, isolation: 'worker', description: '',
     });
     assert.ok(Object.isFrozen(definition));
