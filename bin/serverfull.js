@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
+import { exitUnlessSupportedNode } from './supported-node.js';
 
+exitUnlessSupportedNode();
+const { main } = await import('../dist/src/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));

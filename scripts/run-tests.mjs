@@ -4,6 +4,9 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { run } from 'node:test';
 import { tap } from 'node:test/reporters';
+import { exitUnlessSupportedNode } from '../bin/supported-node.js';
+
+exitUnlessSupportedNode();
 
 const dirs = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist/test/unit', 'dist/test/integration'];
 const files = dirs.flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' })

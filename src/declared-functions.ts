@@ -5,7 +5,7 @@
  */
 import { ConfigError } from './config/config-error.js';
 import { applyMockSetting, buildDefinitions, manifestRoot, readManifest, type FunctionConfig, type Manifest } from './config/manifest.js';
-import { resolveSettings, type Settings, type SettingsInput } from './config/settings.js';
+import { resolveSettings, type Settings, type SettingsInput, type SettingsOptions } from './config/settings.js';
 import { parseParameterOverrides, readSamTemplate, type SamTemplate } from './template/sam-template.js';
 import type { FunctionDefinition, LambdaHandler } from './registry/function-definition.js';
 
@@ -27,6 +27,9 @@ export interface DeclarationSources {
 
 /** Where functions are declared, and settings as loose values (CLI flags' text), checked at run time. */
 export interface DeclarationOptions extends DeclarationSources, SettingsInput {}
+
+/** The declarations with settings of their proper types: what the public API takes, so a wrong setting fails to compile. */
+export interface TypedDeclarationOptions extends DeclarationSources, SettingsOptions {}
 
 /** Settings, sources and the `$LATEST` definitions they declare (the `mock` setting applied). */
 export interface DeclaredFunctions {

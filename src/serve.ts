@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { managementRoutes } from './api/management-api.js';
-import { loadDefinitions, type DeclarationOptions, type DeclarationSources } from './declared-functions.js';
+import { loadDefinitions, type DeclarationOptions, type TypedDeclarationOptions } from './declared-functions.js';
 import type { Manifest } from './config/manifest.js';
 import { readManifestGateway, type ManifestGateway } from './gateway/manifest-gateway.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
@@ -16,7 +16,7 @@ import { RouteTable } from './gateway/route-table.js';
 import type { SamTemplate } from './template/sam-template.js';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import type { Settings, SettingsOptions } from './config/settings.js';
+import type { Settings } from './config/settings.js';
 import { ConfigError } from './config/config-error.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
@@ -37,7 +37,7 @@ interface ServeExtras {
 }
 
 /** Options of `serve()`: typed settings (`port: number`, `isolation: 'worker' | ...`), a manifest, a template and/or functions. */
-export interface ServeOptions extends DeclarationSources, SettingsOptions, ServeExtras {}
+export interface ServeOptions extends TypedDeclarationOptions, ServeExtras {}
 
 /** `serve()`'s options with settings as loose values, such as CLI flags' text: checked only at run time. */
 export interface UncheckedServeOptions extends DeclarationOptions, ServeExtras {}

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
-import type { DeclarationOptions } from '../declared-functions.js';
+import type { TypedDeclarationOptions } from '../declared-functions.js';
 
 const DEFAULT_MANIFEST = 'serverfull.json';
 
@@ -37,7 +37,7 @@ export interface DeclarationFlagValues {
  * Where functions are declared, from the flags, then the environment, then `./serverfull.json`;
  * with `required` false (a server, which also serves deployed functions) there may be none.
  */
-export function declarationSources(values: DeclarationFlagValues, required = true): DeclarationOptions {
+export function declarationSources(values: DeclarationFlagValues, required = true): TypedDeclarationOptions {
   const named = values.config ?? process.env.SERVERFULL_CONFIG;
   if (named !== undefined && !existsSync(named)) throw new ConfigError(`no manifest at ${named}`);
   const template = values.template ?? process.env.SERVERFULL_TEMPLATE;

@@ -15,14 +15,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { ConfigError } from '../config/config-error.js';
-import { loadDefinition, type DeclarationOptions } from '../declared-functions.js';
+import { loadDefinition, type TypedDeclarationOptions } from '../declared-functions.js';
 import { createZip } from '../deploy/zip-archive.js';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 
 /** Options of `bundleFunction()`: the declarations as for `serve()`, the function, and where the zip goes. */
-export interface BundleOptions extends DeclarationOptions {
+export interface BundleOptions extends TypedDeclarationOptions {
   readonly functionName: string;
   /** Path of the zip to write. */
   readonly out: string;

@@ -5,7 +5,7 @@
  * the app is deployed as a `provided.al2023` function or a container image.
  */
 import { ConfigError } from '../config/config-error.js';
-import { loadDefinition, type DeclarationOptions } from '../declared-functions.js';
+import { loadDefinition, type TypedDeclarationOptions } from '../declared-functions.js';
 import { loadHandler } from '../handler/handler-loader.js';
 import { logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
@@ -15,7 +15,7 @@ import { identityFromEnvironment } from '../runtime-client/environment-identity.
 import { startRuntimeLoop, type RuntimeFunction, type RuntimeLoopEnd } from '../runtime-client/runtime-loop.js';
 
 /** Options of `startLambda()`: the declarations as for `serve()`, the function to run, and the Runtime API. */
-export interface LambdaOptions extends DeclarationOptions {
+export interface LambdaOptions extends TypedDeclarationOptions {
   /** Name of the declared function this process runs. */
   readonly functionName: string;
   /** `host:port` of the Runtime API; default: the `AWS_LAMBDA_RUNTIME_API` variable AWS sets. */

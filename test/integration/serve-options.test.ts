@@ -1,5 +1,5 @@
 /**
- * `serve()`'s options are typed: this file compiles only while every wrong option below is
+ * `serve()`'s (and `startLambda()`'s, `bundleFunction()`'s) options are typed: this file compiles only while every wrong option below is
  * refused by the type checker (each `@ts-expect-error` must find an error), and its tests show
  * the right ones start a server, while the loose path the CLI takes keeps its run-time checks.
  */
@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { serve, type ServeOptions } from '../../src/index.js';
+import { serve, startLambda, type ServeOptions } from '../../src/index.js';
+import { bundleFunction } from '../../src/lambda/lambda-bundle.js';
 import { serveUnchecked } from '../../src/serve.js';
 import { ConfigError } from '../../src/config/config-error.js';
 
@@ -34,6 +35,13 @@ export function wrongOptionsDoNotCompile(): void {
   void serve({ dataDir: false });
   // @ts-expect-error a misspelt setting is not an option
   void serve({ prot: 8080 });
+  // startLambda() and bundleFunction() take the same typed settings.
+  // @ts-expect-error isolation is 'worker' | 'inline' | 'process'
+  void startLambda({ functionName: 'f', isolation: 'banana' });
+  // @ts-expect-error region is a string
+  void bundleFunction({ functionName: 'f', out: 'f.zip', region: 42 });
+  // @ts-expect-error out is required
+  void bundleFunction({ functionName: 'f' });
   const options: ServeOptions = { port: 0 };
   // @ts-expect-error the settings are read-only once given
   options.port = 1;
