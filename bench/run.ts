@@ -6,7 +6,8 @@
  * next to the baseline. On a shared machine absolute numbers drift from run to run; the ratios to
  * the reference measured in the same run are what matter.
  */
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
@@ -53,7 +54,7 @@ function envNumber(name: string, fallback: number, integer: boolean): number {
   return value;
 }
 
-async function startServerfull(manifest: string, isolation: 'inline' | 'worker' | 'process', extraArgs: readonly string[] = []): Promise<ServerProcess> {
+async function startServerfull(manifest: string, isolation: 'inline' | 'worker' | 'process', extraArgs: readonly string[] = [], node?: string): Promise<ServerProcess> {
   const port = await freePort();
   const args = [
     join(REPO_ROOT, 'bin/serverfull.js'), 'start',
@@ -66,7 +67,7 @@ async function startServerfull(manifest: string, isolation: 'inline' | 'worker' 
     '--concurrency', '1000',
     ...extraArgs,
   ];
-  return startServerProcess(args, port);
+  return startServerProcess(args, port, node);
 }
 
 /**
@@ -99,9 +100,20 @@ function printThroughput(throughput: Throughput, options: { heading?: string; re
   for (const warning of throughput.warnings) console.log(warning);
 }
 
-async function startBaseline(): Promise<ServerProcess> {
+async function startBaseline(node?: string): Promise<ServerProcess> {
   const port = await freePort();
-  return startServerProcess([join(REPO_ROOT, 'dist/bench/baseline-server.js'), String(port)], port);
+  return startServerProcess([join(REPO_ROOT, 'dist/bench/baseline-server.js'), String(port)], port, node);
+}
+
+/**
+ * The other supported Node.js to compare with (22 when running on 24, and the reverse):
+ * `BENCH_COMPARE_NODE`, else the build `scripts/install-node.sh` put in `.node/`; none, no comparison.
+ */
+function comparisonNode(): { node: string; version: string } | undefined {
+  const other = process.versions.node.startsWith('22.') ? '24' : '22';
+  const node = process.env.BENCH_COMPARE_NODE || join(REPO_ROOT, '.node', other, 'bin/node');
+  if (process.env.BENCH_COMPARE_NODE === 'none' || !existsSync(node)) return undefined;
+  return { node, version: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim() };
 }
 
 async function main(): Promise<void> {
@@ -116,9 +128,18 @@ async function main(): Promise<void> {
     { label: 'serverfull worker', target: 0.5, start: () => startServerfull('serverfull.json', 'worker'), path: INVOKE_PATH },
     { label: 'serverfull process', target: 0.35, start: () => startServerfull('serverfull.json', 'process'), path: INVOKE_PATH },
   ];
+  // The same servers on the other Node.js, in the same rounds: ratios still to this Node.js's baseline.
+  const other = comparisonNode();
+  if (other !== undefined) {
+    variants.push(
+      { label: `baseline node:http, ${other.version}`, start: () => startBaseline(other.node), path: '/' },
+      ...(['inline', 'worker', 'process'] as const).map((isolation): Variant => (
+        { label: `serverfull ${isolation}, ${other.version}`, start: () => startServerfull('serverfull.json', isolation, [], other.node), path: INVOKE_PATH })),
+    );
+  }
 
   console.log(`serverfull benchmark, ${new Date().toISOString()}`);
-  console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`);
+  console.log(`node ${process.version}${other === undefined ? '' : ` (and ${other.version} for comparison, in the same rounds)`}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`);
   console.log(`load: autocannon, ${CONNECTIONS} connections, POST ${REQUEST_BODY}, ${rounds} round(s) x ${duration} s per variant, rounds interleaved, ${warmup} s unmeasured warm-up each; the median round by req/s is reported`);
   console.log('each server runs in its own child process with stdout discarded; serverfull runs with --log-level warn (no request log lines), the baseline does not log either');
   console.log('');

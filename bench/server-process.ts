@@ -23,11 +23,11 @@ export interface ServerProcess {
 }
 
 /**
- * Spawns `node ...args` from the repository root and waits until `GET /healthcheck` is 200.
+ * Spawns `node ...args` (this Node.js unless another binary is given) from the repository root and waits until `GET /healthcheck` is 200.
  * stdout is discarded (it would only slow the child); stderr is kept to explain a failed start.
  */
-export async function startServerProcess(args: readonly string[], port: number): Promise<ServerProcess> {
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startServerProcess(args: readonly string[], port: number, node = process.execPath): Promise<ServerProcess> {
+  const child = spawn(node, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let stderr = '';
