@@ -23,6 +23,7 @@ import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
+import { localEndpoint, unverifiedCredentials } from './runtime/function-access.js';
 import { Invoker } from './runtime/invoker.js';
 
 /** What `serve()` takes besides its settings. */
@@ -74,7 +75,12 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   for (const warning of template?.warnings ?? []) logger.log('warn', warning, { template: template!.path });
 
   const noteRuntimes = runtimeNotes(logger);
-  const invoker = new Invoker({ region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger });
+  // Known once the Lambda API listens, before any environment exists.
+  let functionEndpoint = '';
+  const invoker = new Invoker({
+    region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
+    functionAccess: () => ({ endpoint: functionEndpoint, ...unverifiedCredentials() }),
+  });
   let catalog: FunctionCatalog;
   try {
     catalog = new FunctionCatalog({
@@ -113,6 +119,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   let httpUrl: string | undefined;
   try {
     url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
+    functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
     if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
   } catch (error) {
     server.close();

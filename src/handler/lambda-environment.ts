@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FunctionDefinition } from '../registry/function-definition.js';
+import type { FunctionAccess } from '../runtime/function-access.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 
 /** The identity of one execution environment: its log stream, as CloudWatch would name it. */
@@ -18,14 +19,17 @@ export function logGroupName(functionName: string): string {
   return `/aws/lambda/${functionName}`;
 }
 
-/** The full environment of one execution environment of `definition`. */
+/** The full environment of one execution environment of `definition`; `access` lets its code call serverfull. */
 export function lambdaEnvironment(
   definition: FunctionDefinition,
   region: string,
   logStreamName: string,
+  access?: FunctionAccess,
 ): Record<string, string> {
   const handler = typeof definition.handler === 'string' ? definition.handler : 'inline.handler';
   const environment: Record<string, string> = {
+    // The function's own configuration may point its SDK elsewhere (real AWS, say): it wins.
+    ...(access === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: access.endpoint }),
     ...definition.environment,
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
@@ -41,6 +45,12 @@ export function lambdaEnvironment(
     _HANDLER: handler,
     LAMBDA_TASK_ROOT: definition.root,
     LAMBDA_RUNTIME_DIR: definition.root,
+    // Reserved names: a function's configuration cannot set them.
+    ...(access === undefined ? {} : {
+      AWS_ACCESS_KEY_ID: access.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: access.secretAccessKey,
+      AWS_SESSION_TOKEN: access.sessionToken,
+    }),
   };
   // Lambda sets no AWS_EXECUTION_ENV for OS-only runtimes.
   if (isCustomRuntime(definition.runtime)) delete environment.AWS_EXECUTION_ENV;

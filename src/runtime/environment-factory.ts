@@ -11,6 +11,7 @@ import type { FunctionDefinition } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
+import type { FunctionAccessProvider } from './function-access.js';
 import type { EnvironmentKind } from './lifecycle-events.js';
 import { MockEnvironment } from './mock-environment.js';
 import { ProcessEnvironment, type RuntimeCommand } from './process-environment.js';
@@ -28,7 +29,7 @@ export class EnvironmentFactory {
   private readonly inlineFunctions = new WeakMap<FunctionDefinition, InlineFunction>();
   private readonly spares = new WorkerSpares(SPARES_PER_SIZE);
 
-  constructor(private readonly region: string) {}
+  constructor(private readonly region: string, private readonly access?: FunctionAccessProvider) {}
 
   /** A new, not yet initialised environment for `definition`. */
   create(definition: FunctionDefinition): ExecutionEnvironment {
@@ -42,7 +43,7 @@ export class EnvironmentFactory {
       logGroupName: logGroupName(definition.name),
       logStreamName,
     };
-    const env = lambdaEnvironment(definition, this.region, logStreamName);
+    const env = lambdaEnvironment(definition, this.region, logStreamName, this.access?.(definition));
     const { handler } = definition;
     if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity);
     if (kind === 'inline' || typeof handler !== 'string') {

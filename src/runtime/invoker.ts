@@ -14,6 +14,7 @@ import { ConcurrencyLimit } from './concurrency-limit.js';
 import { EnvironmentFactory } from './environment-factory.js';
 import { EnvironmentPool } from './environment-pool.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
+import type { FunctionAccessProvider } from './function-access.js';
 import { InvocationLog } from './invocation-log.js';
 import {
   coldStartChannel, invocationEndChannel, invocationStartChannel, publish,
@@ -53,6 +54,8 @@ export interface InvokerOptions {
   /** Seconds an environment may stay idle before it is reaped. */
   readonly idleTimeout: number;
   readonly logger: Logger;
+  /** The endpoint and credentials each new environment's code gets to call serverfull; none, none set. */
+  readonly functionAccess?: FunctionAccessProvider;
 }
 
 /** Characters of an error payload the server log repeats when no log line said what failed. */
@@ -73,7 +76,7 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
-    this.factory = new EnvironmentFactory(options.region);
+    this.factory = new EnvironmentFactory(options.region, options.functionAccess);
     const idleMs = options.idleTimeout * 1000;
     this.reaper = setInterval(() => {
       for (const pool of this.pools.values()) pool.reap(idleMs);
