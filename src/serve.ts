@@ -23,7 +23,7 @@ import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
-import { localEndpoint, unverifiedCredentials } from './runtime/function-access.js';
+import { localEndpoint, unverifiedCredentials } from './handler/function-access.js';
 import { Invoker } from './runtime/invoker.js';
 
 /** What `serve()` takes besides its settings. */

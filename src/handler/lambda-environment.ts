@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FunctionDefinition } from '../registry/function-definition.js';
-import type { FunctionAccess } from '../runtime/function-access.js';
+import type { FunctionAccess } from './function-access.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 
 /** The identity of one execution environment: its log stream, as CloudWatch would name it. */

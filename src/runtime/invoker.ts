@@ -7,6 +7,7 @@
  * each invocation's start, end and cold start (`lifecycle-events`).
  */
 import { AwsError } from '../errors.js';
+import type { FunctionAccessProvider } from '../handler/function-access.js';
 import { MAX_RESPONSE_BYTES, platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { Logger, LogLevel } from '../log.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
@@ -14,7 +15,6 @@ import { ConcurrencyLimit } from './concurrency-limit.js';
 import { EnvironmentFactory } from './environment-factory.js';
 import { EnvironmentPool } from './environment-pool.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
-import type { FunctionAccessProvider } from './function-access.js';
 import { InvocationLog } from './invocation-log.js';
 import {
   coldStartChannel, invocationEndChannel, invocationStartChannel, publish,

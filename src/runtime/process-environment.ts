@@ -27,9 +27,11 @@ export interface RuntimeCommand {
 
 /** Output lines kept while no invocation runs (init, background work); the rest is dropped. */
 const MAX_EARLY_LINES = 1000;
-/** How much of stderr is kept to tell an out-of-memory death from other exits. */
-const STDERR_TAIL_CHARS = 2048;
+/** Characters of stderr kept before each new piece, to find a message split across two pieces. */
+const STDERR_TAIL_CHARS = 64;
 const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
+/** The longest an exit waits for the rest of the runtime's stderr. */
+const STDERR_DRAIN_MS = 1000;
 
 interface Pending {
   readonly request: InvocationRequest;
@@ -45,7 +47,10 @@ interface Sandbox {
   readonly startedAt: number;
   /** The runtime finished its init (asked for an event) at least once. */
   ready: boolean;
+  /** The end of stderr so far, to find a message split across two pieces. */
   stderrTail: string;
+  /** The runtime said it ran out of memory. */
+  outOfMemory: boolean;
   readonly stdout: RuntimeOutput;
   readonly stderr: RuntimeOutput;
 }
@@ -105,6 +110,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       startedAt: performance.now(),
       ready: false,
       stderrTail: '',
+      outOfMemory: false,
       stdout: new RuntimeOutput(this.line),
       stderr: new RuntimeOutput(this.line),
     };
@@ -132,11 +138,20 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     sandbox.exited = new Promise((resolve) => child.once('close', () => resolve()).once('error', () => resolve()));
     child.stdout!.setEncoding('utf8').on('data', (text: string) => sandbox.stdout.write(text));
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      sandbox.stderrTail = (sandbox.stderrTail + text).slice(-STDERR_TAIL_CHARS);
+      // Searched as it arrives: Node.js 22 prints a long native stack trace after the message.
+      const joined = sandbox.stderrTail + text;
+      if (OUT_OF_MEMORY.test(joined)) sandbox.outOfMemory = true;
+      sandbox.stderrTail = joined.slice(-STDERR_TAIL_CHARS);
       sandbox.stderr.write(text);
     });
     child.once('error', (error: NodeJS.ErrnoException) => this.onSpawnError(sandbox, error));
-    child.once('exit', (code, signal) => this.onExit(sandbox, code, signal));
+    child.once('exit', (code, signal) => {
+      // The sandbox ends with its runtime: nothing the runtime started outlives it.
+      killGroup(sandbox);
+      // A runtime that runs out of memory says so on stderr just before it aborts: read it to its end
+      // before deciding what the exit was (bounded, in case something outside the group holds stderr open).
+      whenEnded(child.stderr!, STDERR_DRAIN_MS, () => this.onExit(sandbox, code, signal));
+    });
     if (child.pid !== undefined) {
       liveGroups.add(child.pid);
       installExitHook();
@@ -198,8 +213,6 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 
   private onExit(sandbox: Sandbox, code: number | null, signal: NodeJS.Signals | null): void {
-    // The sandbox ends with its runtime: nothing the runtime started outlives it.
-    killGroup(sandbox);
     const pending = this.pending;
     if (sandbox === this.sandbox && this.alive && pending && sandbox.ready && !sandbox.api.isInvoking(pending.request.requestId)) {
       // The runtime exited between invocations (after an uncaught error, say) before it took this one:
@@ -209,7 +222,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       this.sandbox.api.deliver(pending.request);
       return;
     }
-    const outOfMemory = OUT_OF_MEMORY.test(sandbox.stderrTail);
+    const { outOfMemory } = sandbox;
     this.fail(sandbox, (requestId) => outOfMemory ? platformErrors.outOfMemory(requestId)
       : signal ? platformErrors.signal(requestId, signal) : platformErrors.exit(requestId, code ?? 0), outOfMemory);
   }
@@ -273,4 +286,19 @@ function installExitHook(): void {
       }
     }
   });
+}
+
+/** Calls `then` once `stream` has ended, or after `boundMs`, whichever comes first. */
+function whenEnded(stream: NodeJS.ReadableStream & { readonly readableEnded: boolean }, boundMs: number, then: () => void): void {
+  if (stream.readableEnded) return then();
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    clearTimeout(timer);
+    then();
+  };
+  const timer = setTimeout(once, boundMs);
+  timer.unref();
+  stream.once('end', once).once('close', once);
 }

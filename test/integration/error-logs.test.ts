@@ -53,7 +53,9 @@ for (const isolation of ['inline', 'worker', 'process'] as const) {
         isolation,
         logger,
         functions: {
-          errors: { handler: 'errors.handler', timeout: 1 },
+          // Generous, so that a slow cold start on a loaded machine is not a timeout; `hangs` times out.
+          errors: { handler: 'errors.handler', timeout: 30 },
+          hangs: { handler: 'errors.handler', timeout: 1 },
           'broken-init': { handler: 'broken-init.handler' },
         },
       });
@@ -82,7 +84,7 @@ for (const isolation of ['inline', 'worker', 'process'] as const) {
     });
 
     it('a timeout: the platform line "Task timed out", REPORT with Status: timeout', async () => {
-      const out = await fx.invoke('errors', { fault: 'hang' }, { LogType: 'Tail' });
+      const out = await fx.invoke('hangs', { fault: 'hang' }, { LogType: 'Tail' });
       const id = out.$metadata.requestId!;
       assert.equal(out.json.errorType, 'Sandbox.Timedout');
       const log = decodeLog(out.LogResult);

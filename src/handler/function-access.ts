@@ -1,5 +1,5 @@
 /**
- * @module runtime/function-access
+ * @module handler/function-access
  * How a function's own code reaches serverfull, as code in AWS Lambda reaches AWS: the SDKs read
  * the service endpoint from `AWS_ENDPOINT_URL_LAMBDA` and the credentials of the function's role
  * from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, so
