@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { isLoopbackName } from './api/browser-guard.js';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { managementRoutes } from './api/management-api.js';
@@ -73,6 +74,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const { settings, manifest, template, definitions } = loadDefinitions(declaration);
   const logger = givenLogger ?? createLogger({ level: settings.logLevel, format: settings.logFormat });
   for (const warning of template?.warnings ?? []) logger.log('warn', warning, { template: template!.path });
+  checkExposure(settings, logger);
 
   const noteRuntimes = runtimeNotes(logger);
   // Known once the Lambda API listens, before any environment exists.
@@ -188,6 +190,22 @@ function runtimeNotes(logger: Logger): (functions: readonly FunctionDefinition[]
       logger.log('warn', runtimeMismatch(runtime)!, { runtime, functions: names.join(',') });
     }
   };
+}
+
+/**
+ * Refuses to put the Lambda APIs, which run whatever code they are sent, on a network without
+ * authentication; `insecure` overrides that, loudly, at every start.
+ */
+function checkExposure(settings: Settings, logger: Logger): void {
+  if (settings.auth === 'sigv4' && settings.keys === undefined) {
+    throw new ConfigError('--auth sigv4 needs a keys file: --keys PATH (SERVERFULL_KEYS); create one with serverfull keys add NAME --keys PATH');
+  }
+  if (settings.auth !== 'none' || isLoopbackName(settings.host.toLowerCase().replace(/^\[(.*)\]$/, '$1'))) return;
+  if (!settings.insecure) {
+    throw new ConfigError(`--host ${settings.host} would let anyone who can reach it run code on this machine: add keys `
+      + '(serverfull keys add NAME --keys keys.json, then --auth sigv4 --keys keys.json), or accept the risk with --insecure');
+  }
+  logger.log('warn', `serving on ${settings.host} without authentication (--insecure): anyone who can reach it can run code on this machine`);
 }
 
 /** Listens and resolves with `http://host:port`; a port in use is a `ConfigError` naming the setting to change. */

@@ -31,7 +31,7 @@ export function browserRefusal(headers: IncomingHttpHeaders, policy: BrowserPoli
   }
   const host = hostName(headers.host);
   if (host === undefined) return 'a request without a valid Host header is refused';
-  if (!isLocalName(host) && host !== policy.boundHost.toLowerCase() && !policy.allowedHosts.some((allowed) => allowed.toLowerCase() === host)) {
+  if (!isLoopbackName(host) && host !== policy.boundHost.toLowerCase() && !policy.allowedHosts.some((allowed) => allowed.toLowerCase() === host)) {
     return `requests naming the server ${host} are refused; allow the name with --allowed-hosts`;
   }
   return undefined;
@@ -51,7 +51,7 @@ function hostName(header: string | undefined): string | undefined {
 }
 
 /** Loopback names and addresses: nothing a rebinding attack can point at this machine under another name. */
-function isLocalName(host: string): boolean {
+export function isLoopbackName(host: string): boolean {
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   if (isIP(host) === 6) return host === '::1' || host.startsWith('::ffff:127.');

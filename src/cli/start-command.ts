@@ -19,7 +19,12 @@ Options (each also read from the environment variable shown; flags win):
   --parameter-overrides "K=V K2=V2"  values of the template's Parameters (SERVERFULL_PARAMETER_OVERRIDES)
   --http-port N           API Gateway port, used when routes are declared (SERVERFULL_HTTP_PORT; default 3000)
   --data-dir DIR          where deployed functions are kept (SERVERFULL_DATA_DIR; default ./.serverfull)
-  --host HOST             bind address (SERVERFULL_HOST; default 127.0.0.1)
+  --host HOST             bind address (SERVERFULL_HOST; default 127.0.0.1); beyond loopback it needs --auth sigv4
+  --auth MODE             none | sigv4: requests to the Lambda APIs must be signed (SERVERFULL_AUTH; default none)
+  --keys PATH             keys file: users, access keys, policies, roles (SERVERFULL_KEYS); see serverfull keys add
+  --insecure              allow a non-loopback --host with --auth none (SERVERFULL_INSECURE)
+  --allowed-origins LIST  comma-separated origins whose web pages may call the Lambda APIs (SERVERFULL_ALLOWED_ORIGINS)
+  --allowed-hosts LIST    comma-separated names the Lambda APIs answer to besides loopback (SERVERFULL_ALLOWED_HOSTS)
   --port N                port, 0 for any free one (SERVERFULL_PORT; default 8080)
   --region REGION         region in ARNs and AWS_REGION (SERVERFULL_REGION; default us-east-1)
   --account-id ID         12-digit account in ARNs (SERVERFULL_ACCOUNT_ID; default 000000000000)

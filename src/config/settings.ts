@@ -31,7 +31,20 @@ export interface Settings {
   readonly logFormat?: LogFormat;
   /** Every declared function without a `mock` block answers the empty mock instead of running. */
   readonly mock: boolean;
+  /** `sigv4`: every Lambda API request must be signed with a key of the `keys` file. */
+  readonly auth: AuthMode;
+  /** The keys file: users with access keys and policies, and the roles functions run as. */
+  readonly keys?: string;
+  /** Serve on a non-loopback address without authentication (refused otherwise). */
+  readonly insecure: boolean;
+  /** Origins whose web pages may call the Lambda APIs; none by default. */
+  readonly allowedOrigins: readonly string[];
+  /** Names the Lambda APIs answer to besides loopback ones and the bound host (DNS rebinding guard). */
+  readonly allowedHosts: readonly string[];
 }
+
+/** How the Lambda APIs authenticate requests. */
+export type AuthMode = 'none' | 'sigv4';
 
 /** The defaults: AWS's region and a placeholder account, on loopback port 8080. */
 export const DEFAULT_SETTINGS: Settings = Object.freeze({
@@ -47,6 +60,10 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   dataDir: '.serverfull',
   logLevel: 'info',
   mock: false,
+  auth: 'none',
+  insecure: false,
+  allowedOrigins: Object.freeze([]),
+  allowedHosts: Object.freeze([]),
 });
 
 type SettingName = keyof Settings;
@@ -58,11 +75,24 @@ interface SettingSpec {
   readonly numeric: boolean;
   /** Text from the environment is read as a boolean ("true"/"false"/"1"/"0"); the CLI flag takes no value. */
   readonly boolean?: true;
+  /** Text is a comma-separated list. */
+  readonly list?: true;
   readonly validate: (value: unknown, where: string) => unknown;
 }
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const BOOLEAN_TEXT: ReadonlyMap<string, boolean> = new Map([['true', true], ['false', false], ['1', true], ['0', false]]);
+
+const ORIGIN = /^https?:\/\/[^/\s?#]+$/i;
+const HOST_NAME = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[?[0-9a-f:.]+\]?)$/i;
+
+/** A list of strings each matching `pattern`, as a frozen array. */
+function checkList(value: unknown, where: string, pattern: RegExp, hint: string): readonly string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || !pattern.test(item))) {
+    throw new ConfigError(`${where} must be a list of ${hint} (comma-separated as text) (got ${JSON.stringify(value)})`);
+  }
+  return Object.freeze([...value as string[]]);
+}
 
 function checkBoolean(value: unknown, where: string): boolean {
   if (typeof value !== 'boolean') throw new ConfigError(`${where} must be true or false ("true", "false", "1" or "0" as text) (got ${JSON.stringify(value)})`);
@@ -84,6 +114,17 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   logLevel: { env: 'SERVERFULL_LOG_LEVEL', flag: 'log-level', numeric: false, validate: (v, w) => check.oneOf(v, w, ['debug', 'info', 'warn', 'error', 'silent'] as const) },
   logFormat: { env: 'SERVERFULL_LOG_FORMAT', flag: 'log-format', numeric: false, validate: (v, w) => check.oneOf(v, w, ['json', 'pretty'] as const) },
   mock: { env: 'SERVERFULL_MOCK', flag: 'mock', numeric: false, boolean: true, validate: checkBoolean },
+  auth: { env: 'SERVERFULL_AUTH', flag: 'auth', numeric: false, validate: (v, w) => check.oneOf(v, w, ['none', 'sigv4'] as const) },
+  keys: { env: 'SERVERFULL_KEYS', flag: 'keys', numeric: false, validate: (v, w) => check.string(v, w, /./, 'the path of a keys file') },
+  insecure: { env: 'SERVERFULL_INSECURE', flag: 'insecure', numeric: false, boolean: true, validate: checkBoolean },
+  allowedOrigins: {
+    env: 'SERVERFULL_ALLOWED_ORIGINS', flag: 'allowed-origins', numeric: false, list: true,
+    validate: (v, w) => checkList(v, w, ORIGIN, 'origins such as "http://localhost:5173"'),
+  },
+  allowedHosts: {
+    env: 'SERVERFULL_ALLOWED_HOSTS', flag: 'allowed-hosts', numeric: false, list: true,
+    validate: (v, w) => checkList(v, w, HOST_NAME, 'host names such as "lambda.internal"'),
+  },
 };
 
 /** Names of the settings a manifest may set at its top level. */
@@ -111,6 +152,7 @@ export function resolveSettings(layers: { manifest?: SettingsInput; env?: NodeJS
 }
 
 function parse(text: string, spec: SettingSpec): unknown {
+  if (spec.list) return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
   if (spec.boolean) return BOOLEAN_TEXT.get(text.trim().toLowerCase()) ?? text;
   return spec.numeric && /^-?\d+$/.test(text.trim()) ? Number(text) : text;
 }

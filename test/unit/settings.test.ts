@@ -32,4 +32,18 @@ describe('resolveSettings', () => {
     assert.throws(() => resolveSettings({ flags: { region: 'mars' } }), /--region must be an AWS region/);
     assert.throws(() => resolveSettings({ manifest: { accountId: '42' } }), /serverfull.json: "accountId" must be a 12-digit account id/);
   });
+
+  it('reads lists as comma-separated text from flags and the environment, as arrays from the manifest', () => {
+    const settings = resolveSettings({
+      manifest: { allowedHosts: ['lambda.internal'] },
+      env: { SERVERFULL_ALLOWED_ORIGINS: 'http://localhost:5173, https://console.example.com' },
+    });
+    assert.deepEqual(settings.allowedOrigins, ['http://localhost:5173', 'https://console.example.com']);
+    assert.deepEqual(settings.allowedHosts, ['lambda.internal']);
+    assert.ok(Object.isFrozen(settings.allowedHosts));
+    assert.deepEqual(resolveSettings({ flags: { allowedHosts: 'a.example,b.example' } }).allowedHosts, ['a.example', 'b.example']);
+    assert.throws(() => resolveSettings({ flags: { allowedOrigins: 'localhost:5173' } }), /--allowed-origins must be a list of origins/);
+    assert.throws(() => resolveSettings({ manifest: { allowedHosts: 'lambda.internal' } }), /"allowedHosts" must be a list of host names/);
+    assert.throws(() => resolveSettings({ flags: { auth: 'basic' } }), /--auth must be one of "none", "sigv4"/);
+  });
 });
