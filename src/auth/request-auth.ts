@@ -5,8 +5,12 @@
  *
  * Wiring (in the pipeline, before the route runs):
  *   const auth = createRequestAuth({ keys: () => keysFile, identity: settings });
- *   const outcome = await auth.check(signedRequestOf(request, body));
+ *   const pending = auth.begin(signedRequestOf(request));     // headers only: before reading the body
+ *   if (pending instanceof AwsError) → render it, do not read the body;
+ *   ...read the body...
+ *   const outcome = await pending.finish(body);               // signature over the body, then the policy
  *   if (outcome instanceof AwsError) → render it as any AwsError; else outcome is the Principal.
+ * `check(signedRequestOf(request, body))` does both at once when the body is already read.
  */
 import { AwsError } from '../errors.js';
 import type { ServiceIdentity } from '../registry/arns.js';
@@ -16,7 +20,7 @@ import type { KeysFile } from './keys-file.js';
 import { authorizationTarget, recognizeOperation } from './lambda-operations.js';
 import type { Principal } from './principal.js';
 import type { SessionIssuer } from './session-issuer.js';
-import { verifySignature, type SignedRequest } from './sigv4-verifier.js';
+import { completeSignature, prepareSignature, type SignedRequest } from './sigv4-verifier.js';
 
 /** What request authentication needs. */
 export interface RequestAuthOptions {
@@ -30,28 +34,43 @@ export interface RequestAuthOptions {
   readonly now?: () => number;
 }
 
+/** The second half of a request's check, once its body is read. */
+export interface PendingAuth {
+  /** The principal when the signature covers this body and the policy allows the operation; else AWS's error. */
+  finish(body: Buffer): Promise<Principal | AwsError>;
+}
+
 /** Authentication and authorization of requests, over one keys file. */
 export interface RequestAuth {
-  /** The principal when the request is signed by a known key and its policy allows the operation; else AWS's error. */
+  /** The checks that need no body (signature present and whole, date, known key): an error, or what remains to do. */
+  begin(request: Omit<SignedRequest, 'body'>): PendingAuth | AwsError;
+  /** `begin` and `finish` at once, for a request whose body is already read. */
   check(request: SignedRequest): Promise<Principal | AwsError>;
-  /** Only who signed the request, for routes that are not Lambda operations. */
-  authenticate(request: SignedRequest): Promise<Principal | AwsError>;
 }
 
 /** A `RequestAuth` over `options`. */
 export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
   const resolve = credentialResolver(options.keys, options.identity.accountId, options.issuer);
   const now = options.now ?? Date.now;
-  const authenticate = (request: SignedRequest) => verifySignature(request, resolve, now());
+  const begin = (request: Omit<SignedRequest, 'body'>): PendingAuth | AwsError => {
+    const prepared = prepareSignature(request, resolve, now());
+    if (prepared instanceof AwsError) return prepared;
+    return {
+      async finish(body) {
+        const principal = await completeSignature(prepared, body);
+        if (principal instanceof AwsError) return principal;
+        const call = recognizeOperation(request.method, request.path, new URLSearchParams(request.query), body);
+        // Not a Lambda operation: the router answers it (404 UnknownOperationException), to signed callers only.
+        if (call === undefined) return principal;
+        return authorize(principal, authorizationTarget(call, options.identity)) ?? principal;
+      },
+    };
+  };
   return {
-    authenticate,
-    async check(request) {
-      const principal = await authenticate(request);
-      if (principal instanceof AwsError) return principal;
-      const call = recognizeOperation(request.method, request.path, new URLSearchParams(request.query), request.body);
-      // Not a Lambda operation: the router answers it (404 UnknownOperationException), signed callers only.
-      if (call === undefined) return principal;
-      return authorize(principal, authorizationTarget(call, options.identity)) ?? principal;
+    begin,
+    check(request) {
+      const pending = begin(request);
+      return pending instanceof AwsError ? Promise.resolve(pending) : pending.finish(request.body);
     },
   };
 }

@@ -43,8 +43,10 @@ const SERVICE = 'lambda';
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-/** The `SignedRequest` of a Node.js request whose body the pipeline has read. */
-export function signedRequestOf(request: IncomingMessage, body: Buffer): SignedRequest {
+/** The `SignedRequest` of a Node.js request: with its body once read, without it for `prepareSignature`. */
+export function signedRequestOf(request: IncomingMessage): Omit<SignedRequest, 'body'>;
+export function signedRequestOf(request: IncomingMessage, body: Buffer): SignedRequest;
+export function signedRequestOf(request: IncomingMessage, body?: Buffer): Omit<SignedRequest, 'body'> | SignedRequest {
   const url = request.url ?? '/';
   const queryStart = url.indexOf('?');
   return {
@@ -52,7 +54,7 @@ export function signedRequestOf(request: IncomingMessage, body: Buffer): SignedR
     path: queryStart === -1 ? url : url.slice(0, queryStart),
     query: queryStart === -1 ? '' : url.slice(queryStart + 1),
     rawHeaders: request.rawHeaders,
-    body,
+    ...(body === undefined ? {} : { body }),
   };
 }
 
@@ -67,11 +69,23 @@ interface SignatureParts {
   readonly sessionToken: string | undefined;
 }
 
+/** A request whose signature is well-formed, current and by a known key: all that is left is to compare it. */
+export interface PreparedSignature {
+  readonly request: Omit<SignedRequest, 'body'>;
+  /** Who the request claims to be: not authenticated until `completeSignature` says so. */
+  readonly claimedPrincipal: Principal;
+  /** Secret material stays inside the module: this is opaque to callers. */
+  readonly [CHECK]: (body: Buffer) => Promise<boolean>;
+}
+
+const CHECK = Symbol('check');
+
 /**
- * Verifies the request's signature; resolves to the principal that signed it, or to the
- * `AwsError` AWS would answer. Never rejects for a bad request. `now` is the clock, for tests.
+ * Every check that needs no body: a signature is present and whole, its scope and date are
+ * right, and its key is known. A pipeline runs it before reading a body, so an unauthenticated
+ * client cannot make the server read (and hash) a 70 MB upload.
  */
-export async function verifySignature(request: SignedRequest, resolve: CredentialResolver, now: number = Date.now()): Promise<Principal | AwsError> {
+export function prepareSignature(request: Omit<SignedRequest, 'body'>, resolve: CredentialResolver, now: number = Date.now()): PreparedSignature | AwsError {
   const headers = headerValues(request.rawHeaders);
   const query = parseQuery(request.query);
   const parts = signatureParts(headers, query);
@@ -85,12 +99,13 @@ export async function verifySignature(request: SignedRequest, resolve: Credentia
   if (parts.amzDate === undefined) {
     return incomplete(parts.presigned ? "AWS query-string parameters must include 'X-Amz-Date'." : "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   }
-  const signingDate = parseAmzDate(parts.amzDate);
-  if (signingDate === undefined) return incomplete(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'", got '${parts.amzDate}'`);
-  if (terminator !== 'aws4_request') return invalid("Credential should be scoped with a valid terminator: 'aws4_request', not '" + terminator + "'.");
+  const amzDate = parts.amzDate;
+  const signingDate = parseAmzDate(amzDate);
+  if (signingDate === undefined) return incomplete(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'", got '${amzDate}'`);
+  if (terminator !== 'aws4_request') return invalid(`Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'.`);
   if (service !== SERVICE) return invalid(`Credential should be scoped to correct service: '${SERVICE}'. `);
-  if (scopeDate !== parts.amzDate.slice(0, 8)) {
-    return invalid(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${parts.amzDate.slice(0, 8)}', from '${parts.amzDate}'.`);
+  if (scopeDate !== amzDate.slice(0, 8)) {
+    return invalid(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`);
   }
   const timeError = checkTime(parts, signingDate.getTime(), now);
   if (timeError) return timeError;
@@ -101,32 +116,47 @@ export async function verifySignature(request: SignedRequest, resolve: Credentia
   const found = resolve(accessKeyId, parts.sessionToken);
   if (found instanceof AwsError) return found;
 
-  // AWS hashes the body it received; a signed x-amz-content-sha256 that disagrees is a forgery
-  // attempt (the signer would otherwise trust the header and a tampered body would pass).
-  const bodyHash = request.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(request.body).digest('hex');
-  const declaredHash = headers.get('x-amz-content-sha256');
-  if (declaredHash !== undefined && declaredHash.length === 1 && declaredHash[0]!.trim() !== bodyHash) return signatureMismatch();
-  if (declaredHash !== undefined && declaredHash.length > 1) return signatureMismatch();
+  const check = async (body: Buffer): Promise<boolean> => {
+    // AWS hashes the body it received; a signed x-amz-content-sha256 that disagrees is a forgery
+    // attempt (the signer would otherwise trust the header and a tampered body would pass).
+    const bodyHash = body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(body).digest('hex');
+    const declaredHash = headers.get('x-amz-content-sha256');
+    if (declaredHash !== undefined && (declaredHash.length > 1 || declaredHash[0]!.trim() !== bodyHash)) return false;
 
-  const canonicalHeaders: Record<string, string> = {};
-  for (const name of signedHeaders) {
-    const values = headers.get(name);
-    // A header the client claims to have signed but did not send cannot match.
-    if (values === undefined) return signatureMismatch();
-    canonicalHeaders[name] = values.map((value) => value.trim().replace(/\s+/g, ' ')).join(',');
-  }
+    const canonicalHeaders: Record<string, string> = {};
+    for (const name of signedHeaders) {
+      const values = headers.get(name);
+      // A header the client claims to have signed but did not send cannot match.
+      if (values === undefined) return false;
+      canonicalHeaders[name] = values.map((value) => value.trim().replace(/\s+/g, ' ')).join(',');
+    }
+    const calculator = new SignatureCalculator(accessKeyId, found.secretAccessKey, region);
+    const expected = await calculator.signatureOf(
+      { method: request.method, path: request.path, query: canonicalQueryInput(query) },
+      canonicalHeaders,
+      bodyHash,
+      amzDate,
+      `${scopeDate}/${region}/${SERVICE}/aws4_request`,
+      signingDate,
+    );
+    return sameSignature(expected, parts.signature);
+  };
+  return { request, claimedPrincipal: found.principal, [CHECK]: check };
+}
 
-  const calculator = new SignatureCalculator(accessKeyId, found.secretAccessKey, region);
-  const expected = await calculator.signatureOf(
-    { method: request.method, path: request.path, query: canonicalQueryInput(query) },
-    canonicalHeaders,
-    bodyHash,
-    parts.amzDate,
-    `${scopeDate}/${region}/${SERVICE}/aws4_request`,
-    signingDate,
-  );
-  if (!sameSignature(expected, parts.signature)) return signatureMismatch();
-  return found.principal;
+/** Compares a prepared signature with the one computed over `body`: the principal, or AWS's mismatch error. */
+export async function completeSignature(prepared: PreparedSignature, body: Buffer): Promise<Principal | AwsError> {
+  return (await prepared[CHECK](body)) ? prepared.claimedPrincipal : signatureMismatch();
+}
+
+/**
+ * Verifies the request's signature; resolves to the principal that signed it, or to the
+ * `AwsError` AWS would answer. Never rejects for a bad request. `now` is the clock, for tests.
+ */
+export async function verifySignature(request: SignedRequest, resolve: CredentialResolver, now: number = Date.now()): Promise<Principal | AwsError> {
+  const prepared = prepareSignature(request, resolve, now);
+  if (prepared instanceof AwsError) return prepared;
+  return completeSignature(prepared, request.body);
 }
 
 /** The signature parts from the `Authorization` header, else from a presigned query; an error when neither is whole. */

@@ -150,6 +150,14 @@ describe('SigV4 authentication and authorization', () => {
       assert.deepEqual(await response.json(), { message: 'Missing Authentication Token' });
     });
 
+    it('an unsigned upload is refused before its body is read', async () => {
+      const before = server.bodiesRead();
+      const response = await fetch(`${server.url}/2015-03-31/functions`, { method: 'POST', body: JSON.stringify({ FunctionName: 'x', Code: { ZipFile: 'A'.repeat(4096) } }) });
+      assert.equal(response.status, 403);
+      assert.equal(response.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+      assert.equal(server.bodiesRead(), before);
+    });
+
     it('an unknown access key: UnrecognizedClientException', async () => {
       const error = await failure(client(server.url, { accessKeyId: 'AKIAUNKNOWN000000001', secretAccessKey: ADMIN.secretAccessKey }).send(new InvokeCommand({ FunctionName: 'hello' })));
       assert.equal(error.name, 'UnrecognizedClientException');
