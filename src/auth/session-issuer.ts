@@ -32,7 +32,8 @@ export type SessionLookup = { readonly kind: 'valid'; readonly session: Session 
 
 /** How long issued credentials last unless told otherwise: 12 hours, the longest an AWS role session lasts. */
 export const DEFAULT_SESSION_SECONDS = 12 * 3600;
-const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+/** STS wants 2 to 64 characters; one is allowed too, so a one-letter function name can be a session's name. */
+const SESSION_NAME = /^[\w+=,.@-]{1,64}$/;
 const KEY_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** Mints and checks temporary credentials with one secret key. */
@@ -49,7 +50,7 @@ export class SessionIssuer {
 
   /** New credentials for `role`, named `sessionName` (e.g. the function name), valid `seconds`. */
   issue(role: string, sessionName: string, seconds = DEFAULT_SESSION_SECONDS): TemporaryCredentials {
-    if (!SESSION_NAME.test(sessionName)) throw new Error(`invalid session name ${JSON.stringify(sessionName)}: 2 to 64 of letters, digits, +=,.@_-`);
+    if (!SESSION_NAME.test(sessionName)) throw new Error(`invalid session name ${JSON.stringify(sessionName)}: 1 to 64 of letters, digits, +=,.@_-`);
     const accessKeyId = randomKeyString('ASIA', 20, KEY_ID_ALPHABET);
     const expires = Math.floor(this.#now() / 1000) + seconds;
     const payload = Buffer.from(JSON.stringify({ k: accessKeyId, r: role, s: sessionName, e: expires })).toString('base64url');
