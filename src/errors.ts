@@ -26,6 +26,20 @@ export const AWS_ERRORS = {
   PreconditionFailedException: { status: 412, messageKey: 'message', type: 'User' },
   UnknownOperationException: { status: 404, messageKey: 'message', type: 'User' },
   ServiceException: { status: 500, messageKey: 'message', type: 'Service' },
+  // Authentication and authorization: AWS's front door answers these before Lambda sees the
+  // request, with `{"message": ...}` and no `Type`.
+  /** No `Authorization` header and no presigned query. */
+  MissingAuthenticationTokenException: { status: 403, messageKey: 'message' },
+  /** An `Authorization` header or presigned query lacking a part (Credential, SignedHeaders, ...). */
+  IncompleteSignatureException: { status: 403, messageKey: 'message' },
+  /** An access key (or session token) this server does not know. */
+  UnrecognizedClientException: { status: 403, messageKey: 'message' },
+  /** A signature that does not match, or a timestamp outside the allowed skew. */
+  InvalidSignatureException: { status: 403, messageKey: 'message' },
+  /** A session token past its expiration. */
+  ExpiredTokenException: { status: 403, messageKey: 'message' },
+  /** Lambda itself refuses a principal its policy does not allow: that body says `Message`. */
+  AccessDeniedException: { status: 403, messageKey: 'Message' },
 } as const satisfies Record<string, AwsErrorSpec>;
 
 /** Name of a registered AWS error type. */
@@ -68,4 +82,28 @@ export function throttled(
   reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' | 'ConcurrentInvocationLimitExceeded',
 ): AwsError {
   return new AwsError('TooManyRequestsException', 'Rate Exceeded.', { Reason: reason }, { 'Retry-After': '1' });
+}
+
+/** `MissingAuthenticationTokenException`: the request carries no signature at all. */
+export function missingAuthenticationToken(): AwsError {
+  return new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+}
+
+/** `UnrecognizedClientException`: the access key (or its session token) is unknown; says nothing more, as AWS. */
+export function unrecognizedClient(): AwsError {
+  return new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+}
+
+/** `InvalidSignatureException` for a signature that does not match, in AWS's words. */
+export function signatureMismatch(): AwsError {
+  return new AwsError(
+    'InvalidSignatureException',
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+  );
+}
+
+/** `AccessDeniedException` as Lambda words it, for an implicit deny (no Allow) or an explicit one. */
+export function accessDenied(principalArn: string, action: string, resource: string, explicit: boolean): AwsError {
+  const why = explicit ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+  return new AwsError('AccessDeniedException', `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource} ${why}`);
 }

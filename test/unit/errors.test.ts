@@ -1,7 +1,9 @@
 /** The AWS error registry renders each error as AWS does. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AWS_ERRORS, AwsError, functionNotFound, throttled, type AwsErrorType } from '../../src/errors.js';
+import {
+  AWS_ERRORS, AwsError, accessDenied, functionNotFound, missingAuthenticationToken, signatureMismatch, throttled, unrecognizedClient, type AwsErrorType,
+} from '../../src/errors.js';
 
 describe('AwsError', () => {
   for (const type of Object.keys(AWS_ERRORS) as AwsErrorType[]) {
@@ -26,5 +28,21 @@ describe('AwsError', () => {
 
   it('ValidationException has no Type, as AWS sends it', () => {
     assert.deepEqual(JSON.parse(new AwsError('ValidationException', 'bad').toBody()), { message: 'bad' });
+  });
+
+  it('authentication errors are 403 with {"message"} and no Type, as AWS\'s front door sends them', () => {
+    assert.deepEqual(JSON.parse(missingAuthenticationToken().toBody()), { message: 'Missing Authentication Token' });
+    assert.deepEqual(JSON.parse(unrecognizedClient().toBody()), { message: 'The security token included in the request is invalid.' });
+    assert.match(JSON.parse(signatureMismatch().toBody()).message, /^The request signature we calculated does not match/);
+    for (const error of [missingAuthenticationToken(), unrecognizedClient(), signatureMismatch()]) assert.equal(error.status, 403);
+  });
+
+  it('AccessDeniedException says "Message", as Lambda sends it, in both wordings', () => {
+    const implicit = accessDenied('arn:aws:iam::1:user/u', 'lambda:GetFunction', 'arn:f', false);
+    assert.equal(implicit.status, 403);
+    assert.deepEqual(JSON.parse(implicit.toBody()), {
+      Message: 'User: arn:aws:iam::1:user/u is not authorized to perform: lambda:GetFunction on resource: arn:f because no identity-based policy allows the lambda:GetFunction action',
+    });
+    assert.match(accessDenied('arn:u', 'lambda:X', 'arn:f', true).message, / on resource: arn:f with an explicit deny in an identity-based policy$/);
   });
 });

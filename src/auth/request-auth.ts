@@ -1,0 +1,76 @@
+/**
+ * @module auth/request-auth
+ * The one entry point of authentication and authorization for a request pipeline: given a
+ * request whose body has been read, who signed it, and whether they may do what it asks.
+ *
+ * Wiring (in the pipeline, before the route runs):
+ *   const auth = createRequestAuth({ keys: () => keysFile, identity: settings });
+ *   const pending = auth.begin(signedRequestOf(request));     // headers only: before reading the body
+ *   if (pending instanceof AwsError) → render it, do not read the body;
+ *   ...read the body...
+ *   const outcome = await pending.finish(body);               // signature over the body, then the policy
+ *   if (outcome instanceof AwsError) → render it as any AwsError; else outcome is the Principal.
+ * `check(signedRequestOf(request, body))` does both at once when the body is already read.
+ */
+import { AwsError } from '../errors.js';
+import type { ServiceIdentity } from '../registry/arns.js';
+import { authorize } from './authorize.js';
+import { credentialResolver } from './credentials.js';
+import type { KeysFile } from './keys-file.js';
+import { authorizationTarget, recognizeOperation } from './lambda-operations.js';
+import type { Principal } from './principal.js';
+import type { SessionIssuer } from './session-issuer.js';
+import { completeSignature, prepareSignature, type SignedRequest } from './sigv4-verifier.js';
+
+/** What request authentication needs. */
+export interface RequestAuthOptions {
+  /** The current keys file; a function so a reloaded file applies to the next request. */
+  readonly keys: () => KeysFile;
+  /** The region and account the server answers for: ARNs of names, principals' ARNs. */
+  readonly identity: ServiceIdentity;
+  /** The issuer of function roles' temporary credentials, if the server hands any out. */
+  readonly issuer?: SessionIssuer;
+  /** The clock, in milliseconds; for tests. */
+  readonly now?: () => number;
+}
+
+/** The second half of a request's check, once its body is read. */
+export interface PendingAuth {
+  /** The principal when the signature covers this body and the policy allows the operation; else AWS's error. */
+  finish(body: Buffer): Promise<Principal | AwsError>;
+}
+
+/** Authentication and authorization of requests, over one keys file. */
+export interface RequestAuth {
+  /** The checks that need no body (signature present and whole, date, known key): an error, or what remains to do. */
+  begin(request: Omit<SignedRequest, 'body'>): PendingAuth | AwsError;
+  /** `begin` and `finish` at once, for a request whose body is already read. */
+  check(request: SignedRequest): Promise<Principal | AwsError>;
+}
+
+/** A `RequestAuth` over `options`. */
+export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
+  const resolve = credentialResolver(options.keys, options.identity.accountId, options.issuer);
+  const now = options.now ?? Date.now;
+  const begin = (request: Omit<SignedRequest, 'body'>): PendingAuth | AwsError => {
+    const prepared = prepareSignature(request, resolve, now());
+    if (prepared instanceof AwsError) return prepared;
+    return {
+      async finish(body) {
+        const principal = await completeSignature(prepared, body);
+        if (principal instanceof AwsError) return principal;
+        const call = recognizeOperation(request.method, request.path, new URLSearchParams(request.query), body);
+        // Not a Lambda operation: the router answers it (404 UnknownOperationException), to signed callers only.
+        if (call === undefined) return principal;
+        return authorize(principal, authorizationTarget(call, options.identity)) ?? principal;
+      },
+    };
+  };
+  return {
+    begin,
+    check(request) {
+      const pending = begin(request);
+      return pending instanceof AwsError ? Promise.resolve(pending) : pending.finish(request.body);
+    },
+  };
+}
