@@ -24,7 +24,9 @@ import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
-import { localEndpoint, unverifiedCredentials } from './handler/function-access.js';
+import { roleNameOf } from './auth/principal.js';
+import { SessionIssuer } from './auth/session-issuer.js';
+import { localEndpoint } from './handler/function-access.js';
 import { Invoker } from './runtime/invoker.js';
 
 /** What `serve()` takes besides its settings. */
@@ -77,11 +79,14 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   checkExposure(settings, logger);
 
   const noteRuntimes = runtimeNotes(logger);
+  // Functions' credentials are minted even without auth (then no one checks them): code that calls
+  // serverfull works the same either way.
+  const issuer = new SessionIssuer();
   // Known once the Lambda API listens, before any environment exists.
   let functionEndpoint = '';
   const invoker = new Invoker({
     region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
-    functionAccess: () => ({ endpoint: functionEndpoint, ...unverifiedCredentials() }),
+    functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
   });
   let catalog: FunctionCatalog;
   try {
@@ -191,6 +196,9 @@ function runtimeNotes(logger: Logger): (functions: readonly FunctionDefinition[]
     }
   };
 }
+
+/** How long a function environment's credentials are valid: longer than any environment lives warm in practice. */
+const FUNCTION_SESSION_SECONDS = 7 * 24 * 3600;
 
 /**
  * Refuses to put the Lambda APIs, which run whatever code they are sent, on a network without

@@ -27,3 +27,12 @@ export function userArn(accountId: string, name: string): string {
 export function assumedRoleArn(accountId: string, role: string, session: string): string {
   return `arn:aws:sts::${accountId}:assumed-role/${role}/${session}`;
 }
+
+/** A name no IAM role can have (IAM allows only `[\w+=,.@-]`): the role of a function that declares none, which no keys file entry matches. */
+export const NO_ROLE = '(none)';
+
+/** The role name a function's `Role` names: the last segment of an IAM role ARN, or the name itself. */
+export function roleNameOf(role: string | undefined): string {
+  if (role === undefined || role === '') return NO_ROLE;
+  return role.startsWith('arn:') ? role.slice(role.lastIndexOf('/') + 1) : role;
+}

@@ -27,6 +27,8 @@ export interface FunctionConfig {
   readonly environment?: Readonly<Record<string, string>>;
   readonly isolation?: IsolationKind;
   readonly description?: string;
+  /** The execution role: a role name of the keys file, or an IAM role ARN ending in it. */
+  readonly role?: string;
   /** Answer with a declared output instead of running the code (`true`: the empty value); `false` opts out of the `mock` setting. */
   readonly mock?: MockConfig | boolean;
 }
@@ -52,8 +54,11 @@ export interface Manifest {
   readonly http?: unknown;
 }
 
+/** A role name (IAM's characters), alone or at the end of an IAM role ARN with an optional path. */
+const ROLE = /^(?:arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*)?[\w+=,.@-]{1,64}$/;
+
 /** `http` holds the function's routes, read by `manifest-gateway.ts`. */
-const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description', 'http', 'mock'];
+const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description', 'role', 'http', 'mock'];
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
@@ -148,6 +153,7 @@ function commonFields(config: Record<string, unknown>, field: (key: string) => s
       : check.integer(config.reservedConcurrency, field('reservedConcurrency'), RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
     environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),
     description: config.description === undefined ? '' : check.string(config.description, field('description'), DESCRIPTION, `a string of at most ${MAX_DESCRIPTION_LENGTH} characters`),
+    ...(config.role === undefined ? {} : { role: check.string(config.role, field('role'), ROLE, 'a role name or an IAM role ARN (arn:aws:iam::123456789012:role/NAME)') }),
     ...(config.mock === undefined ? {} : { mock: checkMock(config.mock, field('mock')) }),
   };
 }

@@ -497,6 +497,7 @@ export class FunctionCatalog implements FunctionRegistry {
       // A custom runtime is a process: its bootstrap cannot run in a thread.
       isolation: isCustomRuntime(config.runtime) ? 'process' : this.options.isolation,
       description: config.description,
+      role: config.role,
     });
     return { record, definition };
   }

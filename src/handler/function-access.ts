@@ -5,7 +5,6 @@
  * from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, so
  * `new LambdaClient({})` in a handler calls this server with no code change.
  */
-import { randomBytes } from 'node:crypto';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 
 /** Temporary credentials, as STS issues them for a role. */
@@ -23,21 +22,6 @@ export interface FunctionAccess extends TemporaryCredentials {
 
 /** Gives each new execution environment of `definition` its access; called once per environment. */
 export type FunctionAccessProvider = (definition: FunctionDefinition) => FunctionAccess | undefined;
-
-const KEY_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/**
- * Credentials of the shape STS gives (an `ASIA...` key id, a 40-character secret, a session token)
- * that prove nothing: for a server that checks no signature, where any value is accepted.
- */
-export function unverifiedCredentials(): TemporaryCredentials {
-  const id = [...randomBytes(16)].map((byte) => KEY_ID_ALPHABET[byte % 32]).join('');
-  return {
-    accessKeyId: `ASIA${id}`,
-    secretAccessKey: randomBytes(30).toString('base64'),
-    sessionToken: randomBytes(48).toString('base64'),
-  };
-}
 
 /** The address a function on this machine reaches a server bound to `host` at: loopback for a wildcard bind. */
 export function localEndpoint(host: string, port: number): string {

@@ -38,6 +38,8 @@ export interface FunctionDefinition {
   readonly environment: Readonly<Record<string, string>>;
   readonly isolation: IsolationKind;
   readonly description: string;
+  /** The execution role (an IAM role ARN, or a role name): names the keys file's role whose policy the function's credentials carry. */
+  readonly role?: string;
   /** Answer with a declared output instead of running the code; `false`: opted out of the `mock` setting. */
   readonly mock?: MockDeclaration | false;
 }

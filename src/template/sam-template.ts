@@ -51,7 +51,7 @@ const FUNCTION_TYPE = 'AWS::Serverless::Function';
 const SECTIONS = ['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Transform', 'Parameters', 'Mappings', 'Conditions', 'Globals', 'Resources', 'Outputs'];
 const FUNCTION_PROPERTIES = [
   'CodeUri', 'Handler', 'Runtime', 'Timeout', 'MemorySize', 'Environment', 'ReservedConcurrentExecutions', 'Description',
-  'AutoPublishAlias', 'FunctionName', 'Events', 'PackageType', 'InlineCode',
+  'AutoPublishAlias', 'FunctionName', 'Events', 'PackageType', 'InlineCode', 'Role',
 ];
 
 interface Resource {
@@ -202,6 +202,8 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
     reservedConcurrency: props.integer('ReservedConcurrentExecutions', RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
     environment: readEnvironment(props),
     description: props.string('Description'),
+    // A role written out (its ARN); one made by the template (!GetAtt) has no keys file entry to name.
+    role: typeof props.raw('Role') === 'string' ? props.raw('Role') as string : undefined,
   });
   const fn: TemplateFunction = withoutUndefined({ name, logicalId: id, root: resolve(templateDir, codeUri ?? '.'), config, alias });
   return { function: fn, routes: readEvents(scope, label, props.raw('Events'), { functionName: name, qualifier: alias }) };
