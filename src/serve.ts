@@ -99,7 +99,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     throw error;
   }
   invoker.prepare(definitions);
-  const events = new AsyncInvocations(invoker, logger);
+  const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
   const gatewayServer = routes.empty ? undefined : createGatewayServer({

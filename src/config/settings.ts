@@ -31,6 +31,16 @@ export interface Settings {
   readonly logFormat?: LogFormat;
   /** Every declared function without a `mock` block answers the empty mock instead of running. */
   readonly mock: boolean;
+  /** Event (asynchronous) invocations queued or running at once; past it, Event invocations are throttled. */
+  readonly eventQueueLimit: number;
+  /** Bytes of payload of the queued Event invocations; past it, Event invocations are throttled. */
+  readonly eventQueueBytes: number;
+  /** Seconds an event may wait in the queue before it is dropped (AWS's `MaximumEventAgeInSeconds`). */
+  readonly maxEventAge: number;
+  /** Bytes of code packages (zips as uploaded) the data directory may hold: AWS's code storage quota. */
+  readonly codeStorageLimit: number;
+  /** File holding the 32-byte key that encrypts environment variables at rest; unset: `serverfull.key` in the data directory. */
+  readonly kmsKeyFile?: string;
 }
 
 /** The defaults: AWS's region and a placeholder account, on loopback port 8080. */
@@ -47,6 +57,11 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   dataDir: '.serverfull',
   logLevel: 'info',
   mock: false,
+  eventQueueLimit: 10_000,
+  eventQueueBytes: 128 * 1024 * 1024,
+  // AWS's defaults: 6 hours, and 75 GB of code storage per region.
+  maxEventAge: 21_600,
+  codeStorageLimit: 75 * 1024 * 1024 * 1024,
 });
 
 type SettingName = keyof Settings;
@@ -84,6 +99,12 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   logLevel: { env: 'SERVERFULL_LOG_LEVEL', flag: 'log-level', numeric: false, validate: (v, w) => check.oneOf(v, w, ['debug', 'info', 'warn', 'error', 'silent'] as const) },
   logFormat: { env: 'SERVERFULL_LOG_FORMAT', flag: 'log-format', numeric: false, validate: (v, w) => check.oneOf(v, w, ['json', 'pretty'] as const) },
   mock: { env: 'SERVERFULL_MOCK', flag: 'mock', numeric: false, boolean: true, validate: checkBoolean },
+  eventQueueLimit: { env: 'SERVERFULL_EVENT_QUEUE_LIMIT', flag: 'event-queue-limit', numeric: true, validate: (v, w) => check.integer(v, w, 1, 10_000_000) },
+  eventQueueBytes: { env: 'SERVERFULL_EVENT_QUEUE_BYTES', flag: 'event-queue-bytes', numeric: true, validate: (v, w) => check.integer(v, w, 1, Number.MAX_SAFE_INTEGER) },
+  // AWS's range is 60 to 21600; shorter ages are allowed for tests.
+  maxEventAge: { env: 'SERVERFULL_MAX_EVENT_AGE', flag: 'max-event-age', numeric: true, validate: (v, w) => check.integer(v, w, 1, 21_600) },
+  codeStorageLimit: { env: 'SERVERFULL_CODE_STORAGE_LIMIT', flag: 'code-storage-limit', numeric: true, validate: (v, w) => check.integer(v, w, 0, Number.MAX_SAFE_INTEGER) },
+  kmsKeyFile: { env: 'SERVERFULL_KMS_KEY_FILE', flag: 'kms-key-file', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a file path') },
 };
 
 /** Names of the settings a manifest may set at its top level. */
