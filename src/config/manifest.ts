@@ -6,6 +6,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
+import { handlerEscape } from '../registry/handler-path.js';
 import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
 import {
   ENVIRONMENT_KEY, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
@@ -100,6 +101,10 @@ function buildDefinition(name: string, raw: unknown, root: string, defaultIsolat
   const field = (key: string) => `${where}: field "${key}"`;
 
   const handler = config.handler;
+  if (typeof handler === 'string') {
+    const escape = handlerEscape(handler);
+    if (escape !== undefined) throw new ConfigError(`${field('handler')} must name a file inside ${root} (got ${JSON.stringify(handler)}: ${escape})`);
+  }
   const runtime = config.runtime === undefined ? DEFAULT_RUNTIME : check.oneOf(config.runtime, field('runtime'), SUPPORTED_RUNTIMES);
   if (isCustomRuntime(runtime)) return buildCustomRuntimeDefinition(name, config, root, runtime, field);
   if (typeof handler !== 'function') {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { AwsError, functionNotFound } from '../errors.js';
 import type { FunctionDefinition, FunctionRegistry, IsolationKind } from '../registry/function-definition.js';
+import { handlerEscape } from '../registry/handler-path.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import { defaultRole, functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { CodeStore } from './code-store.js';
@@ -150,6 +151,7 @@ export class FunctionCatalog implements FunctionRegistry {
 
   /** `CreateFunction`: a new function from a zip, optionally publishing version 1. */
   async createFunction(name: string, config: StoredConfiguration, zip: Buffer, publish: boolean, tags: Record<string, string>): Promise<VersionView> {
+    checkHandler(config.handler);
     this.assertNameFree(name);
     const pkg = await this.putCode(zip);
     try {
@@ -205,6 +207,7 @@ export class FunctionCatalog implements FunctionRegistry {
     const fn = this.writable(name);
     const current = fn.latest.record;
     this.checkRevision(current, revisionId);
+    if (change.handler !== undefined) checkHandler(change.handler);
     const config = { ...current.config, ...withoutUndefined(change) };
     return this.replaceLatest(fn, this.versionRecord(name, LATEST, config, current.codeSha256, current.codeSize), false);
   }
@@ -645,6 +648,14 @@ function fingerprint(version: VersionRecord): string {
       ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)]))
       : value;
   return createHash('sha256').update(JSON.stringify(sorted({ code: version.codeSha256, config: version.config }))).digest('base64');
+}
+
+/** Refuses a handler whose file part leaves the function's code folder. */
+function checkHandler(handler: string): void {
+  const escape = handlerEscape(handler);
+  if (escape !== undefined) {
+    throw new AwsError('InvalidParameterValueException', `The handler ${handler} is not valid: ${escape}. A handler names a file inside the deployment package, relative to its root.`);
+  }
 }
 
 function added(version: DeployedVersion): Notice {

@@ -11,6 +11,7 @@ import { check, ConfigError } from '../config/config-error.js';
 import type { FunctionConfig } from '../config/manifest.js';
 import type { GatewayDeclaration } from '../gateway/http-api.js';
 import { MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
+import { handlerEscape } from '../registry/handler-path.js';
 import { SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { CLOUDFORMATION_TAGS, TemplateScope, type ParameterValue } from './intrinsics.js';
 import { mergeGlobals, PropertyReader, withoutUndefined } from './properties.js';
@@ -191,6 +192,8 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
   if (codeUri !== undefined && /\.(zip|jar)$/i.test(codeUri)) return skip('CodeUri as an archive not supported (give its unpacked folder)');
   const handler = props.string('Handler');
   if (!handler) throw props.error('Handler', 'is required');
+  const escape = handlerEscape(handler);
+  if (escape !== undefined) throw props.error('Handler', `must name a file inside the function's CodeUri folder (got ${JSON.stringify(handler)}: ${escape})`);
 
   const name = scope.functionNames.get(id) ?? id;
   const alias = props.string('AutoPublishAlias');

@@ -40,6 +40,11 @@ describe('manifest', () => {
     ['a reserved variable', { handler: 'functions/echo.handler', environment: { AWS_REGION: 'x' } }, /"AWS_REGION" is reserved/],
     ['an unknown isolation', { handler: 'functions/echo.handler', isolation: 'vm' }, /field "isolation" must be one of "worker", "inline", "process"/],
     ['a function that is not an object', 'functions/echo.handler', /function "f" must be an object/],
+    ['a handler leaving the folder with ".."', { handler: '../fixtures/functions/echo.handler' }, /function "f": field "handler" must name a file inside .* has a "\.\." segment/],
+    ['a handler deep in ".." segments', { handler: 'functions/../../../etc/x.handler' }, /field "handler" must name a file inside/],
+    ['an absolute handler path', { handler: '/etc/passwd.handler' }, /field "handler" must name a file inside .*absolute path/],
+    ['a handler with a backslash', { handler: '..\\x.handler' }, /field "handler" must name a file inside .*backslash/],
+    ['a custom runtime handler leaving the folder', { handler: '../../x.handler', runtime: 'provided.al2023' }, /field "handler" must name a file inside/],
   ];
   for (const [title, config, message] of mistakes) {
     it(`refuses ${title}`, () => {
