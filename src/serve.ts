@@ -86,6 +86,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       manifestSource: [manifest?.path, template?.path].filter(Boolean).join(' or ') || 'serve()',
       manifestAliases: new Map((template?.functions ?? []).filter((fn) => fn.alias).map((fn) => [fn.name, fn.alias!])),
       codeStorageLimit: settings.codeStorageLimit,
+      kmsKeyFile: settings.kmsKeyFile,
       listener: {
         reservedConcurrencyChanged: (name, limit) => invoker.setReservedConcurrency(name, limit),
         versionRemoved: (name, version) => invoker.retire(name, version),

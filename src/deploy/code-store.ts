@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, stat
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AwsError } from '../errors.js';
+import { PRIVATE_DIRECTORY, PRIVATE_FILE } from './private-files.js';
 import { extractZip } from './zip-archive.js';
 
 /** A stored package: its identity as AWS reports it, and where its code is. */
@@ -22,8 +23,6 @@ export interface CodePackage {
 }
 
 const TEMPORARY = '.tmp-';
-const PRIVATE_DIRECTORY = 0o700;
-const PRIVATE_FILE = 0o600;
 
 /** The package folder of one data directory. */
 export class CodeStore {

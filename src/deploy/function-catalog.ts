@@ -7,7 +7,6 @@
  * API's `resolve(name, qualifier)` from memory, picking an alias's version by weight.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { AwsError, functionNotFound } from '../errors.js';
@@ -16,6 +15,8 @@ import { handlerEscape } from '../registry/handler-path.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import { defaultRole, functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { CodeStore } from './code-store.js';
+import { EnvironmentCipher } from './environment-cipher.js';
+import { privateDirectory } from './private-files.js';
 import {
   DeploymentStore, type AliasRecord, type FunctionRecord, type StoredConfiguration, type VersionRecord,
 } from './deployment-store.js';
@@ -50,6 +51,8 @@ export interface CatalogOptions {
   readonly listener: CatalogListener;
   /** Bytes of code packages the data directory may hold; past it, uploads get `CodeStorageExceededException`. Default: no limit. */
   readonly codeStorageLimit?: number;
+  /** The file of the key that encrypts environment variables; default: `serverfull.key` in the data directory. */
+  readonly kmsKeyFile?: string;
 }
 
 /** Configuration given to `CreateFunction` (complete) or `UpdateFunctionConfiguration` (partial). */
@@ -110,11 +113,14 @@ export class FunctionCatalog implements FunctionRegistry {
     for (const { name, reservedConcurrency } of options.manifest) {
       if (reservedConcurrency !== undefined) notices.push({ kind: 'reserved', name, limit: reservedConcurrency });
     }
-    mkdirSync(options.dataDir, { recursive: true });
-    this.store = new DeploymentStore(join(options.dataDir, 'serverfull.db'));
+    privateDirectory(options.dataDir);
+    const cipher = EnvironmentCipher.forDataDir(options.dataDir, options.kmsKeyFile);
+    this.store = new DeploymentStore(join(options.dataDir, 'serverfull.db'), cipher);
     try {
       this.code = new CodeStore(join(options.dataDir, 'code'), options.codeStorageLimit);
       notices.push(...this.loadStore());
+      // Every stored environment opened with the key (or there were none): a new data directory's key is made now.
+      cipher.ensureKey();
     } catch (error) {
       this.store.close();
       throw error;
