@@ -32,4 +32,22 @@ describe('resolveSettings', () => {
     assert.throws(() => resolveSettings({ flags: { region: 'mars' } }), /--region must be an AWS region/);
     assert.throws(() => resolveSettings({ manifest: { accountId: '42' } }), /serverfull.json: "accountId" must be a 12-digit account id/);
   });
+
+  it('bounds the event queue, its events\' age and the code storage, with AWS\'s defaults where AWS has them', () => {
+    const defaults = resolveSettings({});
+    assert.equal(defaults.eventQueueLimit, 10_000);
+    assert.equal(defaults.eventQueueBytes, 134_217_728);
+    assert.equal(defaults.maxEventAge, 21_600, 'six hours, as AWS');
+    assert.equal(defaults.codeStorageLimit, 80_530_636_800, '75 GB, as AWS');
+    assert.equal(defaults.kmsKeyFile, undefined);
+    const set = resolveSettings({
+      manifest: { eventQueueLimit: 5, codeStorageLimit: 1000 },
+      env: { SERVERFULL_EVENT_QUEUE_BYTES: '2048', SERVERFULL_KMS_KEY_FILE: '/keys/serverfull.key' },
+      flags: { maxEventAge: '60' },
+    });
+    assert.deepEqual([set.eventQueueLimit, set.eventQueueBytes, set.maxEventAge, set.codeStorageLimit, set.kmsKeyFile], [5, 2048, 60, 1000, '/keys/serverfull.key']);
+    assert.throws(() => resolveSettings({ flags: { maxEventAge: '21601' } }), /--max-event-age must be an integer from 1 to 21600/);
+    assert.throws(() => resolveSettings({ env: { SERVERFULL_EVENT_QUEUE_LIMIT: '0' } }), /SERVERFULL_EVENT_QUEUE_LIMIT must be an integer from 1/);
+    assert.throws(() => resolveSettings({ manifest: { codeStorageLimit: -1 } }), /"codeStorageLimit" must be an integer from 0/);
+  });
 });
