@@ -9,7 +9,7 @@ import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loade
 import { handlerEscape } from '../registry/handler-path.js';
 import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
 import {
-  ENVIRONMENT_KEY, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
+  ENVIRONMENT_KEY, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
 } from '../registry/function-limits.js';
 import { DEFAULT_RUNTIME, isCustomRuntime, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
@@ -25,6 +25,8 @@ export interface FunctionConfig {
   readonly timeout?: number;
   readonly memorySize?: number;
   readonly reservedConcurrency?: number;
+  /** Seconds an Event invocation may wait before it is dropped (AWS's `MaximumEventAgeInSeconds`, 60 to 21600). */
+  readonly maximumEventAge?: number;
   readonly environment?: Readonly<Record<string, string>>;
   readonly isolation?: IsolationKind;
   readonly description?: string;
@@ -54,7 +56,7 @@ export interface Manifest {
 }
 
 /** `http` holds the function's routes, read by `manifest-gateway.ts`. */
-const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description', 'http', 'mock'];
+const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'reservedConcurrency', 'maximumEventAge', 'environment', 'isolation', 'description', 'http', 'mock'];
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
@@ -151,6 +153,9 @@ function commonFields(config: Record<string, unknown>, field: (key: string) => s
     reservedConcurrency: config.reservedConcurrency === undefined
       ? undefined
       : check.integer(config.reservedConcurrency, field('reservedConcurrency'), RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
+    ...(config.maximumEventAge === undefined ? {} : {
+      maximumEventAge: check.integer(config.maximumEventAge, field('maximumEventAge'), MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max),
+    }),
     environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),
     description: config.description === undefined ? '' : check.string(config.description, field('description'), DESCRIPTION, `a string of at most ${MAX_DESCRIPTION_LENGTH} characters`),
     ...(config.mock === undefined ? {} : { mock: checkMock(config.mock, field('mock')) }),

@@ -19,7 +19,7 @@ export interface EventQueueLimits {
   readonly maxEvents: number;
   /** Payload bytes of the events queued or running. */
   readonly maxBytes: number;
-  /** Seconds an event may wait before its first run; AWS's `MaximumEventAgeInSeconds`. */
+  /** Seconds an event may wait before it runs, for functions that do not set their own `maximumEventAge`. */
   readonly maxEventAge: number;
 }
 
@@ -33,6 +33,8 @@ export class AsyncInvocations {
     private readonly invoker: Invoker,
     private readonly logger: Logger,
     private readonly limits: EventQueueLimits = { maxEvents: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER, maxEventAge: 21_600 },
+    /** The clock events are aged by, in milliseconds. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Events accepted and not yet finished. */
@@ -56,7 +58,7 @@ export class AsyncInvocations {
     }
     this.active++;
     this.bytes += size;
-    void this.run(input, Date.now()).finally(() => {
+    void this.run(input, this.now()).finally(() => {
       this.active--;
       this.bytes -= size;
     });
@@ -69,13 +71,14 @@ export class AsyncInvocations {
 
   private async run(input: InvokeInput, queuedAt: number): Promise<void> {
     const fields = { function: input.definition.name, requestId: input.requestId };
-    const maxAgeMs = this.limits.maxEventAge * 1000;
+    const maxEventAge = input.definition.maximumEventAge ?? this.limits.maxEventAge;
+    const maxAgeMs = maxEventAge * 1000;
     for (let backoff = 10; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
-      const age = Date.now() - queuedAt;
+      const age = this.now() - queuedAt;
       if (age > maxAgeMs) {
         // The event's content stays out of the log: only who, which request and how old.
         this.logger.log('warn', 'async invocation dropped: the event is older than the maximum event age', {
-          ...fields, ageSeconds: Math.floor(age / 1000), maxEventAge: this.limits.maxEventAge,
+          ...fields, ageSeconds: Math.floor(age / 1000), maxEventAge,
         });
         return;
       }

@@ -428,6 +428,18 @@ describe('readSamTemplate: APIs', () => {
   });
 });
 
+describe('readSamTemplate: EventInvokeConfig', () => {
+  it('reads MaximumEventAgeInSeconds as the function\'s maximum event age, and names what it ignores', () => {
+    const template = readInline(sam(fn('Api', '      EventInvokeConfig: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 0 }\n')));
+    assert.equal(template.functions[0]!.config.maximumEventAge, 120);
+    assert.ok(template.warnings.some((warning) => /EventInvokeConfig\.?MaximumRetryAttempts not supported, ignored/.test(warning)), template.warnings.join('; '));
+  });
+
+  it('refuses an age outside AWS\'s 60 to 21600 seconds', () => {
+    assert.throws(() => readInline(sam(fn('Api', '      EventInvokeConfig: { MaximumEventAgeInSeconds: 30 }\n'))), /MaximumEventAgeInSeconds must be an integer from 60 to 21600/);
+  });
+});
+
 describe('readSamTemplate: errors', () => {
   const mistakes: Array<[string, string, RegExp]> = [
     ['a YAML syntax error, with its line', 'Resources:\n  A: [unclosed\n', /template-\d+\.yaml is not valid YAML: .*line 3/],
