@@ -4,12 +4,13 @@
  * case) are resolved as RFC 3986's remove_dot_segments does, as a normalising front door does
  * before API Gateway routes the request, so that `/public/../admin` is routed as `/admin` (with
  * `/admin`'s authorizer) and never reaches `/public/{proxy+}` with `..` in its parameter. A
- * segment that would be a dot segment with backslashes read as separators (`..\admin`,
- * `%2e%2e%5cadmin`) is refused outright: backends that read `\` as `/` would see a traversal.
+ * segment that hides a dot segment behind an encoded slash or a backslash (`..%2fadmin`,
+ * `..\admin`, `%2e%2e%5cadmin`) is refused outright: its decoded path parameter, or a backend
+ * that reads `\` as `/`, would see a traversal.
  */
+import { decodeUriComponentSafely } from '../values.js';
 
-const ENCODED_DOT = /%2e/gi;
-const ENCODED_BACKSLASH = /%5c/gi;
+const SEPARATORS = /[/\\]/;
 
 /**
  * The path to route: `path` itself when it holds no dot segment, else the path with them resolved
@@ -23,17 +24,16 @@ export function normaliseRequestPath(path: string): string | undefined {
   let changed = false;
   for (let i = 1; i < segments.length; i++) {
     const segment = segments[i]!;
-    const decoded = segment.includes('%') ? segment.replace(ENCODED_DOT, '.') : segment;
-    const last = i === segments.length - 1;
+    // A malformed escape cannot decode to a dot: the segment is read as it is.
+    const decoded = decodeUriComponentSafely(segment) ?? segment;
     if (decoded === '.' || decoded === '..') {
       changed = true;
       if (decoded === '..') kept.pop();
       // `/a/b/..` is `/a/`: a dot segment at the end leaves the trailing slash.
-      if (last) kept.push('');
+      if (i === segments.length - 1) kept.push('');
       continue;
     }
-    const withBackslashes = decoded.includes('%') ? decoded.replace(ENCODED_BACKSLASH, '\\') : decoded;
-    if (withBackslashes.includes('\\') && withBackslashes.split('\\').some((part) => part === '.' || part === '..')) return undefined;
+    if (SEPARATORS.test(decoded) && decoded.split(SEPARATORS).some((part) => part === '.' || part === '..')) return undefined;
     kept.push(segment);
   }
   return changed ? `${segments[0]}/${kept.join('/')}` : path;

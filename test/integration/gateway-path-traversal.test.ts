@@ -51,7 +51,7 @@ describe('gateway: dot segments in request paths', () => {
     assert.deepEqual(event.pathParameters, { proxy: 'a/c' });
   });
 
-  for (const path of ['/public/..%5cadmin', '/public/%2e%2e%5Cadmin', '/public/..\\admin', '/public/a\\..\\..\\admin']) {
+  for (const path of ['/public/..%5cadmin', '/public/%2e%2e%5Cadmin', '/public/..\\admin', '/public/a\\..\\..\\admin', '/public/..%2fadmin', '/public/%2e%2e%2fadmin']) {
     it(`answers ${path} with 404 Not Found, reaching no function (not even $default)`, async () => {
       const response = await get(http, path);
       assert.equal(response.status, 404);

@@ -20,10 +20,12 @@ describe('normaliseRequestPath', () => {
     ['/public/..', '/'],
     ['/a%2fb/../c', '/c'],
     ['/dir\\name', '/dir\\name'],
+    ['/a%2fb', '/a%2fb'],
+    ['/bad%zz/..', '/'],
   ] as const) {
     it(`${JSON.stringify(raw)} → ${JSON.stringify(expected)}`, () => assert.equal(normaliseRequestPath(raw), expected));
   }
-  for (const raw of ['/public/..\\admin', '/public/%2e%2e%5cadmin', '/public/..%5Cadmin', '/public/a\\..\\..\\admin', '/x/.\\y']) {
+  for (const raw of ['/public/..\\admin', '/public/%2e%2e%5cadmin', '/public/..%5Cadmin', '/public/a\\..\\..\\admin', '/x/.\\y', '/public/..%2fadmin', '/public/%2e%2e%2Fadmin', '/public/a%2f..%2f..%2fadmin']) {
     it(`refuses ${JSON.stringify(raw)}`, () => assert.equal(normaliseRequestPath(raw), undefined));
   }
 });
