@@ -25,6 +25,7 @@ export const AWS_ERRORS = {
   ResourceConflictException: { status: 409, messageKey: 'message', type: 'User' },
   PreconditionFailedException: { status: 412, messageKey: 'message', type: 'User' },
   UnknownOperationException: { status: 404, messageKey: 'message', type: 'User' },
+  CodeStorageExceededException: { status: 400, messageKey: 'message', type: 'User' },
   ServiceException: { status: 500, messageKey: 'message', type: 'Service' },
   // Authentication and authorization: AWS's front door answers these before Lambda sees the
   // request, with `{"message": ...}` and no `Type`.

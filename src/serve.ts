@@ -98,6 +98,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       manifest: definitions,
       manifestSource: [manifest?.path, template?.path].filter(Boolean).join(' or ') || 'serve()',
       manifestAliases: new Map((template?.functions ?? []).filter((fn) => fn.alias).map((fn) => [fn.name, fn.alias!])),
+      codeStorageLimit: settings.codeStorageLimit,
+      kmsKeyFile: settings.kmsKeyFile,
       listener: {
         reservedConcurrencyChanged: (name, limit) => invoker.setReservedConcurrency(name, limit),
         versionRemoved: (name, version) => invoker.retire(name, version),
@@ -112,7 +114,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     throw error;
   }
   invoker.prepare(definitions);
-  const events = new AsyncInvocations(invoker, logger);
+  const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
   const gatewayServer = routes.empty ? undefined : createGatewayServer({

@@ -6,9 +6,10 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
+import { handlerEscape } from '../registry/handler-path.js';
 import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
 import {
-  ENVIRONMENT_KEY, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
+  ENVIRONMENT_KEY, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
 } from '../registry/function-limits.js';
 import { DEFAULT_RUNTIME, isCustomRuntime, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
@@ -24,6 +25,8 @@ export interface FunctionConfig {
   readonly timeout?: number;
   readonly memorySize?: number;
   readonly reservedConcurrency?: number;
+  /** Seconds an Event invocation may wait before it is dropped (AWS's `MaximumEventAgeInSeconds`, 60 to 21600). */
+  readonly maximumEventAge?: number;
   readonly environment?: Readonly<Record<string, string>>;
   readonly isolation?: IsolationKind;
   readonly description?: string;
@@ -58,7 +61,7 @@ export interface Manifest {
 const ROLE = /^(?:arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*)?[\w+=,.@-]{1,64}$/;
 
 /** `http` holds the function's routes, read by `manifest-gateway.ts`. */
-const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'reservedConcurrency', 'environment', 'isolation', 'description', 'role', 'http', 'mock'];
+const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'reservedConcurrency', 'maximumEventAge', 'environment', 'isolation', 'description', 'role', 'http', 'mock'];
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
@@ -105,6 +108,10 @@ function buildDefinition(name: string, raw: unknown, root: string, defaultIsolat
   const field = (key: string) => `${where}: field "${key}"`;
 
   const handler = config.handler;
+  if (typeof handler === 'string') {
+    const escape = handlerEscape(handler);
+    if (escape !== undefined) throw new ConfigError(`${field('handler')} must name a file inside ${root} (got ${JSON.stringify(handler)}: ${escape})`);
+  }
   const runtime = config.runtime === undefined ? DEFAULT_RUNTIME : check.oneOf(config.runtime, field('runtime'), SUPPORTED_RUNTIMES);
   if (isCustomRuntime(runtime)) return buildCustomRuntimeDefinition(name, config, root, runtime, field);
   if (typeof handler !== 'function') {
@@ -151,6 +158,9 @@ function commonFields(config: Record<string, unknown>, field: (key: string) => s
     reservedConcurrency: config.reservedConcurrency === undefined
       ? undefined
       : check.integer(config.reservedConcurrency, field('reservedConcurrency'), RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
+    ...(config.maximumEventAge === undefined ? {} : {
+      maximumEventAge: check.integer(config.maximumEventAge, field('maximumEventAge'), MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max),
+    }),
     environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),
     description: config.description === undefined ? '' : check.string(config.description, field('description'), DESCRIPTION, `a string of at most ${MAX_DESCRIPTION_LENGTH} characters`),
     ...(config.role === undefined ? {} : { role: check.string(config.role, field('role'), ROLE, 'a role name or an IAM role ARN (arn:aws:iam::123456789012:role/NAME)') }),

@@ -41,6 +41,16 @@ export interface Settings {
   readonly allowedOrigins: readonly string[];
   /** Names the Lambda APIs answer to besides loopback ones and the bound host (DNS rebinding guard). */
   readonly allowedHosts: readonly string[];
+  /** Event (asynchronous) invocations queued or running at once; past it, Event invocations are throttled. */
+  readonly eventQueueLimit: number;
+  /** Bytes of payload of the queued Event invocations; past it, Event invocations are throttled. */
+  readonly eventQueueBytes: number;
+  /** Seconds an event may wait in the queue before it is dropped (AWS's `MaximumEventAgeInSeconds`). */
+  readonly maxEventAge: number;
+  /** Bytes of code packages (zips as uploaded) the data directory may hold: AWS's code storage quota. */
+  readonly codeStorageLimit: number;
+  /** File holding the 32-byte key that encrypts environment variables at rest; unset: `serverfull.key` in the data directory. */
+  readonly kmsKeyFile?: string;
 }
 
 /** How the Lambda APIs authenticate requests. */
@@ -64,6 +74,11 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   insecure: false,
   allowedOrigins: Object.freeze([]),
   allowedHosts: Object.freeze([]),
+  eventQueueLimit: 10_000,
+  eventQueueBytes: 128 * 1024 * 1024,
+  // AWS's defaults: 6 hours, and 75 GB of code storage per region.
+  maxEventAge: 21_600,
+  codeStorageLimit: 75 * 1024 * 1024 * 1024,
 });
 
 type SettingName = keyof Settings;
@@ -125,6 +140,12 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
     env: 'SERVERFULL_ALLOWED_HOSTS', flag: 'allowed-hosts', numeric: false, list: true,
     validate: (v, w) => checkList(v, w, HOST_NAME, 'host names such as "lambda.internal"'),
   },
+  eventQueueLimit: { env: 'SERVERFULL_EVENT_QUEUE_LIMIT', flag: 'event-queue-limit', numeric: true, validate: (v, w) => check.integer(v, w, 1, 10_000_000) },
+  eventQueueBytes: { env: 'SERVERFULL_EVENT_QUEUE_BYTES', flag: 'event-queue-bytes', numeric: true, validate: (v, w) => check.integer(v, w, 1, Number.MAX_SAFE_INTEGER) },
+  // AWS's range is 60 to 21600; shorter ages are allowed for tests.
+  maxEventAge: { env: 'SERVERFULL_MAX_EVENT_AGE', flag: 'max-event-age', numeric: true, validate: (v, w) => check.integer(v, w, 1, 21_600) },
+  codeStorageLimit: { env: 'SERVERFULL_CODE_STORAGE_LIMIT', flag: 'code-storage-limit', numeric: true, validate: (v, w) => check.integer(v, w, 0, Number.MAX_SAFE_INTEGER) },
+  kmsKeyFile: { env: 'SERVERFULL_KMS_KEY_FILE', flag: 'kms-key-file', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a file path') },
 };
 
 /** Names of the settings a manifest may set at its top level. */

@@ -4,9 +4,13 @@
  * version (`$LATEST` included) and per alias. Every change is one transaction, committed
  * before the API answers, so a crash at any moment loses no acknowledged change and
  * leaves nothing half-written. The store holds no rules: `FunctionCatalog` decides.
+ * Environment variables are stored encrypted (`EnvironmentCipher`); rows from before encryption are
+ * read as they are and rewritten encrypted at start. The database and its WAL are 0600.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error.js';
+import { EnvironmentCipher } from './environment-cipher.js';
+import { privateFile, tightenFile } from './private-files.js';
 import { loadSqlite } from './sqlite-module.js';
 
 /** A version's configuration as deployed: what the management API reports and the runtime needs. */
@@ -108,21 +112,27 @@ export class DeploymentStore {
   private readonly statements: Record<'putFunction' | 'deleteFunction' | 'putVersion' | 'deleteVersion' | 'putAlias' | 'deleteAlias', StatementSync>;
   private open = true;
 
-  constructor(file: string) {
+  constructor(file: string, private readonly cipher: EnvironmentCipher) {
     const { DatabaseSync } = loadSqlite();
     let db: DatabaseSync | undefined;
     try {
+      // SQLite gives the WAL and shared-memory files the database file's mode: create it 0600 first.
+      privateFile(file);
+      for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
       db = new DatabaseSync(file);
       // WAL + FULL: a committed transaction survives a crash of the process (or the machine).
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = FULL');
       db.exec('PRAGMA foreign_keys = ON');
+      // What a change deletes or replaces is overwritten, not left in free pages.
+      db.exec('PRAGMA secure_delete = ON');
       // One server per data directory: a second one would serve a stale copy of the catalog.
       db.exec('PRAGMA locking_mode = EXCLUSIVE');
       db.exec('PRAGMA busy_timeout = 0');
       db.exec(SCHEMA);
       // The exclusive lock is taken at the first write: take it now, not at the first deployment.
       db.exec('BEGIN IMMEDIATE; COMMIT;');
+      for (const companion of [`${file}-wal`, `${file}-shm`]) tightenFile(companion);
     } catch (error) {
       db?.close();
       const message = (error as Error).message;
@@ -152,15 +162,26 @@ export class DeploymentStore {
       publishedFingerprint: row.published_fingerprint ?? undefined,
       tags: JSON.parse(row.tags) as Record<string, string>,
     }));
-    const versions = (this.db.prepare('SELECT * FROM versions').all() as unknown as VersionRow[]).map((row): VersionRecord => ({
-      functionName: row.function_name,
-      version: row.version,
-      config: JSON.parse(row.config) as StoredConfiguration,
-      codeSha256: row.code_sha256,
-      codeSize: row.code_size,
-      revisionId: row.revision_id,
-      lastModified: row.last_modified,
-    }));
+    const plaintext: VersionRecord[] = [];
+    const versions = (this.db.prepare('SELECT * FROM versions').all() as unknown as VersionRow[]).map((row): VersionRecord => {
+      const stored = JSON.parse(row.config) as Omit<StoredConfiguration, 'environment'> & { environment: unknown };
+      const sealed = EnvironmentCipher.isSealed(stored.environment);
+      const environment = sealed
+        ? this.cipher.open(stored.environment as string, environmentContext(row.function_name, row.version))
+        : (stored.environment ?? {}) as Record<string, string>;
+      const record: VersionRecord = {
+        functionName: row.function_name,
+        version: row.version,
+        config: { ...stored, environment },
+        codeSha256: row.code_sha256,
+        codeSize: row.code_size,
+        revisionId: row.revision_id,
+        lastModified: row.last_modified,
+      };
+      if (!sealed) plaintext.push(record);
+      return record;
+    });
+    if (plaintext.length > 0) this.encryptPlaintext(plaintext);
     const aliases = (this.db.prepare('SELECT * FROM aliases').all() as unknown as AliasRow[]).map((row): AliasRecord => ({
       functionName: row.function_name,
       name: row.name,
@@ -170,6 +191,17 @@ export class DeploymentStore {
       revisionId: row.revision_id,
     }));
     return { functions, versions, aliases };
+  }
+
+  /**
+   * Rewrites rows written before environments were encrypted, then checkpoints and empties the WAL,
+   * so that neither file keeps the plaintext (secure_delete overwrites the old cells).
+   */
+  private encryptPlaintext(records: readonly VersionRecord[]): void {
+    this.transaction((writer) => {
+      for (const record of records) writer.putVersion(record);
+    });
+    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
   /** Runs `change` in one transaction: all of its writes land, or none. */
@@ -195,11 +227,19 @@ export class DeploymentStore {
   private readonly writer: StoreWriter = {
     putFunction: (f) => void this.statements.putFunction.run(f.name, f.reservedConcurrency ?? null, f.nextVersion, f.publishedFingerprint ?? null, JSON.stringify(f.tags)),
     deleteFunction: (name) => void this.statements.deleteFunction.run(name),
-    putVersion: (v) => void this.statements.putVersion.run(v.functionName, v.version, JSON.stringify(v.config), v.codeSha256, v.codeSize, v.revisionId, v.lastModified),
+    putVersion: (v) => void this.statements.putVersion.run(
+      v.functionName, v.version, JSON.stringify({ ...v.config, environment: this.cipher.seal(v.config.environment, environmentContext(v.functionName, v.version)) }),
+      v.codeSha256, v.codeSize, v.revisionId, v.lastModified,
+    ),
     deleteVersion: (functionName, version) => void this.statements.deleteVersion.run(functionName, version),
     putAlias: (a) => void this.statements.putAlias.run(a.functionName, a.name, a.functionVersion, a.description, a.weights === undefined ? null : JSON.stringify(a.weights), a.revisionId),
     deleteAlias: (functionName, name) => void this.statements.deleteAlias.run(functionName, name),
   };
+}
+
+/** What a sealed environment is bound to: its function and version (and what messages call it). */
+function environmentContext(functionName: string, version: string): string {
+  return `function ${functionName} version ${version}`;
 }
 
 /** The writes a transaction may make. */

@@ -7,14 +7,16 @@
  * API's `resolve(name, qualifier)` from memory, picking an alias's version by weight.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { AwsError, functionNotFound } from '../errors.js';
 import type { FunctionDefinition, FunctionRegistry, IsolationKind } from '../registry/function-definition.js';
+import { handlerEscape } from '../registry/handler-path.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import { defaultRole, functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { CodeStore } from './code-store.js';
+import { EnvironmentCipher } from './environment-cipher.js';
+import { privateDirectory } from './private-files.js';
 import {
   DeploymentStore, type AliasRecord, type FunctionRecord, type StoredConfiguration, type VersionRecord,
 } from './deployment-store.js';
@@ -47,6 +49,10 @@ export interface CatalogOptions {
   /** SAM's `AutoPublishAlias` of template functions: served as version 1, with this alias pointing at it. */
   readonly manifestAliases?: ReadonlyMap<string, string>;
   readonly listener: CatalogListener;
+  /** Bytes of code packages the data directory may hold; past it, uploads get `CodeStorageExceededException`. Default: no limit. */
+  readonly codeStorageLimit?: number;
+  /** The file of the key that encrypts environment variables; default: `serverfull.key` in the data directory. */
+  readonly kmsKeyFile?: string;
 }
 
 /** Configuration given to `CreateFunction` (complete) or `UpdateFunctionConfiguration` (partial). */
@@ -94,6 +100,8 @@ export class FunctionCatalog implements FunctionRegistry {
   private readonly startedAt = lastModified();
   private readonly store: DeploymentStore;
   private readonly code: CodeStore;
+  /** Packages being uploaded for a change not yet committed, with how many uploads: never removed meanwhile. */
+  private readonly uploading = new Map<string, number>();
 
   constructor(private readonly options: CatalogOptions) {
     this.manifest = new Map(options.manifest.map((definition) => [definition.name, definition]));
@@ -105,11 +113,14 @@ export class FunctionCatalog implements FunctionRegistry {
     for (const { name, reservedConcurrency } of options.manifest) {
       if (reservedConcurrency !== undefined) notices.push({ kind: 'reserved', name, limit: reservedConcurrency });
     }
-    mkdirSync(options.dataDir, { recursive: true });
-    this.store = new DeploymentStore(join(options.dataDir, 'serverfull.db'));
+    privateDirectory(options.dataDir);
+    const cipher = EnvironmentCipher.forDataDir(options.dataDir, options.kmsKeyFile);
+    this.store = new DeploymentStore(join(options.dataDir, 'serverfull.db'), cipher);
     try {
-      this.code = new CodeStore(join(options.dataDir, 'code'));
+      this.code = new CodeStore(join(options.dataDir, 'code'), options.codeStorageLimit);
       notices.push(...this.loadStore());
+      // Every stored environment opened with the key (or there were none): a new data directory's key is made now.
+      cipher.ensureKey();
     } catch (error) {
       this.store.close();
       throw error;
@@ -146,9 +157,15 @@ export class FunctionCatalog implements FunctionRegistry {
 
   /** `CreateFunction`: a new function from a zip, optionally publishing version 1. */
   async createFunction(name: string, config: StoredConfiguration, zip: Buffer, publish: boolean, tags: Record<string, string>): Promise<VersionView> {
+    checkHandler(config.handler);
     this.assertNameFree(name);
-    const pkg = await this.code.put(zip);
-    this.assertNameFree(name);
+    const pkg = await this.putCode(zip);
+    try {
+      this.assertNameFree(name);
+    } catch (error) {
+      this.releaseCode([], pkg.codeSha256);
+      throw error;
+    }
     const latest = this.versionRecord(name, LATEST, config, pkg.codeSha256, pkg.codeSize);
     const fn: DeployedFunction = {
       record: { name, nextVersion: 1, tags },
@@ -157,12 +174,16 @@ export class FunctionCatalog implements FunctionRegistry {
       aliases: new Map(),
     };
     const published = publish ? this.snapshot(fn, latest, config.description) : undefined;
-    this.store.transaction((writer) => {
-      writer.putFunction(published?.record ?? fn.record);
-      writer.putVersion(latest);
-      if (published) writer.putVersion(published.version);
-    });
-    this.deployed.set(name, fn);
+    try {
+      this.store.transaction((writer) => {
+        writer.putFunction(published?.record ?? fn.record);
+        writer.putVersion(latest);
+        if (published) writer.putVersion(published.version);
+      });
+      this.deployed.set(name, fn);
+    } finally {
+      this.releaseCode([], pkg.codeSha256);
+    }
     const notices: Notice[] = [added(fn.latest)];
     const view = published ? this.addPublished(fn, published, notices) : this.view(latest, undefined);
     this.deliver(notices);
@@ -172,12 +193,19 @@ export class FunctionCatalog implements FunctionRegistry {
   /** `UpdateFunctionCode`: new code for `$LATEST`; environments start over with it. */
   async updateCode(name: string, zip: Buffer, publish: boolean, revisionId: string | undefined, architectures?: readonly string[]): Promise<VersionView> {
     this.checkRevision(this.writable(name).latest.record, revisionId);
-    const pkg = await this.code.put(zip);
-    const fn = this.writable(name);
-    this.checkRevision(fn.latest.record, revisionId);
-    const config = { ...fn.latest.record.config, architectures: architectures ?? fn.latest.record.config.architectures };
-    const latest = this.versionRecord(name, LATEST, config, pkg.codeSha256, pkg.codeSize);
-    return this.replaceLatest(fn, latest, publish);
+    const pkg = await this.putCode(zip);
+    let replaced: string | undefined;
+    try {
+      const fn = this.writable(name);
+      this.checkRevision(fn.latest.record, revisionId);
+      replaced = fn.latest.record.codeSha256;
+      const config = { ...fn.latest.record.config, architectures: architectures ?? fn.latest.record.config.architectures };
+      const latest = this.versionRecord(name, LATEST, config, pkg.codeSha256, pkg.codeSize);
+      return this.replaceLatest(fn, latest, publish);
+    } finally {
+      // The new package when the change failed, the old one when nothing uses it any more.
+      this.releaseCode(replaced === undefined ? [] : [replaced], pkg.codeSha256);
+    }
   }
 
   /** `UpdateFunctionConfiguration`: changes some settings of `$LATEST`. */
@@ -185,6 +213,7 @@ export class FunctionCatalog implements FunctionRegistry {
     const fn = this.writable(name);
     const current = fn.latest.record;
     this.checkRevision(current, revisionId);
+    if (change.handler !== undefined) checkHandler(change.handler);
     const config = { ...current.config, ...withoutUndefined(change) };
     return this.replaceLatest(fn, this.versionRecord(name, LATEST, config, current.codeSha256, current.codeSize), false);
   }
@@ -198,6 +227,7 @@ export class FunctionCatalog implements FunctionRegistry {
       const notices: Notice[] = [LATEST, ...fn.versions.keys()].map((version) => ({ kind: 'removed', name, version }));
       if (fn.record.reservedConcurrency !== undefined) notices.push({ kind: 'reserved', name, limit: undefined });
       this.deliver(notices);
+      this.releaseCode([fn.latest.record.codeSha256, ...[...fn.versions.values()].map((v) => v.record.codeSha256)]);
       return;
     }
     if (qualifier === LATEST) {
@@ -211,9 +241,11 @@ export class FunctionCatalog implements FunctionRegistry {
     if (users.length > 0) {
       throw new AwsError('ResourceConflictException', `Unable to delete version because the following aliases reference it: [${users.map((a) => a.name).join(', ')}]`);
     }
+    const { codeSha256 } = fn.versions.get(qualifier)!.record;
     this.store.transaction((writer) => writer.deleteVersion(name, qualifier));
     fn.versions.delete(qualifier);
     this.deliver([{ kind: 'removed', name, version: qualifier }]);
+    this.releaseCode([codeSha256]);
   }
 
   /** `GetFunction`/`GetFunctionConfiguration`: a version, or the version an alias points to. */
@@ -395,7 +427,35 @@ export class FunctionCatalog implements FunctionRegistry {
     return false;
   }
 
+  /** Bytes of code packages stored, counted against `codeStorageLimit`. */
+  get codeStorageUsed(): number {
+    return this.code.usedBytes;
+  }
+
   // ---- Internals ----------------------------------------------------------------------
+
+  /** Stores a package and marks it as being uploaded until `releaseCode`, so no removal takes it meanwhile. */
+  private async putCode(zip: Buffer): Promise<{ codeSha256: string; codeSize: number }> {
+    const pkg = await this.code.put(zip);
+    this.uploading.set(pkg.codeSha256, (this.uploading.get(pkg.codeSha256) ?? 0) + 1);
+    return pkg;
+  }
+
+  /**
+   * Removes, at once, the packages among `candidates` that no version uses and no upload is about to
+   * use. Called after a change is committed (or has failed), when the candidates' last users may be gone;
+   * `uploaded` ends the mark of the caller's own upload (and is a candidate too, when its change failed).
+   */
+  private releaseCode(candidates: readonly string[], uploaded?: string): void {
+    if (uploaded !== undefined) {
+      const count = this.uploading.get(uploaded) ?? 1;
+      if (count > 1) this.uploading.set(uploaded, count - 1);
+      else this.uploading.delete(uploaded);
+    }
+    for (const sha of new Set(uploaded === undefined ? candidates : [...candidates, uploaded])) {
+      if (sha && !this.uploading.has(sha) && !this.usesPackage(sha)) this.code.remove(sha);
+    }
+  }
 
   /** Loads the deployed functions into memory; returns the notices for them, to deliver once the catalog is open. */
   private loadStore(): Notice[] {
@@ -595,6 +655,14 @@ function fingerprint(version: VersionRecord): string {
       ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)]))
       : value;
   return createHash('sha256').update(JSON.stringify(sorted({ code: version.codeSha256, config: version.config }))).digest('base64');
+}
+
+/** Refuses a handler whose file part leaves the function's code folder. */
+function checkHandler(handler: string): void {
+  const escape = handlerEscape(handler);
+  if (escape !== undefined) {
+    throw new AwsError('InvalidParameterValueException', `The handler ${handler} is not valid: ${escape}. A handler names a file inside the deployment package, relative to its root.`);
+  }
 }
 
 function added(version: DeployedVersion): Notice {

@@ -117,6 +117,8 @@ function openZip(zip: Buffer): Promise<yauzl.ZipFile> {
 /** Reads the whole central directory and validates every entry, so a bad archive writes nothing. */
 async function planEntries(zipfile: yauzl.ZipFile, root: string, limit: number): Promise<PlannedEntry[]> {
   const plan: PlannedEntry[] = [];
+  // Two entries for one path would leave whichever came last: the code run would not be the code reviewed.
+  const seen = new Map<string, 'file' | 'directory'>();
   let declaredBytes = 0;
   for await (const entry of zipfile.eachEntry()) {
     declaredBytes += entry.uncompressedSize;
@@ -131,6 +133,10 @@ async function planEntries(zipfile: yauzl.ZipFile, root: string, limit: number):
       if (isDirectory) continue;
       throw couldNotUnzip();
     }
+    const kind = isDirectory ? 'directory' : 'file';
+    const earlier = seen.get(target);
+    if (earlier !== undefined && (earlier === 'file' || kind === 'file')) throw couldNotUnzip();
+    seen.set(target, kind);
     plan.push(
       isDirectory
         ? { entry, target, kind: 'directory', mode: DIRECTORY_MODE }

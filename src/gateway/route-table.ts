@@ -2,11 +2,14 @@
  * @module gateway/route-table
  * Finds the route of a request the way API Gateway does: the most specific path wins
  * (literal segments over `{param}` over `{proxy+}`), then a method route over `ANY`,
- * and an HTTP API's `$default` route takes whatever nothing else matched.
+ * and an HTTP API's `$default` route takes whatever nothing else matched. Paths are routed with
+ * their dot segments resolved (`/public/../admin` is `/admin`); one that cannot be made safe
+ * matches nothing, not even `$default` (see `request-path.ts`).
  */
 import { ConfigError } from '../config/config-error.js';
 import { decodeUriComponentSafely } from '../values.js';
 import type { ApiDefinition, GatewayDeclaration, HttpRoute } from './http-api.js';
+import { normaliseRequestPath } from './request-path.js';
 
 /** A matched route with its API and decoded path parameters. */
 export interface RouteMatch {
@@ -72,7 +75,9 @@ export class RouteTable {
   }
 
   /** The best route for `method` and the raw (percent-encoded) `path`, or undefined. */
-  match(method: string, path: string): RouteMatch | undefined {
+  match(method: string, rawPath: string): RouteMatch | undefined {
+    const path = normaliseRequestPath(rawPath);
+    if (path === undefined) return undefined;
     const parts = path.split('/').slice(1);
     let best: CompiledRoute | undefined;
     let bestScore: number[] | undefined;
@@ -90,7 +95,9 @@ export class RouteTable {
   }
 
   /** Whether some route would take `path` with some method: preflight and 405-like checks. */
-  matchesPath(path: string): ApiDefinition | undefined {
+  matchesPath(rawPath: string): ApiDefinition | undefined {
+    const path = normaliseRequestPath(rawPath);
+    if (path === undefined) return undefined;
     const parts = path.split('/').slice(1);
     for (const candidate of this.routes) if (matchScore(candidate, parts)) return candidate.api;
     return this.fallback?.api;

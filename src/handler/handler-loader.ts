@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LambdaHandler } from '../registry/function-definition.js';
+import { handlerEscape, isInsideFolder } from '../registry/handler-path.js';
 import { HandlerLoadError, toErrorPayload } from './function-errors.js';
 
 const EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
@@ -40,6 +41,8 @@ export function resolveHandlerFile(root: string, modulePath: string): string | u
 }
 
 function findModuleFile(root: string, modulePath: string): string | undefined {
+  // Checked where handlers enter too; here again, so that no path leaves the code folder however it came.
+  if (handlerEscape(modulePath) !== undefined || !isInsideFolder(root, modulePath)) return undefined;
   for (const extension of EXTENSIONS) {
     const candidate = join(root, modulePath + extension);
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;

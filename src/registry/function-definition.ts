@@ -34,6 +34,8 @@ export interface FunctionDefinition {
   readonly memorySize: number;
   /** Most concurrent executions; undefined means only the server-wide limit applies. */
   readonly reservedConcurrency?: number;
+  /** Seconds an Event invocation may wait in the queue before it is dropped; undefined: the server's `maxEventAge`. */
+  readonly maximumEventAge?: number;
   /** The function's own environment variables, seen by no other function. */
   readonly environment: Readonly<Record<string, string>>;
   readonly isolation: IsolationKind;

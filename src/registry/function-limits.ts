@@ -20,6 +20,9 @@ export const MEMORY_SIZE: IntegerLimit & { readonly default: number } = Object.f
 /** `ReservedConcurrentExecutions`: the model's range; the account's unreserved minimum is checked by the catalog. */
 export const RESERVED_CONCURRENCY: IntegerLimit = Object.freeze({ min: 0, max: 100_000 });
 
+/** `MaximumEventAgeInSeconds` of a function's asynchronous invocation configuration (AWS's default: the maximum, 6 hours). */
+export const MAXIMUM_EVENT_AGE: IntegerLimit = Object.freeze({ min: 60, max: 21_600 });
+
 /** `Description` of a function, version or alias, in characters. */
 export const MAX_DESCRIPTION_LENGTH = 256;
 

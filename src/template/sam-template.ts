@@ -10,7 +10,8 @@ import { parseDocument } from 'yaml';
 import { check, ConfigError } from '../config/config-error.js';
 import type { FunctionConfig } from '../config/manifest.js';
 import type { GatewayDeclaration } from '../gateway/http-api.js';
-import { MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
+import { MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
+import { handlerEscape } from '../registry/handler-path.js';
 import { SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { CLOUDFORMATION_TAGS, TemplateScope, type ParameterValue } from './intrinsics.js';
 import { mergeGlobals, PropertyReader, withoutUndefined } from './properties.js';
@@ -51,7 +52,7 @@ const FUNCTION_TYPE = 'AWS::Serverless::Function';
 const SECTIONS = ['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Transform', 'Parameters', 'Mappings', 'Conditions', 'Globals', 'Resources', 'Outputs'];
 const FUNCTION_PROPERTIES = [
   'CodeUri', 'Handler', 'Runtime', 'Timeout', 'MemorySize', 'Environment', 'ReservedConcurrentExecutions', 'Description',
-  'AutoPublishAlias', 'FunctionName', 'Events', 'PackageType', 'InlineCode', 'Role',
+  'AutoPublishAlias', 'FunctionName', 'Events', 'PackageType', 'InlineCode', 'EventInvokeConfig', 'Role',
 ];
 
 interface Resource {
@@ -191,15 +192,20 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
   if (codeUri !== undefined && /\.(zip|jar)$/i.test(codeUri)) return skip('CodeUri as an archive not supported (give its unpacked folder)');
   const handler = props.string('Handler');
   if (!handler) throw props.error('Handler', 'is required');
+  const escape = handlerEscape(handler);
+  if (escape !== undefined) throw props.error('Handler', `must name a file inside the function's CodeUri folder (got ${JSON.stringify(handler)}: ${escape})`);
 
   const name = scope.functionNames.get(id) ?? id;
   const alias = props.string('AutoPublishAlias');
+  const invokeConfig = props.nested('EventInvokeConfig');
+  invokeConfig?.ignoreUnknown(['MaximumEventAgeInSeconds']);
   const config: FunctionConfig = withoutUndefined({
     handler,
     runtime,
     timeout: props.integer('Timeout', TIMEOUT.min, TIMEOUT.max) ?? TIMEOUT.default,
     memorySize: props.integer('MemorySize', MEMORY_SIZE.min, MEMORY_SIZE.max) ?? MEMORY_SIZE.default,
     reservedConcurrency: props.integer('ReservedConcurrentExecutions', RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
+    maximumEventAge: invokeConfig?.integer('MaximumEventAgeInSeconds', MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max),
     environment: readEnvironment(props),
     description: props.string('Description'),
     // A role written out (its ARN); one made by the template (!GetAtt) has no keys file entry to name.

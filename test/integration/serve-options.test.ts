@@ -4,7 +4,8 @@
  * the right ones start a server, while the loose path the CLI takes keeps its run-time checks.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -33,6 +34,10 @@ export function wrongOptionsDoNotCompile(): void {
   void serve({ region: 42 });
   // @ts-expect-error dataDir is a string
   void serve({ dataDir: false });
+  // @ts-expect-error eventQueueLimit is a number
+  void serve({ eventQueueLimit: '10' });
+  // @ts-expect-error kmsKeyFile is a path
+  void serve({ kmsKeyFile: true });
   // @ts-expect-error a misspelt setting is not an option
   void serve({ prot: 8080 });
   // startLambda() and bundleFunction() take the same typed settings.
@@ -50,15 +55,19 @@ export function wrongOptionsDoNotCompile(): void {
 describe('serve() options', () => {
   it('every setting, given with its type, starts a server with it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'serverfull-serve-options-'));
+    const kmsKeyFile = join(mkdtempSync(join(tmpdir(), 'serverfull-serve-options-key-')), 'serverfull.key');
+    writeFileSync(kmsKeyFile, randomBytes(32));
+    const bounds = { eventQueueLimit: 50, eventQueueBytes: 65_536, maxEventAge: 60, codeStorageLimit: 1_000_000, kmsKeyFile };
+    const security = { auth: 'none' as const, insecure: false, allowedOrigins: ['http://localhost:5173'], allowedHosts: ['lambda.internal'] };
     const server = await serve({
       host: '127.0.0.1', port: 0, httpPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline',
-      concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true,
+      concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security,
       functions: { hello: async () => 'hi' },
     });
     try {
       assert.deepEqual({ ...server.settings, port: undefined }, {
         host: '127.0.0.1', port: undefined, httpPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline',
-        concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true,
+        concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security,
       });
       assert.ok(server.port > 0);
       const response = await fetch(`${server.url}/2015-03-31/functions/hello/invocations`, { method: 'POST', body: '{}' });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import { DeploymentStore, type StoredConfiguration } from '../../src/deploy/deployment-store.js';
+import { EnvironmentCipher } from '../../src/deploy/environment-cipher.js';
 import { FunctionCatalog, type CatalogListener } from '../../src/deploy/function-catalog.js';
 import { createZip } from '../../src/deploy/zip-archive.js';
 import type { FunctionDefinition } from '../../src/registry/function-definition.js';
@@ -137,7 +138,7 @@ describe('FunctionCatalog notifications', () => {
     const dataDir = await tempDir('data');
     // A real failure inside SQLite's transaction: a trigger refuses the version row of one function.
     const file = path.join(dataDir, 'serverfull.db');
-    new DeploymentStore(file).close();
+    new DeploymentStore(file, EnvironmentCipher.forDataDir(dataDir, undefined)).close();
     const db = new DatabaseSync(file);
     db.exec(`CREATE TRIGGER refuse_broken BEFORE INSERT ON versions WHEN NEW.function_name = 'broken'
       BEGIN SELECT RAISE(ABORT, 'injected failure'); END;`);

@@ -27,6 +27,11 @@ describe('manifest', () => {
     }
   });
 
+  it('reads a function\'s maximum event age', () => {
+    assert.equal(build({ f: { handler: 'functions/echo.handler', maximumEventAge: 120 } })[0]!.maximumEventAge, 120);
+    assert.equal(build({ f: { handler: 'functions/echo.handler' } })[0]!.maximumEventAge, undefined, 'unset: the server\'s maxEventAge');
+  });
+
   const mistakes: Array<[string, unknown, RegExp]> = [
     ['a missing handler file', { handler: 'functions/nope.handler' }, /function "f": field "handler": no file functions\/nope/],
     ['a handler without an export', { handler: 'functions/echo' }, /function "f": field "handler" must look like "file.export"/],
@@ -40,6 +45,12 @@ describe('manifest', () => {
     ['a reserved variable', { handler: 'functions/echo.handler', environment: { AWS_REGION: 'x' } }, /"AWS_REGION" is reserved/],
     ['an unknown isolation', { handler: 'functions/echo.handler', isolation: 'vm' }, /field "isolation" must be one of "worker", "inline", "process"/],
     ['a function that is not an object', 'functions/echo.handler', /function "f" must be an object/],
+    ['a maximum event age under AWS\'s 60 seconds', { handler: 'functions/echo.handler', maximumEventAge: 30 }, /field "maximumEventAge" must be an integer from 60 to 21600/],
+    ['a handler leaving the folder with ".."', { handler: '../fixtures/functions/echo.handler' }, /function "f": field "handler" must name a file inside .* has a "\.\." segment/],
+    ['a handler deep in ".." segments', { handler: 'functions/../../../etc/x.handler' }, /field "handler" must name a file inside/],
+    ['an absolute handler path', { handler: '/etc/passwd.handler' }, /field "handler" must name a file inside .*absolute path/],
+    ['a handler with a backslash', { handler: '..\\x.handler' }, /field "handler" must name a file inside .*backslash/],
+    ['a custom runtime handler leaving the folder', { handler: '../../x.handler', runtime: 'provided.al2023' }, /field "handler" must name a file inside/],
   ];
   for (const [title, config, message] of mistakes) {
     it(`refuses ${title}`, () => {

@@ -428,11 +428,27 @@ describe('readSamTemplate: APIs', () => {
   });
 });
 
+describe('readSamTemplate: EventInvokeConfig', () => {
+  it('reads MaximumEventAgeInSeconds as the function\'s maximum event age, and names what it ignores', () => {
+    const template = readInline(sam(fn('Api', '      EventInvokeConfig: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 0 }\n')));
+    assert.equal(template.functions[0]!.config.maximumEventAge, 120);
+    assert.ok(template.warnings.some((warning) => /EventInvokeConfig\.?MaximumRetryAttempts not supported, ignored/.test(warning)), template.warnings.join('; '));
+  });
+
+  it('refuses an age outside AWS\'s 60 to 21600 seconds', () => {
+    assert.throws(() => readInline(sam(fn('Api', '      EventInvokeConfig: { MaximumEventAgeInSeconds: 30 }\n'))), /MaximumEventAgeInSeconds must be an integer from 60 to 21600/);
+  });
+});
+
 describe('readSamTemplate: errors', () => {
   const mistakes: Array<[string, string, RegExp]> = [
     ['a YAML syntax error, with its line', 'Resources:\n  A: [unclosed\n', /template-\d+\.yaml is not valid YAML: .*line 3/],
     ['a function without Handler', sam('  Api:\n    Type: AWS::Serverless::Function\n    Properties: { Runtime: nodejs20.x }\n'),
       /template-\d+\.yaml: AWS::Serverless::Function Api: Handler is required/],
+    ['a Handler leaving the CodeUri folder', sam('  Api:\n    Type: AWS::Serverless::Function\n    Properties: { Runtime: nodejs20.x, Handler: ../../x.handler }\n'),
+      /template-\d+\.yaml: AWS::Serverless::Function Api: Handler must name a file inside the function's CodeUri folder \(got "\.\.\/\.\.\/x\.handler"/],
+    ['an absolute Handler', sam('  Api:\n    Type: AWS::Serverless::Function\n    Properties: { Runtime: nodejs20.x, Handler: /etc/x.handler }\n'),
+      /AWS::Serverless::Function Api: Handler must name a file inside .*absolute path/],
     ['a parameter with neither Default nor override', sam(fn('Api'), 'Parameters:\n  Needed: { Type: String }\n'),
       /template-\d+\.yaml: Parameters\.Needed has no Default and no value in the parameter overrides/],
     ['a route to an unknown ApiId', sam(fn('Api', '      Events:\n        Get: { Type: HttpApi, Properties: { ApiId: !Ref Nope, Path: /x, Method: GET } }\n')),

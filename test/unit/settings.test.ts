@@ -46,4 +46,22 @@ describe('resolveSettings', () => {
     assert.throws(() => resolveSettings({ manifest: { allowedHosts: 'lambda.internal' } }), /"allowedHosts" must be a list of host names/);
     assert.throws(() => resolveSettings({ flags: { auth: 'basic' } }), /--auth must be one of "none", "sigv4"/);
   });
+
+  it('bounds the event queue, its events\' age and the code storage, with AWS\'s defaults where AWS has them', () => {
+    const defaults = resolveSettings({});
+    assert.equal(defaults.eventQueueLimit, 10_000);
+    assert.equal(defaults.eventQueueBytes, 134_217_728);
+    assert.equal(defaults.maxEventAge, 21_600, 'six hours, as AWS');
+    assert.equal(defaults.codeStorageLimit, 80_530_636_800, '75 GB, as AWS');
+    assert.equal(defaults.kmsKeyFile, undefined);
+    const set = resolveSettings({
+      manifest: { eventQueueLimit: 5, codeStorageLimit: 1000 },
+      env: { SERVERFULL_EVENT_QUEUE_BYTES: '2048', SERVERFULL_KMS_KEY_FILE: '/keys/serverfull.key' },
+      flags: { maxEventAge: '60' },
+    });
+    assert.deepEqual([set.eventQueueLimit, set.eventQueueBytes, set.maxEventAge, set.codeStorageLimit, set.kmsKeyFile], [5, 2048, 60, 1000, '/keys/serverfull.key']);
+    assert.throws(() => resolveSettings({ flags: { maxEventAge: '21601' } }), /--max-event-age must be an integer from 1 to 21600/);
+    assert.throws(() => resolveSettings({ env: { SERVERFULL_EVENT_QUEUE_LIMIT: '0' } }), /SERVERFULL_EVENT_QUEUE_LIMIT must be an integer from 1/);
+    assert.throws(() => resolveSettings({ manifest: { codeStorageLimit: -1 } }), /"codeStorageLimit" must be an integer from 0/);
+  });
 });

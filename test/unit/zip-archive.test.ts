@@ -319,6 +319,21 @@ describe('extractZip refuses', () => {
     assert.equal((await extractZip(zip, dest, { maxEntries: 4 })).files, 4);
   });
 
+  for (const [first, second] of [
+    ['index.mjs', 'index.mjs'],
+    ['lib/a.js', 'lib//a.js'],
+    ['lib/a.js', 'lib/./a.js'],
+    ['lib/', 'lib'],
+  ] as const) {
+    it(`two entries for one path (${JSON.stringify(first)} and ${JSON.stringify(second)}), writing nothing at all`, async () => {
+      const entries = [first, second].map((name) => (name.endsWith('/') ? { name, directory: true } : { name, data: `from ${name}` }));
+      const zip = await buildZip(entries);
+      const { parent, dest } = await destination();
+      await assertRefused(extractZip(zip, dest), COULD_NOT_UNZIP);
+      await assertNothingWritten(parent, dest);
+    });
+  }
+
   it('a file where a folder must go', async () => {
     const zip = await buildZip([{ name: 'a', data: 'file' }, { name: 'a/b', data: 'nested' }]);
     const { dest } = await destination();
