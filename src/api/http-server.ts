@@ -37,6 +37,9 @@ export function lambdaApi(routes: readonly Route[]): PipelineApi<Route> {
     handle(request, response, finish) {
       request.target!.handle(request, response, finish);
     },
+    clientAborted(request) {
+      return request.target!.abandoned(request);
+    },
     renderError(request, response, error) {
       writeAwsJsonError(response, request.requestId, error);
     },
@@ -66,6 +69,7 @@ export const healthcheckRoute: Route = {
   pattern: /^\/healthcheck\/?$/,
   operation: 'Healthcheck',
   bodyLimit: () => NO_BODY,
+  abandoned: () => ({}),
   handle(request, response, finish) {
     response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
     finish(request, response, undefined);

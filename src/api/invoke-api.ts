@@ -46,6 +46,15 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
       request.routeState = headers;
       return headers.invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
     },
+    abandoned(request) {
+      try {
+        const ref = parseFunctionRef(request.params[0]!, request.query.get('Qualifier') ?? undefined, identity);
+        return { function: registry.resolve(ref.name, ref.qualifier)?.name ?? ref.name };
+      } catch {
+        // A name the handler would have refused: the log line says only that the client left.
+        return {};
+      }
+    },
     handle(request: RouteRequest, response: ServerResponse, finish: FinishRequest) {
       const { requestId } = request;
       const headers = request.routeState as InvokeHeaders;

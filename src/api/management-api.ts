@@ -233,6 +233,7 @@ function operationRoute(method: string, pattern: RegExp, operation: string, maxB
     pattern,
     operation,
     bodyLimit: () => maxBody,
+    abandoned: () => ({ operation }),
     handle(request, response, finish) {
       const fields = { operation };
       const qualifier = request.query.get('Qualifier') ?? undefined;
@@ -268,6 +269,7 @@ function codeDownloadRoute(catalog: FunctionCatalog): Route {
     pattern: /^\/serverfull\/code\/([0-9a-f]{64})\.zip$/,
     operation: 'GetFunctionCodePackage',
     bodyLimit: () => NO_BODY,
+    abandoned: () => ({}),
     handle(request, response, finish) {
       const codeSha256 = Buffer.from(request.params[0]!, 'hex').toString('base64');
       if (!catalog.usesPackage(codeSha256)) throw new AwsError('ResourceNotFoundException', 'Code package not found');

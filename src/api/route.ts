@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ApiRequest } from '../http/api-request.js';
+import type { LogFields } from '../log.js';
 import type { FinishRequest } from '../http/request-pipeline.js';
 
 /** A request matched to a Lambda API route. */
@@ -30,4 +31,6 @@ export interface Route {
    */
   bodyLimit(request: RouteRequest): number;
   readonly handle: RouteHandler;
+  /** What the log line of a request abandoned mid-body says it was for (no handler ran to say it). */
+  abandoned(request: RouteRequest): LogFields;
 }

@@ -168,6 +168,9 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
         }));
       }));
     },
+    clientAborted(request) {
+      return request.target?.match ? { function: request.target.match.route.functionName } : {};
+    },
     renderError(request, response, error) {
       const api = request.target?.api;
       // The body may not have been read to its end (past the discard bound): this connection carries no next request.

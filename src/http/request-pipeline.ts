@@ -38,12 +38,14 @@ export interface PipelineApi<T> {
   match(request: ApiRequest<T>): AwsError | undefined;
   /** Answers a matched request whose body is read and that the hooks let through; ends with `finish`. */
   handle(request: ApiRequest<T>, response: ServerResponse, finish: FinishRequest): void;
+  /**
+   * The log fields of a request whose client went away while sending its body: what it was for
+   * (the function, the operation), since no handler ran to say so.
+   */
+  clientAborted(request: ApiRequest<T>): LogFields;
   /** Writes `error` in this API's wire shape (headers not sent yet). */
   renderError(request: ApiRequest<T>, response: ServerResponse, error: AwsError): void;
 }
-
-/** What a body that broke off mid-way logs: nobody is left to answer. */
-const CLIENT_ABORTED: LogFields = Object.freeze({ clientAborted: true });
 
 /** An HTTP server running `api` through the pipeline, with `hooks`. */
 export function createPipelineServer<T>(api: PipelineApi<T>, hooks: RequestHooks, logger: Logger): Server {
@@ -103,7 +105,7 @@ export class RequestPipeline<T> implements BodyReceiver {
     }
     // The client went away while sending: nobody is left to answer.
     response.destroy();
-    this.finish(request, response, undefined, CLIENT_ABORTED);
+    this.finish(request, response, undefined, { ...this.api.clientAborted(request as ApiRequest<T>), clientAborted: true });
   }
 
   /** `beforeRoute` hooks, then the handler. */

@@ -27,4 +27,25 @@ describe('AwsError', () => {
   it('ValidationException has no Type, as AWS sends it', () => {
     assert.deepEqual(JSON.parse(new AwsError('ValidationException', 'bad').toBody()), { message: 'bad' });
   });
+
+  it('the authentication errors are 403 with a bare message and no Type, as AWS sends them', () => {
+    for (const type of ['MissingAuthenticationTokenException', 'UnrecognizedClientException', 'InvalidSignatureException', 'AccessDeniedException'] as const) {
+      const error = new AwsError(type, 'no');
+      assert.equal(error.status, 403);
+      assert.deepEqual(JSON.parse(error.toBody()), { message: 'no' });
+    }
+  });
+
+  it('names the answer each error becomes on API Gateway; one API Gateway has no answer for is its generic failure', () => {
+    const kinds = Object.fromEntries((['RequestEntityTooLargeException', 'UnknownOperationException', 'TooManyRequestsException', 'AccessDeniedException', 'ValidationException', 'ServiceException'] as const)
+      .map((type) => [type, new AwsError(type, 'm').gatewayKind]));
+    assert.deepEqual(kinds, {
+      RequestEntityTooLargeException: 'tooLarge',
+      UnknownOperationException: 'notFound',
+      TooManyRequestsException: 'throttled',
+      AccessDeniedException: 'forbiddenImplicit',
+      ValidationException: 'integrationFailure',
+      ServiceException: 'integrationFailure',
+    });
+  });
 });
