@@ -53,7 +53,7 @@ export function createPipelineServer<T>(api: PipelineApi<T>, hooks: RequestHooks
   return createServer({ IncomingMessage: ApiRequest }, pipeline.listener);
 }
 
-/** The pipeline of one server; exported for tests, which drive it without a socket too. */
+/** The pipeline of one server; exported for servers that need `createServer` options of their own. */
 export class RequestPipeline<T> implements BodyReceiver {
   constructor(
     private readonly api: PipelineApi<T>,
