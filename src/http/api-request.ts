@@ -11,6 +11,7 @@ export const NO_BODY = -1;
 
 const EMPTY_BODY = Buffer.alloc(0);
 const NO_PARAMS: readonly string[] = Object.freeze([]);
+/** Shared by every request without a query: routes only read the query, never write it. */
 const NO_QUERY = new URLSearchParams();
 
 /** Where the body reader hands a request back; an interface so that the reader need not import the pipeline. */
