@@ -1,8 +1,29 @@
 /**
  * @module errors
  * The one registry of AWS service errors: each type's HTTP status and wire shape.
- * API handlers throw `AwsError` values; `http-server.ts` turns them into responses.
+ * API code throws or returns `AwsError` values; the request pipeline (`http/request-pipeline.ts`)
+ * renders them once, in the wire shape of the API that was asked: AWS JSON for the Lambda APIs,
+ * the gateway's own answer (`gateway` below) for API Gateway.
  */
+
+/**
+ * The answers API Gateway sends itself, rather than the function. Declared here, not in `gateway/`,
+ * because each registered error names the one it becomes when raised on the gateway.
+ */
+export type GatewayErrorKind =
+  | 'notFound'
+  | 'integrationFailure'
+  | 'timeout'
+  | 'unauthorized'
+  /** An authorizer's explicit `Deny`, or a simple response's `isAuthorized: false`. */
+  | 'forbidden'
+  /** An IAM policy with no statement allowing the method (REST APIs word this one differently). */
+  | 'forbiddenImplicit'
+  | 'throttled'
+  /** A request body over API Gateway's 10 MB payload limit. */
+  | 'tooLarge'
+  /** The authorizer failed or answered in a shape API Gateway cannot read. */
+  | 'authorizerFailure';
 
 /** How one AWS error type looks on the wire. */
 interface AwsErrorSpec {
@@ -11,42 +32,47 @@ interface AwsErrorSpec {
   readonly messageKey: 'message' | 'Message';
   /** `"User"` for caller faults; omitted by AWS for validation errors. */
   readonly type?: 'User' | 'Service';
+  /**
+   * The gateway's answer when this error is raised on API Gateway (by a pipeline hook, or the body
+   * limit). Errors API Gateway has no answer for become its generic failure (`integrationFailure`).
+   */
+  readonly gateway?: GatewayErrorKind;
 }
 
 /** Every service error serverfull can return, keyed by its AWS name (the `x-amzn-ErrorType`). */
 export const AWS_ERRORS = {
-  ResourceNotFoundException: { status: 404, messageKey: 'Message', type: 'User' },
+  ResourceNotFoundException: { status: 404, messageKey: 'Message', type: 'User', gateway: 'notFound' },
   InvalidRequestContentException: { status: 400, messageKey: 'message', type: 'User' },
   InvalidParameterValueException: { status: 400, messageKey: 'message', type: 'User' },
   ValidationException: { status: 400, messageKey: 'message' },
   /** AWS's wire name for an oversized Invoke body; the SDK model calls it RequestTooLargeException. */
-  RequestEntityTooLargeException: { status: 413, messageKey: 'message', type: 'User' },
-  TooManyRequestsException: { status: 429, messageKey: 'message', type: 'User' },
+  RequestEntityTooLargeException: { status: 413, messageKey: 'message', type: 'User', gateway: 'tooLarge' },
+  TooManyRequestsException: { status: 429, messageKey: 'message', type: 'User', gateway: 'throttled' },
   ResourceConflictException: { status: 409, messageKey: 'message', type: 'User' },
   PreconditionFailedException: { status: 412, messageKey: 'message', type: 'User' },
-  UnknownOperationException: { status: 404, messageKey: 'message', type: 'User' },
+  UnknownOperationException: { status: 404, messageKey: 'message', type: 'User', gateway: 'notFound' },
   CodeStorageExceededException: { status: 400, messageKey: 'message', type: 'User' },
   ServiceException: { status: 500, messageKey: 'message', type: 'Service' },
   // Authentication and authorization: AWS's front door answers these before Lambda sees the
   // request, with `{"message": ...}` and no `Type`.
   /** No `Authorization` header and no presigned query. */
-  MissingAuthenticationTokenException: { status: 403, messageKey: 'message' },
+  MissingAuthenticationTokenException: { status: 403, messageKey: 'message', gateway: 'forbiddenImplicit' },
   /** An `Authorization` header or presigned query lacking a part (Credential, SignedHeaders, ...). */
-  IncompleteSignatureException: { status: 403, messageKey: 'message' },
+  IncompleteSignatureException: { status: 403, messageKey: 'message', gateway: 'forbiddenImplicit' },
   /** An access key (or session token) this server does not know. */
-  UnrecognizedClientException: { status: 403, messageKey: 'message' },
+  UnrecognizedClientException: { status: 403, messageKey: 'message', gateway: 'forbiddenImplicit' },
   /** A signature that does not match, or a timestamp outside the allowed skew. */
-  InvalidSignatureException: { status: 403, messageKey: 'message' },
+  InvalidSignatureException: { status: 403, messageKey: 'message', gateway: 'forbiddenImplicit' },
   /** A session token past its expiration. */
-  ExpiredTokenException: { status: 403, messageKey: 'message' },
+  ExpiredTokenException: { status: 403, messageKey: 'message', gateway: 'forbiddenImplicit' },
   /** Lambda itself refuses a principal its policy does not allow: that body says `Message`. */
-  AccessDeniedException: { status: 403, messageKey: 'Message' },
+  AccessDeniedException: { status: 403, messageKey: 'Message', gateway: 'forbiddenImplicit' },
 } as const satisfies Record<string, AwsErrorSpec>;
 
 /** Name of a registered AWS error type. */
 export type AwsErrorType = keyof typeof AWS_ERRORS;
 
-/** A service error as a value: thrown by API code, rendered once by the HTTP layer. */
+/** A service error as a value: thrown by API code or returned by a pipeline hook, rendered once by the pipeline. */
 export class AwsError extends Error {
   readonly status: number;
 
@@ -61,6 +87,12 @@ export class AwsError extends Error {
     super(message);
     this.name = type;
     this.status = AWS_ERRORS[type].status;
+  }
+
+  /** The gateway answer this error becomes on API Gateway. */
+  get gatewayKind(): GatewayErrorKind {
+    const spec: AwsErrorSpec = AWS_ERRORS[this.type];
+    return spec.gateway ?? 'integrationFailure';
   }
 
   /** The JSON body AWS sends for this error. */

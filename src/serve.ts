@@ -13,6 +13,7 @@ import { loadDefinitions, type DeclarationOptions, type TypedDeclarationOptions 
 import type { Manifest } from './config/manifest.js';
 import { readManifestGateway, type ManifestGateway } from './gateway/manifest-gateway.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
+import { RequestHooks } from './http/request-hooks.js';
 import { RouteTable } from './gateway/route-table.js';
 import type { SamTemplate } from './template/sam-template.js';
 import type { Server } from 'node:http';
@@ -117,11 +118,13 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
+  // One set of hook points for both servers: authentication, browser protection and metrics register here.
+  const hooks = new RequestHooks();
   const gatewayServer = routes.empty ? undefined : createGatewayServer({
-    table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger,
+    table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
-  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger);
+  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger, hooks);
   server.keepAliveTimeout = 65_000;
 
   let url: string;

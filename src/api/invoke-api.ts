@@ -12,7 +12,7 @@
  *   functions: it answers a declared mock error. Other functions refuse it as AWS does.
  */
 import { isUtf8 } from 'node:buffer';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { AwsError, functionNotFound } from '../errors.js';
 import type { AsyncInvocations } from '../runtime/async-invocations.js';
 import type { Invoker } from '../runtime/invoker.js';
@@ -21,8 +21,8 @@ import type { FunctionDefinition, FunctionRegistry } from '../registry/function-
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { isObject } from '../values.js';
 import { parseFunctionRef } from './function-ref.js';
-import { BodyTooLargeError, readBody } from '../request-body.js';
-import type { Route, RouteContext, RouteDone } from './route.js';
+import type { FinishRequest } from '../http/request-pipeline.js';
+import type { Route, RouteRequest } from './route.js';
 import type { LogFields } from '../log.js';
 
 /** Synchronous request limit: 6 MB. */
@@ -40,78 +40,75 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
   return {
     method: 'POST',
     pattern: /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/,
-    handle(request: IncomingMessage, response: ServerResponse, context: RouteContext, done: RouteDone) {
-      const { requestId } = context;
+    operation: 'InvokeFunction',
+    bodyLimit(request) {
       const headers = readInvokeHeaders(request.rawHeaders);
+      request.routeState = headers;
+      return headers.invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
+    },
+    abandoned(request) {
+      try {
+        const ref = parseFunctionRef(request.params[0]!, request.query.get('Qualifier') ?? undefined, identity);
+        return { function: registry.resolve(ref.name, ref.qualifier)?.name ?? ref.name };
+      } catch {
+        // A name the handler would have refused: the log line says only that the client left.
+        return {};
+      }
+    },
+    handle(request: RouteRequest, response: ServerResponse, finish: FinishRequest) {
+      const { requestId } = request;
+      const headers = request.routeState as InvokeHeaders;
       // One comparison keeps mock errors off the common path; whether `Error` is allowed depends on the function.
       const invocationType = headers.invocationType === MOCK_ERROR_TYPE ? MOCK_ERROR_TYPE
         : enumHeader(headers.invocationType, 'invocationType', INVOCATION_TYPES, 'RequestResponse');
       const logType = enumHeader(headers.logType, 'logType', LOG_TYPES, 'None');
-      const ref = parseFunctionRef(context.params[0]!, context.query.get('Qualifier') ?? undefined, identity);
+      const ref = parseFunctionRef(request.params[0]!, request.query.get('Qualifier') ?? undefined, identity);
       const definition = registry.resolve(ref.name, ref.qualifier);
       if (!definition) throw functionNotFound(functionArn(identity, ref.name, ref.qualifier ?? '$LATEST'));
       const errorRequest = invocationType === MOCK_ERROR_TYPE ? mockErrorRequest(definition, headers.errorType, functionArn(identity, definition.name, ref.qualifier)) : undefined;
       const clientContext = decodeClientContext(headers.clientContext);
-      const limit = invocationType === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
-
-      readBody(request, limit, headers.contentLength, (bodyError, body) => {
-        // Everything from here on runs in callbacks: errors go to `done`, never up the stack.
+      const { payload, event } = parsePayload(request.body);
+      const fields: LogFields = { function: definition.name, invocationType };
+      const input = {
+        definition,
+        requestId,
+        payload,
+        // A mock ignores the event: in its place travels the error it is asked for.
+        event: errorRequest ?? event,
+        invokedFunctionArn: functionArn(identity, definition.name, ref.qualifier),
+        clientContext,
+        tail: logType === 'Tail',
+      };
+      if (invocationType === 'DryRun') {
+        response.writeHead(204, { 'x-amzn-RequestId': requestId }).end();
+        return finish(request, response, undefined, fields);
+      }
+      if (invocationType === 'Event') {
+        // AWS does not pass the client context to asynchronous invocations.
+        events.submit({ ...input, clientContext: undefined, tail: false });
+        response.writeHead(202, { 'x-amzn-RequestId': requestId, 'Content-Length': 0 }).end();
+        return finish(request, response, undefined, fields);
+      }
+      invoker.invoke(input, (output) => {
+        // From here on this runs in a callback: errors go to `finish`, never up the stack.
         try {
-          if (bodyError instanceof BodyTooLargeError) throw tooLarge(limit);
-          if (bodyError) {
-            // The client went away while sending: nobody is left to answer.
-            response.destroy();
-            return done(undefined, { function: definition.name, clientAborted: true });
-          }
-          const { payload, event } = parsePayload(body!);
-          const fields: LogFields = { function: definition.name, invocationType };
-          const input = {
-            definition,
-            requestId,
-            payload,
-            // A mock ignores the event: in its place travels the error it is asked for.
-            event: errorRequest ?? event,
-            invokedFunctionArn: functionArn(identity, definition.name, ref.qualifier),
-            clientContext,
-            tail: logType === 'Tail',
+          const responseHeaders: Record<string, string | number> = {
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(output.payload),
+            'x-amzn-RequestId': requestId,
+            'X-Amz-Executed-Version': output.executedVersion,
           };
-          if (invocationType === 'DryRun') {
-            response.writeHead(204, { 'x-amzn-RequestId': requestId }).end();
-            return done(undefined, fields);
-          }
-          if (invocationType === 'Event') {
-            // AWS does not pass the client context to asynchronous invocations.
-            events.submit({ ...input, clientContext: undefined, tail: false });
-            response.writeHead(202, { 'x-amzn-RequestId': requestId, 'Content-Length': 0 }).end();
-            return done(undefined, fields);
-          }
-          invoker.invoke(input, (output) => {
-            try {
-              const responseHeaders: Record<string, string | number> = {
-                'Content-Type': 'application/json',
-                'Content-Length': Buffer.byteLength(output.payload),
-                'x-amzn-RequestId': requestId,
-                'X-Amz-Executed-Version': output.executedVersion,
-              };
-              if (output.functionError) responseHeaders['X-Amz-Function-Error'] = 'Unhandled';
-              if (output.logResult !== undefined) responseHeaders['X-Amz-Log-Result'] = output.logResult;
-              response.writeHead(200, responseHeaders).end(output.payload);
-              fields.functionError = output.functionError;
-              done(undefined, fields);
-            } catch (error) {
-              done(error);
-            }
-          });
+          if (output.functionError) responseHeaders['X-Amz-Function-Error'] = 'Unhandled';
+          if (output.logResult !== undefined) responseHeaders['X-Amz-Log-Result'] = output.logResult;
+          response.writeHead(200, responseHeaders).end(output.payload);
+          fields.functionError = output.functionError;
+          finish(request, response, undefined, fields);
         } catch (error) {
-          done(error);
+          finish(request, response, error);
         }
       });
     },
   };
-}
-
-function tooLarge(limit: number): AwsError {
-  return new AwsError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
 }
 
 /** The request headers the Invoke API reads. */
@@ -119,7 +116,6 @@ interface InvokeHeaders {
   invocationType?: string;
   logType?: string;
   clientContext?: string;
-  contentLength?: string;
   /** `X-Error-Type`: the mock error an `Error` invocation asks for. */
   errorType?: string;
 }
@@ -134,12 +130,9 @@ function readInvokeHeaders(raw: readonly string[]): InvokeHeaders {
       case 12:
         if (name.toLowerCase() === 'x-error-type') headers.errorType = raw[i + 1];
         break;
-      case 14: {
-        const lower = name.toLowerCase();
-        if (lower === 'content-length') headers.contentLength = raw[i + 1];
-        else if (lower === 'x-amz-log-type') headers.logType = raw[i + 1];
+      case 14:
+        if (name.toLowerCase() === 'x-amz-log-type') headers.logType = raw[i + 1];
         break;
-      }
       case 20:
         if (name.toLowerCase() === 'x-amz-client-context') headers.clientContext = raw[i + 1];
         break;

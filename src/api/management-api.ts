@@ -19,8 +19,8 @@ import { renderAlias, renderConfiguration } from './function-configuration.js';
 import {
   decodeZipFile, field, paginate, parseJsonBody, readEnvironment, ROLE_PATTERN, validationError, type RequestBody,
 } from './management-request.js';
-import { BodyTooLargeError, readBody } from '../request-body.js';
-import type { Route, RouteContext } from './route.js';
+import { NO_BODY } from '../http/api-request.js';
+import type { Route, RouteRequest } from './route.js';
 
 /** Largest `CreateFunction`/`UpdateFunctionCode` request: a 50 MB zip, base64-encoded, in JSON. */
 const MAX_CODE_REQUEST = 70_167_211;
@@ -37,7 +37,7 @@ const UNSUPPORTED_FIELDS = ['Layers', 'VpcConfig', 'DeadLetterConfig', 'KMSKeyAr
 
 interface Operation {
   readonly ref: FunctionRef;
-  readonly context: RouteContext;
+  readonly request: RouteRequest;
   readonly body: RequestBody;
   /** `http://host:port` as the client reached this server. */
   readonly origin: string;
@@ -102,11 +102,11 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
       return { status: 201, body: renderConfiguration(view, 'created') };
     }, MAX_CODE_REQUEST),
 
-    route('GET', fn, 'ListFunctions', ({ context }) => {
-      const version = context.query.get('FunctionVersion');
+    route('GET', fn, 'ListFunctions', ({ request }) => {
+      const version = request.query.get('FunctionVersion');
       if (version !== null && version !== 'ALL') throw validationError(version, 'functionVersion', 'Member must satisfy enum value set: [ALL]');
       const views = catalog.listFunctions(version === 'ALL');
-      const { page, nextMarker } = paginate(views, (v) => `${v.record.functionName}\u0000${versionSortKey(v.record.version)}`, context.query);
+      const { page, nextMarker } = paginate(views, (v) => `${v.record.functionName}\u0000${versionSortKey(v.record.version)}`, request.query);
       return { status: 200, body: { Functions: page.map((v) => renderConfiguration(v, 'listed')), NextMarker: nextMarker } };
     }),
 
@@ -159,8 +159,8 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
       return { status: 201, body: renderConfiguration(view, 'current') };
     }),
 
-    route('GET', `${one}/versions`, 'ListVersionsByFunction', ({ ref, context }) => {
-      const { page, nextMarker } = paginate(catalog.listVersions(ref.name), (v) => versionSortKey(v.record.version), context.query);
+    route('GET', `${one}/versions`, 'ListVersionsByFunction', ({ ref, request }) => {
+      const { page, nextMarker } = paginate(catalog.listVersions(ref.name), (v) => versionSortKey(v.record.version), request.query);
       return { status: 200, body: { Versions: page.map((v) => renderConfiguration(v, 'listed')), NextMarker: nextMarker } };
     }),
 
@@ -172,34 +172,34 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
       return { status: 201, body: renderAlias(alias, catalog.arn(ref.name, alias.name)) };
     }),
 
-    route('GET', `${one}/aliases`, 'ListAliases', ({ ref, context }) => {
+    route('GET', `${one}/aliases`, 'ListAliases', ({ ref, request }) => {
       unqualified(ref);
-      const version = context.query.get('FunctionVersion') ?? undefined;
+      const version = request.query.get('FunctionVersion') ?? undefined;
       const aliases = catalog.listAliases(ref.name, version);
-      const { page, nextMarker } = paginate(aliases, (a) => a.name, context.query);
+      const { page, nextMarker } = paginate(aliases, (a) => a.name, request.query);
       return { status: 200, body: { Aliases: page.map((a) => renderAlias(a, catalog.arn(ref.name, a.name))), NextMarker: nextMarker } };
     }),
 
-    route('GET', `${one}/aliases/([^/]+)`, 'GetAlias', ({ ref, context }) => {
+    route('GET', `${one}/aliases/([^/]+)`, 'GetAlias', ({ ref, request }) => {
       unqualified(ref);
-      const alias = catalog.getAlias(ref.name, context.params[1]!);
+      const alias = catalog.getAlias(ref.name, request.params[1]!);
       return { status: 200, body: renderAlias(alias, catalog.arn(ref.name, alias.name)) };
     }),
 
-    route('PUT', `${one}/aliases/([^/]+)`, 'UpdateAlias', ({ ref, context, body }) => {
+    route('PUT', `${one}/aliases/([^/]+)`, 'UpdateAlias', ({ ref, request, body }) => {
       unqualified(ref);
       const change = {
         functionVersion: field.string(body, 'FunctionVersion', 'functionVersion', { pattern: FUNCTION_VERSION, max: 1024 }),
         description: field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }),
         weights: readWeights(body),
       };
-      const alias = catalog.updateAlias(ref.name, context.params[1]!, change, revisionOf(body));
+      const alias = catalog.updateAlias(ref.name, request.params[1]!, change, revisionOf(body));
       return { status: 200, body: renderAlias(alias, catalog.arn(ref.name, alias.name)) };
     }),
 
-    route('DELETE', `${one}/aliases/([^/]+)`, 'DeleteAlias', ({ ref, context }) => {
+    route('DELETE', `${one}/aliases/([^/]+)`, 'DeleteAlias', ({ ref, request }) => {
       unqualified(ref);
-      catalog.deleteAlias(ref.name, context.params[1]!);
+      catalog.deleteAlias(ref.name, request.params[1]!);
       return { status: 204 };
     }),
 
@@ -226,30 +226,25 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
   ];
 }
 
-/** A route that reads and parses the JSON body, runs `handle` and writes its reply as JSON. */
+/** A route that parses the JSON body the pipeline read, runs `handle` and writes its reply as JSON. */
 function operationRoute(method: string, pattern: RegExp, operation: string, maxBody: number, identity: ServiceIdentity, handle: OperationHandler): Route {
   return {
     method,
     pattern,
-    handle(request, response, context, done) {
-      const qualifier = context.query.get('Qualifier') ?? undefined;
+    operation,
+    bodyLimit: () => maxBody,
+    abandoned: () => ({ operation }),
+    handle(request, response, finish) {
+      const fields = { operation };
+      const qualifier = request.query.get('Qualifier') ?? undefined;
       if (qualifier !== undefined) checkQualifier(qualifier);
-      const ref: FunctionRef = context.params.length > 0 ? parseFunctionRef(context.params[0]!, qualifier, identity) : { name: '' };
-      readBody(request, maxBody, request.headers['content-length'], (bodyError, raw) => {
-        if (bodyError instanceof BodyTooLargeError) {
-          return done(new AwsError('RequestEntityTooLargeException', `Request must be smaller than ${maxBody} bytes for the ${operation} operation`));
-        }
-        if (bodyError) {
-          response.destroy();
-          return done(undefined, { operation, clientAborted: true });
-        }
-        Promise.resolve()
-          .then(() => handle({ ref, context, body: method === 'GET' || method === 'DELETE' ? {} : parseJsonBody(raw!), origin: originOf(request) }))
-          .then((reply) => {
-            writeReply(response, context.requestId, reply);
-            done(undefined, { operation });
-          }, (error: unknown) => done(error, { operation }));
-      });
+      const ref: FunctionRef = request.params.length > 0 ? parseFunctionRef(request.params[0]!, qualifier, identity) : { name: '' };
+      Promise.resolve()
+        .then(() => handle({ ref, request, body: method === 'GET' || method === 'DELETE' ? {} : parseJsonBody(request.body), origin: originOf(request) }))
+        .then((reply) => {
+          writeReply(response, request.requestId, reply);
+          finish(request, response, undefined, fields);
+        }, (error: unknown) => finish(request, response, error, fields));
     },
   };
 }
@@ -272,16 +267,19 @@ function codeDownloadRoute(catalog: FunctionCatalog): Route {
   return {
     method: 'GET',
     pattern: /^\/serverfull\/code\/([0-9a-f]{64})\.zip$/,
-    handle(_request, response, context, done) {
-      const codeSha256 = Buffer.from(context.params[0]!, 'hex').toString('base64');
+    operation: 'GetFunctionCodePackage',
+    bodyLimit: () => NO_BODY,
+    abandoned: () => ({}),
+    handle(request, response, finish) {
+      const codeSha256 = Buffer.from(request.params[0]!, 'hex').toString('base64');
       if (!catalog.usesPackage(codeSha256)) throw new AwsError('ResourceNotFoundException', 'Code package not found');
       const stream = createReadStream(catalog.archivePath(codeSha256));
       stream.once('open', () => {
-        response.writeHead(200, { 'Content-Type': 'application/zip', 'x-amzn-RequestId': context.requestId });
+        response.writeHead(200, { 'Content-Type': 'application/zip', 'x-amzn-RequestId': request.requestId });
         stream.pipe(response);
       });
-      stream.once('error', (error) => done(error));
-      response.once('finish', () => done(undefined));
+      stream.once('error', (error) => finish(request, response, error));
+      response.once('finish', () => finish(request, response, undefined));
     },
   };
 }

@@ -1,32 +1,36 @@
 /**
  * @module api/route
- * The shape of an API route: HTTP parsing lives in the server, API rules in handlers.
+ * The shape of a Lambda API route: the pipeline (`http/request-pipeline.ts`) does the HTTP part,
+ * routes the API rules.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { ApiRequest } from '../http/api-request.js';
 import type { LogFields } from '../log.js';
+import type { FinishRequest } from '../http/request-pipeline.js';
 
-/** What a route handler gets besides the raw request and response. */
-export interface RouteContext {
-  /** The id of this request: `x-amzn-RequestId`, and the invocation's `awsRequestId`. */
-  readonly requestId: string;
-  /** Decoded path parameters, in pattern order. */
-  readonly params: readonly string[];
-  readonly query: URLSearchParams;
-}
-
-/** Ends a request: with the error to render (an `AwsError` for service errors), or with fields for its log line. */
-export type RouteDone = (error: unknown, fields?: LogFields) => void;
+/** A request matched to a Lambda API route. */
+export type RouteRequest = ApiRequest<Route>;
 
 /**
- * Handles one matched request and calls `done` exactly once. It may also throw synchronously.
- * Callback-based: promises cost extra on the hot path while AsyncLocalStorage is active.
+ * Answers one matched request, its body already in `request.body`, and calls `finish` exactly once.
+ * It may also throw synchronously. Callback-based: promises cost extra on the hot path while
+ * AsyncLocalStorage is active.
  */
-export type RouteHandler = (request: IncomingMessage, response: ServerResponse, context: RouteContext, done: RouteDone) => void;
+export type RouteHandler = (request: RouteRequest, response: ServerResponse, finish: FinishRequest) => void;
 
 /** One entry of the route table. */
 export interface Route {
   readonly method: string;
   /** Anchored; capture groups become `params`. */
   readonly pattern: RegExp;
+  /** The AWS operation name: in 413 messages, for authorization's action and for metrics. */
+  readonly operation: string;
+  /**
+   * The largest body the operation accepts, from the head alone (Invoke's depends on the
+   * invocation type), or `NO_BODY`. It may keep what it read in `request.routeState`.
+   */
+  bodyLimit(request: RouteRequest): number;
   readonly handle: RouteHandler;
+  /** What the log line of a request abandoned mid-body says it was for (no handler ran to say it). */
+  abandoned(request: RouteRequest): LogFields;
 }

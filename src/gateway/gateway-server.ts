@@ -5,11 +5,12 @@
  * invokes the function through the same invoker as the Invoke API, and maps the result
  * (or the failure: 502, 504, ...) to an HTTP response as API Gateway does.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';
-import { BodyTooLargeError, readBody } from '../request-body.js';
 import { AwsError } from '../errors.js';
+import { NO_BODY, type ApiRequest } from '../http/api-request.js';
+import { RequestHooks } from '../http/request-hooks.js';
+import { createPipelineServer, type PipelineApi } from '../http/request-pipeline.js';
 import type { Logger } from '../log.js';
 import type { FunctionRegistry } from '../registry/function-definition.js';
 import type { InvokeOutput, Invoker } from '../runtime/invoker.js';
@@ -20,7 +21,7 @@ import { preflightResponse, withCorsHeaders } from './cors.js';
 import type { ApiDefinition, AuthorizerDefinition, HttpRoute } from './http-api.js';
 import { httpApiEvent, restApiEvent, type GatewayRequest, type MatchedRoute } from './proxy-event.js';
 import { gatewayError, httpApiResponse, restApiResponse, type GatewayResponse } from './proxy-response.js';
-import type { RouteTable } from './route-table.js';
+import type { RouteMatch, RouteTable } from './route-table.js';
 
 /** API Gateway's request payload limit: 10 MB. */
 const MAX_BODY = 10_485_760;
@@ -34,128 +35,153 @@ export interface GatewayOptions {
   /** First path segment → qualifier: `/v1/...` invokes the route's function at `basePaths.v1`. */
   readonly basePaths: Readonly<Record<string, string>>;
   readonly logger: Logger;
+  /** The pipeline's hook points, shared with the Lambda APIs. */
+  readonly hooks?: RequestHooks;
 }
+
+/** What a gateway request was matched to. */
+interface GatewayTarget {
+  /** The API that answers, even when no route matched: its kind decides the error shapes, its CORS the headers. */
+  readonly api: ApiDefinition | undefined;
+  /** Undefined for a CORS preflight and for no match. */
+  readonly match: RouteMatch | undefined;
+  /** The path after a base path (`/v1`) was taken off. */
+  readonly path: string;
+  readonly qualifier: string | undefined;
+}
+
+type GatewayRequestIn = ApiRequest<GatewayTarget>;
 
 /** An HTTP server that is the API Gateway of `options.table`. */
 export function createGatewayServer(options: GatewayOptions): Server {
-  const { table, logger } = options;
-  return createServer((request, response) => {
-    const started = performance.now();
-    const requestId = randomUUID();
-    const url = request.url ?? '/';
-    const queryStart = url.indexOf('?');
-    let path = queryStart === -1 ? url : url.slice(0, queryStart);
-    const rawQuery = queryStart === -1 ? '' : url.slice(queryStart + 1);
-    const method = request.method ?? 'GET';
+  return createPipelineServer(gatewayApi(options), options.hooks ?? new RequestHooks(), options.logger);
+}
 
-    let qualifier: string | undefined;
-    const second = path.indexOf('/', 1);
-    const first = second === -1 ? path.slice(1) : path.slice(1, second);
-    if (first !== '' && Object.hasOwn(options.basePaths, first)) {
-      qualifier = options.basePaths[first];
-      path = second === -1 ? '/' : path.slice(second);
-    }
+/** The gateway as a `PipelineApi`: its route table, proxy integration and API Gateway's error answers. */
+function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
+  const { table } = options;
+  /** Writes a gateway answer with the API's CORS headers, the request id and the gateway's own framing. */
+  const send = (request: GatewayRequestIn, response: ServerResponse, answer: GatewayResponse, withCors = true) => {
+    const api = withCors ? request.target?.api : undefined;
+    const cors = api?.kind === 'http' ? api.cors : undefined;
+    const headers = cors ? withCorsHeaders(answer.headers, cors, request.headers.origin) : answer.headers;
+    const flat: string[] = [];
+    for (const [name, value] of headers) flat.push(name, value);
+    flat.push('apigw-requestid', request.requestId);
+    // The gateway frames the body itself (the function's framing headers were dropped); a 204 must
+    // not carry a Content-Length and a 304's would describe another response (RFC 9110 §8.6).
+    if (hasBody(answer.statusCode)) flat.push('content-length', String(answer.body.length));
+    response.writeHead(answer.statusCode, flat).end(answer.body);
+  };
 
-    let answered = false;
-    const finish = (answer: GatewayResponse, api: ApiDefinition | undefined, fields: Record<string, unknown> = {}) => {
-      if (answered) return;
-      answered = true;
-      const cors = api?.kind === 'http' ? api.cors : undefined;
-      const headers = cors ? withCorsHeaders(answer.headers, cors, request.headers.origin) : answer.headers;
-      const flat: string[] = [];
-      for (const [name, value] of headers) flat.push(name, value);
-      flat.push('apigw-requestid', requestId);
-      // The gateway frames the body itself (the function's framing headers were dropped); a 204 must
-      // not carry a Content-Length and a 304's would describe another response (RFC 9110 §8.6).
-      if (hasBody(answer.statusCode)) flat.push('content-length', String(answer.body.length));
-      response.writeHead(answer.statusCode, flat).end(answer.body);
-      if (logger.enabled('info')) {
-        logger.log('info', 'gateway request', {
-          method, path: url, status: answer.statusCode, durationMs: Math.round((performance.now() - started) * 100) / 100, requestId, ...fields,
-        });
+  return {
+    name: 'gateway',
+    logMessage: 'gateway request',
+    failureMessage: 'gateway failure',
+    logsQuery: true,
+    match(request) {
+      const method = request.method ?? 'GET';
+      let path = request.path;
+      let qualifier: string | undefined;
+      const second = path.indexOf('/', 1);
+      const first = second === -1 ? path.slice(1) : path.slice(1, second);
+      if (first !== '' && Object.hasOwn(options.basePaths, first)) {
+        qualifier = options.basePaths[first];
+        path = second === -1 ? '/' : path.slice(second);
       }
-    };
-
-    // Nothing a request brings may take the server down: any failure is this request's 502.
-    const fail = (error: unknown) => {
-      logger.log('error', `gateway failure: ${(error as Error)?.stack ?? String(error)}`, { requestId });
-      if (answered || response.headersSent) response.destroy();
-      else finish(gatewayError(table.allApis()[0]?.kind ?? 'http', 'integrationFailure'), undefined);
-    };
-    const guard = <A extends unknown[]>(step: (...args: A) => void) => (...args: A) => {
-      try {
-        step(...args);
-      } catch (error) {
-        fail(error);
-      }
-    };
-    guard(handle)();
-
-    function handle(): void {
       if (method === 'OPTIONS' && request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined) {
         const api = table.matchesPath(path) ?? table.allApis().find((a) => a.kind === 'http' && a.cors);
         if (api?.cors) {
-          request.resume();
-          return finish(preflightResponse(api.cors, request.headers), undefined, { preflight: true });
+          request.target = { api, match: undefined, path, qualifier };
+          request.operation = 'preflight';
+          request.bodyLimit = NO_BODY;
+          return undefined;
         }
       }
-
       const match = table.match(method, path);
       if (!match) {
-        request.resume();
-        const api = table.matchesPath(path) ?? table.allApis()[0];
-        return finish(gatewayError(api?.kind ?? 'http', 'notFound'), api);
+        request.target = { api: table.matchesPath(path) ?? table.allApis()[0], match: undefined, path, qualifier };
+        return new AwsError('UnknownOperationException', 'Not Found');
       }
-      const { route, api } = match;
-      readBody(request, MAX_BODY, request.headers['content-length'], guard((bodyError: Error | undefined, body?: Buffer) => {
-        if (bodyError instanceof BodyTooLargeError) {
-          // The body may not have been read to its end (past the discard bound): this connection carries no next request.
-          response.shouldKeepAlive = false;
-          return finish(gatewayError(api.kind, 'tooLarge'), api);
+      request.target = { api: match.api, match, path, qualifier };
+      request.operation = match.route.path === '$default' ? '$default' : `${match.route.method} ${match.route.path}`;
+      request.bodyLimit = MAX_BODY;
+      return undefined;
+    },
+    handle(request, response, finish) {
+      const target = request.target!;
+      if (target.match === undefined) {
+        // A preflight answer carries its own CORS headers.
+        send(request, response, preflightResponse(target.api!.cors!, request.headers), false);
+        return finish(request, response, undefined, PREFLIGHT);
+      }
+      // Nothing a request brings may take the server down: any failure is this request's 502.
+      const guard = <A extends unknown[]>(step: (...args: A) => void) => (...args: A) => {
+        try {
+          step(...args);
+        } catch (error) {
+          finish(request, response, error);
         }
-        if (bodyError) {
-          response.destroy();
-          return;
+      };
+      const { route, api } = target.match;
+      const gatewayRequest: GatewayRequest = {
+        method: request.method ?? 'GET',
+        path: target.path,
+        rawQuery: request.rawQuery,
+        rawHeaders: request.rawHeaders,
+        body: request.body,
+        sourceIp: sourceIp(request),
+        requestId: request.requestId,
+        time: new Date(),
+        domainName: hostName(request),
+      };
+      const matched: MatchedRoute = {
+        apiId: api.id,
+        stage: api.stage,
+        routeKey: request.operation!,
+        resourcePath: route.path,
+        pathParameters: target.match.pathParameters,
+        accountId: options.identity.accountId,
+        region: options.identity.region,
+      };
+      const fields = { function: route.functionName };
+      authorize(options, gatewayRequest, matched, api, route, guard((denied: GatewayResponse | undefined, outcome?: AuthorizerOutcome) => {
+        if (denied) {
+          send(request, response, denied);
+          return finish(request, response, undefined, fields);
         }
-        const gatewayRequest: GatewayRequest = {
-          method,
-          path,
-          rawQuery,
-          rawHeaders: request.rawHeaders,
-          body: body!,
-          sourceIp: sourceIp(request),
-          requestId,
-          time: new Date(),
-          domainName: hostName(request),
-        };
-        const matched: MatchedRoute = {
-          apiId: api.id,
-          stage: api.stage,
-          routeKey: route.path === '$default' ? '$default' : `${route.method} ${route.path}`,
-          resourcePath: route.path,
-          pathParameters: match.pathParameters,
-          accountId: options.identity.accountId,
-          region: options.identity.region,
-        };
-        const fields = { function: route.functionName };
-        authorize(options, gatewayRequest, matched, api, route, guard((denied: GatewayResponse | undefined, outcome?: AuthorizerOutcome) => {
-          if (denied) return finish(denied, api, fields);
-          // The route's payload format decides the event and response shapes; an HTTP API route may use 1.0.
-          const v2 = route.payloadFormat === '2.0';
-          const authorized = { ...matched, authorizer: outcome };
-          const event = v2 ? httpApiEvent(gatewayRequest, authorized) : restApiEvent(gatewayRequest, authorized);
-          // HTTP APIs mark their 1.0 events with the version; REST APIs send none.
-          if (!v2 && api.kind === 'http') (event as { version?: string }).version = '1.0';
-          invokeFunction(options, route, qualifier ?? route.qualifier, requestId, event, route.timeoutMs, guard((failure: Failure | undefined, output?: InvokeOutput) => {
-            if (failure) return finish(gatewayError(api.kind, failure), api, fields);
-            const mapped = output!.functionError ? undefined : (v2 ? httpApiResponse : restApiResponse)(output!.payload);
-            finish(mapped ?? gatewayError(api.kind, 'integrationFailure'), api, { ...fields, functionError: output!.functionError });
-          }));
+        // The route's payload format decides the event and response shapes; an HTTP API route may use 1.0.
+        const v2 = route.payloadFormat === '2.0';
+        const authorized = { ...matched, authorizer: outcome };
+        const event = v2 ? httpApiEvent(gatewayRequest, authorized) : restApiEvent(gatewayRequest, authorized);
+        // HTTP APIs mark their 1.0 events with the version; REST APIs send none.
+        if (!v2 && api.kind === 'http') (event as { version?: string }).version = '1.0';
+        invokeFunction(options, route, target.qualifier ?? route.qualifier, request.requestId, event, route.timeoutMs, guard((failure: Failure | undefined, output?: InvokeOutput) => {
+          if (request.answered) return;
+          if (failure) {
+            send(request, response, gatewayError(api.kind, failure));
+            return finish(request, response, undefined, fields);
+          }
+          const mapped = output!.functionError ? undefined : (v2 ? httpApiResponse : restApiResponse)(output!.payload);
+          send(request, response, mapped ?? gatewayError(api.kind, 'integrationFailure'));
+          finish(request, response, undefined, { ...fields, functionError: output!.functionError });
         }));
       }));
-    }
-  });
+    },
+    clientAborted(request) {
+      return request.target?.match ? { function: request.target.match.route.functionName } : {};
+    },
+    renderError(request, response, error) {
+      const api = request.target?.api;
+      // The body may not have been read to its end (past the discard bound): this connection carries no next request.
+      if (error.status === 413) response.shouldKeepAlive = false;
+      send(request, response, gatewayError(api?.kind ?? table.allApis()[0]?.kind ?? 'http', error.gatewayKind));
+    },
+  };
 }
+
+/** The log fields of a preflight answered by the gateway itself. */
+const PREFLIGHT = Object.freeze({ preflight: true });
 
 type Failure = 'integrationFailure' | 'timeout' | 'throttled' | 'unauthorized' | 'forbidden';
 

@@ -8,6 +8,7 @@
 import { isConnectionHeader } from './connection-headers.js';
 import { isObject } from '../values.js';
 import type { ApiKind } from './http-api.js';
+import type { GatewayErrorKind } from '../errors.js';
 
 /** An HTTP response to write. */
 export interface GatewayResponse {
@@ -17,21 +18,8 @@ export interface GatewayResponse {
   readonly body: Buffer;
 }
 
-/** The failures the gateway answers itself rather than the function. */
-export type GatewayErrorKind =
-  | 'notFound'
-  | 'integrationFailure'
-  | 'timeout'
-  | 'unauthorized'
-  /** An authorizer's explicit `Deny`, or a simple response's `isAuthorized: false`. */
-  | 'forbidden'
-  /** An IAM policy with no statement allowing the method (REST APIs word this one differently). */
-  | 'forbiddenImplicit'
-  | 'throttled'
-  /** A request body over API Gateway's 10 MB payload limit. */
-  | 'tooLarge'
-  /** The authorizer failed or answered in a shape API Gateway cannot read. */
-  | 'authorizerFailure';
+/** The failures the gateway answers itself rather than the function (declared with the AWS error registry). */
+export type { GatewayErrorKind };
 
 /** What `fieldsOf` found: the headers so far, or that the payload is malformed. */
 type Headers = [string, string][] | undefined;

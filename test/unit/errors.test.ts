@@ -45,4 +45,17 @@ describe('AwsError', () => {
     });
     assert.match(accessDenied('arn:u', 'lambda:X', 'arn:f', true).message, / on resource: arn:f with an explicit deny in an identity-based policy$/);
   });
+
+  it('names the answer each error becomes on API Gateway; one API Gateway has no answer for is its generic failure', () => {
+    const kinds = Object.fromEntries((['RequestEntityTooLargeException', 'UnknownOperationException', 'TooManyRequestsException', 'AccessDeniedException', 'ValidationException', 'ServiceException'] as const)
+      .map((type) => [type, new AwsError(type, 'm').gatewayKind]));
+    assert.deepEqual(kinds, {
+      RequestEntityTooLargeException: 'tooLarge',
+      UnknownOperationException: 'notFound',
+      TooManyRequestsException: 'throttled',
+      AccessDeniedException: 'forbiddenImplicit',
+      ValidationException: 'integrationFailure',
+      ServiceException: 'integrationFailure',
+    });
+  });
 });

@@ -8,6 +8,23 @@ import { describe, it } from 'node:test';
 // The test runs from dist/test/unit; the sources it reads are the TypeScript ones.
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src');
 
+/**
+ * The folders of `src/` from the bottom layer up: a folder imports only folders of lower layers.
+ * `http/` (the request pipeline) sits at the bottom, so that both `gateway/` and `api/` can use it.
+ * A new folder must be placed here, or the test fails.
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  ['registry/', 'http/'],
+  ['handler/'],
+  ['runtime-api/'],
+  ['runtime/'],
+  ['config/', 'runtime-client/'],
+  ['auth/', 'deploy/', 'gateway/'],
+  ['template/'],
+  ['api/', 'lambda/'],
+  ['cli/', 'testing/'],
+];
+
 /** Static imports, re-exports and dynamic imports of a relative module. */
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)'(\.{1,2}\/[^']+)'/gm;
 
@@ -87,6 +104,22 @@ describe('folder layering', () => {
     assert.ok(graph.get('api/')?.has('deploy/'));
     assert.ok(graph.get('template/')?.has('config/'));
     assert.ok(graph.get('serve')?.has('runtime/'));
+    assert.ok(graph.get('api/')?.has('http/'));
+    assert.ok(graph.get('gateway/')?.has('http/'));
+  });
+
+  it('places every folder of src/ in a layer, each importing only folders of lower layers', () => {
+    const graph = importGraph();
+    const layerOf = new Map(LAYERS.flatMap((folders, layer) => folders.map((folder) => [folder, layer] as const)));
+    const folders = [...graph.keys()].filter((unit) => unit.endsWith('/'));
+    assert.deepEqual(folders.filter((folder) => !layerOf.has(folder)), [], 'folders missing from LAYERS');
+    const upward: string[] = [];
+    for (const folder of folders) {
+      for (const target of graph.get(folder) ?? []) {
+        if (target.endsWith('/') && layerOf.get(target)! >= layerOf.get(folder)!) upward.push(`${folder} -> ${target}`);
+      }
+    }
+    assert.deepEqual(upward, []);
   });
 
   it('has no cycle between the top-level folders (and files) of src/', () => {
