@@ -5,7 +5,8 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { isLoopbackName } from './api/browser-guard.js';
+import { browserGuard, isLoopbackName } from './api/browser-guard.js';
+import { requireAuthentication } from './api/request-authentication.js';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { managementRoutes } from './api/management-api.js';
@@ -17,7 +18,7 @@ import { RequestHooks } from './http/request-hooks.js';
 import { RouteTable } from './gateway/route-table.js';
 import type { SamTemplate } from './template/sam-template.js';
 import type { Server } from 'node:http';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Settings } from './config/settings.js';
 import { ConfigError } from './config/config-error.js';
 import { createLogger, type Logger } from './log.js';
@@ -25,7 +26,9 @@ import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
+import { KEYS_FILE_NAME, loadKeysFile } from './auth/keys-file.js';
 import { roleNameOf } from './auth/principal.js';
+import { createRequestAuth } from './auth/request-auth.js';
 import { SessionIssuer } from './auth/session-issuer.js';
 import { localEndpoint } from './handler/function-access.js';
 import { Invoker } from './runtime/invoker.js';
@@ -78,6 +81,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const logger = givenLogger ?? createLogger({ level: settings.logLevel, format: settings.logFormat });
   for (const warning of template?.warnings ?? []) logger.log('warn', warning, { template: template!.path });
   checkExposure(settings, logger);
+  // Read before anything starts: a keys file that is unsafe or wrong stops the start.
+  const keys = settings.auth === 'sigv4' ? loadKeysFile(settings.keys ?? join(settings.dataDir, KEYS_FILE_NAME)) : undefined;
 
   const noteRuntimes = runtimeNotes(logger);
   // Functions' credentials are minted even without auth (then no one checks them): code that calls
@@ -118,13 +123,17 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
-  // One set of hook points for both servers: authentication, browser protection and metrics register here.
-  const hooks = new RequestHooks();
+  // The hook points of each server: browser protection and authentication guard the Lambda APIs only;
+  // the gateway answers the web as its routes declare.
+  const apiHooks = new RequestHooks();
+  apiHooks.beforeBody.push(browserGuard({ allowedOrigins: settings.allowedOrigins, allowedHosts: settings.allowedHosts, boundHost: settings.host }));
+  if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer }));
+  const gatewayHooks = new RequestHooks();
   const gatewayServer = routes.empty ? undefined : createGatewayServer({
-    table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks,
+    table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
-  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger, hooks);
+  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger, apiHooks);
   server.keepAliveTimeout = 65_000;
 
   let url: string;
@@ -210,9 +219,6 @@ const FUNCTION_SESSION_SECONDS = 7 * 24 * 3600;
  * authentication; `insecure` overrides that, loudly, at every start.
  */
 function checkExposure(settings: Settings, logger: Logger): void {
-  if (settings.auth === 'sigv4' && settings.keys === undefined) {
-    throw new ConfigError('--auth sigv4 needs a keys file: --keys PATH (SERVERFULL_KEYS); create one with serverfull keys add NAME --keys PATH');
-  }
   if (settings.auth !== 'none' || isLoopbackName(settings.host.toLowerCase().replace(/^\[(.*)\]$/, '$1'))) return;
   if (!settings.insecure) {
     throw new ConfigError(`--host ${settings.host} would let anyone who can reach it run code on this machine: add keys `

@@ -8,6 +8,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
+import { AwsError } from '../errors.js';
+import type { RequestHook } from '../http/request-hooks.js';
 
 /** Who may reach the Lambda APIs from a browser, and under which names the server may be addressed. */
 export interface BrowserPolicy {
@@ -17,6 +19,14 @@ export interface BrowserPolicy {
   readonly allowedHosts: readonly string[];
   /** The address the server is bound to: a request naming it is not a rebinding. */
   readonly boundHost: string;
+}
+
+/** The `beforeBody` hook of the Lambda APIs: a request from a web page is refused before its body is read. */
+export function browserGuard(policy: BrowserPolicy): RequestHook {
+  return (request) => {
+    const refusal = browserRefusal(request.headers, policy);
+    return refusal === undefined ? undefined : new AwsError('AccessDeniedException', refusal);
+  };
 }
 
 /** Why a request must be refused as coming from a web page, or undefined when it may go on. */

@@ -42,12 +42,16 @@ const NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCESS_KEY_ID = /^(?!ASIA)[A-Z0-9]{16,128}$/;
 const MIN_SECRET_LENGTH = 16;
 
+/** The keys file's name in a data directory, where the server looks for it when `--keys` is not given. */
+export const KEYS_FILE_NAME = 'keys.json';
+
 /** Reads and validates the keys file at `path`; throws `ConfigError` naming the mistake. */
 export function loadKeysFile(path: string): KeysFile {
   let mode: number;
   try {
     mode = statSync(path).mode;
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(`no keys file ${path}: create it with serverfull keys add NAME --keys ${path}`);
     throw new ConfigError(`keys file ${path}: ${(error as Error).message}`);
   }
   if ((mode & 0o077) !== 0) {

@@ -5,15 +5,16 @@
  * and `~/.aws/credentials` take it; `keys list` shows users and key ids, never secrets.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
-import { generateAccessKey, loadKeysFile, parseKeysFile, writeKeysFile } from '../auth/keys-file.js';
+import { DEFAULT_SETTINGS } from '../config/settings.js';
+import { generateAccessKey, KEYS_FILE_NAME, loadKeysFile, parseKeysFile, writeKeysFile } from '../auth/keys-file.js';
 import { ADMIN_POLICY, INVOKE_POLICY, parsePolicy } from '../auth/policy.js';
 import { isObject } from '../values.js';
 
-/** Where the keys file is unless `--keys` or `SERVERFULL_KEYS_FILE` says otherwise: next to the default data folder. */
-export const DEFAULT_KEYS_FILE = '.serverfull/keys.json';
+/** Where the keys file is unless `--keys` or `SERVERFULL_KEYS` says otherwise: where `start --auth sigv4` looks for it. */
+export const DEFAULT_KEYS_FILE = `${DEFAULT_SETTINGS.dataDir}/${KEYS_FILE_NAME}`;
 
 /** Help text of `serverfull keys`. */
 export const KEYS_HELP = `Usage: serverfull keys add NAME [--policy admin|invoke|FILE] [--keys PATH]
@@ -27,7 +28,7 @@ Options:
   --policy P      the user's IAM policy: admin (lambda:* on *), invoke (lambda:InvokeFunction
                   on *), or a JSON policy file; a new user gets invoke unless told, an
                   existing one keeps its policy unless told
-  --keys PATH     the keys file (default $SERVERFULL_KEYS_FILE, else ${DEFAULT_KEYS_FILE});
+  --keys PATH     the keys file (default $SERVERFULL_KEYS, else keys.json in $SERVERFULL_DATA_DIR, else ${DEFAULT_KEYS_FILE});
                   written with mode 0600, refused if group or others can access it
   -h, --help      this text
 `;
@@ -48,7 +49,8 @@ export async function keysCommand(argv: string[]): Promise<number> {
     process.stdout.write(KEYS_HELP);
     return 0;
   }
-  const path = values.keys ?? process.env.SERVERFULL_KEYS_FILE ?? DEFAULT_KEYS_FILE;
+  const dataDir = process.env.SERVERFULL_DATA_DIR;
+  const path = values.keys ?? process.env.SERVERFULL_KEYS ?? (dataDir ? join(dataDir, KEYS_FILE_NAME) : DEFAULT_KEYS_FILE);
   const [action, name, ...extra] = positionals;
   if (extra.length > 0) throw new ConfigError(`keys: unexpected argument "${extra[0]}" (see serverfull keys --help)`);
   switch (action) {

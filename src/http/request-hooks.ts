@@ -10,10 +10,15 @@ import type { ApiRequest } from './api-request.js';
 
 /**
  * A check on a request: `undefined` lets it through, an `AwsError` refuses it (rendered in the wire
- * shape of the API that was asked). Synchronous on purpose: signatures and policies are checked
- * against keys held in memory, and a promise per request would tax the hot path.
+ * shape of the API that was asked). Synchronous, so that a check costs no promise per request.
  */
 export type RequestHook = (request: ApiRequest) => AwsError | undefined;
+
+/**
+ * A check once the body is read, which may answer later: SigV4 verification goes through
+ * `@smithy/signature-v4`, whose signing is asynchronous. A hook that answers at once costs no promise.
+ */
+export type BodyHook = (request: ApiRequest) => AwsError | undefined | Promise<AwsError | undefined>;
 
 /** What a finished request reports to `finished` hooks (metrics, access logs). */
 export interface RequestOutcome {
@@ -44,7 +49,7 @@ export class RequestHooks {
   /** Stage 1: checks on the head, before the body is read. */
   readonly beforeBody: RequestHook[] = [];
   /** Stage 2: checks with the body read, before the route's handler. */
-  readonly beforeRoute: RequestHook[] = [];
+  readonly beforeRoute: BodyHook[] = [];
   /** Stage 3: observers of every answered request. */
   readonly finished: FinishedHook[] = [];
 }

@@ -108,12 +108,19 @@ export class RequestPipeline<T> implements BodyReceiver {
     this.finish(request, response, undefined, { ...this.api.clientAborted(request as ApiRequest<T>), clientAborted: true });
   }
 
-  /** `beforeRoute` hooks, then the handler. */
-  private route(request: ApiRequest<T>, response: ServerResponse): void {
+  /** `beforeRoute` hooks from the `first`, then the handler. */
+  private route(request: ApiRequest<T>, response: ServerResponse, first = 0): void {
     try {
       const hooks = this.hooks.beforeRoute;
-      if (hooks.length !== 0) {
-        const refusal = runRequestHooks(hooks, request);
+      for (let i = first; i < hooks.length; i++) {
+        const refusal = hooks[i]!(request);
+        if (refusal instanceof Promise) {
+          refusal.then(
+            (later) => later === undefined ? this.route(request, response, i + 1) : this.finish(request, response, later),
+            (error: unknown) => this.finish(request, response, error),
+          );
+          return;
+        }
         if (refusal !== undefined) return this.finish(request, response, refusal);
       }
       this.api.handle(request, response, this.finish);

@@ -41,7 +41,9 @@ describe('binding beyond loopback', { timeout: 60_000 }, () => {
     }
   });
 
-  it('--auth sigv4 needs a keys file', async () => {
-    await assert.rejects(serve({ auth: 'sigv4', port: 0, logLevel: 'silent', dataDir: tempDataDir(), env: {} }), /--auth sigv4 needs a keys file: --keys PATH/);
+  it('--auth sigv4 needs a keys file: by default keys.json in the data directory', async () => {
+    const dataDir = tempDataDir();
+    await assert.rejects(serve({ auth: 'sigv4', port: 0, logLevel: 'silent', dataDir, env: {} }),
+      new RegExp(`no keys file ${dataDir}/keys\\.json: create it with serverfull keys add NAME`));
   });
 });
