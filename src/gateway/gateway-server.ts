@@ -21,6 +21,7 @@ import { preflightResponse, withCorsHeaders } from './cors.js';
 import type { ApiDefinition, AuthorizerDefinition, HttpRoute } from './http-api.js';
 import { httpApiEvent, restApiEvent, type GatewayRequest, type MatchedRoute } from './proxy-event.js';
 import { gatewayError, httpApiResponse, restApiResponse, type GatewayResponse } from './proxy-response.js';
+import { normaliseRequestPath } from './request-path.js';
 import type { RouteMatch, RouteTable } from './route-table.js';
 
 /** API Gateway's request payload limit: 10 MB. */
@@ -81,7 +82,14 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
     logsQuery: true,
     match(request) {
       const method = request.method ?? 'GET';
-      let path = request.path;
+      // Once, before anything reads it: routing, base paths and the event all see the resolved path.
+      const normalised = normaliseRequestPath(request.path);
+      if (normalised === undefined) {
+        request.target = { api: table.allApis()[0]!, match: undefined, path: request.path, qualifier: undefined };
+        return new AwsError('UnknownOperationException', 'Not Found');
+      }
+      request.path = normalised;
+      let path = normalised;
       let qualifier: string | undefined;
       const second = path.indexOf('/', 1);
       const first = second === -1 ? path.slice(1) : path.slice(1, second);

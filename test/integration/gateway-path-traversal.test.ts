@@ -39,9 +39,12 @@ describe('gateway: dot segments in request paths', () => {
     it(`routes ${path} as GET /admin, not to /public/{proxy+}`, async () => {
       const response = await get(http, path);
       assert.equal(response.status, 200, response.body);
-      const event = JSON.parse(response.body) as { routeKey: string; pathParameters?: Record<string, string> };
+      const event = JSON.parse(response.body) as { routeKey: string; rawPath: string; requestContext: { http: { path: string } }; pathParameters?: Record<string, string> };
       assert.equal(event.routeKey, 'GET /admin');
       assert.equal(event.pathParameters, undefined);
+      // The function sees the path it was routed by, not the one that was sent.
+      assert.equal(event.rawPath, '/admin');
+      assert.equal(event.requestContext.http.path, '/admin');
     });
   }
 
