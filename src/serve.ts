@@ -15,6 +15,7 @@ import type { Manifest } from './config/manifest.js';
 import { readManifestGateway, type ManifestGateway } from './gateway/manifest-gateway.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
 import { RequestHooks } from './http/request-hooks.js';
+import type { ServerLimits } from './http/server-limits.js';
 import { RouteTable } from './gateway/route-table.js';
 import type { SamTemplate } from './template/sam-template.js';
 import type { Server } from 'node:http';
@@ -129,11 +130,17 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   apiHooks.beforeBody.push(browserGuard({ allowedOrigins: settings.allowedOrigins, allowedHosts: settings.allowedHosts, boundHost: settings.host }));
   if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer }));
   const gatewayHooks = new RequestHooks();
+  const limits: ServerLimits = {
+    maxConnections: settings.maxConnections,
+    headersTimeoutMs: settings.headersTimeout * 1000,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    maxLargeBodies: settings.maxConcurrentUploads,
+  };
   const gatewayServer = routes.empty ? undefined : createGatewayServer({
-    table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks,
+    table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks, limits,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
-  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger, apiHooks);
+  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
 
   let url: string;
@@ -210,6 +217,9 @@ function runtimeNotes(logger: Logger): (functions: readonly FunctionDefinition[]
     }
   };
 }
+
+/** Time to send a whole request: a 70 MB code upload at 250 kB/s. */
+const REQUEST_TIMEOUT_MS = 300_000;
 
 /** How long a function environment's credentials are valid: longer than any environment lives warm in practice. */
 const FUNCTION_SESSION_SECONDS = 7 * 24 * 3600;

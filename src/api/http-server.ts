@@ -9,13 +9,14 @@ import { NO_BODY } from '../http/api-request.js';
 import { writeAwsJsonError } from '../http/aws-json-error.js';
 import { RequestHooks } from '../http/request-hooks.js';
 import { createPipelineServer, type PipelineApi } from '../http/request-pipeline.js';
+import { UNBOUNDED, type ServerLimits } from '../http/server-limits.js';
 import type { Logger } from '../log.js';
 import { decodeUriComponentSafely } from '../values.js';
 import type { Route, RouteRequest } from './route.js';
 
 /** An HTTP server dispatching to `routes` through the request pipeline, with `hooks`. */
-export function createApiServer(routes: readonly Route[], logger: Logger, hooks: RequestHooks = new RequestHooks()): Server {
-  return createPipelineServer(lambdaApi(routes), hooks, logger);
+export function createApiServer(routes: readonly Route[], logger: Logger, hooks: RequestHooks = new RequestHooks(), limits: ServerLimits = UNBOUNDED): Server {
+  return createPipelineServer(lambdaApi(routes), hooks, logger, limits);
 }
 
 /** The Lambda APIs over `routes`, for the pipeline. */

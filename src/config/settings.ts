@@ -31,6 +31,12 @@ export interface Settings {
   readonly logFormat?: LogFormat;
   /** Every declared function without a `mock` block answers the empty mock instead of running. */
   readonly mock: boolean;
+  /** Open connections per server; past it, new ones are closed at once. */
+  readonly maxConnections: number;
+  /** Seconds a client may take to send a request's head (slowloris). */
+  readonly headersTimeout: number;
+  /** Code uploads (bodies over 10 MB) received at once per server; past it, 429. */
+  readonly maxConcurrentUploads: number;
   /** `sigv4`: every Lambda API request must be signed with a key of the `keys` file. */
   readonly auth: AuthMode;
   /** The keys file: users with access keys and policies, and the roles functions run as. */
@@ -70,6 +76,9 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   dataDir: '.serverfull',
   logLevel: 'info',
   mock: false,
+  maxConnections: 1000,
+  headersTimeout: 10,
+  maxConcurrentUploads: 4,
   auth: 'none',
   insecure: false,
   allowedOrigins: Object.freeze([]),
@@ -129,6 +138,9 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   logLevel: { env: 'SERVERFULL_LOG_LEVEL', flag: 'log-level', numeric: false, validate: (v, w) => check.oneOf(v, w, ['debug', 'info', 'warn', 'error', 'silent'] as const) },
   logFormat: { env: 'SERVERFULL_LOG_FORMAT', flag: 'log-format', numeric: false, validate: (v, w) => check.oneOf(v, w, ['json', 'pretty'] as const) },
   mock: { env: 'SERVERFULL_MOCK', flag: 'mock', numeric: false, boolean: true, validate: checkBoolean },
+  maxConnections: { env: 'SERVERFULL_MAX_CONNECTIONS', flag: 'max-connections', numeric: true, validate: (v, w) => check.integer(v, w, 1, 1_000_000) },
+  headersTimeout: { env: 'SERVERFULL_HEADERS_TIMEOUT', flag: 'headers-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 1, 300) },
+  maxConcurrentUploads: { env: 'SERVERFULL_MAX_CONCURRENT_UPLOADS', flag: 'max-concurrent-uploads', numeric: true, validate: (v, w) => check.integer(v, w, 1, 1000) },
   auth: { env: 'SERVERFULL_AUTH', flag: 'auth', numeric: false, validate: (v, w) => check.oneOf(v, w, ['none', 'sigv4'] as const) },
   keys: { env: 'SERVERFULL_KEYS', flag: 'keys', numeric: false, validate: (v, w) => check.string(v, w, /./, 'the path of a keys file') },
   insecure: { env: 'SERVERFULL_INSECURE', flag: 'insecure', numeric: false, boolean: true, validate: checkBoolean },

@@ -11,6 +11,7 @@ import { AwsError } from '../errors.js';
 import { NO_BODY, type ApiRequest } from '../http/api-request.js';
 import { RequestHooks } from '../http/request-hooks.js';
 import { createPipelineServer, type PipelineApi } from '../http/request-pipeline.js';
+import type { ServerLimits } from '../http/server-limits.js';
 import type { Logger } from '../log.js';
 import type { FunctionRegistry } from '../registry/function-definition.js';
 import type { InvokeOutput, Invoker } from '../runtime/invoker.js';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** The pipeline's hook points, shared with the Lambda APIs. */
   readonly hooks?: RequestHooks;
+  /** Connections, head timeout, large bodies; none by default. */
+  readonly limits?: ServerLimits;
 }
 
 /** What a gateway request was matched to. */
@@ -55,7 +58,7 @@ type GatewayRequestIn = ApiRequest<GatewayTarget>;
 
 /** An HTTP server that is the API Gateway of `options.table`. */
 export function createGatewayServer(options: GatewayOptions): Server {
-  return createPipelineServer(gatewayApi(options), options.hooks ?? new RequestHooks(), options.logger);
+  return createPipelineServer(gatewayApi(options), options.hooks ?? new RequestHooks(), options.logger, options.limits);
 }
 
 /** The gateway as a `PipelineApi`: its route table, proxy integration and API Gateway's error answers. */

@@ -13,6 +13,7 @@ import type { LogFields, Logger } from '../log.js';
 import { ApiRequest, NO_BODY, type BodyReceiver } from './api-request.js';
 import { BodyTooLargeError, readBody } from './request-body.js';
 import { runRequestHooks, type RequestHooks, type RequestOutcome } from './request-hooks.js';
+import { applyServerLimits, LARGE_BODY_BYTES, TIMEOUT_CHECK_INTERVAL_MS, UNBOUNDED, type ServerLimits } from './server-limits.js';
 
 /**
  * Ends a request: renders `error` when there is one (an `AwsError`, or anything else as a logged
@@ -47,10 +48,12 @@ export interface PipelineApi<T> {
   renderError(request: ApiRequest<T>, response: ServerResponse, error: AwsError): void;
 }
 
-/** An HTTP server running `api` through the pipeline, with `hooks`. */
-export function createPipelineServer<T>(api: PipelineApi<T>, hooks: RequestHooks, logger: Logger): Server {
-  const pipeline = new RequestPipeline(api, hooks, logger);
-  return createServer({ IncomingMessage: ApiRequest }, pipeline.listener);
+/** An HTTP server running `api` through the pipeline, with `hooks`, within `limits`. */
+export function createPipelineServer<T>(api: PipelineApi<T>, hooks: RequestHooks, logger: Logger, limits: ServerLimits = UNBOUNDED): Server {
+  const pipeline = new RequestPipeline(api, hooks, logger, limits.maxLargeBodies);
+  const server = createServer({ IncomingMessage: ApiRequest, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, pipeline.listener);
+  applyServerLimits(server, limits);
+  return server;
 }
 
 /** The pipeline of one server; exported for servers that need `createServer` options of their own. */
@@ -59,7 +62,16 @@ export class RequestPipeline<T> implements BodyReceiver {
     private readonly api: PipelineApi<T>,
     private readonly hooks: RequestHooks,
     private readonly logger: Logger,
+    private readonly maxLargeBodies = Infinity,
   ) {}
+
+  /** Large bodies being received or handled now. */
+  private largeBodies = 0;
+
+  /** Frees a large body's place once its response is done; shared, so no closure per request. */
+  private readonly releaseLargeBody = (): void => {
+    this.largeBodies--;
+  };
 
   /** The `node:http` request listener; the server must build `ApiRequest`s (see `createPipelineServer`). */
   readonly listener = (request: IncomingMessage, response: ServerResponse): void => {
@@ -87,6 +99,13 @@ export class RequestPipeline<T> implements BodyReceiver {
       if (request.bodyLimit === NO_BODY) {
         request.resume();
         return this.route(request, response);
+      }
+      if (request.bodyLimit >= LARGE_BODY_BYTES && isLargeBody(request)) {
+        if (this.largeBodies >= this.maxLargeBodies) {
+          return this.finish(request, response, new AwsError('TooManyRequestsException', 'Too many large request bodies are being received at once: retry later'));
+        }
+        this.largeBodies++;
+        response.once('close', this.releaseLargeBody);
       }
       readBody(request, response, this);
     } catch (error) {
@@ -182,4 +201,10 @@ export class RequestPipeline<T> implements BodyReceiver {
       }
     }
   }
+}
+
+/** Whether a request may bring a large body: it says so in `Content-Length`, or it does not say how large (chunked). */
+function isLargeBody(request: ApiRequest): boolean {
+  const length = request.headers['content-length'];
+  return length === undefined ? request.headers['transfer-encoding'] !== undefined : Number(length) >= LARGE_BODY_BYTES;
 }
