@@ -53,6 +53,8 @@ export interface InvokerOptions {
   /** Seconds an environment may stay idle before it is reaped. */
   readonly idleTimeout: number;
   readonly logger: Logger;
+  /** Where environments come from; default: the real kinds, by each definition's isolation. Tests pass in-memory ones. */
+  readonly environments?: EnvironmentFactory;
 }
 
 /** Characters of an error payload the server log repeats when no log line said what failed. */
@@ -73,7 +75,7 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
-    this.factory = new EnvironmentFactory(options.region);
+    this.factory = options.environments ?? new EnvironmentFactory(options.region);
     const idleMs = options.idleTimeout * 1000;
     this.reaper = setInterval(() => {
       for (const pool of this.pools.values()) pool.reap(idleMs);
