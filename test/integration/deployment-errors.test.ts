@@ -26,7 +26,7 @@ describe('deployment errors', () => {
   after(() => fixture.close());
 
   function input(name: string, extra: Partial<CreateFunctionCommandInput> = {}): CreateFunctionCommandInput {
-    return { FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/test', Code: { ZipFile: goodZip }, ...extra };
+    return { FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/test', Code: { ZipFile: goodZip }, Timeout: 30, ...extra };
   }
 
   async function refused(promise: Promise<unknown>, name: string, message?: string | RegExp, status?: number): Promise<void> {
