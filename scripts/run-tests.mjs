@@ -1,6 +1,15 @@
-// Runs the compiled test files (one at a time) with node:test and its TAP output, then repeats what
-// was skipped, and why, in the last lines, where a reader of `npm test` looks.
-import { readdirSync } from 'node:fs';
+// Runs the compiled test files with node:test and its TAP output, several files at a time (each in
+// its own process), then repeats what was skipped, and why, in the last lines, where a reader of
+// `npm test` looks.
+//
+//   node scripts/run-tests.mjs [--concurrency N] [DIR|FILE ...]
+//
+// Files run in parallel: as many at once as the machine has cores (at least 2), or N from
+// `--concurrency N` or SERVERFULL_TEST_CONCURRENCY (1: one file at a time). Every test file is
+// safe to run alongside any other (its own ports, data directories and temporary files), and
+// alongside another copy of this script.
+import { availableParallelism } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { run } from 'node:test';
 import { tap } from 'node:test/reporters';
@@ -8,16 +17,30 @@ import { exitUnlessSupportedNode } from '../bin/supported-node.js';
 
 exitUnlessSupportedNode();
 
-const dirs = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist/test/unit', 'dist/test/integration'];
-const files = dirs.flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' })
+const args = process.argv.slice(2);
+let concurrency = Number(process.env.SERVERFULL_TEST_CONCURRENCY || Math.max(2, availableParallelism()));
+const flag = args.indexOf('--concurrency');
+if (flag >= 0) {
+  concurrency = Number(args[flag + 1]);
+  args.splice(flag, 2);
+}
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  process.stderr.write('run-tests: --concurrency (or SERVERFULL_TEST_CONCURRENCY) must be a whole number of 1 or more\n');
+  process.exit(2);
+}
+
+const targets = args.length > 0 ? args : ['dist/test/integration', 'dist/test/unit'];
+// Integration files first: they take longest, and a long file started last would finish alone.
+const files = targets.flatMap((target) => statSync(target).isFile() ? [target] : readdirSync(target, { recursive: true, encoding: 'utf8' })
   .filter((name) => name.endsWith('.test.js'))
   .sort()
-  .map((name) => join(dir, name)));
+  .map((name) => join(target, name)));
 
 let passed = 0;
 let failed = 0;
 const skipped = [];
-const stream = run({ files, concurrency: 1 });
+const started = Date.now();
+const stream = run({ files, concurrency });
 stream.on('test:pass', (test) => {
   // Suites report too: count the tests, and a skipped suite once.
   if (test.skip !== undefined) skipped.push(`${relative(process.cwd(), test.file ?? '')}: ${test.name}${typeof test.skip === 'string' ? ` (${test.skip})` : ''}`);
@@ -32,6 +55,7 @@ stream.once('end', () => {
   // Wait for the TAP output to be written before adding the closing lines.
   setImmediate(() => {
     for (const line of skipped) process.stdout.write(`skipped: ${line}\n`);
+    process.stdout.write(`files: ${files.length}, ${concurrency} at a time, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped.length} skipped\n`);
   });
 });

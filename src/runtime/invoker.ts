@@ -56,6 +56,8 @@ export interface InvokerOptions {
   readonly logger: Logger;
   /** The endpoint and credentials each new environment's code gets to call serverfull; none, none set. */
   readonly functionAccess?: FunctionAccessProvider;
+  /** Where environments come from; default: the real kinds, by each definition's isolation. Tests pass in-memory ones. */
+  readonly environments?: EnvironmentFactory;
 }
 
 /** Characters of an error payload the server log repeats when no log line said what failed. */
@@ -76,7 +78,7 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
-    this.factory = new EnvironmentFactory(options.region, options.functionAccess);
+    this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess);
     const idleMs = options.idleTimeout * 1000;
     this.reaper = setInterval(() => {
       for (const pool of this.pools.values()) pool.reap(idleMs);

@@ -3,6 +3,7 @@
  * Runs the real `serverfull` binary as a child process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDataDir } from './fixture-server.js';
@@ -29,17 +30,21 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Spawns `serverfull ...args`, over a fresh data directory unless `env` names one. */
+/** Spawns `serverfull ...args`, over a fresh data directory (removed once the child has exited) unless `env` names one. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const dataDir = env.SERVERFULL_DATA_DIR === undefined ? tempDataDir() : undefined;
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH, SERVERFULL_DATA_DIR: tempDataDir(), ...env },
+    env: { PATH: process.env.PATH, SERVERFULL_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
   child.stderr!.on('data', (chunk) => (err += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    resolve(code);
+  }));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 

@@ -70,7 +70,7 @@ describe('aws CLI', { skip: available ? false : `${AWS} not installed (apt-get i
     const { stdout: created } = await aws([
       'create-function', '--function-name', 'cli-deployed', '--runtime', 'nodejs20.x', '--handler', 'index.handler',
       '--role', 'arn:aws:iam::000000000000:role/lambda', '--zip-file', `fileb://${zipFile}`,
-      '--environment', 'Variables={GREETING=hey}',
+      '--environment', 'Variables={GREETING=hey}', '--timeout', '30',
     ]);
     assert.equal(JSON.parse(created).FunctionName, 'cli-deployed');
     const { stdout: published } = await aws(['publish-version', '--function-name', 'cli-deployed']);

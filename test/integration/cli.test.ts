@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { FIXTURE_MANIFEST, REPO_ROOT, lambdaClient } from '../helpers/fixture-server.js';
+import { FIXTURE_MANIFEST, REPO_ROOT, lambdaClient, tempDataDir } from '../helpers/fixture-server.js';
 import { CLI, freePort, listeningUrl, runCli, waitHealthy, type CliProcess } from '../helpers/cli-process.js';
 import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
@@ -18,10 +18,11 @@ describe('serverfull start', () => {
   let cli: CliProcess;
   let url: string;
   before(async () => {
-    const port = await freePort();
-    // The port comes from the environment, the region from a flag: both layers apply.
-    cli = runCli(['start', '--config', FIXTURE_MANIFEST, '--region', 'eu-central-1', '--log-format', 'json'], { SERVERFULL_PORT: String(port) });
-    url = `http://127.0.0.1:${port}`;
+    // The port comes from the environment, the region from a flag: both layers apply. Port 0 (any free port, not the
+    // default 8080) leaves no gap between choosing a port and taking it, in which a test running alongside could take it.
+    cli = runCli(['start', '--config', FIXTURE_MANIFEST, '--region', 'eu-central-1', '--log-format', 'json'], { SERVERFULL_PORT: '0' });
+    url = await listeningUrl(cli);
+    assert.notEqual(new URL(url).port, '8080', 'the port from the environment applies');
     await waitHealthy(url, cli);
   });
   after(async () => {
@@ -126,7 +127,8 @@ describe('serverfull start: errors at start', () => {
     const dir = mkdtempSync(join(tmpdir(), 'serverfull-manifest-'));
     const path = join(dir, 'serverfull.json');
     writeFileSync(path, JSON.stringify(manifest));
-    return spawnSync(process.execPath, [CLI, 'start', '--config', path, '--port', '0'], { encoding: 'utf8', timeout: 10_000 });
+    // Its own data directory: a start that got further than it should would not write into the repository.
+    return spawnSync(process.execPath, [CLI, 'start', '--config', path, '--port', '0'], { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH, SERVERFULL_DATA_DIR: join(dir, 'data') } });
   }
 
   it('a missing handler file names the function and the field', () => {
@@ -142,7 +144,7 @@ describe('serverfull start: errors at start', () => {
   });
 
   it('a bad setting from the environment names the variable', () => {
-    const result = spawnSync(process.execPath, [CLI, 'start', '--config', FIXTURE_MANIFEST], { encoding: 'utf8', env: { PATH: process.env.PATH, SERVERFULL_ISOLATION: 'vm' } });
+    const result = spawnSync(process.execPath, [CLI, 'start', '--config', FIXTURE_MANIFEST], { encoding: 'utf8', env: { PATH: process.env.PATH, SERVERFULL_ISOLATION: 'vm', SERVERFULL_DATA_DIR: join(tempDataDir(), 'data') } });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /SERVERFULL_ISOLATION must be one of "worker", "inline"/);
   });

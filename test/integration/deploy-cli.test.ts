@@ -38,7 +38,8 @@ describe('serverfull deploy', () => {
   });
 
   it('creates the function on the first deploy, with progress on stderr and the configuration on stdout', async () => {
-    const result = await deploy([app, '--name', 'hello', '--endpoint', fixture.server.url]);
+    // Room for a cold start on a loaded machine (the default is 3 s).
+    const result = await deploy([app, '--name', 'hello', '--endpoint', fixture.server.url, '--timeout', '30']);
     assert.equal(result.code, 0, result.stderr);
     const configuration = JSON.parse(result.stdout);
     assert.equal(configuration.FunctionName, 'hello');

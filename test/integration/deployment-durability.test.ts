@@ -36,7 +36,7 @@ describe('deployment durability', () => {
             const label = `${name}-a`;
             try {
               await lambda.send(new CreateFunctionCommand({
-                FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/test', Code: { ZipFile: await handlerZip(label) },
+                FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: 'arn:aws:iam::000000000000:role/test', Code: { ZipFile: await handlerZip(label) }, Timeout: 30,
               }));
               acknowledged.set(name, { label, versions: new Set() });
               const updated = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: await handlerZip(`${name}-b`), Publish: true }));

@@ -53,9 +53,9 @@ for (const isolation of ['inline', 'worker', 'process'] as const) {
         isolation,
         logger,
         functions: {
-          // Generous, so that a slow cold start on a loaded machine is not a timeout; `hangs` times out.
+          // Room for a cold start on a loaded machine; the timeout itself is `hangs-briefly`'s.
           errors: { handler: 'errors.handler', timeout: 30 },
-          hangs: { handler: 'errors.handler', timeout: 1 },
+          'hangs-briefly': { handler: 'errors.handler', timeout: 1 },
           'broken-init': { handler: 'broken-init.handler' },
         },
       });
@@ -84,7 +84,7 @@ for (const isolation of ['inline', 'worker', 'process'] as const) {
     });
 
     it('a timeout: the platform line "Task timed out", REPORT with Status: timeout', async () => {
-      const out = await fx.invoke('hangs', { fault: 'hang' }, { LogType: 'Tail' });
+      const out = await fx.invoke('hangs-briefly', { fault: 'hang' }, { LogType: 'Tail' });
       const id = out.$metadata.requestId!;
       assert.equal(out.json.errorType, 'Sandbox.Timedout');
       const log = decodeLog(out.LogResult);
@@ -157,7 +157,7 @@ describe('error logs: a custom runtime writes its own', () => {
   let fx: FixtureServer;
   const { logger, entries } = capturingLogger();
   before(async () => {
-    const custom = (handler: string, timeout = 3) => ({ runtime: 'provided.al2023', handler, timeout });
+    const custom = (handler: string, timeout = 30) => ({ runtime: 'provided.al2023', handler, timeout });
     fx = await startFixtureServer({
       config: undefined,
       root: CUSTOM_RUNTIME,

@@ -30,7 +30,7 @@ describe('serverfull bundle', () => {
 
   async function deploy(name: string, zip: Buffer, runtime: Runtime, handler: string, variables?: Record<string, string>): Promise<void> {
     await fx.lambda.send(new CreateFunctionCommand({
-      FunctionName: name, Runtime: runtime, Handler: handler, Role: 'arn:aws:iam::000000000000:role/lambda', Code: { ZipFile: zip },
+      FunctionName: name, Runtime: runtime, Handler: handler, Role: 'arn:aws:iam::000000000000:role/lambda', Code: { ZipFile: zip }, Timeout: 30,
       ...(variables ? { Environment: { Variables: variables } } : {}),
     }));
   }

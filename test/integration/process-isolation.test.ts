@@ -193,6 +193,7 @@ describe('process isolation: a shell-script custom runtime (provided.al2023)', (
       Runtime: 'provided.al2023',
       Handler: 'function.handler',
       Role: 'arn:aws:iam::000000000000:role/lambda',
+      Timeout: 30,
       Code: { ZipFile: await createZip(CUSTOM_RUNTIME) },
     }));
     const out = await fx.invoke('deployed-shell', { d: 4 });
@@ -205,6 +206,7 @@ describe('process isolation: a shell-script custom runtime (provided.al2023)', (
       Runtime: 'provided.al2023',
       Handler: 'function.handler',
       Role: 'arn:aws:iam::000000000000:role/lambda',
+      Timeout: 30,
       Code: { ZipFile: await zipWithout(CUSTOM_RUNTIME, 'bootstrap') },
     }));
     const out = await fx.invoke('no-bootstrap', {});

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
-import { freePort, runCli, waitHealthy } from '../helpers/cli-process.js';
+import { listeningUrl, runCli, waitHealthy } from '../helpers/cli-process.js';
 
 const TEMPLATE = join(FIXTURES, 'sam/template.yaml');
 
@@ -98,11 +98,12 @@ describe('SAM template behind the gateway', () => {
 
 describe('serverfull start --template', () => {
   it('starts from the CLI with --template, --parameter-overrides and --http-port', async () => {
-    const [port, httpPort] = [await freePort(), await freePort()];
-    const cli = runCli(['start', '--template', TEMPLATE, '--parameter-overrides', 'Stage=dev', '--port', String(port), '--http-port', String(httpPort), '--log-format', 'json']);
+    // Port 0 for both: the kernel picks free ports, so nothing else running at the same time can take them first.
+    const cli = runCli(['start', '--template', TEMPLATE, '--parameter-overrides', 'Stage=dev', '--port', '0', '--http-port', '0', '--log-format', 'json']);
     try {
-      await waitHealthy(`http://127.0.0.1:${port}`, cli);
-      const list = await (await fetch(`http://127.0.0.1:${httpPort}/legacy/items`)).json() as { stage: string };
+      const [url, httpUrl] = [await listeningUrl(cli), await listeningUrl(cli, 'API Gateway')];
+      await waitHealthy(url, cli);
+      const list = await (await fetch(`${httpUrl}/legacy/items`)).json() as { stage: string };
       assert.equal(list.stage, 'dev');
       assert.match(cli.stdout(), /AWS::DynamoDB::Table/, 'template warnings are logged');
     } finally {

@@ -2,15 +2,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
 
 it('a script using lambdaClient and httpClient in process exits by itself, leaving no data directory behind', { timeout: 120_000 }, async () => {
-  const tmp = join(tmpdir(), `serverfull-script-${process.pid}`);
-  mkdirSync(tmp, { recursive: true });
+  const tmp = mkdtempSync(join(tmpdir(), 'serverfull-script-'));
   try {
     // Not under a test runner: no NODE_TEST_CONTEXT, so nothing registers an after-all hook.
     const child = spawn(process.execPath, [join(FIXTURES, 'scripts/in-process-client.mjs')], {
