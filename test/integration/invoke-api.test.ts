@@ -265,12 +265,12 @@ describe('Invoke API', () => {
       });
     try {
       // Half a body, then the connection ends: the server reads the bytes before the end of the stream.
-      (await send('POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":')).destroy();
+      (await send('POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"a":')).destroy();
       await waitUntil(() => handled('echo') === 1, 'the server is done with the half-sent request', { detail: () => lines.join('') });
       // A whole request, and the client leaves while the function runs (held at a gate).
       const held = gate();
       const body = JSON.stringify({ gate: held.dir });
-      const invocation = await send(`POST /2015-03-31/functions/counter/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      const invocation = await send(`POST /2015-03-31/functions/counter/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       await held.arrived();
       invocation.destroy();
       held.open();
@@ -286,9 +286,9 @@ describe('Invoke API', () => {
   it('closes the connection after answering a request with Connection: close', { timeout: 30_000 }, async () => {
     // The timeout only turns a connection left open (a pending promise) into a failure.
     const requests = [
-      'POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 7\r\n\r\n{"a":1}',
-      'POST /2015-03-31/functions/missing/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}',
-      'GET /healthcheck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      'POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 7\r\n\r\n{"a":1}',
+      'POST /2015-03-31/functions/missing/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}',
+      'GET /healthcheck HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
     ];
     for (const request of requests) {
       const raw = await exchangeUntilClose(fx.server.url, request);

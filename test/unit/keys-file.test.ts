@@ -45,7 +45,7 @@ describe('loadKeysFile', () => {
   });
 
   it('refuses a missing file', () => {
-    assert.throws(() => loadKeysFile('/nonexistent/keys.json'), refusal(/keys file \/nonexistent\/keys.json: ENOENT/));
+    assert.throws(() => loadKeysFile('/nonexistent/keys.json'), refusal(/no keys file \/nonexistent\/keys.json: create it with serverfull keys add NAME/));
   });
 });
 
