@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,7 @@ import { FIXTURES } from '../helpers/fixture-server.js';
 const ADMIN = { accessKeyId: 'AKIAADMIN00000000001', secretAccessKey: 'admin-secret-0000000000000000000000000' };
 const APP = { accessKeyId: 'AKIAAPP0000000000001', secretAccessKey: 'app-secret-00000000000000000000000000000' };
 const ACCOUNT = '123456789012';
+const AWS_CLI = '/usr/bin/aws';
 
 function client(url: string, credentials: { accessKeyId: string; secretAccessKey: string }): LambdaClient {
   return new LambdaClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
@@ -130,5 +131,26 @@ describe('a server with --auth sigv4', { timeout: 60_000 }, () => {
     const refused = await promisify(execFile)(process.execPath, [CLI, 'invoke', 'orders-list', '--endpoint', server.url], { env: { ...env, AWS_SECRET_ACCESS_KEY: 'wrong-secret-00000000000000000000000000' } }).catch((error: { code: number; stderr: string }) => error);
     assert.notEqual((refused as { code: number }).code, 0);
     assert.match((refused as { stderr: string }).stderr, /InvalidSignatureException|signature/);
+  });
+
+  it('the aws CLI (v2) and boto3 work with a key and nothing changed but the endpoint', { skip: existsSync(AWS_CLI) ? false : `${AWS_CLI} not installed` }, async () => {
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
+    const out = join(dir, 'cli-out.json');
+    await promisify(execFile)(AWS_CLI, ['lambda', 'invoke', '--endpoint-url', server.url, '--function-name', 'orders-list', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"via":"aws"}', out], { env });
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).event, { via: 'aws' });
+    const denied = await promisify(execFile)(AWS_CLI, ['lambda', 'invoke', '--endpoint-url', server.url, '--function-name', 'orders-admin', out],
+      { env: { ...env, AWS_ACCESS_KEY_ID: APP.accessKeyId, AWS_SECRET_ACCESS_KEY: APP.secretAccessKey } }).catch((error: { stderr: string }) => error);
+    assert.match((denied as { stderr: string }).stderr, /AccessDeniedException/);
+    const boto = `
+import boto3, json, sys
+client = boto3.client('lambda', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
+print(json.loads(client.invoke(FunctionName='orders-list', Payload=b'{"via":"boto3"}')['Payload'].read())['event']['via'])
+try:
+    client.list_functions()
+except client.exceptions.ClientError as error:
+    print(error.response['Error']['Code'])
+`;
+    const python = await promisify(execFile)('python3', ['-c', boto, server.url, APP.accessKeyId, APP.secretAccessKey]);
+    assert.deepEqual(python.stdout.trim().split('\n'), ['boto3', 'AccessDeniedException']);
   });
 });
