@@ -31,6 +31,8 @@ let requests = 0;
 /** One invocation of `environment`, with the lines it logged. */
 function invoke(environment: ExecutionEnvironment, event: unknown = {}): Promise<InvocationOutcome & { lines: Array<[FunctionLogLevel, string]>; json: any }> {
   const lines: Array<[FunctionLogLevel, string]> = [];
+  // An idle worker does not hold the event loop; the caller of an invocation does, as the Invoker's timeout timer does.
+  const hold = setTimeout(() => {}, 60_000);
   return new Promise((resolve) => {
     environment.invoke({
       requestId: `env-req-${++requests}`, payload: JSON.stringify(event), event, report: false,
@@ -42,6 +44,7 @@ function invoke(environment: ExecutionEnvironment, event: unknown = {}): Promise
       } catch {
         json = undefined;
       }
+      clearTimeout(hold);
       resolve({ ...outcome, lines, json });
     });
   });
