@@ -13,10 +13,11 @@
  * - only `X-Amz-Date` dates a request (AWS also takes `Date`; the SDKs send `X-Amz-Date`);
  * - `UNSIGNED-PAYLOAD` is refused: the body is always covered by the signature.
  */
-import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ALGORITHM_IDENTIFIER, SignatureV4 } from '@smithy/signature-v4';
 import { AwsError, missingAuthenticationToken, signatureMismatch } from '../errors.js';
+import { NodeSha256 } from './node-sha256.js';
 import type { Principal } from './principal.js';
 
 /** A request as the verifier needs it: nothing parsed or normalized beyond splitting the URL. */
@@ -298,32 +299,6 @@ function invalid(message: string): AwsError {
   return new AwsError('InvalidSignatureException', message);
 }
 
-/** SHA-256 and HMAC-SHA256 on `node:crypto`, in the shape `@smithy/signature-v4` takes. */
-class NodeSha256 {
-  readonly #hash: Hash | Hmac;
-
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(toBytes(data));
-  }
-
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(this.#hash.digest());
-  }
-
-  reset(): void {
-    // Never called by the signer: each hash is built for one use.
-  }
-}
-
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
-}
 
 /**
  * The AWS SDK's signer, given exactly the canonical headers and payload hash to use: its

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parseKeysFile, type KeysFile } from '../../src/auth/keys-file.js';
+import { NodeSha256 } from '../../src/auth/node-sha256.js';
 import { ADMIN_POLICY, INVOKE_POLICY } from '../../src/auth/policy.js';
 import { SessionIssuer } from '../../src/auth/session-issuer.js';
 import { startAuthTestServer, type AuthTestServer } from '../helpers/auth-test-server.js';
@@ -298,7 +299,7 @@ describe('SigV4 authentication and authorization', () => {
 
   describe('presigned URLs', () => {
     const signer = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
-      new SignatureV4({ credentials, region: 'eu-west-1', service: 'lambda', sha256: Sha256 });
+      new SignatureV4({ credentials, region: 'eu-west-1', service: 'lambda', sha256: NodeSha256 });
 
     async function presigned(credentials: Parameters<typeof signer>[0], method: string, path: string, body?: string, options: { signingDate?: Date; expiresIn?: number } = {}) {
       const { host, hostname, port, protocol } = new URL(server.url);
@@ -396,17 +397,3 @@ print(json.dumps(results))
   });
 });
 
-/** SHA-256 for the test's presigner, on node:crypto. */
-class Sha256 {
-  readonly #hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as Uint8Array));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(typeof data === 'string' ? data : Buffer.from(data as Uint8Array));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(this.#hash.digest());
-  }
-  reset(): void {}
-}

@@ -3,13 +3,13 @@
  * from rawHeaders, malformed signatures, scopes and dates, at a fixed clock.
  */
 import assert from 'node:assert/strict';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { AwsError } from '../../src/errors.js';
 import { parsePolicy } from '../../src/auth/policy.js';
 import { verifySignature, type CredentialResolver, type SignedRequest } from '../../src/auth/sigv4-verifier.js';
 import type { Principal } from '../../src/auth/principal.js';
+import { NodeSha256 } from '../../src/auth/node-sha256.js';
 
 const KEY = { accessKeyId: 'AKIATESTTESTTEST0001', secretAccessKey: 'test-secret-test-secret-test-secret-0001' };
 const PRINCIPAL: Principal = {
@@ -19,23 +19,10 @@ const PRINCIPAL: Principal = {
 const resolve: CredentialResolver = (id) => (id === KEY.accessKeyId ? { secretAccessKey: KEY.secretAccessKey, principal: PRINCIPAL } : new AwsError('UnrecognizedClientException', 'unknown'));
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 
-class Sha256 {
-  readonly #hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as Uint8Array));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(typeof data === 'string' ? data : Buffer.from(data as Uint8Array));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(this.#hash.digest());
-  }
-  reset(): void {}
-}
 
 /** Signs a request at `NOW` and returns it as the server would receive it. */
 async function signed(headers: Record<string, string>, body = '', options: { service?: string; date?: number; applyChecksum?: boolean } = {}): Promise<SignedRequest> {
-  const signer = new SignatureV4({ credentials: KEY, region: 'us-east-1', service: options.service ?? 'lambda', sha256: Sha256, applyChecksum: options.applyChecksum ?? true });
+  const signer = new SignatureV4({ credentials: KEY, region: 'us-east-1', service: options.service ?? 'lambda', sha256: NodeSha256, applyChecksum: options.applyChecksum ?? true });
   const request = await signer.sign({
     method: 'POST', protocol: 'http:', hostname: 'localhost', port: 9000, path: '/2015-03-31/functions/f/invocations',
     query: { Qualifier: 'prod' }, headers: { host: 'localhost:9000', ...headers }, body,
