@@ -1,0 +1,64 @@
+/**
+ * @module runtime/sandbox-support
+ * Whether process environments can be sandboxed on this host (Linux, bubblewrap, writable
+ * cgroups v1), and what the `sandbox` setting makes of that: `auto` sandboxes when it can,
+ * `on` refuses to start when it cannot, `off` never sandboxes.
+ */
+import { spawnSync } from 'node:child_process';
+import { ConfigError } from '../config/config-error.js';
+import type { Logger } from '../log.js';
+import { cgroupsUnusableReason, removeLeftoverCgroups } from './environment-cgroup.js';
+import { bubblewrapPath, nodeInstallFolder } from './sandbox-command.js';
+
+/** The values of the `sandbox` setting. */
+export const SANDBOX_MODES = ['auto', 'on', 'off'] as const;
+
+/** Whether process environments run sandboxed: `auto` when the host allows it. */
+export type SandboxMode = typeof SANDBOX_MODES[number];
+
+/** What a sandboxed process environment needs from the host, once it is known to work. */
+export interface SandboxHost {
+  /** The bubblewrap executable. */
+  readonly bwrap: string;
+}
+
+/** The answer of the one probe of this process: the host, or why it cannot sandbox. */
+let probed: SandboxHost | string | undefined;
+
+/** The sandbox host, or the reason process environments cannot be sandboxed here; probed once per process. */
+export function probeSandboxHost(): SandboxHost | string {
+  probed ??= probe();
+  return probed;
+}
+
+function probe(): SandboxHost | string {
+  if (process.platform !== 'linux') return `sandboxes need Linux (this is ${process.platform})`;
+  const bwrap = bubblewrapPath();
+  if (bwrap === undefined) return 'bubblewrap (bwrap) is not installed';
+  const cgroups = cgroupsUnusableReason();
+  if (cgroups !== undefined) return cgroups;
+  // A trial start with the namespaces a sandbox uses: user namespaces may be disabled by the kernel.
+  const node = nodeInstallFolder();
+  const trial = spawnSync(bwrap, [
+    '--unshare-user', '--uid', '65534', '--gid', '65534', '--unshare-pid', '--unshare-ipc', '--unshare-uts',
+    '--ro-bind', '/', '/', '--ro-bind', node, node, '--proc', '/proc', '--dev', '/dev', '--', '/bin/sh', '-c', 'exit 0',
+  ], { encoding: 'utf8', timeout: 10_000 });
+  if (trial.status !== 0) return `bubblewrap cannot create namespaces here (${(trial.stderr || trial.error?.message || `exit ${trial.status}`).trim()})`;
+  return { bwrap };
+}
+
+/**
+ * What `mode` means on this host: the sandbox host to use, or undefined for unsandboxed process environments.
+ * `on` without a usable sandbox throws `ConfigError`; `auto` logs once why it runs unsandboxed.
+ */
+export function resolveSandbox(mode: SandboxMode, logger: Logger): SandboxHost | undefined {
+  if (mode === 'off') return undefined;
+  const host = probeSandboxHost();
+  if (typeof host === 'string') {
+    if (mode === 'on') throw new ConfigError(`--sandbox on (SERVERFULL_SANDBOX): cannot sandbox process environments: ${host}; install bubblewrap and run where cgroups v1 are writable, or use --sandbox auto or off`);
+    logger.log('info', 'process environments run unsandboxed', { reason: host });
+    return undefined;
+  }
+  removeLeftoverCgroups();
+  return host;
+}
