@@ -22,7 +22,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Settings } from './config/settings.js';
 import { ConfigError } from './config/config-error.js';
-import { resolveSandbox } from './runtime/sandbox-support.js';
+import { resolveSandbox } from './config/sandbox-setting.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';

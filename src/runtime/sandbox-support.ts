@@ -1,13 +1,10 @@
 /**
  * @module runtime/sandbox-support
- * Whether process environments can be sandboxed on this host (Linux, bubblewrap, writable
- * cgroups v1), and what the `sandbox` setting makes of that: `auto` sandboxes when it can,
- * `on` refuses to start when it cannot, `off` never sandboxes.
+ * Whether process environments can be sandboxed on this host: Linux, bubblewrap that can
+ * create namespaces, and writable cgroups v1. (config/sandbox-setting decides what to do with it.)
  */
 import { spawnSync } from 'node:child_process';
-import { ConfigError } from '../config/config-error.js';
-import type { Logger } from '../log.js';
-import { cgroupsUnusableReason, removeLeftoverCgroups } from './environment-cgroup.js';
+import { cgroupsUnusableReason } from './environment-cgroup.js';
 import { bubblewrapPath, nodeInstallFolder } from './sandbox-command.js';
 
 /** The values of the `sandbox` setting. */
@@ -45,20 +42,4 @@ function probe(): SandboxHost | string {
   ], { encoding: 'utf8', timeout: 10_000 });
   if (trial.status !== 0) return `bubblewrap cannot create namespaces here (${(trial.stderr || trial.error?.message || `exit ${trial.status}`).trim()})`;
   return { bwrap };
-}
-
-/**
- * What `mode` means on this host: the sandbox host to use, or undefined for unsandboxed process environments.
- * `on` without a usable sandbox throws `ConfigError`; `auto` logs once why it runs unsandboxed.
- */
-export function resolveSandbox(mode: SandboxMode, logger: Logger): SandboxHost | undefined {
-  if (mode === 'off') return undefined;
-  const host = probeSandboxHost();
-  if (typeof host === 'string') {
-    if (mode === 'on') throw new ConfigError(`--sandbox on (SERVERFULL_SANDBOX): cannot sandbox process environments: ${host}; install bubblewrap and run where cgroups v1 are writable, or use --sandbox auto or off`);
-    logger.log('info', 'process environments run unsandboxed', { reason: host });
-    return undefined;
-  }
-  removeLeftoverCgroups();
-  return host;
 }
