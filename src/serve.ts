@@ -22,6 +22,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Settings } from './config/settings.js';
 import { ConfigError } from './config/config-error.js';
+import { resolveSandbox } from './config/sandbox-setting.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
@@ -93,6 +94,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   let functionEndpoint = '';
   const invoker = new Invoker({
     region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
+    sandbox: resolveSandbox(settings.sandbox, logger),
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
   });
   let catalog: FunctionCatalog;

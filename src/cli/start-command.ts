@@ -29,6 +29,8 @@ Options (each also read from the environment variable shown; flags win):
   --region REGION         region in ARNs and AWS_REGION (SERVERFULL_REGION; default us-east-1)
   --account-id ID         12-digit account in ARNs (SERVERFULL_ACCOUNT_ID; default 000000000000)
   --isolation KIND        worker | inline | process, for functions that do not choose (SERVERFULL_ISOLATION; default worker)
+  --sandbox MODE          auto | on | off: process environments under bubblewrap and cgroups, where usable (auto),
+                          or refuse to start without them (on) (SERVERFULL_SANDBOX; default auto)
   --concurrency N         server-wide concurrent executions (SERVERFULL_CONCURRENCY; default 100)
   --idle-timeout S        seconds before an idle environment is stopped (SERVERFULL_IDLE_TIMEOUT; default 300)
   --shutdown-timeout S    seconds SIGTERM waits for invocations in flight (SERVERFULL_SHUTDOWN_TIMEOUT; default 30)

@@ -5,6 +5,7 @@
  */
 import type { LogFormat, LogThreshold } from '../log.js';
 import { ISOLATION_KINDS, type IsolationKind } from '../registry/function-definition.js';
+import { SANDBOX_MODES, type SandboxMode } from '../runtime/sandbox-support.js';
 import { check, ConfigError } from './config-error.js';
 
 /** Everything the server can be told, with its type. */
@@ -18,6 +19,8 @@ export interface Settings {
   readonly accountId: string;
   /** Default execution environment kind for functions that do not choose one. */
   readonly isolation: IsolationKind;
+  /** Sandboxing of `process` environments (bubblewrap and cgroups): `auto` where the host allows it, `on` or refuse to start, `off`. */
+  readonly sandbox: SandboxMode;
   /** Account-wide limit of concurrent executions. */
   readonly concurrency: number;
   /** Seconds a warm environment may stay idle before it is stopped. */
@@ -70,6 +73,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   region: 'us-east-1',
   accountId: '000000000000',
   isolation: 'worker',
+  sandbox: 'auto',
   concurrency: 100,
   idleTimeout: 300,
   shutdownTimeout: 30,
@@ -131,6 +135,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   region: { env: 'SERVERFULL_REGION', flag: 'region', numeric: false, validate: (v, w) => check.string(v, w, REGION, 'an AWS region such as "us-east-1"') },
   accountId: { env: 'SERVERFULL_ACCOUNT_ID', flag: 'account-id', numeric: false, validate: (v, w) => check.string(v, w, /^\d{12}$/, 'a 12-digit account id') },
   isolation: { env: 'SERVERFULL_ISOLATION', flag: 'isolation', numeric: false, validate: (v, w) => check.oneOf(v, w, ISOLATION_KINDS) },
+  sandbox: { env: 'SERVERFULL_SANDBOX', flag: 'sandbox', numeric: false, validate: (v, w) => check.oneOf(v, w, SANDBOX_MODES) },
   concurrency: { env: 'SERVERFULL_CONCURRENCY', flag: 'concurrency', numeric: true, validate: (v, w) => check.integer(v, w, 1, 100_000) },
   idleTimeout: { env: 'SERVERFULL_IDLE_TIMEOUT', flag: 'idle-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 1, 86_400) },
   shutdownTimeout: { env: 'SERVERFULL_SHUTDOWN_TIMEOUT', flag: 'shutdown-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 0, 3600) },

@@ -29,6 +29,8 @@ export const runtimeApiErrors = {
     errorType: 'InvalidStateTransition',
     errorMessage: `State transition from ${from} to ${to} failed for runtime. Error: State transition is not allowed`,
   }),
+  /** A caller that is not the environment's runtime (another process on the host): serverfull's own, AWS has no such caller. */
+  notThisEnvironment: (): RuntimeApiError => ({ status: 403, errorType: 'AccessDenied', errorMessage: 'This Runtime API serves only its own execution environment' }),
   /** A path or method the Runtime API does not have. */
   notFound: (method: string, path: string): RuntimeApiError => ({ status: 404, errorType: 'InvalidRequest', errorMessage: `No route for ${method} ${path}` }),
 };

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { MAX_RESPONSE_BYTES, platformErrors } from '../handler/function-errors.js';
 import type { InvocationInfo } from '../handler/lambda-context.js';
 import { runtimeApiErrors, type RuntimeApiError } from './runtime-api-errors.js';
@@ -53,11 +53,21 @@ export class RuntimeApiServer {
   /** The request id of the invocation the runtime is working on. */
   private inFlight: string | undefined;
 
-  constructor(private readonly listener: RuntimeApiListener) {
+  /** Connections `admit` turned away: every request on them is refused. */
+  private readonly refused = new WeakSet<Socket>();
+
+  /**
+   * `admit`, when given, decides per connection whether it comes from the environment's own runtime (a sandbox
+   * checks the connecting process): other callers on the host get 403 and never an event.
+   */
+  constructor(private readonly listener: RuntimeApiListener, private readonly admit?: (socket: Socket) => boolean) {
     this.server = createServer({ noDelay: true, keepAliveTimeout: 0, requestTimeout: 0 }, (request, response) => this.route(request, response));
     // The runtime's long-poll must not keep the server's process alive: an invocation in flight holds its own timer.
     this.server.unref();
-    this.server.on('connection', (socket) => socket.unref());
+    this.server.on('connection', (socket: Socket) => {
+      socket.unref();
+      if (this.admit !== undefined && !this.admit(socket)) this.refused.add(socket);
+    });
   }
 
   /** Starts listening; resolves with the `host:port` to give the runtime as `AWS_LAMBDA_RUNTIME_API`. */
@@ -96,6 +106,11 @@ export class RuntimeApiServer {
   private route(request: IncomingMessage, response: ServerResponse): void {
     const url = request.url ?? '';
     const { method } = request;
+    if (this.refused.has(request.socket)) {
+      request.resume();
+      response.shouldKeepAlive = false;
+      return reply(response, runtimeApiErrors.notThisEnvironment());
+    }
     if (url === NEXT && method === 'GET') return this.next(response);
     if (url === INIT_ERROR && method === 'POST') return this.readBody(request, response, (body) => this.initError(request, response, body));
     if (url.startsWith(INVOCATION) && method === 'POST') {

@@ -2,7 +2,8 @@
  * @module runtime/environment-factory
  * The one place that decides which kind of execution environment a function gets.
  */
-import { join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
 import { isTypeScriptHandler } from '../handler/handler-loader.js';
@@ -14,7 +15,9 @@ import type { ExecutionEnvironment } from './execution-environment.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
 import type { EnvironmentKind } from './lifecycle-events.js';
 import { MockEnvironment } from './mock-environment.js';
-import { ProcessEnvironment, type RuntimeCommand } from './process-environment.js';
+import { ProcessEnvironment, type ProcessSandboxOptions, type RuntimeCommand } from './process-environment.js';
+import { nodeInstallFolder } from './sandbox-command.js';
+import type { SandboxHost } from './sandbox-support.js';
 import { WorkerEnvironment } from './worker-environment.js';
 import { WorkerSpares } from './worker-spares.js';
 
@@ -29,7 +32,12 @@ export class EnvironmentFactory {
   private readonly inlineFunctions = new WeakMap<FunctionDefinition, InlineFunction>();
   private readonly spares = new WorkerSpares(SPARES_PER_SIZE);
 
-  constructor(private readonly region: string, private readonly access?: FunctionAccessProvider) {}
+  /** How process environments are sandboxed; undefined: they run unsandboxed. */
+  private readonly sandbox: ProcessSandboxOptions | undefined;
+
+  constructor(private readonly region: string, private readonly access?: FunctionAccessProvider, sandbox?: SandboxHost) {
+    this.sandbox = sandbox === undefined ? undefined : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders() };
+  }
 
   /** A new, not yet initialised environment for `definition`. */
   create(definition: FunctionDefinition): ExecutionEnvironment {
@@ -45,7 +53,7 @@ export class EnvironmentFactory {
     };
     const env = lambdaEnvironment(definition, this.region, logStreamName, this.access?.(definition));
     const { handler } = definition;
-    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity);
+    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox);
     if (kind === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
@@ -82,4 +90,18 @@ function runtimeCommand(definition: FunctionDefinition, env: Record<string, stri
   const { root } = definition;
   if (isCustomRuntime(definition.runtime)) return { file: join(root, 'bootstrap'), args: [], cwd: root, env };
   return { file: process.execPath, args: [`--max-old-space-size=${definition.memorySize}`, NODE_RUNTIME_CLIENT], cwd: root, env };
+}
+
+/**
+ * What a sandboxed runtime needs to see of the host besides the system: Node.js, and serverfull's
+ * compiled code with its `package.json` (ES modules) and dependencies (tsx, for TypeScript handlers).
+ */
+function runtimeFolders(): string[] {
+  const compiled = dirname(dirname(realpathSync(NODE_RUNTIME_CLIENT)));
+  const packageRoot = dirname(dirname(compiled));
+  const folders = [nodeInstallFolder(), compiled, join(packageRoot, 'package.json')];
+  if (existsSync(join(packageRoot, 'node_modules'))) folders.push(join(packageRoot, 'node_modules'));
+  // Installed as a dependency, serverfull's own dependencies sit beside it.
+  if (basename(dirname(packageRoot)) === 'node_modules') folders.push(dirname(packageRoot));
+  return folders.filter((folder) => existsSync(folder));
 }

@@ -12,6 +12,7 @@ import { MAX_RESPONSE_BYTES, platformErrors, type FunctionErrorPayload } from '.
 import type { Logger, LogLevel } from '../log.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
+import type { SandboxHost } from './sandbox-support.js';
 import { EnvironmentFactory } from './environment-factory.js';
 import { EnvironmentPool } from './environment-pool.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
@@ -56,6 +57,8 @@ export interface InvokerOptions {
   readonly logger: Logger;
   /** The endpoint and credentials each new environment's code gets to call serverfull; none, none set. */
   readonly functionAccess?: FunctionAccessProvider;
+  /** How process environments are sandboxed; none: unsandboxed. */
+  readonly sandbox?: SandboxHost;
   /** Where environments come from; default: the real kinds, by each definition's isolation. Tests pass in-memory ones. */
   readonly environments?: EnvironmentFactory;
 }
@@ -78,7 +81,7 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
-    this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess);
+    this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess, options.sandbox);
     const idleMs = options.idleTimeout * 1000;
     this.reaper = setInterval(() => {
       for (const pool of this.pools.values()) pool.reap(idleMs);

@@ -6,13 +6,16 @@
  * file descriptors with the server; its stdout and stderr, line by line, become the invocation's log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import { RuntimeApiServer } from '../runtime-api/runtime-api-server.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
+import { connectionHeldBy } from './connection-owner.js';
+import { EnvironmentCgroup, newCgroupName } from './environment-cgroup.js';
 import { RuntimeOutput } from './runtime-output.js';
+import { sandboxedCommand } from './sandbox-command.js';
 
 /** How to start the runtime process of one environment. */
 export interface RuntimeCommand {
@@ -23,6 +26,14 @@ export interface RuntimeCommand {
   readonly cwd: string;
   /** The complete environment, but for `AWS_LAMBDA_RUNTIME_API`, which the environment adds. */
   readonly env: Readonly<Record<string, string>>;
+}
+
+/** How a process environment is sandboxed (`sandbox` setting): bubblewrap, its cgroups, a secret Runtime API path. */
+export interface ProcessSandboxOptions {
+  /** The bubblewrap executable. */
+  readonly bwrap: string;
+  /** Host folders the runtime needs besides the system and the function's code, shown read-only. */
+  readonly runtimeFolders: readonly string[];
 }
 
 /** Output lines kept while no invocation runs (init, background work); the rest is dropped. */
@@ -53,6 +64,8 @@ interface Sandbox {
   outOfMemory: boolean;
   readonly stdout: RuntimeOutput;
   readonly stderr: RuntimeOutput;
+  /** The cgroups of a sandboxed start: its limits, and every process it started. */
+  cgroup?: EnvironmentCgroup;
 }
 
 /** Process groups of runtimes still running, killed if the server exits without disposing them. */
@@ -71,7 +84,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private deliveredAt = 0;
 
   /** Starts the runtime process at once; the first invocation waits for its init. */
-  constructor(private readonly command: RuntimeCommand, private readonly identity: EnvironmentIdentity) {
+  constructor(private readonly command: RuntimeCommand, private readonly identity: EnvironmentIdentity, private readonly sandboxOptions?: ProcessSandboxOptions) {
     this.sandbox = this.startSandbox();
   }
 
@@ -94,6 +107,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     api.close();
     killGroup(this.sandbox);
     await exited;
+    await this.sandbox.cgroup?.remove();
   }
 
   private startSandbox(): Sandbox {
@@ -106,7 +120,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
         },
         onAnswer: (requestId, payload, functionError) => this.onAnswer(requestId, payload, functionError),
         onInitError: (payload, errorType) => this.onInitError(sandbox, payload, errorType),
-      }),
+      }, this.sandboxOptions === undefined ? undefined : (socket) => sandbox.cgroup !== undefined && connectionHeldBy(socket, sandbox.cgroup.processes())),
       startedAt: performance.now(),
       ready: false,
       stderrTail: '',
@@ -127,7 +141,9 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       return;
     }
     if (!this.alive) return sandbox.api.close();
-    const { file, args, cwd, env } = this.command;
+    const command = this.sandboxOptions === undefined ? this.command : this.sandboxCommand(sandbox);
+    if (command === undefined) return;
+    const { file, args, cwd, env } = command;
     // Its own process group, so that a timeout kills whatever the runtime started too.
     const child = spawn(file, args, { cwd, env: { ...env, AWS_LAMBDA_RUNTIME_API: address }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     sandbox.child = child;
@@ -148,14 +164,43 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     child.once('exit', (code, signal) => {
       // The sandbox ends with its runtime: nothing the runtime started outlives it.
       killGroup(sandbox);
+      // The kernel stops a sandbox over its memory limit: its runtime says nothing.
+      if (sandbox.cgroup?.outOfMemory) sandbox.outOfMemory = true;
       // A runtime that runs out of memory says so on stderr just before it aborts: read it to its end
       // before deciding what the exit was (bounded, in case something outside the group holds stderr open).
-      whenEnded(child.stderr!, STDERR_DRAIN_MS, () => this.onExit(sandbox, code, signal));
+      whenEnded(child.stderr!, STDERR_DRAIN_MS, () => {
+        this.onExit(sandbox, code, signal);
+        void sandbox.cgroup?.remove();
+      });
     });
     if (child.pid !== undefined) {
       liveGroups.add(child.pid);
       installExitHook();
     }
+  }
+
+  /**
+   * The sandboxed form of the command, with the cgroups it joins; undefined when it cannot start (the
+   * environment has failed as an unsandboxed spawn would: the runtime's file is checked here, on the host).
+   */
+  private sandboxCommand(sandbox: Sandbox): RuntimeCommand | undefined {
+    const { file } = this.command;
+    try {
+      if (!statSync(file).isFile()) throw Object.assign(new Error('not a file'), { code: 'EACCES' });
+      accessSync(file, constants.X_OK);
+    } catch (error) {
+      this.onSpawnError(sandbox, error as NodeJS.ErrnoException);
+      return undefined;
+    }
+    let cgroup: EnvironmentCgroup;
+    try {
+      cgroup = new EnvironmentCgroup(newCgroupName(), this.identity.memorySize);
+    } catch (error) {
+      this.fail(sandbox, (requestId) => platformErrors.invalidEntrypoint(requestId, `cannot create the sandbox's cgroups: ${(error as Error).message}`));
+      return undefined;
+    }
+    sandbox.cgroup = cgroup;
+    return sandboxedCommand(this.command, { bwrap: this.sandboxOptions!.bwrap, runtimeFolders: this.sandboxOptions!.runtimeFolders, cgroupProcs: cgroup.procsFiles });
   }
 
   private readonly line = (level: FunctionLogLevel, message: string, raw: string): void => {
@@ -252,8 +297,9 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 }
 
-/** Peak resident memory of the runtime process (Linux), the REPORT line's "Max Memory Used". */
+/** Peak resident memory of the runtime process (Linux), the REPORT line's "Max Memory Used": of its cgroup when sandboxed. */
 function peakMemoryMB(sandbox: Sandbox): number {
+  if (sandbox.cgroup) return sandbox.cgroup.peakMemoryMB;
   try {
     const status = readFileSync(`/proc/${sandbox.child?.pid}/status`, 'latin1');
     const kB = /VmHWM:\s+(\d+)/.exec(status)?.[1];
@@ -264,6 +310,8 @@ function peakMemoryMB(sandbox: Sandbox): number {
 }
 
 function killGroup(sandbox: Sandbox): void {
+  // Whatever left the process group (setsid, a double fork) is still in the sandbox's cgroup.
+  sandbox.cgroup?.killAll();
   const pid = sandbox.child?.pid;
   if (pid === undefined) return;
   liveGroups.delete(pid);

@@ -6,10 +6,12 @@
  * it this suite is skipped, except in CI, where it fails.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FIXTURES, REPO_ROOT, decodeLog, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { SANDBOXED } from '../helpers/sandbox-host.js';
 
 const FIXTURE = join(FIXTURES, 'aws-lambda-ric');
 const RIC_PROJECT = join(REPO_ROOT, 'test/aws-lambda-ric');
@@ -39,10 +41,20 @@ const encodeClientContext = (context: unknown) => Buffer.from(JSON.stringify(con
 
 describe('AWS\'s runtime interface client (aws-lambda-ric) as a provided.al2023 runtime', { skip: installed ? false : NOT_INSTALLED }, () => {
   let fx: FixtureServer;
+  /** The task root: the fixture, or sandboxed (where the runtime sees nothing outside it) a copy with the client inside, as an image ships it. */
+  let root = FIXTURE;
   before(async () => {
-    fx = await startFixtureServer({ config: join(FIXTURE, 'serverfull.json') });
+    if (SANDBOXED) {
+      root = mkdtempSync(join(tmpdir(), 'serverfull-ric-'));
+      cpSync(FIXTURE, root, { recursive: true });
+      cpSync(join(RIC_PROJECT, 'node_modules'), join(root, 'node_modules'), { recursive: true });
+    }
+    fx = await startFixtureServer({ config: join(root, 'serverfull.json') });
   });
-  after(() => fx.close());
+  after(async () => {
+    await fx.close();
+    if (root !== FIXTURE) rmSync(root, { recursive: true, force: true });
+  });
 
   it('runs an ES module handler with the Lambda context the client builds from the Runtime API', async () => {
     const out = await fx.invoke('ric-esm', { hello: 'ric' });
@@ -51,7 +63,7 @@ describe('AWS\'s runtime interface client (aws-lambda-ric) as a provided.al2023 
     const { json } = out;
     assert.deepEqual(json.event, { hello: 'ric' });
     assert.notEqual(json.pid, process.pid);
-    assert.equal(json.cwd, FIXTURE);
+    assert.equal(json.cwd, SANDBOXED ? '/var/task' : FIXTURE);
     assert.equal(json.awsRequestId, out.$metadata.requestId);
     assert.match(json.invokedFunctionArn, /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:ric-esm$/);
     assert.equal(json.functionName, 'ric-esm');

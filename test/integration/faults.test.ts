@@ -12,14 +12,26 @@ import { processExists, watchWorkers, type WorkerWatch } from '../helpers/enviro
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
+import { SANDBOXED } from '../helpers/sandbox-host.js';
 
-for (const isolation of ['worker', 'inline', 'process'] as const) {
-  describe(`faults (${isolation})`, () => {
+/** Every isolation; process environments both sandboxed (the default where the host allows it) and not. */
+const VARIANTS = [
+  { isolation: 'worker', sandbox: 'auto' },
+  { isolation: 'inline', sandbox: 'auto' },
+  { isolation: 'process', sandbox: 'auto' },
+  ...(SANDBOXED ? [{ isolation: 'process', sandbox: 'off' } as const] : []),
+] as const;
+
+for (const { isolation, sandbox } of VARIANTS) {
+  /** A sandboxed function cannot write the test's temporary files: the tests that learn from them run unsandboxed. */
+  const sharesFiles = isolation !== 'process' || sandbox === 'off' || !SANDBOXED;
+  const noSharedFiles = sharesFiles ? false : 'a sandboxed function cannot write the test\'s marker files (sandbox-escapes.test.ts tests timeouts in a sandbox)';
+  describe(`faults (${isolation}${sandbox === 'off' ? ', unsandboxed' : ''})`, () => {
     let fx: FixtureServer;
     let workers: WorkerWatch;
     before(async () => {
       workers = watchWorkers();
-      fx = await startFixtureServer({ isolation });
+      fx = await startFixtureServer({ isolation, sandbox });
     });
     after(async () => {
       workers.stop();
@@ -73,7 +85,7 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
       return instance!;
     }
 
-    it('a handler that never resolves times out, and the next call gets a fresh environment', async () => {
+    it('a handler that never resolves times out, and the next call gets a fresh environment', { skip: noSharedFiles }, async () => {
       const first = await hangUntilHandled();
       const next = await hangUntilHandled();
       // Inline environments of a function share its module instance by design; the others start afresh.
@@ -120,7 +132,7 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
     });
 
     if (isolation !== 'inline') {
-      it('process.exit from a timer after the response does not stop the server', async () => {
+      it('process.exit from a timer after the response does not stop the server', { skip: noSharedFiles }, async () => {
         const marker = join(mkdtempSync(join(tmpdir(), 'serverfull-exit-later-')), 'environment.json');
         // The environment exits once the gate opens: after the server has taken its answer, however late it reads it.
         const held = gate();

@@ -9,13 +9,26 @@ import { processExists, runtimeProcesses, watchWorkers } from '../helpers/enviro
 import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
+import { SANDBOXED } from '../helpers/sandbox-host.js';
 
-for (const isolation of ['worker', 'inline', 'process'] as const) {
-  describe(`execution environments (${isolation})`, () => {
+/** Process environments run both sandboxed (the default where the host allows it) and not. */
+const withUnsandboxed = <T extends string>(isolations: readonly T[]) => [
+  ...isolations.map((isolation) => ({ isolation, sandbox: 'auto' as const })),
+  ...(SANDBOXED && isolations.includes('process' as T) ? [{ isolation: 'process' as T, sandbox: 'off' as const }] : []),
+];
+
+/** Gates (test/helpers/gate.ts) are folders of the test's, which a sandboxed function cannot see: those tests run unsandboxed. */
+function gateSkip(isolation: string, sandbox: string): string | false {
+  return isolation === 'process' && sandbox !== 'off' && SANDBOXED ? 'a sandboxed function cannot see the test\'s gate folder' : false;
+}
+
+for (const { isolation, sandbox } of withUnsandboxed(['worker', 'inline', 'process'] as const)) {
+  const noGate = gateSkip(isolation, sandbox);
+  describe(`execution environments (${isolation}${sandbox === 'off' ? ', unsandboxed' : ''})`, () => {
     let fx: FixtureServer;
     before(async () => {
       process.env.SERVER_ONLY = 'the server process sees this';
-      fx = await startFixtureServer({ isolation });
+      fx = await startFixtureServer({ isolation, sandbox });
     });
     after(async () => {
       delete process.env.SERVER_ONLY;
@@ -29,7 +42,8 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
       assert.equal(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, '256');
       assert.equal(env.AWS_REGION, 'us-east-1');
       assert.equal(env._HANDLER, 'functions/echo.handler');
-      assert.equal(env.LAMBDA_TASK_ROOT, FIXTURES);
+      // A sandbox shows the function's code at /var/task, as AWS does.
+      assert.equal(env.LAMBDA_TASK_ROOT, isolation === 'process' && sandbox !== 'off' && SANDBOXED ? '/var/task' : FIXTURES);
       assert.equal(memoryLimitInMB, '256');
       assert.equal(functionVersion, '$LATEST');
       assert.equal(logGroupName, '/aws/lambda/echo');
@@ -62,7 +76,7 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
       assert.ok(remaining > 30_000 - took && remaining <= 30_000, `${remaining} ms remaining after a call of ${took} ms`);
     });
 
-    it('runs concurrent invocations in separate environments up to reservedConcurrency, then 429', async () => {
+    it('runs concurrent invocations in separate environments up to reservedConcurrency, then 429', { skip: noGate }, async () => {
       const held = gate();
       const slow = [fx.invoke('limited', { gate: held.dir }), fx.invoke('limited', { gate: held.dir })];
       await held.arrived(2);
@@ -84,8 +98,8 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
       await assert.rejects(fx.invoke('blocked'), TooManyRequestsException);
     });
 
-    it('the server-wide concurrency limit throttles too', async () => {
-      const small = await startFixtureServer({ isolation, concurrency: 1 });
+    it('the server-wide concurrency limit throttles too', { skip: noGate }, async () => {
+      const small = await startFixtureServer({ isolation, sandbox, concurrency: 1 });
       try {
         const held = gate();
         const slow = small.invoke('counter', { gate: held.dir });
@@ -105,9 +119,9 @@ for (const isolation of ['worker', 'inline', 'process'] as const) {
   });
 }
 
-for (const isolation of ['worker', 'process'] as const) describe(`${isolation} environments are separate`, () => {
-  it('two concurrent invocations get two environments, each with its own module state', async () => {
-    const fx = await startFixtureServer({ isolation });
+for (const { isolation, sandbox } of withUnsandboxed(['worker', 'process'] as const)) describe(`${isolation} environments are separate${sandbox === 'off' ? ' (unsandboxed)' : ''}`, () => {
+  it('two concurrent invocations get two environments, each with its own module state', { skip: gateSkip(isolation, sandbox) }, async () => {
+    const fx = await startFixtureServer({ isolation, sandbox });
     try {
       // Both in flight at once: neither can finish before the other has arrived.
       const held = gate();
@@ -126,7 +140,7 @@ for (const isolation of ['worker', 'process'] as const) describe(`${isolation} e
 
   it('idle environments are reaped and the next call starts cold', async () => {
     const workers = watchWorkers();
-    const fx = await startFixtureServer({ isolation, idleTimeout: 1 });
+    const fx = await startFixtureServer({ isolation, sandbox, idleTimeout: 1 });
     try {
       assert.equal((await fx.invoke('counter')).json.count, 1);
       assert.equal((await fx.invoke('counter')).json.count, 2);

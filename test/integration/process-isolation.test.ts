@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { createZip } from '../../src/deploy/zip-archive.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { DEFAULT_RUNTIME } from '../../src/registry/runtimes.js';
+import { SANDBOXED } from '../helpers/sandbox-host.js';
 
 /** The shell-script custom runtime, an example that is also this test's fixture. */
 const CUSTOM_RUNTIME = join(REPO_ROOT, 'examples/custom-runtime');
@@ -29,20 +30,29 @@ async function zipWithout(folder: string, file: string): Promise<Buffer> {
   }
 }
 
-/** The `sleep 31.4159` processes of the shell runtime's `sleeps` handler under a runtime this process started (its process group). */
+/** The `sleep 31.4159` processes of the shell runtime's `sleeps` handler under a runtime this process started (a descendant of it). */
 function ownSleepers(): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/cmdline`, 'latin1') !== 'sleep\u000031.4159\u0000') continue;
-      const group = statFields(Number(entry))[2]!;
-      if (statFields(Number(group))[1] === String(process.pid)) found.push(Number(entry));
+      if (descendsFromThisProcess(Number(entry))) found.push(Number(entry));
     } catch {
       // Gone while looked at.
     }
   }
   return found;
+}
+
+/** Whether `pid`'s chain of parents reaches this process (a sandbox starts its own session, so the process group does not tell). */
+function descendsFromThisProcess(pid: number): boolean {
+  for (let current = pid; current > 1;) {
+    const parent = Number(statFields(current)[1]);
+    if (parent === process.pid) return true;
+    current = parent;
+  }
+  return false;
 }
 
 /** The fields of /proc/PID/stat after the command name: state, parent, process group, ... flags (index 6). */
@@ -94,10 +104,16 @@ describe('process isolation: Node.js functions', () => {
     assert.equal(out.FunctionError, undefined, out.text);
     assert.equal(out.json.event.n, 1);
     assert.notEqual(out.json.pid, process.pid);
-    assert.equal(out.json.ppid, process.pid);
     assert.match(out.json.env.AWS_LAMBDA_RUNTIME_API, /^127\.0\.0\.1:\d+$/);
+    if (SANDBOXED) {
+      // In its sandbox the runtime sees its own PID namespace (the server is not in it) and its code at /var/task, as in AWS.
+      assert.notEqual(out.json.ppid, process.pid);
+      assert.equal(out.json.env.LAMBDA_TASK_ROOT, '/var/task');
+    } else {
+      assert.equal(out.json.ppid, process.pid);
+      assert.equal(out.json.env.LAMBDA_TASK_ROOT, FIXTURES);
+    }
     assert.equal(out.json.env._HANDLER, 'functions/process-info.handler');
-    assert.equal(out.json.env.LAMBDA_TASK_ROOT, FIXTURES);
     assert.equal(out.json.env.AWS_EXECUTION_ENV, `AWS_Lambda_${DEFAULT_RUNTIME}`);
     assert.equal(out.json.env.SERVER_ONLY, undefined);
     assert.equal(out.json.requestId, out.$metadata.requestId);

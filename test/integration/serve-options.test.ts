@@ -38,6 +38,8 @@ export function wrongOptionsDoNotCompile(): void {
   void serve({ eventQueueLimit: '10' });
   // @ts-expect-error kmsKeyFile is a path
   void serve({ kmsKeyFile: true });
+  // @ts-expect-error sandbox is 'auto' | 'on' | 'off'
+  void serve({ sandbox: true });
   // @ts-expect-error a misspelt setting is not an option
   void serve({ prot: 8080 });
   // startLambda() and bundleFunction() take the same typed settings.
@@ -63,13 +65,13 @@ describe('serve() options', () => {
       maxConnections: 50, headersTimeout: 5, maxConcurrentUploads: 2,
     };
     const server = await serve({
-      host: '127.0.0.1', port: 0, httpPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline',
+      host: '127.0.0.1', port: 0, httpPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline', sandbox: 'off',
       concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security,
       functions: { hello: async () => 'hi' },
     });
     try {
       assert.deepEqual({ ...server.settings, port: undefined }, {
-        host: '127.0.0.1', port: undefined, httpPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline',
+        host: '127.0.0.1', port: undefined, httpPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline', sandbox: 'off',
         concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security,
       });
       assert.ok(server.port > 0);
