@@ -135,7 +135,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const limits: ServerLimits = {
     maxConnections: settings.maxConnections,
     headersTimeoutMs: settings.headersTimeout * 1000,
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: settings.requestTimeout * 1000,
     maxLargeBodies: settings.maxConcurrentUploads,
   };
   const gatewayServer = routes.empty ? undefined : createGatewayServer({
@@ -219,9 +219,6 @@ function runtimeNotes(logger: Logger): (functions: readonly FunctionDefinition[]
     }
   };
 }
-
-/** Time to send a whole request: a 70 MB code upload at 250 kB/s. */
-const REQUEST_TIMEOUT_MS = 300_000;
 
 /** How long a function environment's credentials are valid: longer than any environment lives warm in practice. */
 const FUNCTION_SESSION_SECONDS = 7 * 24 * 3600;

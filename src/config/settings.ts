@@ -38,6 +38,8 @@ export interface Settings {
   readonly maxConnections: number;
   /** Seconds a client may take to send a request's head (slowloris). */
   readonly headersTimeout: number;
+  /** Seconds a client may take to send a whole request, body included (a slow body holds a connection too). */
+  readonly requestTimeout: number;
   /** Code uploads (bodies over 10 MB) received at once per server; past it, 429. */
   readonly maxConcurrentUploads: number;
   /** `sigv4`: every Lambda API request must be signed with a key of the `keys` file. */
@@ -82,6 +84,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   mock: false,
   maxConnections: 1000,
   headersTimeout: 10,
+  // A 70 MB code upload at 250 kB/s.
+  requestTimeout: 300,
   maxConcurrentUploads: 4,
   auth: 'none',
   insecure: false,
@@ -145,6 +149,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   mock: { env: 'SERVERFULL_MOCK', flag: 'mock', numeric: false, boolean: true, validate: checkBoolean },
   maxConnections: { env: 'SERVERFULL_MAX_CONNECTIONS', flag: 'max-connections', numeric: true, validate: (v, w) => check.integer(v, w, 1, 1_000_000) },
   headersTimeout: { env: 'SERVERFULL_HEADERS_TIMEOUT', flag: 'headers-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 1, 300) },
+  requestTimeout: { env: 'SERVERFULL_REQUEST_TIMEOUT', flag: 'request-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 1, 3600) },
   maxConcurrentUploads: { env: 'SERVERFULL_MAX_CONCURRENT_UPLOADS', flag: 'max-concurrent-uploads', numeric: true, validate: (v, w) => check.integer(v, w, 1, 1000) },
   auth: { env: 'SERVERFULL_AUTH', flag: 'auth', numeric: false, validate: (v, w) => check.oneOf(v, w, ['none', 'sigv4'] as const) },
   keys: { env: 'SERVERFULL_KEYS', flag: 'keys', numeric: false, validate: (v, w) => check.string(v, w, /./, 'the path of a keys file') },

@@ -35,13 +35,20 @@ const CHUNKED_UPLOAD = 'POST /2015-03-31/functions HTTP/1.1\r\nHost: 127.0.0.1\r
 describe('connection limits', { timeout: 60_000 }, () => {
   let server: RunningServer;
   before(async () => {
-    server = await serve({ port: 0, logLevel: 'silent', dataDir: tempDataDir(), env: {}, headersTimeout: 1, maxConnections: 3, maxConcurrentUploads: 1 });
+    server = await serve({ port: 0, logLevel: 'silent', dataDir: tempDataDir(), env: {}, headersTimeout: 1, requestTimeout: 2, maxConnections: 3, maxConcurrentUploads: 1 });
   });
   after(() => server.close());
 
   it('answers a head that never ends with 408 and closes the connection', async () => {
     const slow = await open(server.url);
     slow.socket.write('GET /2015-03-31/functions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    await slow.closed;
+    assert.match(slow.received(), /^HTTP\/1\.1 408 /);
+  });
+
+  it('answers a body that never ends with 408 and closes the connection', async () => {
+    const slow = await open(server.url);
+    slow.socket.write('POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"a":');
     await slow.closed;
     assert.match(slow.received(), /^HTTP\/1\.1 408 /);
   });

@@ -62,7 +62,7 @@ describe('serve() options', () => {
     const bounds = { eventQueueLimit: 50, eventQueueBytes: 65_536, maxEventAge: 60, codeStorageLimit: 1_000_000, kmsKeyFile };
     const security = {
       auth: 'none' as const, insecure: false, allowedOrigins: ['http://localhost:5173'], allowedHosts: ['lambda.internal'],
-      maxConnections: 50, headersTimeout: 5, maxConcurrentUploads: 2,
+      maxConnections: 50, headersTimeout: 5, requestTimeout: 60, maxConcurrentUploads: 2,
     };
     const server = await serve({
       host: '127.0.0.1', port: 0, httpPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline', sandbox: 'off',
