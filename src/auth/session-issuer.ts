@@ -9,13 +9,11 @@
  * The role's policy is looked up when a request arrives, so a policy change applies at once.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { TemporaryCredentials } from '../handler/function-access.js';
 import { randomKeyString } from './keys-file.js';
 
-/** Credentials as the AWS SDKs take them from the environment. */
-export interface TemporaryCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
+/** Credentials as the AWS SDKs take them from the environment, with the moment they stop working. */
+export interface IssuedCredentials extends TemporaryCredentials {
   readonly expiration: Date;
 }
 
@@ -49,7 +47,7 @@ export class SessionIssuer {
   }
 
   /** New credentials for `role`, named `sessionName` (e.g. the function name), valid `seconds`. */
-  issue(role: string, sessionName: string, seconds = DEFAULT_SESSION_SECONDS): TemporaryCredentials {
+  issue(role: string, sessionName: string, seconds = DEFAULT_SESSION_SECONDS): IssuedCredentials {
     if (!SESSION_NAME.test(sessionName)) throw new Error(`invalid session name ${JSON.stringify(sessionName)}: 1 to 64 of letters, digits, +=,.@_-`);
     const accessKeyId = randomKeyString('ASIA', 20, KEY_ID_ALPHABET);
     const expires = Math.floor(this.#now() / 1000) + seconds;
