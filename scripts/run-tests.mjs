@@ -4,10 +4,11 @@
 //
 //   node scripts/run-tests.mjs [--concurrency N] [DIR|FILE ...]
 //
-// Files run in parallel: as many at once as the machine has cores (at least 2), or N from
-// `--concurrency N` or SERVERFULL_TEST_CONCURRENCY (1: one file at a time). Every test file is
-// safe to run alongside any other (its own ports, data directories and temporary files), and
-// alongside another copy of this script.
+// Files run in parallel: twice as many at once as the machine has cores (at least 4, at most 8), or N
+// from `--concurrency N` or SERVERFULL_TEST_CONCURRENCY (1: one file at a time). Twice the cores,
+// because a file spends much of its time waiting on child processes it starts (runtimes, the aws CLI)
+// rather than computing. Every test file is safe to run alongside any other (its own ports, data
+// directories and temporary files), and alongside another copy of this script.
 import { availableParallelism } from 'node:os';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,7 +19,7 @@ import { exitUnlessSupportedNode } from '../bin/supported-node.js';
 exitUnlessSupportedNode();
 
 const args = process.argv.slice(2);
-let concurrency = Number(process.env.SERVERFULL_TEST_CONCURRENCY || Math.max(2, availableParallelism()));
+let concurrency = Number(process.env.SERVERFULL_TEST_CONCURRENCY || Math.min(8, Math.max(4, 2 * availableParallelism())));
 const flag = args.indexOf('--concurrency');
 if (flag >= 0) {
   concurrency = Number(args[flag + 1]);

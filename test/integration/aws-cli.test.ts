@@ -17,7 +17,9 @@ const available = existsSync(AWS);
 if (!available && process.env.CI) throw new Error(`${AWS} is missing: .ci/run installs Debian's awscli`);
 const run = promisify(execFile);
 
-describe('aws CLI', { skip: available ? false : `${AWS} not installed (apt-get install awscli)` }, () => {
+// Each call starts the CLI's Python afresh (about a second of CPU): the tests, which share nothing but the
+// server, run at once.
+describe('aws CLI', { skip: available ? false : `${AWS} not installed (apt-get install awscli)`, concurrency: true }, () => {
   let fx: FixtureServer;
   let dir: string;
   before(async () => {
@@ -75,14 +77,18 @@ describe('aws CLI', { skip: available ? false : `${AWS} not installed (apt-get i
     assert.equal(JSON.parse(created).FunctionName, 'cli-deployed');
     const { stdout: published } = await aws(['publish-version', '--function-name', 'cli-deployed']);
     assert.equal(JSON.parse(published).Version, '1');
-    await aws(['create-alias', '--function-name', 'cli-deployed', '--name', 'live', '--function-version', '1']);
-    await aws(['wait', 'function-active-v2', '--function-name', 'cli-deployed']);
+    await Promise.all([
+      aws(['create-alias', '--function-name', 'cli-deployed', '--name', 'live', '--function-version', '1']),
+      aws(['wait', 'function-active-v2', '--function-name', 'cli-deployed']),
+    ]);
 
     const outFile = join(dir, 'deployed.json');
-    const { stdout } = await aws(['invoke', '--function-name', 'cli-deployed:live', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{}', outFile]);
+    const [{ stdout }, { stdout: listed }] = await Promise.all([
+      aws(['invoke', '--function-name', 'cli-deployed:live', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{}', outFile]),
+      aws(['list-functions']),
+    ]);
     assert.equal(JSON.parse(stdout).ExecutedVersion, '1');
     assert.deepEqual(JSON.parse(readFileSync(outFile, 'utf8')), { label: 'from-cli', greeting: 'hey', version: '1' });
-    const { stdout: listed } = await aws(['list-functions']);
     assert.ok(JSON.parse(listed).Functions.some((f: { FunctionName: string }) => f.FunctionName === 'cli-deployed'));
   });
 

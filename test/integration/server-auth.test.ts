@@ -136,11 +136,7 @@ describe('a server with --auth sigv4', { timeout: 60_000 }, () => {
   it('the aws CLI (v2) and boto3 work with a key and nothing changed but the endpoint', { skip: existsSync(AWS_CLI) ? false : `${AWS_CLI} not installed` }, async () => {
     const env = { ...process.env, AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
     const out = join(dir, 'cli-out.json');
-    await promisify(execFile)(AWS_CLI, ['lambda', 'invoke', '--endpoint-url', server.url, '--function-name', 'orders-list', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"via":"aws"}', out], { env });
-    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).event, { via: 'aws' });
-    const denied = await promisify(execFile)(AWS_CLI, ['lambda', 'invoke', '--endpoint-url', server.url, '--function-name', 'orders-admin', out],
-      { env: { ...env, AWS_ACCESS_KEY_ID: APP.accessKeyId, AWS_SECRET_ACCESS_KEY: APP.secretAccessKey } }).catch((error: { stderr: string }) => error);
-    assert.match((denied as { stderr: string }).stderr, /AccessDeniedException/);
+    const deniedOut = join(dir, 'cli-denied.json');
     const boto = `
 import boto3, json, sys
 client = boto3.client('lambda', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
@@ -150,7 +146,15 @@ try:
 except client.exceptions.ClientError as error:
     print(error.response['Error']['Code'])
 `;
-    const python = await promisify(execFile)('python3', ['-c', boto, server.url, APP.accessKeyId, APP.secretAccessKey]);
+    // Three Python programs that each take about a second to start: at once.
+    const [, denied, python] = await Promise.all([
+      promisify(execFile)(AWS_CLI, ['lambda', 'invoke', '--endpoint-url', server.url, '--function-name', 'orders-list', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"via":"aws"}', out], { env }),
+      promisify(execFile)(AWS_CLI, ['lambda', 'invoke', '--endpoint-url', server.url, '--function-name', 'orders-admin', deniedOut],
+        { env: { ...env, AWS_ACCESS_KEY_ID: APP.accessKeyId, AWS_SECRET_ACCESS_KEY: APP.secretAccessKey } }).catch((error: { stderr: string }) => error),
+      promisify(execFile)('python3', ['-c', boto, server.url, APP.accessKeyId, APP.secretAccessKey]),
+    ]);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).event, { via: 'aws' });
+    assert.match((denied as { stderr: string }).stderr, /AccessDeniedException/);
     assert.deepEqual(python.stdout.trim().split('\n'), ['boto3', 'AccessDeniedException']);
   });
 });
