@@ -4,6 +4,7 @@
  * create namespaces, and writable cgroups v1. (config/sandbox-setting decides what to do with it.)
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cgroupsUnusableReason } from './environment-cgroup.js';
 import { bubblewrapPath, nodeInstallFolder } from './sandbox-command.js';
 
@@ -28,9 +29,17 @@ export function probeSandboxHost(): SandboxHost | string {
   return probed;
 }
 
+/**
+ * `SERVERFULL_BWRAP`, for tests only: the bubblewrap to use instead of the installed one, so that a test can
+ * show a host without it (a missing path reads as not installed).
+ */
+function chosenBubblewrap(path: string): string | undefined {
+  return existsSync(path) ? path : undefined;
+}
+
 function probe(): SandboxHost | string {
   if (process.platform !== 'linux') return `sandboxes need Linux (this is ${process.platform})`;
-  const bwrap = bubblewrapPath();
+  const bwrap = process.env.SERVERFULL_BWRAP ? chosenBubblewrap(process.env.SERVERFULL_BWRAP) : bubblewrapPath();
   if (bwrap === undefined) return 'bubblewrap (bwrap) is not installed';
   const cgroups = cgroupsUnusableReason();
   if (cgroups !== undefined) return cgroups;
