@@ -145,7 +145,9 @@ async function main(): Promise<void> {
       await stopAll();
     }
 
-    const deployServer = await startServerfull('serverfull.json', 'worker');
+    // Deployed code runs in worker threads here, as the alias table's labels say (by default it runs sandboxed in a process,
+    // whose cold start the table above measures).
+    const deployServer = await startServerfull('serverfull.json', 'worker', ['--deployed-isolation', 'worker']);
     const deployBaseline = await startBaseline();
     servers.push(deployServer, deployBaseline);
     const deployments = await measureDeployments([serverfullDeployTarget(deployServer.url), baselineDeployTarget(deployBaseline.url)], DEPLOYMENTS);
