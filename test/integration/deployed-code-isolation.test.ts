@@ -70,6 +70,14 @@ for (const isolation of ['inline', 'worker'] as const satisfies readonly Isolati
     assert.equal(out.json.seesServer, true);
   });
 
+  it('cannot read the server\'s database, which the operator\'s function can', { skip: SANDBOXED ? false : 'unsandboxed here' }, async () => {
+    const database = join(fx.server.settings.dataDir, 'serverfull.db');
+    const deployed = await fx.invoke('deployed', { probe: 'read', path: database });
+    assert.equal(deployed.FunctionError, undefined, deployed.text);
+    assert.equal(deployed.json.read, 'ENOENT');
+    assert.equal((await fx.invoke('declared', { probe: 'read', path: database })).json.read, 'succeeded');
+  });
+
   it('gives no deployed-isolation warning', () => {
     assert.deepEqual(logger.lines.filter((l) => l.msg.includes('--deployed-isolation')), []);
   });
@@ -97,5 +105,23 @@ describe('deployedIsolation: inline', () => {
     const out = await fx.invoke('deployed', { probe: 'where', serverPid: process.pid });
     assert.equal(out.FunctionError, undefined, out.text);
     assert.equal(out.json.pid, process.pid);
+  });
+});
+
+describe('deployed code without a sandbox (--sandbox off, or a host without one)', () => {
+  let fx: FixtureServer;
+
+  before(async () => {
+    fx = await startFixtureServer({ config: undefined, root: ROOT, isolation: 'inline', sandbox: 'off', functions: {} });
+    await deploy(fx.lambda, 'deployed');
+  });
+
+  after(() => fx.close());
+
+  it('still runs in a process of its own', async () => {
+    const out = await fx.invoke('deployed', { probe: 'where', serverPid: process.pid });
+    assert.equal(out.FunctionError, undefined, out.text);
+    assert.notEqual(out.json.pid, process.pid);
+    assert.notEqual(out.json.taskRoot, '/var/task');
   });
 });
