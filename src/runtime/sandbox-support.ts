@@ -30,16 +30,18 @@ export function probeSandboxHost(): SandboxHost | string {
 }
 
 /**
- * `SERVERFULL_BWRAP`, for tests only: the bubblewrap to use instead of the installed one, so that a test can
- * show a host without it (a missing path reads as not installed).
+ * The bubblewrap to try: the installed one, or `SERVERFULL_BWRAP`, for tests only, so that a test can show a host
+ * without it (a missing path reads as not installed).
  */
-function chosenBubblewrap(path: string): string | undefined {
-  return existsSync(path) ? path : undefined;
+function bubblewrap(): string | undefined {
+  const chosen = process.env.SERVERFULL_BWRAP;
+  if (!chosen) return bubblewrapPath();
+  return existsSync(chosen) ? chosen : undefined;
 }
 
 function probe(): SandboxHost | string {
   if (process.platform !== 'linux') return `sandboxes need Linux (this is ${process.platform})`;
-  const bwrap = process.env.SERVERFULL_BWRAP ? chosenBubblewrap(process.env.SERVERFULL_BWRAP) : bubblewrapPath();
+  const bwrap = bubblewrap();
   if (bwrap === undefined) return 'bubblewrap (bwrap) is not installed';
   const cgroups = cgroupsUnusableReason();
   if (cgroups !== undefined) return cgroups;
