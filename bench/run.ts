@@ -7,8 +7,8 @@
  * the reference measured in the same run are what matter.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { measureColdStarts } from './cold-start.js';
@@ -18,6 +18,7 @@ import { CONNECTIONS, REQUEST_BODY } from './load-round.js';
 import { formatColdStarts, formatDeployments, formatRounds, formatThroughputTable } from './report.js';
 import { REPO_ROOT } from './repo-root.js';
 import { killAllServerProcesses, startServerProcess, type ServerProcess } from './server-process.js';
+import { startServerfull } from './serverfull-process.js';
 
 const COLD_START_FUNCTIONS = Array.from({ length: 15 }, (_, index) => `echo${index + 1}`);
 const COLD_START_TARGET_P50_MS = 50;
@@ -52,22 +53,6 @@ function envNumber(name: string, fallback: number, integer: boolean): number {
     throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'} (got ${JSON.stringify(text)})`);
   }
   return value;
-}
-
-async function startServerfull(manifest: string, isolation: 'inline' | 'worker' | 'process', extraArgs: readonly string[] = [], node?: string): Promise<ServerProcess> {
-  const port = await freePort();
-  const args = [
-    join(REPO_ROOT, 'bin/serverfull.js'), 'start',
-    '--config', join(REPO_ROOT, 'bench/fixtures', manifest),
-    '--port', String(port),
-    '--isolation', isolation,
-    '--log-level', 'warn',
-    '--data-dir', mkdtempSync(join(tmpdir(), 'serverfull-bench-')),
-    // Far above the 32 connections, so the account limit never throttles the load.
-    '--concurrency', '1000',
-    ...extraArgs,
-  ];
-  return startServerProcess(args, port, node);
 }
 
 /**
@@ -160,7 +145,9 @@ async function main(): Promise<void> {
       await stopAll();
     }
 
-    const deployServer = await startServerfull('serverfull.json', 'worker');
+    // Deployed code runs in worker threads here, as the alias table's labels say (by default it runs sandboxed in a process,
+    // whose cold start the table above measures).
+    const deployServer = await startServerfull('serverfull.json', 'worker', ['--deployed-isolation', 'worker']);
     const deployBaseline = await startBaseline();
     servers.push(deployServer, deployBaseline);
     const deployments = await measureDeployments([serverfullDeployTarget(deployServer.url), baselineDeployTarget(deployBaseline.url)], DEPLOYMENTS);

@@ -83,6 +83,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const logger = givenLogger ?? createLogger({ level: settings.logLevel, format: settings.logFormat });
   for (const warning of template?.warnings ?? []) logger.log('warn', warning, { template: template!.path });
   checkExposure(settings, logger);
+  checkDeployedIsolation(settings, logger);
   // Read before anything starts: a keys file that is unsafe or wrong stops the start.
   const keys = settings.auth === 'sigv4' ? loadKeysFile(settings.keys ?? join(settings.dataDir, KEYS_FILE_NAME)) : undefined;
 
@@ -102,7 +103,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     catalog = new FunctionCatalog({
       dataDir: resolve(settings.dataDir),
       identity: settings,
-      isolation: settings.isolation,
+      isolation: settings.deployedIsolation,
       concurrency: settings.concurrency,
       manifest: definitions,
       manifestSource: [manifest?.path, template?.path].filter(Boolean).join(' or ') || 'serve()',
@@ -234,6 +235,16 @@ function checkExposure(settings: Settings, logger: Logger): void {
       + '(serverfull keys add NAME --keys keys.json, then --auth sigv4 --keys keys.json), or accept the risk with --insecure');
   }
   logger.log('warn', `serving on ${settings.host} without authentication (--insecure): anyone who can reach it can run code on this machine`);
+}
+
+/**
+ * Says at every start when code deployed through the API, which anyone with API access can send, runs outside
+ * a process environment: in the server's own threads, with its files, memory and rights.
+ */
+function checkDeployedIsolation(settings: Settings, logger: Logger): void {
+  if (settings.deployedIsolation === 'process') return;
+  logger.log('warn', `code deployed through the Lambda API runs in ${settings.deployedIsolation} isolation (--deployed-isolation), `
+    + 'with the server\'s rights: it can read the server\'s files, memory and environment; use --deployed-isolation process to sandbox it');
 }
 
 /** Listens and resolves with `http://host:port`; a port in use is a `ConfigError` naming the setting to change. */

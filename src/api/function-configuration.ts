@@ -42,7 +42,7 @@ export function renderConfiguration(view: VersionView, state: ReportedState): Fu
     RevisionId: record.revisionId,
     PackageType: 'Zip',
     Architectures: config.architectures,
-    EphemeralStorage: { Size: 512 },
+    EphemeralStorage: { Size: config.ephemeralStorage },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${record.functionName}` },
   };

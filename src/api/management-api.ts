@@ -12,7 +12,7 @@ import { LATEST, type FunctionCatalog } from '../deploy/function-catalog.js';
 import { defaultRole, type ServiceIdentity } from '../registry/arns.js';
 import type { StoredConfiguration } from '../deploy/deployment-store.js';
 import { MAX_ZIPPED_BYTES } from '../deploy/zip-archive.js';
-import { MAX_DESCRIPTION_LENGTH, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
+import { EPHEMERAL_STORAGE, MAX_DESCRIPTION_LENGTH, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
 import { AWS_RUNTIMES, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { parseFunctionRef, type FunctionRef } from './function-ref.js';
 import { renderAlias, renderConfiguration } from './function-configuration.js';
@@ -91,6 +91,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
         role: field.string(body, 'Role', 'role', { pattern: ROLE_PATTERN }) ?? defaultRole(identity.accountId),
         timeout: field.integer(body, 'Timeout', 'timeout', TIMEOUT.min, TIMEOUT.max) ?? TIMEOUT.default,
         memorySize: readMemorySize(body) ?? MEMORY_SIZE.default,
+        ephemeralStorage: readEphemeralStorage(body) ?? EPHEMERAL_STORAGE.default,
         environment: readEnvironment(body) ?? {},
         description: field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }) ?? '',
         architectures: readArchitectures(body) ?? ['x86_64'],
@@ -131,6 +132,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
         role: field.string(body, 'Role', 'role', { pattern: ROLE_PATTERN }),
         timeout: field.integer(body, 'Timeout', 'timeout', TIMEOUT.min, TIMEOUT.max),
         memorySize: readMemorySize(body),
+        ephemeralStorage: readEphemeralStorage(body),
         environment: readEnvironment(body),
         description: field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }),
       };
@@ -313,6 +315,15 @@ function readRuntime(body: RequestBody): string | undefined {
 
 function readMemorySize(body: RequestBody): number | undefined {
   return field.integer(body, 'MemorySize', 'memorySize', MEMORY_SIZE.min, MEMORY_SIZE.max);
+}
+
+/** `EphemeralStorage.Size`; AWS's model requires `Size` once `EphemeralStorage` is given. */
+function readEphemeralStorage(body: RequestBody): number | undefined {
+  const storage = field.object(body, 'EphemeralStorage', 'ephemeralStorage');
+  if (storage === undefined) return undefined;
+  const size = field.integer(storage, 'Size', 'ephemeralStorage.size', EPHEMERAL_STORAGE.min, EPHEMERAL_STORAGE.max);
+  if (size === undefined) throw validationError(null, 'ephemeralStorage.size', 'Member must not be null');
+  return size;
 }
 
 function readArchitectures(body: RequestBody): string[] | undefined {

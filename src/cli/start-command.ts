@@ -29,6 +29,8 @@ Options (each also read from the environment variable shown; flags win):
   --region REGION         region in ARNs and AWS_REGION (SERVERFULL_REGION; default us-east-1)
   --account-id ID         12-digit account in ARNs (SERVERFULL_ACCOUNT_ID; default 000000000000)
   --isolation KIND        worker | inline | process, for functions that do not choose (SERVERFULL_ISOLATION; default worker)
+  --deployed-isolation KIND  process | worker | inline, for code deployed through the Lambda API (SERVERFULL_DEPLOYED_ISOLATION;
+                          default process, sandboxed where usable); worker or inline run that code with the server's rights
   --sandbox MODE          auto | on | off: process environments under bubblewrap and cgroups, where usable (auto),
                           or refuse to start without them (on) (SERVERFULL_SANDBOX; default auto)
   --concurrency N         server-wide concurrent executions (SERVERFULL_CONCURRENCY; default 100)

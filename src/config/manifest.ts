@@ -9,7 +9,7 @@ import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loade
 import { handlerEscape } from '../registry/handler-path.js';
 import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
 import {
-  ENVIRONMENT_KEY, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
+  ENVIRONMENT_KEY, EPHEMERAL_STORAGE, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
 } from '../registry/function-limits.js';
 import { DEFAULT_RUNTIME, isCustomRuntime, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
@@ -24,6 +24,8 @@ export interface FunctionConfig {
   readonly runtime?: string;
   readonly timeout?: number;
   readonly memorySize?: number;
+  /** MB of `/tmp`, 512 to 10240 (AWS's `EphemeralStorage.Size`; default 512). */
+  readonly ephemeralStorage?: number;
   readonly reservedConcurrency?: number;
   /** Seconds an Event invocation may wait before it is dropped (AWS's `MaximumEventAgeInSeconds`, 60 to 21600). */
   readonly maximumEventAge?: number;
@@ -61,7 +63,7 @@ export interface Manifest {
 const ROLE = /^(?:arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*)?[\w+=,.@-]{1,64}$/;
 
 /** `http` holds the function's routes, read by `manifest-gateway.ts`. */
-const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'reservedConcurrency', 'maximumEventAge', 'environment', 'isolation', 'description', 'role', 'http', 'mock'];
+const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency', 'maximumEventAge', 'environment', 'isolation', 'description', 'role', 'http', 'mock'];
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
@@ -155,6 +157,9 @@ function commonFields(config: Record<string, unknown>, field: (key: string) => s
   return {
     timeout: config.timeout === undefined ? TIMEOUT.default : check.integer(config.timeout, field('timeout'), TIMEOUT.min, TIMEOUT.max),
     memorySize: config.memorySize === undefined ? MEMORY_SIZE.default : check.integer(config.memorySize, field('memorySize'), MEMORY_SIZE.min, MEMORY_SIZE.max),
+    ...(config.ephemeralStorage === undefined ? {} : {
+      ephemeralStorage: check.integer(config.ephemeralStorage, field('ephemeralStorage'), EPHEMERAL_STORAGE.min, EPHEMERAL_STORAGE.max),
+    }),
     reservedConcurrency: config.reservedConcurrency === undefined
       ? undefined
       : check.integer(config.reservedConcurrency, field('reservedConcurrency'), RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),

@@ -1,7 +1,7 @@
 /**
  * @module config/sandbox-setting
  * What the `sandbox` setting makes of this host: `auto` sandboxes process environments when it
- * can (and says once why not when it cannot), `on` refuses to start when it cannot, `off` never sandboxes.
+ * can (and warns once why not when it cannot: deployed code then runs unsandboxed), `on` refuses to start when it cannot, `off` never sandboxes.
  */
 import type { Logger } from '../log.js';
 import { removeLeftoverCgroups } from '../runtime/environment-cgroup.js';
@@ -17,7 +17,8 @@ export function resolveSandbox(mode: SandboxMode, logger: Logger): SandboxHost |
   const host = probeSandboxHost();
   if (typeof host === 'string') {
     if (mode === 'on') throw new ConfigError(`--sandbox on (SERVERFULL_SANDBOX): cannot sandbox process environments: ${host}; install bubblewrap and run where cgroups v1 are writable, or use --sandbox auto or off`);
-    logger.log('info', 'process environments run unsandboxed', { reason: host });
+    // Deployed code is anyone's with API access: running it with the server's user's rights deserves more than a note.
+    logger.log('warn', 'sandbox unavailable: process environments run unsandboxed, code deployed through the Lambda API included, with the server\'s user\'s rights', { reason: host });
     return undefined;
   }
   // Groups a crashed server left behind; another running server's are its own.

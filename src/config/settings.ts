@@ -19,6 +19,11 @@ export interface Settings {
   readonly accountId: string;
   /** Default execution environment kind for functions that do not choose one. */
   readonly isolation: IsolationKind;
+  /**
+   * Execution environment kind of code deployed through the management API, which anyone with API access can send:
+   * `process` (sandboxed where the host allows it) unless the operator accepts the risk of running it with the server's rights.
+   */
+  readonly deployedIsolation: IsolationKind;
   /** Sandboxing of `process` environments (bubblewrap and cgroups): `auto` where the host allows it, `on` or refuse to start, `off`. */
   readonly sandbox: SandboxMode;
   /** Account-wide limit of concurrent executions. */
@@ -75,6 +80,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   region: 'us-east-1',
   accountId: '000000000000',
   isolation: 'worker',
+  deployedIsolation: 'process',
   sandbox: 'auto',
   concurrency: 100,
   idleTimeout: 300,
@@ -139,6 +145,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   region: { env: 'SERVERFULL_REGION', flag: 'region', numeric: false, validate: (v, w) => check.string(v, w, REGION, 'an AWS region such as "us-east-1"') },
   accountId: { env: 'SERVERFULL_ACCOUNT_ID', flag: 'account-id', numeric: false, validate: (v, w) => check.string(v, w, /^\d{12}$/, 'a 12-digit account id') },
   isolation: { env: 'SERVERFULL_ISOLATION', flag: 'isolation', numeric: false, validate: (v, w) => check.oneOf(v, w, ISOLATION_KINDS) },
+  deployedIsolation: { env: 'SERVERFULL_DEPLOYED_ISOLATION', flag: 'deployed-isolation', numeric: false, validate: (v, w) => check.oneOf(v, w, ISOLATION_KINDS) },
   sandbox: { env: 'SERVERFULL_SANDBOX', flag: 'sandbox', numeric: false, validate: (v, w) => check.oneOf(v, w, SANDBOX_MODES) },
   concurrency: { env: 'SERVERFULL_CONCURRENCY', flag: 'concurrency', numeric: true, validate: (v, w) => check.integer(v, w, 1, 100_000) },
   idleTimeout: { env: 'SERVERFULL_IDLE_TIMEOUT', flag: 'idle-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 1, 86_400) },

@@ -9,6 +9,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error.js';
+import { EPHEMERAL_STORAGE } from '../registry/function-limits.js';
 import { EnvironmentCipher } from './environment-cipher.js';
 import { privateFile, tightenFile } from './private-files.js';
 import { loadSqlite } from './sqlite-module.js';
@@ -20,6 +21,8 @@ export interface StoredConfiguration {
   readonly role: string;
   readonly timeout: number;
   readonly memorySize: number;
+  /** `EphemeralStorage.Size`, MB of `/tmp`; rows written before it existed read as AWS's default. */
+  readonly ephemeralStorage: number;
   readonly environment: Readonly<Record<string, string>>;
   readonly description: string;
   readonly architectures: readonly string[];
@@ -164,7 +167,7 @@ export class DeploymentStore {
     }));
     const plaintext: VersionRecord[] = [];
     const versions = (this.db.prepare('SELECT * FROM versions').all() as unknown as VersionRow[]).map((row): VersionRecord => {
-      const stored = JSON.parse(row.config) as Omit<StoredConfiguration, 'environment'> & { environment: unknown };
+      const stored = JSON.parse(row.config) as Omit<StoredConfiguration, 'environment' | 'ephemeralStorage'> & { environment: unknown; ephemeralStorage?: number };
       const sealed = EnvironmentCipher.isSealed(stored.environment);
       const environment = sealed
         ? this.cipher.open(stored.environment as string, environmentContext(row.function_name, row.version))
@@ -172,7 +175,7 @@ export class DeploymentStore {
       const record: VersionRecord = {
         functionName: row.function_name,
         version: row.version,
-        config: { ...stored, environment },
+        config: { ...stored, ephemeralStorage: stored.ephemeralStorage ?? EPHEMERAL_STORAGE.default, environment },
         codeSha256: row.code_sha256,
         codeSize: row.code_size,
         revisionId: row.revision_id,

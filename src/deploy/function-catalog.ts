@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { AwsError, functionNotFound } from '../errors.js';
 import type { FunctionDefinition, FunctionRegistry, IsolationKind } from '../registry/function-definition.js';
+import { EPHEMERAL_STORAGE } from '../registry/function-limits.js';
 import { handlerEscape } from '../registry/handler-path.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import { defaultRole, functionArn, type ServiceIdentity } from '../registry/arns.js';
@@ -38,7 +39,7 @@ export interface CatalogListener {
 export interface CatalogOptions {
   readonly dataDir: string;
   readonly identity: ServiceIdentity;
-  /** Isolation kind of deployed functions. */
+  /** Isolation kind of functions deployed through the API (the `deployedIsolation` setting); the manifest's keep their own. */
   readonly isolation: IsolationKind;
   /** Account-wide concurrency, for the reserved concurrency check. */
   readonly concurrency: number;
@@ -553,6 +554,7 @@ export class FunctionCatalog implements FunctionRegistry {
       root: this.code.root(record.codeSha256),
       timeout: config.timeout,
       memorySize: config.memorySize,
+      ephemeralStorage: config.ephemeralStorage,
       environment: Object.freeze({ ...config.environment }),
       // A custom runtime is a process: its bootstrap cannot run in a thread.
       isolation: isCustomRuntime(config.runtime) ? 'process' : this.options.isolation,
@@ -627,6 +629,7 @@ export class FunctionCatalog implements FunctionRegistry {
         role: defaultRole(this.options.identity.accountId),
         timeout: definition.timeout,
         memorySize: definition.memorySize,
+        ephemeralStorage: definition.ephemeralStorage ?? EPHEMERAL_STORAGE.default,
         environment: definition.environment,
         description: definition.description,
         architectures: ['x86_64'],
@@ -654,7 +657,10 @@ function fingerprint(version: VersionRecord): string {
     value && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)]))
       : value;
-  return createHash('sha256').update(JSON.stringify(sorted({ code: version.codeSha256, config: version.config }))).digest('base64');
+  // The default storage counts as unset: fingerprints stored before the field existed still match.
+  const { ephemeralStorage, ...config } = version.config;
+  const counted = ephemeralStorage === EPHEMERAL_STORAGE.default ? config : version.config;
+  return createHash('sha256').update(JSON.stringify(sorted({ code: version.codeSha256, config: counted }))).digest('base64');
 }
 
 /** Refuses a handler whose file part leaves the function's code folder. */

@@ -32,6 +32,8 @@ export interface FunctionDefinition {
   readonly timeout: number;
   /** MB; also the worker's heap limit. */
   readonly memorySize: number;
+  /** MB of `/tmp` (`EphemeralStorage.Size`), enforced in sandboxed process environments; undefined: 512, AWS's default. */
+  readonly ephemeralStorage?: number;
   /** Most concurrent executions; undefined means only the server-wide limit applies. */
   readonly reservedConcurrency?: number;
   /** Seconds an Event invocation may wait in the queue before it is dropped; undefined: the server's `maxEventAge`. */

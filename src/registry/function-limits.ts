@@ -17,6 +17,9 @@ export const TIMEOUT: IntegerLimit & { readonly default: number } = Object.freez
 /** `MemorySize`, in MB. */
 export const MEMORY_SIZE: IntegerLimit & { readonly default: number } = Object.freeze({ min: 128, max: 10_240, default: 128 });
 
+/** `EphemeralStorage.Size`: the function's `/tmp`, in MB. */
+export const EPHEMERAL_STORAGE: IntegerLimit & { readonly default: number } = Object.freeze({ min: 512, max: 10_240, default: 512 });
+
 /** `ReservedConcurrentExecutions`: the model's range; the account's unreserved minimum is checked by the catalog. */
 export const RESERVED_CONCURRENCY: IntegerLimit = Object.freeze({ min: 0, max: 100_000 });
 

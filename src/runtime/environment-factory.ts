@@ -53,13 +53,19 @@ export class EnvironmentFactory {
     };
     const env = lambdaEnvironment(definition, this.region, logStreamName, this.access?.(definition));
     const { handler } = definition;
-    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox);
+    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandboxOf(definition));
     if (kind === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
       return new InlineEnvironment(fn, identity);
     }
     return new WorkerEnvironment(this.spares.take(definition.memorySize), { root: definition.root, handler, identity, env }, identity);
+  }
+
+  /** The sandbox of `definition`'s process environments: its `/tmp` is the function's ephemeral storage. */
+  private sandboxOf(definition: FunctionDefinition): ProcessSandboxOptions | undefined {
+    if (this.sandbox === undefined || definition.ephemeralStorage === undefined) return this.sandbox;
+    return { ...this.sandbox, tmpBytes: definition.ephemeralStorage * 1024 * 1024 };
   }
 
   /** Starts spare threads for the worker functions among `definitions`, before their first invocation. */

@@ -34,6 +34,8 @@ export interface ProcessSandboxOptions {
   readonly bwrap: string;
   /** Host folders the runtime needs besides the system and the function's code, shown read-only. */
   readonly runtimeFolders: readonly string[];
+  /** Bytes of the sandbox's private `/tmp`; default 512 MB. */
+  readonly tmpBytes?: number;
 }
 
 /** Output lines kept while no invocation runs (init, background work); the rest is dropped. */
@@ -200,7 +202,9 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       return undefined;
     }
     sandbox.cgroup = cgroup;
-    return sandboxedCommand(this.command, { bwrap: this.sandboxOptions!.bwrap, runtimeFolders: this.sandboxOptions!.runtimeFolders, cgroupProcs: cgroup.procsFiles });
+    return sandboxedCommand(this.command, {
+      bwrap: this.sandboxOptions!.bwrap, runtimeFolders: this.sandboxOptions!.runtimeFolders, cgroupProcs: cgroup.procsFiles, tmpBytes: this.sandboxOptions!.tmpBytes,
+    });
   }
 
   private readonly line = (level: FunctionLogLevel, message: string, raw: string): void => {

@@ -15,7 +15,7 @@ export const SANDBOX_TASK_ROOT = '/var/task';
 /** The unprivileged user and group the runtime runs as inside its user namespace (nobody/nogroup). */
 const SANDBOX_UID = '65534';
 /** AWS gives every function 512 MB of `/tmp` by default. */
-const TMP_BYTES = String(512 * 1024 * 1024);
+const TMP_BYTES = 512 * 1024 * 1024;
 /** System folders the runtime sees read-only: programs, libraries. */
 const SYSTEM_FOLDERS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32', '/opt'];
 /** Of `/etc`, only what programs need to resolve names, verify TLS and know users and time: never shadow files or server configuration. */
@@ -38,6 +38,8 @@ export interface SandboxSpec {
   readonly runtimeFolders: readonly string[];
   /** The `cgroup.procs` files the sandbox joins. */
   readonly cgroupProcs: readonly string[];
+  /** Bytes of the private `/tmp` (the function's `EphemeralStorage`); default 512 MB. */
+  readonly tmpBytes?: number;
 }
 
 /** What to spawn: a shell that joins the cgroups, then bwrap, then the runtime at its sandbox paths. */
@@ -54,7 +56,7 @@ export function sandboxedCommand(command: RuntimeCommand, spec: SandboxSpec): Ru
     ...SYSTEM_FOLDERS.flatMap(systemMount),
     ...ETC_ENTRIES.flatMap((name) => ['--ro-bind-try', `/etc/${name}`, `/etc/${name}`]),
     '--proc', '/proc', '--dev', '/dev',
-    '--size', TMP_BYTES, '--tmpfs', '/tmp',
+    '--size', String(spec.tmpBytes ?? TMP_BYTES), '--tmpfs', '/tmp',
     ...spec.runtimeFolders.flatMap((folder) => ['--ro-bind', folder, folder]),
     '--ro-bind', taskRoot, SANDBOX_TASK_ROOT,
     ...dependencyMount(taskRoot),

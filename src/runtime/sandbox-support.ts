@@ -4,6 +4,7 @@
  * create namespaces, and writable cgroups v1. (config/sandbox-setting decides what to do with it.)
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cgroupsUnusableReason } from './environment-cgroup.js';
 import { bubblewrapPath, nodeInstallFolder } from './sandbox-command.js';
 
@@ -28,9 +29,19 @@ export function probeSandboxHost(): SandboxHost | string {
   return probed;
 }
 
+/**
+ * The bubblewrap to try: the installed one, or `SERVERFULL_BWRAP`, for tests only, so that a test can show a host
+ * without it (a missing path reads as not installed).
+ */
+function bubblewrap(): string | undefined {
+  const chosen = process.env.SERVERFULL_BWRAP;
+  if (!chosen) return bubblewrapPath();
+  return existsSync(chosen) ? chosen : undefined;
+}
+
 function probe(): SandboxHost | string {
   if (process.platform !== 'linux') return `sandboxes need Linux (this is ${process.platform})`;
-  const bwrap = bubblewrapPath();
+  const bwrap = bubblewrap();
   if (bwrap === undefined) return 'bubblewrap (bwrap) is not installed';
   const cgroups = cgroupsUnusableReason();
   if (cgroups !== undefined) return cgroups;

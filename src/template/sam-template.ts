@@ -10,7 +10,7 @@ import { parseDocument } from 'yaml';
 import { check, ConfigError } from '../config/config-error.js';
 import type { FunctionConfig } from '../config/manifest.js';
 import type { GatewayDeclaration } from '../gateway/http-api.js';
-import { MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
+import { EPHEMERAL_STORAGE, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
 import { handlerEscape } from '../registry/handler-path.js';
 import { SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { CLOUDFORMATION_TAGS, TemplateScope, type ParameterValue } from './intrinsics.js';
@@ -51,7 +51,7 @@ const TRANSFORM = 'AWS::Serverless-2016-10-31';
 const FUNCTION_TYPE = 'AWS::Serverless::Function';
 const SECTIONS = ['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Transform', 'Parameters', 'Mappings', 'Conditions', 'Globals', 'Resources', 'Outputs'];
 const FUNCTION_PROPERTIES = [
-  'CodeUri', 'Handler', 'Runtime', 'Timeout', 'MemorySize', 'Environment', 'ReservedConcurrentExecutions', 'Description',
+  'CodeUri', 'Handler', 'Runtime', 'Timeout', 'MemorySize', 'EphemeralStorage', 'Environment', 'ReservedConcurrentExecutions', 'Description',
   'AutoPublishAlias', 'FunctionName', 'Events', 'PackageType', 'InlineCode', 'EventInvokeConfig', 'Role',
 ];
 
@@ -199,11 +199,14 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
   const alias = props.string('AutoPublishAlias');
   const invokeConfig = props.nested('EventInvokeConfig');
   invokeConfig?.ignoreUnknown(['MaximumEventAgeInSeconds']);
+  const storage = props.nested('EphemeralStorage');
+  storage?.ignoreUnknown(['Size']);
   const config: FunctionConfig = withoutUndefined({
     handler,
     runtime,
     timeout: props.integer('Timeout', TIMEOUT.min, TIMEOUT.max) ?? TIMEOUT.default,
     memorySize: props.integer('MemorySize', MEMORY_SIZE.min, MEMORY_SIZE.max) ?? MEMORY_SIZE.default,
+    ephemeralStorage: storage?.integer('Size', EPHEMERAL_STORAGE.min, EPHEMERAL_STORAGE.max),
     reservedConcurrency: props.integer('ReservedConcurrentExecutions', RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
     maximumEventAge: invokeConfig?.integer('MaximumEventAgeInSeconds', MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max),
     environment: readEnvironment(props),

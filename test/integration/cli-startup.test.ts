@@ -71,6 +71,31 @@ describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
     }
   });
 
+  it('--sandbox on without bubblewrap refuses to start in one line; auto starts and warns that deployed code runs unsandboxed', async () => {
+    // SERVERFULL_BWRAP (for tests only) points at no bubblewrap: a host without it.
+    const withoutBwrap = { SERVERFULL_BWRAP: '/nonexistent/bwrap' };
+    const args = ['start', '--config', join(FIXTURES, 'serverfull.json'), '--port', '0', '--http-port', '0', '--log-format', 'json'];
+    const on = runCli([...args, '--sandbox', 'on'], withoutBwrap);
+    assert.equal(await on.exited, 2);
+    assert.equal(on.stdout(), '');
+    assert.equal(on.stderr(), 'serverfull: --sandbox on (SERVERFULL_SANDBOX): cannot sandbox process environments: bubblewrap (bwrap) is not installed; '
+      + 'install bubblewrap and run where cgroups v1 are writable, or use --sandbox auto or off\n');
+
+    const auto = runCli([...args, '--sandbox', 'auto'], withoutBwrap);
+    try {
+      const out = await outputMatching(auto, 'stdout', /serverfull listening on/);
+      const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string; reason?: string });
+      const unavailable = lines.find((l) => l.msg.startsWith('sandbox unavailable'));
+      assert.ok(unavailable, out);
+      assert.equal(unavailable.level, 'warn');
+      assert.match(unavailable.msg, /code deployed through the Lambda API included/);
+      assert.equal(unavailable.reason, 'bubblewrap (bwrap) is not installed');
+    } finally {
+      auto.child.kill('SIGTERM');
+      await auto.exited;
+    }
+  });
+
   it('a second Ctrl-C says it abandons the invocations in flight, and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'serverfull-sigint-'));
     writeFileSync(join(dir, 'hang.mjs'), "export const handler = async () => { console.log('started'); await new Promise((resolve) => setTimeout(resolve, 60_000)); };\n");

@@ -153,6 +153,7 @@ describe('serverfull start: errors at start', () => {
     const result = spawnSync(process.execPath, [CLI, 'start', '--help'], { encoding: 'utf8' });
     assert.equal(result.status, 0);
     assert.match(result.stdout, /--isolation KIND/);
+    assert.match(result.stdout, /--deployed-isolation KIND/);
     assert.ok(existsSync(join(REPO_ROOT, 'examples/serverfull.json')));
   });
 });

@@ -101,6 +101,9 @@ describe('data directories written by earlier versions', () => {
       assert.equal(latest.Configuration?.Description, 'written by 0.1');
       assert.deepEqual(latest.Configuration?.Environment?.Variables, { STAGE: 'v2' });
       assert.deepEqual(latest.Tags, { team: 'platform' });
+      // Written before EphemeralStorage was kept: AWS's default, and nothing new to publish for it.
+      assert.deepEqual(latest.Configuration?.EphemeralStorage, { Size: 512 });
+      assert.equal((await lambda.send(new PublishVersionCommand({ FunctionName: 'legacy' }))).Version, '2');
       assert.equal(latest.Concurrency?.ReservedConcurrentExecutions, 7);
       const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'legacy' }));
       assert.deepEqual(versions.Versions?.map((v) => [v.Version, v.Environment?.Variables?.STAGE]), [['$LATEST', 'v2'], ['1', 'v1'], ['2', 'v2']]);

@@ -28,6 +28,7 @@ const CONFIG: StoredConfiguration = {
   role: 'arn:aws:iam::123456789012:role/serverfull',
   timeout: 3,
   memorySize: 128,
+  ephemeralStorage: 512,
   environment: {},
   description: '',
   architectures: ['x86_64'],

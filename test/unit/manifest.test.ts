@@ -27,6 +27,10 @@ describe('manifest', () => {
     }
   });
 
+  it('reads a function\'s ephemeral storage, in MB', () => {
+    assert.equal(build({ f: { handler: 'functions/echo.handler', ephemeralStorage: 4096 } })[0]!.ephemeralStorage, 4096);
+  });
+
   it('reads a function\'s maximum event age', () => {
     assert.equal(build({ f: { handler: 'functions/echo.handler', maximumEventAge: 120 } })[0]!.maximumEventAge, 120);
     assert.equal(build({ f: { handler: 'functions/echo.handler' } })[0]!.maximumEventAge, undefined, 'unset: the server\'s maxEventAge');
@@ -39,6 +43,7 @@ describe('manifest', () => {
     ['an unknown key', { handler: 'functions/echo.handler', memory: 128 }, /function "f": unknown field "memory"/],
     ['a timeout out of range', { handler: 'functions/echo.handler', timeout: 901 }, /function "f": field "timeout" must be an integer from 1 to 900 \(got 901\)/],
     ['a timeout of the wrong type', { handler: 'functions/echo.handler', timeout: '3' }, /field "timeout" must be an integer/],
+    ['ephemeral storage below 512', { handler: 'functions/echo.handler', ephemeralStorage: 256 }, /field "ephemeralStorage" must be an integer from 512 to 10240/],
     ['a memory size below 128', { handler: 'functions/echo.handler', memorySize: 64 }, /field "memorySize" must be an integer from 128 to 10240/],
     ['a negative reserved concurrency', { handler: 'functions/echo.handler', reservedConcurrency: -1 }, /field "reservedConcurrency"/],
     ['a non-string variable', { handler: 'functions/echo.handler', environment: { A1: 1 } }, /field "environment": "A1" must be a string/],

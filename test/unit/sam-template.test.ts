@@ -440,6 +440,20 @@ describe('readSamTemplate: EventInvokeConfig', () => {
   });
 });
 
+describe('readSamTemplate: EphemeralStorage', () => {
+  it('reads Size as the function\'s ephemeral storage, from Globals too', () => {
+    const own = readInline(sam(fn('Api', '      EphemeralStorage: { Size: 2048 }\n')));
+    assert.equal(own.functions[0]!.config.ephemeralStorage, 2048);
+    const global = readInline(sam(fn('Api'), 'Globals:\n  Function:\n    EphemeralStorage:\n      Size: 1024\n'));
+    assert.equal(global.functions[0]!.config.ephemeralStorage, 1024);
+    assert.equal(readInline(sam(fn('Api'))).functions[0]!.config.ephemeralStorage, undefined);
+  });
+
+  it('refuses a size outside AWS\'s 512 to 10240 MB', () => {
+    assert.throws(() => readInline(sam(fn('Api', '      EphemeralStorage: { Size: 100 }\n'))), /EphemeralStorage\.Size must be an integer from 512 to 10240 \(got 100\)/);
+  });
+});
+
 describe('readSamTemplate: errors', () => {
   const mistakes: Array<[string, string, RegExp]> = [
     ['a YAML syntax error, with its line', 'Resources:\n  A: [unclosed\n', /template-\d+\.yaml is not valid YAML: .*line 3/],
