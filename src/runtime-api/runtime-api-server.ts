@@ -13,6 +13,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { MAX_RESPONSE_BYTES, platformErrors } from '../handler/function-errors.js';
 import type { InvocationInfo } from '../handler/lambda-context.js';
 import { runtimeApiErrors, type RuntimeApiError } from './runtime-api-errors.js';
+import { encodeFrame, FrameReader, type RuntimeAnswerHead } from './runtime-frames.js';
 
 const PREFIX = '/2018-06-01/runtime/';
 const INVOCATION = `${PREFIX}invocation/`;
@@ -42,12 +43,17 @@ export interface RuntimeApiListener {
 /** The runtime's state, named as the Lambda service names it in its errors. */
 type RuntimeState = 'Started' | 'Ready' | 'Invoking' | 'InitError';
 
+/** Hands an invocation to the runtime's waiting `next`, over HTTP or the private channel. */
+type NextWaiter = (invocation: RuntimeInvocation) => void;
+
+const STATUS_ACCEPTED: RuntimeAnswerHead = { answer: 'status', status: 202 };
+
 /** The Runtime API of one execution environment, on 127.0.0.1 and a port of its own. */
 export class RuntimeApiServer {
   private readonly server: Server;
   private state: RuntimeState = 'Started';
-  /** The runtime's `next` request while it waits for an event. */
-  private parked: ServerResponse | undefined;
+  /** The runtime's `next` while it waits for an event. */
+  private parked: NextWaiter | undefined;
   /** An event that arrived before the runtime asked for it. */
   private queued: RuntimeInvocation | undefined;
   /** The request id of the invocation the runtime is working on. */
@@ -89,10 +95,55 @@ export class RuntimeApiServer {
     const parked = this.parked;
     if (parked) {
       this.parked = undefined;
-      this.send(parked, invocation);
+      this.hand(parked, invocation);
     } else {
       this.queued = invocation;
     }
+  }
+
+  /**
+   * Serves the same calls as frames on `channel`, a socket pair only the environment's runtime holds
+   * (serverfull's own Node.js client): nothing to parse but a length and a small JSON head. A runtime
+   * that writes what is not a frame loses the channel; its environment then ends as a silent runtime's does.
+   */
+  serveChannel(channel: Socket): void {
+    const answer = (head: RuntimeAnswerHead, body = ''): void => void channel.write(encodeFrame(head, body));
+    const refuse = (error: RuntimeApiError): void => answer({ answer: 'status', status: error.status }, JSON.stringify({ errorMessage: error.errorMessage, errorType: error.errorType }));
+    const waiter: NextWaiter = (invocation) => answer({
+      answer: 'invocation', requestId: invocation.requestId, deadlineMs: invocation.deadlineMs, invokedFunctionArn: invocation.invokedFunctionArn,
+      traceId: traceId(), clientContext: invocation.clientContext,
+    }, invocation.payload);
+    const reader = new FrameReader(MAX_RESPONSE_BYTES, (head, body) => {
+      const { call } = head;
+      const errorType = typeof head.errorType === 'string' && head.errorType !== '' ? head.errorType : undefined;
+      if (call === 'next') {
+        const error = this.takeNext(waiter);
+        if (error) refuse(error);
+      } else if ((call === 'response' || call === 'error') && typeof head.requestId === 'string') {
+        const error = this.accept(head.requestId);
+        if (error) return refuse(error);
+        if (body === undefined) return this.tooLarge(head.requestId, refuse);
+        answer(STATUS_ACCEPTED);
+        if (call === 'response') this.listener.onAnswer(head.requestId, body, undefined);
+        else {
+          const failure = errorBody(errorType, body);
+          this.listener.onAnswer(head.requestId, failure.payload, failure.errorType);
+        }
+      } else if (call === 'init-error') {
+        if (this.state !== 'Started') return refuse(runtimeApiErrors.invalidStateTransition(this.state, 'InitError'));
+        this.state = 'InitError';
+        answer(STATUS_ACCEPTED);
+        const failure = errorBody(errorType, body ?? '');
+        this.listener.onInitError(failure.payload, failure.errorType);
+      } else {
+        refuse(runtimeApiErrors.notFound('FRAME', String(call)));
+      }
+    }, () => channel.destroy());
+    channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    channel.on('error', () => channel.destroy());
+    channel.once('close', () => {
+      if (this.parked === waiter) this.parked = undefined;
+    });
   }
 
   /** Stops serving and drops every connection, the waiting `next` included. */
@@ -126,28 +177,54 @@ export class RuntimeApiServer {
   }
 
   private next(response: ServerResponse): void {
+    const waiter: NextWaiter = (invocation) => this.send(response, invocation);
+    const error = this.takeNext(waiter);
+    if (error) return reply(response, error);
+    // A runtime that dies while waiting leaves nothing to deliver to.
+    response.once('close', () => {
+      if (this.parked === waiter) this.parked = undefined;
+    });
+  }
+
+  /** A `next` arrived: it gets the queued event at once, or waits; refused while an invocation is open. */
+  private takeNext(waiter: NextWaiter): RuntimeApiError | undefined {
     if (this.state === 'Invoking' || this.state === 'InitError' || this.parked) {
-      reply(response, runtimeApiErrors.invalidStateTransition(this.parked ? 'Ready' : this.state, 'Ready'));
-      return;
+      return runtimeApiErrors.invalidStateTransition(this.parked ? 'Ready' : this.state, 'Ready');
     }
     if (this.state === 'Started') this.listener.onReady();
     this.state = 'Ready';
     const queued = this.queued;
     if (queued) {
       this.queued = undefined;
-      this.send(response, queued);
-      return;
+      this.hand(waiter, queued);
+    } else {
+      this.parked = waiter;
     }
-    this.parked = response;
-    // A runtime that dies while waiting leaves nothing to deliver to.
-    response.once('close', () => {
-      if (this.parked === response) this.parked = undefined;
-    });
+    return undefined;
+  }
+
+  private hand(waiter: NextWaiter, invocation: RuntimeInvocation): void {
+    this.state = 'Invoking';
+    this.inFlight = invocation.requestId;
+    waiter(invocation);
+  }
+
+  /** A response or error for `requestId` arrived: accepted only for the invocation in flight. */
+  private accept(requestId: string): RuntimeApiError | undefined {
+    if (this.state !== 'Invoking' || requestId !== this.inFlight) return runtimeApiErrors.invalidRequestId();
+    this.state = 'Ready';
+    this.inFlight = undefined;
+    return undefined;
+  }
+
+  /** As in AWS, an oversized response fails the invocation and the runtime may go on with the next one. */
+  private tooLarge(requestId: string, refuse: (error: RuntimeApiError) => void): void {
+    refuse(runtimeApiErrors.tooLarge());
+    const error = platformErrors.responseTooLarge();
+    this.listener.onAnswer(requestId, JSON.stringify(error), error.errorType);
   }
 
   private send(response: ServerResponse, invocation: RuntimeInvocation): void {
-    this.state = 'Invoking';
-    this.inFlight = invocation.requestId;
     const headers: Record<string, string | number> = {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(invocation.payload),
@@ -162,19 +239,9 @@ export class RuntimeApiServer {
   }
 
   private answer(request: IncomingMessage, response: ServerResponse, requestId: string, kind: 'response' | 'error', body: string, tooLarge: boolean): void {
-    if (this.state !== 'Invoking' || requestId !== this.inFlight) {
-      reply(response, runtimeApiErrors.invalidRequestId());
-      return;
-    }
-    this.state = 'Ready';
-    this.inFlight = undefined;
-    if (tooLarge) {
-      // As in AWS, the invocation fails and the runtime may go on with the next one.
-      reply(response, runtimeApiErrors.tooLarge());
-      const error = platformErrors.responseTooLarge();
-      this.listener.onAnswer(requestId, JSON.stringify(error), error.errorType);
-      return;
-    }
+    const refused = this.accept(requestId);
+    if (refused) return reply(response, refused);
+    if (tooLarge) return this.tooLarge(requestId, (error) => reply(response, error));
     response.writeHead(202, ACCEPTED_HEADERS);
     response.end(ACCEPTED);
     const streamedError = request.trailers[ERROR_TYPE_HEADER];
@@ -185,7 +252,7 @@ export class RuntimeApiServer {
     } else if (kind === 'response') {
       this.listener.onAnswer(requestId, body, undefined);
     } else {
-      const error = errorBody(request, body);
+      const error = errorBody(headerValue(request), body);
       this.listener.onAnswer(requestId, error.payload, error.errorType);
     }
   }
@@ -198,7 +265,7 @@ export class RuntimeApiServer {
     this.state = 'InitError';
     response.writeHead(202, ACCEPTED_HEADERS);
     response.end(ACCEPTED);
-    const error = errorBody(request, body);
+    const error = errorBody(headerValue(request), body);
     this.listener.onInitError(error.payload, error.errorType);
   }
 
@@ -222,8 +289,7 @@ export class RuntimeApiServer {
  * The error a runtime posted: its JSON body as is (it is what the caller receives), typed by the
  * `Lambda-Runtime-Function-Error-Type` header, else by the body; a body that is not JSON is wrapped.
  */
-function errorBody(request: IncomingMessage, body: string): { payload: string; errorType: string } {
-  const header = request.headers[ERROR_TYPE_HEADER];
+function errorBody(header: string | undefined, body: string): { payload: string; errorType: string } {
   let parsed: unknown;
   try {
     parsed = body === '' ? undefined : JSON.parse(body);
@@ -232,9 +298,15 @@ function errorBody(request: IncomingMessage, body: string): { payload: string; e
   }
   const bodyType = typeof parsed === 'object' && parsed !== null && typeof (parsed as { errorType?: unknown }).errorType === 'string'
     ? (parsed as { errorType: string }).errorType : undefined;
-  const errorType = (typeof header === 'string' && header !== '' ? header : bodyType) ?? 'Unhandled';
+  const errorType = (header ?? bodyType) ?? 'Unhandled';
   if (parsed !== undefined) return { payload: body, errorType };
   return { payload: JSON.stringify({ errorType, errorMessage: body }), errorType };
+}
+
+/** `Lambda-Runtime-Function-Error-Type`, when set. */
+function headerValue(request: IncomingMessage): string | undefined {
+  const header = request.headers[ERROR_TYPE_HEADER];
+  return typeof header === 'string' && header !== '' ? header : undefined;
 }
 
 function reply(response: ServerResponse, error: RuntimeApiError): void {

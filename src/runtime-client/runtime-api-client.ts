@@ -54,8 +54,22 @@ interface Call {
   retried: boolean;
 }
 
+/** The Runtime API's calls, as the runtime loop makes them: over HTTP, or over serverfull's private channel. */
+export interface RuntimeApiCalls {
+  /** Waits for the next invocation (a long poll). */
+  next(done: NextDone): void;
+  /** Posts an invocation's result (JSON text). */
+  respond(requestId: string, payload: string, done: PostDone): void;
+  /** Posts an invocation's error: `payload` is the JSON text of a `FunctionErrorPayload` of type `errorType`. */
+  fail(requestId: string, payload: string, errorType: string, done: PostDone): void;
+  /** Reports that init (loading the handler) failed; the runtime exits afterwards. */
+  initError(error: FunctionErrorPayload): Promise<RuntimeApiFailure | undefined>;
+  /** Drops the connection, aborting a pending long poll; later calls fail at once. */
+  close(): void;
+}
+
 /** A client of the Runtime API at `host:port` (the value of `AWS_LAMBDA_RUNTIME_API`). */
-export class RuntimeApiClient {
+export class RuntimeApiClient implements RuntimeApiCalls {
   private readonly host: string;
   private readonly port: number;
   /** `GET next`, the same bytes every time. */

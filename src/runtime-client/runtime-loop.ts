@@ -14,7 +14,8 @@ import { ActiveResourcesProbe } from '../runtime/event-loop-probe.js';
 import { initErrorMessage, invokeErrorMessage, uncaughtExceptionMessage, unhandledRejectionMessage } from '../handler/error-log-lines.js';
 import { CONSOLE_LEVELS, type FunctionLogLevel } from '../runtime/execution-environment.js';
 import { executeInvocation, settleHandler, type ExecutedInvocation, type LoadedHandler } from '../runtime/invocation-executor.js';
-import { RuntimeApiClient, type NextInvocation, type RuntimeApiFailure } from './runtime-api-client.js';
+import { RuntimeApiClient, type NextInvocation, type RuntimeApiCalls, type RuntimeApiFailure } from './runtime-api-client.js';
+import { RuntimeChannelClient } from './runtime-channel-client.js';
 
 /** What the loop runs: user code that `init` loads, or a fixed answer that loads no code (mock mode). */
 export type RuntimeFunction =
@@ -25,6 +26,8 @@ export type RuntimeFunction =
 export interface RuntimeLoopOptions {
   /** `host:port` of the Runtime API, as `AWS_LAMBDA_RUNTIME_API` gives it. */
   readonly runtimeApi: string;
+  /** The file descriptor of serverfull's private channel, when the server gave one: used instead of HTTP. */
+  readonly channelFd?: number;
   readonly identity: EnvironmentIdentity;
   readonly function: RuntimeFunction;
 }
@@ -58,7 +61,7 @@ type Phase = 'init' | 'polling' | 'invoking' | 'posting' | 'ended';
 class NodeRuntime {
   readonly ended: Promise<RuntimeLoopEnd>;
   private resolveEnded!: (end: RuntimeLoopEnd) => void;
-  private readonly client: RuntimeApiClient;
+  private readonly client: RuntimeApiCalls;
   private readonly identity: EnvironmentIdentity;
   private readonly fn: RuntimeFunction;
   private phase: Phase = 'init';
@@ -91,7 +94,7 @@ class NodeRuntime {
 
   constructor(options: RuntimeLoopOptions) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
-    this.client = new RuntimeApiClient(options.runtimeApi);
+    this.client = options.channelFd === undefined ? new RuntimeApiClient(options.runtimeApi) : new RuntimeChannelClient(options.channelFd);
     this.identity = options.identity;
     this.fn = options.function;
     // Node creates the stdio handles on first use: created now, they are part of the idle baseline.

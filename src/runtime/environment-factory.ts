@@ -95,7 +95,7 @@ export function environmentKind(definition: FunctionDefinition): EnvironmentKind
 function runtimeCommand(definition: FunctionDefinition, env: Record<string, string>): RuntimeCommand {
   const { root } = definition;
   if (isCustomRuntime(definition.runtime)) return { file: join(root, 'bootstrap'), args: [], cwd: root, env };
-  return { file: process.execPath, args: [`--max-old-space-size=${definition.memorySize}`, NODE_RUNTIME_CLIENT], cwd: root, env };
+  return { file: process.execPath, args: [`--max-old-space-size=${definition.memorySize}`, NODE_RUNTIME_CLIENT], cwd: root, env, privateChannel: true };
 }
 
 /**

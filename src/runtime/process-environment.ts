@@ -7,10 +7,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import { RuntimeApiServer } from '../runtime-api/runtime-api-server.js';
+import { RUNTIME_CHANNEL_FD, RUNTIME_CHANNEL_FD_VARIABLE } from '../runtime-api/runtime-frames.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
 import { connectionHeldBy } from './connection-owner.js';
 import { EnvironmentCgroup, newCgroupName } from './environment-cgroup.js';
@@ -26,6 +27,8 @@ export interface RuntimeCommand {
   readonly cwd: string;
   /** The complete environment, but for `AWS_LAMBDA_RUNTIME_API`, which the environment adds. */
   readonly env: Readonly<Record<string, string>>;
+  /** Whether the runtime is serverfull's own client, which takes the Runtime API's calls over a private channel instead of HTTP. */
+  readonly privateChannel?: boolean;
 }
 
 /** How a process environment is sandboxed (`sandbox` setting): bubblewrap, its cgroups, a secret Runtime API path. */
@@ -146,9 +149,20 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     const command = this.sandboxOptions === undefined ? this.command : this.sandboxCommand(sandbox);
     if (command === undefined) return;
     const { file, args, cwd, env } = command;
+    const channel = this.command.privateChannel === true;
     // Its own process group, so that a timeout kills whatever the runtime started too.
-    const child = spawn(file, args, { cwd, env: { ...env, AWS_LAMBDA_RUNTIME_API: address }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(file, args, {
+      cwd,
+      env: channel ? { ...env, AWS_LAMBDA_RUNTIME_API: address, [RUNTIME_CHANNEL_FD_VARIABLE]: String(RUNTIME_CHANNEL_FD) } : { ...env, AWS_LAMBDA_RUNTIME_API: address },
+      stdio: channel ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     sandbox.child = child;
+    if (channel && child.stdio[RUNTIME_CHANNEL_FD] instanceof Socket) {
+      const socket = child.stdio[RUNTIME_CHANNEL_FD] as Socket;
+      socket.unref();
+      sandbox.api.serveChannel(socket);
+    }
     // Like a worker, an idle runtime process does not keep the server's process alive (an invocation holds its timer).
     child.unref();
     (child.stdout as Socket).unref();

@@ -161,5 +161,14 @@ for (const { isolation, sandbox } of VARIANTS) {
         await expectRecovery();
       });
     }
+
+    if (isolation === 'process') {
+      it("garbage on the runtime's private channel ends that environment only", async () => {
+        // The server drops a channel that carries what is not a frame; the runtime, without it, exits.
+        const out = await expectFunctionError('faults', { fault: 'garble-channel' }, 'Runtime.ExitError');
+        assert.equal(out.json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Runtime exited with error: exit status 1`);
+        await expectRecovery();
+      });
+    }
   });
 }

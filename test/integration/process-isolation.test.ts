@@ -117,6 +117,9 @@ describe('process isolation: Node.js functions', () => {
     assert.equal(out.json.env.AWS_EXECUTION_ENV, `AWS_Lambda_${DEFAULT_RUNTIME}`);
     assert.equal(out.json.env.SERVER_ONLY, undefined);
     assert.equal(out.json.requestId, out.$metadata.requestId);
+    // serverfull's own runtime takes its events over a socket pair (fd 3), not HTTP; the variable naming it is gone from the handler's view.
+    assert.match(out.json.fd3, /^socket:\[\d+\]$/);
+    assert.equal(out.json.env._SERVERFULL_RUNTIME_CHANNEL_FD, undefined);
   });
 
   it('reuses a warm process, with its module state', async () => {
