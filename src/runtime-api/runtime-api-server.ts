@@ -37,6 +37,8 @@ export interface RuntimeApiListener {
   onAnswer(requestId: string, payload: string, functionError: string | undefined): void;
   /** The runtime reported that its init failed; `payload` is the error body. */
   onInitError(payload: string, errorType: string): void;
+  /** The runtime waits for an event and none is there: it is done with its work until the next `deliver`. */
+  onWaiting?(): void;
 }
 
 /** The runtime's state, named as the Lambda service names it in its errors. */
@@ -143,6 +145,7 @@ export class RuntimeApiServer {
     response.once('close', () => {
       if (this.parked === response) this.parked = undefined;
     });
+    this.listener.onWaiting?.();
   }
 
   private send(response: ServerResponse, invocation: RuntimeInvocation): void {

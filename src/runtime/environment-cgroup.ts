@@ -2,7 +2,8 @@
  * @module runtime/environment-cgroup
  * The cgroups (v1) of one sandboxed execution environment: its memory limit (the function's
  * memory size), a process limit, a CPU share proportional to memory, and a freezer to stop
- * every process of the environment at once, detached ones included.
+ * every process of the environment at once, detached ones included: to kill them all, and to
+ * hold them still between invocations as Lambda does.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,6 +87,20 @@ export class EnvironmentCgroup {
   /** The processes in the environment now. */
   processes(): number[] {
     return this.read('pids', 'cgroup.procs').split('\n').filter((line) => line !== '').map(Number);
+  }
+
+  /**
+   * Stops every process of the environment where it is, until `thaw`: what Lambda does between invocations,
+   * so that timers and background work a handler leaves behind wait for the next invocation. The kernel
+   * freezes the processes asynchronously (`freezerState` reads FREEZING, then FROZEN); a write error is thrown.
+   */
+  freeze(): void {
+    this.write('freezer', 'freezer.state', 'FROZEN');
+  }
+
+  /** Lets the environment's processes run again; a no-op when they are not frozen. */
+  thaw(): void {
+    this.tryWrite('freezer', 'freezer.state', 'THAWED');
   }
 
   /** Kills every process of the environment: frozen first, so nothing forks while the kills go out. */

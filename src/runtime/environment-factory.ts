@@ -24,6 +24,12 @@ import { WorkerSpares } from './worker-spares.js';
 /** serverfull's Node.js runtime client: the program of a Node.js function's process environment. */
 const NODE_RUNTIME_CLIENT = fileURLToPath(new URL('../runtime-client/process-runtime.js', import.meta.url));
 
+/**
+ * Set to `off` in the server's environment, sandboxed environments are not frozen between invocations: an
+ * internal switch for the benchmark that measures what freezing costs, not a setting (Lambda always freezes).
+ */
+const FREEZE_SWITCH = 'SERVERFULL_SANDBOX_FREEZE';
+
 /** Spare threads kept per memory size: enough to absorb a small burst of cold starts. */
 const SPARES_PER_SIZE = 2;
 
@@ -36,7 +42,7 @@ export class EnvironmentFactory {
   private readonly sandbox: ProcessSandboxOptions | undefined;
 
   constructor(private readonly region: string, private readonly access?: FunctionAccessProvider, sandbox?: SandboxHost) {
-    this.sandbox = sandbox === undefined ? undefined : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders() };
+    this.sandbox = sandbox === undefined ? undefined : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders(), freeze: process.env[FREEZE_SWITCH] !== 'off' };
   }
 
   /** A new, not yet initialised environment for `definition`. */

@@ -34,6 +34,8 @@ export interface ProcessSandboxOptions {
   readonly bwrap: string;
   /** Host folders the runtime needs besides the system and the function's code, shown read-only. */
   readonly runtimeFolders: readonly string[];
+  /** Freeze the environment's cgroup while it waits for an event, as Lambda does (off only to measure what it costs). */
+  readonly freeze: boolean;
 }
 
 /** Output lines kept while no invocation runs (init, background work); the rest is dropped. */
@@ -66,10 +68,12 @@ interface Sandbox {
   readonly stderr: RuntimeOutput;
   /** The cgroups of a sandboxed start: its limits, and every process it started. */
   cgroup?: EnvironmentCgroup;
+  /** The cgroup is frozen: the runtime waits for an event, its processes stopped. */
+  frozen: boolean;
 }
 
-/** Process groups of runtimes still running, killed if the server exits without disposing them. */
-const liveGroups = new Set<number>();
+/** Process groups of runtimes still running (with their cgroup, to thaw), killed if the server exits without disposing them. */
+const liveGroups = new Map<number, EnvironmentCgroup | undefined>();
 let exitHookInstalled = false;
 
 /** A child-process execution environment. */
@@ -95,6 +99,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       for (const [level, message, raw] of this.early) log(level, message, raw);
       this.early = [];
     }
+    // Thawed before the event reaches the runtime, so that it runs (and its timeout counts) only from here.
+    thaw(this.sandbox);
     this.deliveredAt = performance.now();
     this.sandbox.api.deliver(request);
   }
@@ -120,6 +126,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
         },
         onAnswer: (requestId, payload, functionError) => this.onAnswer(requestId, payload, functionError),
         onInitError: (payload, errorType) => this.onInitError(sandbox, payload, errorType),
+        onWaiting: () => this.onWaiting(sandbox),
       }, this.sandboxOptions === undefined ? undefined : (socket) => sandbox.cgroup !== undefined && connectionHeldBy(socket, sandbox.cgroup.processes())),
       startedAt: performance.now(),
       ready: false,
@@ -127,6 +134,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       outOfMemory: false,
       stdout: new RuntimeOutput(this.line),
       stderr: new RuntimeOutput(this.line),
+      frozen: false,
     };
     void this.spawnRuntime(sandbox);
     return sandbox;
@@ -174,7 +182,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       });
     });
     if (child.pid !== undefined) {
-      liveGroups.add(child.pid);
+      liveGroups.set(child.pid, sandbox.cgroup);
       installExitHook();
     }
   }
@@ -233,6 +241,22 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       if (this.logTarget === pending.log) this.logTarget = undefined;
       pending.done(outcome);
     });
+  }
+
+  /**
+   * The runtime asked for its next event and none is there: as Lambda does, the environment is frozen until
+   * `invoke` thaws it, so that what a handler left running (timers, background work) waits for the next
+   * invocation. Frozen here, once `next` is parked on the server side, rather than on the response: the
+   * runtime has finished its own work too, and nothing it waits for can be held up by the freeze.
+   */
+  private onWaiting(sandbox: Sandbox): void {
+    if (!this.sandboxOptions?.freeze || sandbox.cgroup === undefined || sandbox !== this.sandbox || !this.alive || sandbox.frozen) return;
+    try {
+      sandbox.cgroup.freeze();
+      sandbox.frozen = true;
+    } catch {
+      // The group is gone (the runtime is exiting): nothing to freeze.
+    }
   }
 
   private onInitError(sandbox: Sandbox, payload: string, errorType: string): void {
@@ -309,8 +333,17 @@ function peakMemoryMB(sandbox: Sandbox): number {
   }
 }
 
+/** Lets a frozen environment's processes run again. */
+function thaw(sandbox: Sandbox): void {
+  if (!sandbox.frozen) return;
+  sandbox.frozen = false;
+  sandbox.cgroup?.thaw();
+}
+
 function killGroup(sandbox: Sandbox): void {
-  // Whatever left the process group (setsid, a double fork) is still in the sandbox's cgroup.
+  // Whatever left the process group (setsid, a double fork) is still in the sandbox's cgroup; killing it thaws it
+  // (a process frozen by the v1 freezer dies of SIGKILL only once thawed).
+  sandbox.frozen = false;
   sandbox.cgroup?.killAll();
   const pid = sandbox.child?.pid;
   if (pid === undefined) return;
@@ -326,12 +359,14 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const pid of liveGroups) {
+    for (const [pid, cgroup] of liveGroups) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
+      // The kill pending, a frozen runtime dies as soon as it is thawed.
+      cgroup?.thaw();
     }
   });
 }
