@@ -81,6 +81,14 @@ export class RuntimeApiServer {
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** Starts listening on the Unix socket at `path` instead: for a sandbox without a network, which reaches it through a forwarder. */
+  async listenAt(path: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(path, resolve);
+    });
+  }
+
   /** Whether the runtime has been handed `requestId` (and not answered yet). */
   isInvoking(requestId: string): boolean {
     return this.inFlight === requestId;

@@ -9,7 +9,8 @@ import type { FunctionAccessProvider } from '../handler/function-access.js';
 import { isTypeScriptHandler } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
-import type { FunctionDefinition } from '../registry/function-definition.js';
+import { AwsError } from '../errors.js';
+import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
@@ -40,9 +41,14 @@ export class EnvironmentFactory {
 
   /** How process environments are sandboxed; undefined: they run unsandboxed. */
   private readonly sandbox: ProcessSandboxOptions | undefined;
+  /** The same, without a network but serverfull's. */
+  private readonly isolatedSandbox: ProcessSandboxOptions | undefined;
 
-  constructor(private readonly region: string, private readonly access?: FunctionAccessProvider, sandbox?: SandboxHost) {
-    this.sandbox = sandbox === undefined ? undefined : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders(), freeze: process.env[FREEZE_SWITCH] !== 'off' };
+  /** `network` is the server's `functionNetwork`: what a function that does not choose gets. */
+  constructor(private readonly region: string, private readonly access?: FunctionAccessProvider, sandbox?: SandboxHost, private readonly network: FunctionNetwork = 'all') {
+    this.sandbox = sandbox === undefined ? undefined
+      : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders(), freeze: process.env[FREEZE_SWITCH] !== 'off', network: 'all' };
+    this.isolatedSandbox = this.sandbox === undefined ? undefined : { ...this.sandbox, network: 'none' };
   }
 
   /** A new, not yet initialised environment for `definition`. */
@@ -59,6 +65,13 @@ export class EnvironmentFactory {
     };
     const env = lambdaEnvironment(definition, this.region, logStreamName, this.access?.(definition));
     const { handler } = definition;
+    if ((definition.network ?? this.network) === 'none') {
+      // Start and deploy refuse this; should a definition get here anyway, it does not run with the host's network.
+      if (kind !== 'process' || this.isolatedSandbox === undefined) {
+        throw new AwsError('ServiceException', `function ${definition.name} is declared without a network ("none"), which needs a sandboxed process environment`);
+      }
+      return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.isolatedSandbox);
+    }
     if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox);
     if (kind === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
+import type { FunctionNetwork } from '../registry/function-definition.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import { RuntimeApiServer } from '../runtime-api/runtime-api-server.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
@@ -16,6 +17,7 @@ import { connectionHeldBy } from './connection-owner.js';
 import { EnvironmentCgroup, newCgroupName } from './environment-cgroup.js';
 import { RuntimeOutput } from './runtime-output.js';
 import { sandboxedCommand } from './sandbox-command.js';
+import { IsolatedNetwork } from './sandbox-network.js';
 
 /** How to start the runtime process of one environment. */
 export interface RuntimeCommand {
@@ -36,6 +38,8 @@ export interface ProcessSandboxOptions {
   readonly runtimeFolders: readonly string[];
   /** Freeze the environment's cgroup while it waits for an event, as Lambda does (off only to measure what it costs). */
   readonly freeze: boolean;
+  /** `none`: a network namespace of its own, reaching only its Runtime API and the Lambda APIs; else the host's network. */
+  readonly network: FunctionNetwork;
 }
 
 /** Output lines kept while no invocation runs (init, background work); the rest is dropped. */
@@ -70,6 +74,8 @@ interface Sandbox {
   cgroup?: EnvironmentCgroup;
   /** The cgroup is frozen: the runtime waits for an event, its processes stopped. */
   frozen: boolean;
+  /** The sockets of a sandbox without a network. */
+  network?: IsolatedNetwork;
 }
 
 /** Process groups of runtimes still running (with their cgroup, to thaw), killed if the server exits without disposing them. */
@@ -109,8 +115,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     this.alive = false;
     this.pending = undefined;
     this.logTarget = undefined;
-    const { api, exited } = this.sandbox;
-    api.close();
+    const { exited } = this.sandbox;
+    closeApis(this.sandbox);
     killGroup(this.sandbox);
     await exited;
     await this.sandbox.cgroup?.remove();
@@ -127,7 +133,9 @@ export class ProcessEnvironment implements ExecutionEnvironment {
         onAnswer: (requestId, payload, functionError) => this.onAnswer(requestId, payload, functionError),
         onInitError: (payload, errorType) => this.onInitError(sandbox, payload, errorType),
         onWaiting: () => this.onWaiting(sandbox),
-      }, this.sandboxOptions === undefined ? undefined : (socket) => sandbox.cgroup !== undefined && connectionHeldBy(socket, sandbox.cgroup.processes())),
+        // Without a network, the Runtime API is on a Unix socket only this sandbox reaches (see sandbox-network).
+      }, this.sandboxOptions === undefined || this.sandboxOptions.network === 'none' ? undefined
+        : (socket) => sandbox.cgroup !== undefined && connectionHeldBy(socket, sandbox.cgroup.processes())),
       startedAt: performance.now(),
       ready: false,
       stderrTail: '',
@@ -143,17 +151,24 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private async spawnRuntime(sandbox: Sandbox): Promise<void> {
     let address: string;
     try {
-      address = await sandbox.api.listen();
+      if (this.sandboxOptions?.network === 'none') {
+        sandbox.network = await IsolatedNetwork.open(sandbox.api, this.command.env.AWS_ENDPOINT_URL_LAMBDA);
+        address = sandbox.network.env.AWS_LAMBDA_RUNTIME_API!;
+      } else {
+        address = await sandbox.api.listen();
+      }
     } catch {
       this.fail(sandbox, (requestId) => platformErrors.invalidEntrypoint(requestId, 'cannot open a Runtime API port'));
       return;
     }
-    if (!this.alive) return sandbox.api.close();
+    if (!this.alive) return closeApis(sandbox);
     const command = this.sandboxOptions === undefined ? this.command : this.sandboxCommand(sandbox);
     if (command === undefined) return;
     const { file, args, cwd, env } = command;
     // Its own process group, so that a timeout kills whatever the runtime started too.
-    const child = spawn(file, args, { cwd, env: { ...env, AWS_LAMBDA_RUNTIME_API: address }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(file, args, {
+      cwd, env: { ...env, AWS_LAMBDA_RUNTIME_API: address, ...sandbox.network?.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    });
     sandbox.child = child;
     // Like a worker, an idle runtime process does not keep the server's process alive (an invocation holds its timer).
     child.unref();
@@ -208,7 +223,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       return undefined;
     }
     sandbox.cgroup = cgroup;
-    return sandboxedCommand(this.command, { bwrap: this.sandboxOptions!.bwrap, runtimeFolders: this.sandboxOptions!.runtimeFolders, cgroupProcs: cgroup.procsFiles });
+    const { bwrap, runtimeFolders } = this.sandboxOptions!;
+    return sandboxedCommand(this.command, { bwrap, runtimeFolders, cgroupProcs: cgroup.procsFiles, network: sandbox.network });
   }
 
   private readonly line = (level: FunctionLogLevel, message: string, raw: string): void => {
@@ -286,7 +302,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     if (sandbox === this.sandbox && this.alive && pending && sandbox.ready && !sandbox.api.isInvoking(pending.request.requestId)) {
       // The runtime exited between invocations (after an uncaught error, say) before it took this one:
       // as Lambda does, a fresh runtime starts and takes it.
-      sandbox.api.close();
+      closeApis(sandbox);
       this.sandbox = this.startSandbox();
       this.sandbox.api.deliver(pending.request);
       return;
@@ -298,7 +314,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
 
   /** Ends the environment; an invocation in flight fails with the error `describe` words. */
   private fail(sandbox: Sandbox, describe: (requestId: string) => FunctionErrorPayload, outOfMemory = false): void {
-    sandbox.api.close();
+    closeApis(sandbox);
     if (sandbox !== this.sandbox) return;
     this.alive = false;
     const pending = this.pending;
@@ -331,6 +347,12 @@ function peakMemoryMB(sandbox: Sandbox): number {
   } catch {
     return 0;
   }
+}
+
+/** Stops serving the sandbox's Runtime API, and its sockets when it has no network. */
+function closeApis(sandbox: Sandbox): void {
+  sandbox.api.close();
+  sandbox.network?.close();
 }
 
 /** Lets a frozen environment's processes run again. */
