@@ -63,14 +63,15 @@ export class EnvironmentFactory {
       logGroupName: logGroupName(definition.name),
       logStreamName,
     };
-    const env = lambdaEnvironment(definition, this.region, logStreamName, this.access?.(definition));
+    const access = this.access?.(definition);
+    const env = lambdaEnvironment(definition, this.region, logStreamName, access);
     const { handler } = definition;
     if ((definition.network ?? this.network) === 'none') {
       // Start and deploy refuse this; should a definition get here anyway, it does not run with the host's network.
       if (kind !== 'process' || this.isolatedSandbox === undefined) {
         throw new AwsError('ServiceException', `function ${definition.name} is declared without a network ("none"), which needs a sandboxed process environment`);
       }
-      return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.isolatedSandbox);
+      return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.isolatedSandbox, access?.endpoint);
     }
     if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox);
     if (kind === 'inline' || typeof handler !== 'string') {

@@ -17,7 +17,7 @@ import { connectionHeldBy } from './connection-owner.js';
 import { EnvironmentCgroup, newCgroupName } from './environment-cgroup.js';
 import { RuntimeOutput } from './runtime-output.js';
 import { sandboxedCommand } from './sandbox-command.js';
-import { IsolatedNetwork } from './sandbox-network.js';
+import { IsolatedNetwork, ISOLATED_RUNTIME_API } from './sandbox-network.js';
 
 /** How to start the runtime process of one environment. */
 export interface RuntimeCommand {
@@ -94,7 +94,13 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private deliveredAt = 0;
 
   /** Starts the runtime process at once; the first invocation waits for its init. */
-  constructor(private readonly command: RuntimeCommand, private readonly identity: EnvironmentIdentity, private readonly sandboxOptions?: ProcessSandboxOptions) {
+  /** `lambdaEndpoint`: serverfull's Lambda APIs, which a sandbox without a network reaches through its sockets. */
+  constructor(
+    private readonly command: RuntimeCommand,
+    private readonly identity: EnvironmentIdentity,
+    private readonly sandboxOptions?: ProcessSandboxOptions,
+    private readonly lambdaEndpoint?: string,
+  ) {
     this.sandbox = this.startSandbox();
   }
 
@@ -152,8 +158,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     let address: string;
     try {
       if (this.sandboxOptions?.network === 'none') {
-        sandbox.network = await IsolatedNetwork.open(sandbox.api, this.command.env.AWS_ENDPOINT_URL_LAMBDA);
-        address = sandbox.network.env.AWS_LAMBDA_RUNTIME_API!;
+        sandbox.network = await IsolatedNetwork.open(sandbox.api, this.lambdaEndpoint);
+        address = ISOLATED_RUNTIME_API;
       } else {
         address = await sandbox.api.listen();
       }
@@ -166,9 +172,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     if (command === undefined) return;
     const { file, args, cwd, env } = command;
     // Its own process group, so that a timeout kills whatever the runtime started too.
-    const child = spawn(file, args, {
-      cwd, env: { ...env, AWS_LAMBDA_RUNTIME_API: address, ...sandbox.network?.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-    });
+    const child = spawn(file, args, { cwd, env: { ...env, ...this.isolatedEndpoint(sandbox), AWS_LAMBDA_RUNTIME_API: address }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     sandbox.child = child;
     // Like a worker, an idle runtime process does not keep the server's process alive (an invocation holds its timer).
     child.unref();
@@ -225,6 +229,12 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     sandbox.cgroup = cgroup;
     const { bwrap, runtimeFolders } = this.sandboxOptions!;
     return sandboxedCommand(this.command, { bwrap, runtimeFolders, cgroupProcs: cgroup.procsFiles, network: sandbox.network });
+  }
+
+  /** Without a network, serverfull's endpoint is where the forwarder serves it; an endpoint the function's configuration sets stays. */
+  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string } {
+    const served = sandbox.network?.lambdaEndpoint;
+    return served !== undefined && this.command.env.AWS_ENDPOINT_URL_LAMBDA === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_LAMBDA: served } : {};
   }
 
   private readonly line = (level: FunctionLogLevel, message: string, raw: string): void => {

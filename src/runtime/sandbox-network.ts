@@ -45,13 +45,12 @@ export class IsolatedNetwork {
   private readonly lambdaForward?: Server;
   /** The forwarder's `address=socket` pairs, as the sandbox sees them. */
   private readonly forwards: string[];
-  /** Variables the runtime gets instead of the host's: the addresses its forwarder listens on. */
-  readonly env: Readonly<Record<string, string>>;
+  /** Where the forwarder serves serverfull's Lambda APIs inside the sandbox, for `AWS_ENDPOINT_URL_LAMBDA`; undefined: not served. */
+  readonly lambdaEndpoint?: string;
 
   private constructor(folder: string, lambdaEndpoint: URL | undefined) {
     this.folder = folder;
     this.forwards = [`${ISOLATED_RUNTIME_API}=${SANDBOX_SOCKETS}/${RUNTIME_SOCKET}`];
-    const env: Record<string, string> = { AWS_LAMBDA_RUNTIME_API: ISOLATED_RUNTIME_API };
     if (lambdaEndpoint !== undefined) {
       const port = Number(lambdaEndpoint.port || (lambdaEndpoint.protocol === 'https:' ? 443 : 80));
       const host = lambdaEndpoint.hostname.replace(/^\[|\]$/g, '');
@@ -59,14 +58,14 @@ export class IsolatedNetwork {
       this.lambdaForward.unref();
       this.forwards.push(`127.0.0.1:${port}=${SANDBOX_SOCKETS}/${LAMBDA_SOCKET}`);
       // The same port inside: loopback, whatever address the server listens on (the SDK signs the Host it sends).
-      env.AWS_ENDPOINT_URL_LAMBDA = `${lambdaEndpoint.protocol}//127.0.0.1:${port}`;
+      this.lambdaEndpoint = `${lambdaEndpoint.protocol}//127.0.0.1:${port}`;
     }
-    this.env = env;
   }
 
   /**
-   * Makes the private folder, serves `runtimeApi` on its socket and a pipe to the Lambda APIs at `lambdaEndpoint`
-   * (the function's `AWS_ENDPOINT_URL_LAMBDA`, when it has one) on the other.
+   * Makes the private folder, serves `runtimeApi` on its socket and a pipe to serverfull's Lambda APIs at
+   * `lambdaEndpoint` on the other: the server's own endpoint, never one a function's configuration names
+   * (that would be a way out to any address).
    */
   static async open(runtimeApi: RuntimeApiServer, lambdaEndpoint: string | undefined): Promise<IsolatedNetwork> {
     // mkdtemp makes the folder 0700.

@@ -69,6 +69,8 @@ describe('sandboxed functions without a network', { skip: SANDBOX_UNUSABLE ?? fa
         isolated: { handler: 'net.handler', network: 'none', timeout: 30 },
         open: { handler: 'net.handler', isolation: 'process', timeout: 30 },
         threaded: { handler: 'net.handler', timeout: 30 },
+        // An endpoint of its own configuration: the server must not pipe the sandbox there.
+        configured: { handler: 'net.handler', network: 'none', timeout: 30, environment: { AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${outsidePort}` } },
         shell: { runtime: 'provided.al2023', handler: 'function.handler', network: 'none', timeout: 30, environment: { OUTSIDE_URL: `http://127.0.0.1:${outsidePort}/` } },
       },
     });
@@ -107,6 +109,14 @@ describe('sandboxed functions without a network', { skip: SANDBOX_UNUSABLE ?? fa
     assert.equal(out.json.invoked.payload.from, 'inside');
     // Over and over, on the same environment.
     for (let round = 0; round < 3; round++) assert.equal((await fx.invoke('isolated', { invoke: 'open' })).json.invoked.status, 200);
+  });
+
+  it('an endpoint the function\'s configuration sets is not a way out', async () => {
+    const out = await fx.invoke('configured', { invoke: 'open' });
+    assert.equal(out.FunctionError, undefined, out.text);
+    assert.equal(out.json.lambdaEndpoint, `http://127.0.0.1:${outsidePort}`);
+    assert.notEqual(out.json.invoked.status, 200, JSON.stringify(out.json.invoked));
+    assert.match(out.json.invoked.message, /ECONNREFUSED/);
   });
 
   it('runs a shell custom runtime with curl, which reaches its Runtime API and nothing outside', async () => {
