@@ -16,9 +16,10 @@ const FREEZER = '/sys/fs/cgroup/freezer/serverfull';
 /** The fixture's timer period, and the test's own witness of time passing. */
 const TICK_MS = 10;
 
-/** This server's environment groups in the freezer hierarchy. */
+/** This process's environment groups in the freezer hierarchy (`<pid>-<n>`; not the group that holds the freezer on). */
 function ownFreezerGroups(): string[] {
-  return existsSync(FREEZER) ? readdirSync(FREEZER).filter((name) => name.startsWith(`${process.pid}-`)) : [];
+  const own = new RegExp(`^${process.pid}-\\d+$`);
+  return existsSync(FREEZER) ? readdirSync(FREEZER).filter((name) => own.test(name)) : [];
 }
 
 function freezerState(group: string): string {
