@@ -5,11 +5,11 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AwsError } from '../errors.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
 import { isTypeScriptHandler } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
-import { AwsError } from '../errors.js';
 import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import type { ExecutionEnvironment } from './execution-environment.js';

@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
-import type { FunctionNetwork } from '../registry/function-definition.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
+import type { FunctionNetwork } from '../registry/function-definition.js';
 import { RuntimeApiServer } from '../runtime-api/runtime-api-server.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
 import { connectionHeldBy } from './connection-owner.js';
@@ -93,8 +93,10 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private initDurationMs: number | undefined;
   private deliveredAt = 0;
 
-  /** Starts the runtime process at once; the first invocation waits for its init. */
-  /** `lambdaEndpoint`: serverfull's Lambda APIs, which a sandbox without a network reaches through its sockets. */
+  /**
+   * Starts the runtime process at once; the first invocation waits for its init. `lambdaEndpoint`: serverfull's
+   * Lambda APIs, which a sandbox without a network reaches through its sockets.
+   */
   constructor(
     private readonly command: RuntimeCommand,
     private readonly identity: EnvironmentIdentity,
