@@ -17,7 +17,7 @@ import { connectionHeldBy } from './connection-owner.js';
 import { EnvironmentCgroup, newCgroupName } from './environment-cgroup.js';
 import { RuntimeOutput } from './runtime-output.js';
 import { sandboxedCommand } from './sandbox-command.js';
-import { IsolatedNetwork, ISOLATED_RUNTIME_API } from './sandbox-network.js';
+import { IsolatedNetwork } from './sandbox-network.js';
 
 /** How to start the runtime process of one environment. */
 export interface RuntimeCommand {
@@ -161,7 +161,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     try {
       if (this.sandboxOptions?.network === 'none') {
         sandbox.network = await IsolatedNetwork.open(sandbox.api, this.lambdaEndpoint);
-        address = ISOLATED_RUNTIME_API;
+        address = sandbox.network.runtimeApi;
       } else {
         address = await sandbox.api.listen();
       }

@@ -7,8 +7,9 @@
  *
  * No connection-owner check applies to these sockets (the kernel's TCP table knows nothing of them), and none
  * is needed: the folder is made 0700 by the server under the host's temporary folder, which no sandbox sees
- * (each has a `/tmp` of its own and sees only system folders), and it is mounted into this environment's
- * sandbox only; so whatever connects is this sandbox, or the server's own user on the host.
+ * (each has a `/tmp` of its own and sees only system folders: a `TMPDIR` inside `/usr` or `/opt` would break
+ * this), and it is mounted into this environment's sandbox only; so whatever connects is this sandbox, or the
+ * server's own user on the host. (Permissions alone would not do: a sandbox's user maps to the server's.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -20,8 +21,8 @@ import { nodeInstallFolder } from './sandbox-command.js';
 
 /** Where the sockets folder appears inside the sandbox. */
 const SANDBOX_SOCKETS = '/run/serverfull';
-/** The Runtime API's address inside the sandbox: AWS's own. */
-export const ISOLATED_RUNTIME_API = '127.0.0.1:9001';
+/** The Runtime API's port inside the sandbox: AWS's own (the next one when the Lambda APIs' port is that). */
+const RUNTIME_API_PORT = 9001;
 const RUNTIME_SOCKET = 'runtime-api.sock';
 const LAMBDA_SOCKET = 'lambda-api.sock';
 /** The forwarder, compiled beside this file: inside serverfull's compiled folder, which every sandbox sees read-only. */
@@ -47,12 +48,15 @@ export class IsolatedNetwork {
   private readonly forwards: string[];
   /** Where the forwarder serves serverfull's Lambda APIs inside the sandbox, for `AWS_ENDPOINT_URL_LAMBDA`; undefined: not served. */
   readonly lambdaEndpoint?: string;
+  /** Where the forwarder serves the Runtime API inside the sandbox, for `AWS_LAMBDA_RUNTIME_API`. */
+  readonly runtimeApi: string;
 
   private constructor(folder: string, lambdaEndpoint: URL | undefined) {
     this.folder = folder;
-    this.forwards = [`${ISOLATED_RUNTIME_API}=${SANDBOX_SOCKETS}/${RUNTIME_SOCKET}`];
-    if (lambdaEndpoint !== undefined) {
-      const port = Number(lambdaEndpoint.port || (lambdaEndpoint.protocol === 'https:' ? 443 : 80));
+    const port = lambdaEndpoint === undefined ? undefined : Number(lambdaEndpoint.port || (lambdaEndpoint.protocol === 'https:' ? 443 : 80));
+    this.runtimeApi = `127.0.0.1:${port === RUNTIME_API_PORT ? RUNTIME_API_PORT + 1 : RUNTIME_API_PORT}`;
+    this.forwards = [`${this.runtimeApi}=${SANDBOX_SOCKETS}/${RUNTIME_SOCKET}`];
+    if (lambdaEndpoint !== undefined && port !== undefined) {
       const host = lambdaEndpoint.hostname.replace(/^\[|\]$/g, '');
       this.lambdaForward = createServer((client) => pipeTo(client, port, host));
       this.lambdaForward.unref();
