@@ -93,6 +93,19 @@ describe('sandboxed functions without a network', { skip: SANDBOX_UNUSABLE ?? fa
     assert.equal(out.json.runtimeApi, '127.0.0.1:9001');
   });
 
+  it('cannot reach the host\'s abstract Unix sockets either (they belong to the network namespace)', async () => {
+    const name = `serverfull-test-${process.pid}-${Date.now()}`;
+    const abstract = createServer((socket) => socket.on('error', () => {}).end('hello'));
+    await new Promise<void>((resolve) => abstract.listen(`\0${name}`, resolve));
+    try {
+      const out = await fx.invoke('isolated', { abstract: name });
+      assert.equal(out.FunctionError, undefined, out.text);
+      assert.equal(out.json.abstract, 'ECONNREFUSED');
+    } finally {
+      abstract.close();
+    }
+  });
+
   it('a function of the host\'s network still connects out', async () => {
     for (const name of ['open', 'threaded']) {
       const out = await fx.invoke(name, { connect: [['127.0.0.1', outsidePort]] });
