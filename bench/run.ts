@@ -1,7 +1,8 @@
 /**
  * @module bench/run
  * `npm run bench`: serverfull's throughput next to a bare node:http server running the same
- * handler under the same load (inline, worker and process isolation), then worker and process cold starts, deploy-to-first-invoke latency,
+ * handler under the same load (inline, worker and process isolation, process also without freezing between invocations), then worker
+ * and process cold starts, deploy-to-first-invoke latency,
  * invocations through an alias next to $LATEST, and requests through the API Gateway emulation
  * next to the baseline. On a shared machine absolute numbers drift from run to run; the ratios to
  * the reference measured in the same run are what matter.
@@ -29,6 +30,8 @@ const DEPLOYMENTS = 20;
 const ALIAS_FUNCTION = 'echo-alias';
 /** The acceptance bar: requests through an alias cost less than 5% of throughput. */
 const ALIAS_TARGET = 0.95;
+/** The server's internal switch that keeps sandboxed environments thawed between invocations. */
+const NO_FREEZE = { SERVERFULL_SANDBOX_FREEZE: 'off' };
 /** The gateway route of `bench/fixtures/gateway.json`. */
 const GATEWAY_PATH = '/echo';
 /** The acceptance bar: gateway request → function → response at 0.6x the baseline's req/s or more, inline. */
@@ -112,6 +115,8 @@ async function main(): Promise<void> {
     { label: 'serverfull inline', target: 0.8, start: () => startServerfull('serverfull.json', 'inline'), path: INVOKE_PATH },
     { label: 'serverfull worker', target: 0.5, start: () => startServerfull('serverfull.json', 'worker'), path: INVOKE_PATH },
     { label: 'serverfull process', target: 0.35, start: () => startServerfull('serverfull.json', 'process'), path: INVOKE_PATH },
+    // What freezing a sandboxed environment between invocations costs (the row above freezes, where the host sandboxes).
+    { label: 'serverfull process, no freeze', start: () => startServerfull('serverfull.json', 'process', [], undefined, NO_FREEZE), path: INVOKE_PATH },
   ];
   // The same servers on the other Node.js, in the same rounds: ratios still to this Node.js's baseline.
   const other = comparisonNode();

@@ -23,11 +23,12 @@ export interface ServerProcess {
 }
 
 /**
- * Spawns `node ...args` (this Node.js unless another binary is given) from the repository root and waits until `GET /healthcheck` is 200.
+ * Spawns `node ...args` (this Node.js unless another binary is given; with `env` added to this process's environment)
+ * from the repository root and waits until `GET /healthcheck` is 200.
  * stdout is discarded (it would only slow the child); stderr is kept to explain a failed start.
  */
-export async function startServerProcess(args: readonly string[], port: number, node = process.execPath): Promise<ServerProcess> {
-  const child = spawn(node, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startServerProcess(args: readonly string[], port: number, node = process.execPath, env: Readonly<Record<string, string>> = {}): Promise<ServerProcess> {
+  const child = spawn(node, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let stderr = '';

@@ -9,8 +9,10 @@ import { freePort } from './free-port.js';
 import { REPO_ROOT } from './repo-root.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 
-/** `serverfull start` over `bench/fixtures/MANIFEST` in `isolation`, with `extraArgs`, on this Node.js or `node`. */
-export async function startServerfull(manifest: string, isolation: 'inline' | 'worker' | 'process', extraArgs: readonly string[] = [], node?: string): Promise<ServerProcess> {
+/** `serverfull start` over `bench/fixtures/MANIFEST` in `isolation`, with `extraArgs`, on this Node.js or `node`, with `env` added to its environment. */
+export async function startServerfull(
+  manifest: string, isolation: 'inline' | 'worker' | 'process', extraArgs: readonly string[] = [], node?: string, env?: Readonly<Record<string, string>>,
+): Promise<ServerProcess> {
   const port = await freePort();
   const args = [
     join(REPO_ROOT, 'bin/serverfull.js'), 'start',
@@ -23,5 +25,5 @@ export async function startServerfull(manifest: string, isolation: 'inline' | 'w
     '--concurrency', '1000',
     ...extraArgs,
   ];
-  return startServerProcess(args, port, node);
+  return startServerProcess(args, port, node, env);
 }

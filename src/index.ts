@@ -8,7 +8,7 @@ export type { RuntimeLoopEnd } from './runtime-client/runtime-loop.js';
 export type { FunctionConfig } from './config/manifest.js';
 export type { Settings } from './config/settings.js';
 export { ConfigError } from './config/config-error.js';
-export type { LambdaHandler, IsolationKind, FunctionDefinition } from './registry/function-definition.js';
+export type { LambdaHandler, IsolationKind, FunctionNetwork, FunctionDefinition } from './registry/function-definition.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
 export {
   lifecycleChannelNames, subscribeLifecycle,

@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import type { Settings } from './config/settings.js';
 import { ConfigError } from './config/config-error.js';
 import { resolveSandbox } from './config/sandbox-setting.js';
+import { checkFunctionNetwork } from './config/function-network-setting.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
@@ -93,9 +94,11 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const issuer = new SessionIssuer();
   // Known once the Lambda API listens, before any environment exists.
   let functionEndpoint = '';
+  const sandbox = resolveSandbox(settings.sandbox, logger);
+  checkFunctionNetwork(settings, definitions, sandbox);
   const invoker = new Invoker({
     region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
-    sandbox: resolveSandbox(settings.sandbox, logger),
+    sandbox, functionNetwork: settings.functionNetwork,
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
   });
   let catalog: FunctionCatalog;

@@ -33,6 +33,8 @@ Options (each also read from the environment variable shown; flags win):
                           default process, sandboxed where usable); worker or inline run that code with the server's rights
   --sandbox MODE          auto | on | off: process environments under bubblewrap and cgroups, where usable (auto),
                           or refuse to start without them (on) (SERVERFULL_SANDBOX; default auto)
+  --function-network NET  all | none: what functions that do not choose reach: the host's network (all), or only
+                          serverfull's own APIs (none: sandboxed process isolation only) (SERVERFULL_FUNCTION_NETWORK; default all)
   --concurrency N         server-wide concurrent executions (SERVERFULL_CONCURRENCY; default 100)
   --idle-timeout S        seconds before an idle environment is stopped (SERVERFULL_IDLE_TIMEOUT; default 300)
   --shutdown-timeout S    seconds SIGTERM waits for invocations in flight (SERVERFULL_SHUTDOWN_TIMEOUT; default 30)

@@ -7,7 +7,9 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
 import { handlerEscape } from '../registry/handler-path.js';
-import { ISOLATION_KINDS, type FunctionDefinition, type IsolationKind, type LambdaHandler, type MockDeclaration } from '../registry/function-definition.js';
+import {
+  FUNCTION_NETWORKS, ISOLATION_KINDS, type FunctionDefinition, type FunctionNetwork, type IsolationKind, type LambdaHandler, type MockDeclaration,
+} from '../registry/function-definition.js';
 import {
   ENVIRONMENT_KEY, EPHEMERAL_STORAGE, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
 } from '../registry/function-limits.js';
@@ -31,6 +33,8 @@ export interface FunctionConfig {
   readonly maximumEventAge?: number;
   readonly environment?: Readonly<Record<string, string>>;
   readonly isolation?: IsolationKind;
+  /** `none`: the code reaches only serverfull's own APIs (a sandboxed process environment; the isolation when none is given); default: the server's `functionNetwork`. */
+  readonly network?: FunctionNetwork;
   readonly description?: string;
   /** The execution role: a role name of the keys file, or an IAM role ARN ending in it. */
   readonly role?: string;
@@ -63,7 +67,7 @@ export interface Manifest {
 const ROLE = /^(?:arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*)?[\w+=,.@-]{1,64}$/;
 
 /** `http` holds the function's routes, read by `manifest-gateway.ts`. */
-const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency', 'maximumEventAge', 'environment', 'isolation', 'description', 'role', 'http', 'mock'];
+const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency', 'maximumEventAge', 'environment', 'isolation', 'network', 'description', 'role', 'http', 'mock'];
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
@@ -127,9 +131,14 @@ function buildDefinition(name: string, raw: unknown, root: string, defaultIsolat
   if (typeof handler === 'function' && config.isolation !== undefined && config.isolation !== 'inline') {
     throw new ConfigError(`${field('isolation')}: a handler given as a function runs inline only; give a "file.export" string for ${String(config.isolation)} isolation`);
   }
+  // Without a network, code runs in a sandboxed process: its own network namespace. A thread shares the server's.
+  const isolated = config.network === 'none';
+  if (isolated && (typeof handler === 'function' || (config.isolation !== undefined && config.isolation !== 'process'))) {
+    throw new ConfigError(`${field('network')}: "none" runs the function in a sandboxed process, which has a network of its own: give "isolation" "process" or none, and a "file.export" handler`);
+  }
   // A function value cannot cross into a worker thread or a process.
   const isolation = typeof handler === 'function' ? 'inline'
-    : config.isolation === undefined ? defaultIsolation : check.oneOf(config.isolation, field('isolation'), ISOLATION_KINDS);
+    : config.isolation !== undefined ? check.oneOf(config.isolation, field('isolation'), ISOLATION_KINDS) : isolated ? 'process' : defaultIsolation;
   return Object.freeze({
     name,
     version: '$LATEST',
@@ -167,6 +176,7 @@ function commonFields(config: Record<string, unknown>, field: (key: string) => s
       maximumEventAge: check.integer(config.maximumEventAge, field('maximumEventAge'), MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max),
     }),
     environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),
+    ...(config.network === undefined ? {} : { network: check.oneOf(config.network, field('network'), FUNCTION_NETWORKS) }),
     description: config.description === undefined ? '' : check.string(config.description, field('description'), DESCRIPTION, `a string of at most ${MAX_DESCRIPTION_LENGTH} characters`),
     ...(config.role === undefined ? {} : { role: check.string(config.role, field('role'), ROLE, 'a role name or an IAM role ARN (arn:aws:iam::123456789012:role/NAME)') }),
     ...(config.mock === undefined ? {} : { mock: checkMock(config.mock, field('mock')) }),

@@ -4,7 +4,7 @@
  * can (and warns once why not when it cannot: deployed code then runs unsandboxed), `on` refuses to start when it cannot, `off` never sandboxes.
  */
 import type { Logger } from '../log.js';
-import { removeLeftoverCgroups } from '../runtime/environment-cgroup.js';
+import { holdFreezerOn, removeLeftoverCgroups } from '../runtime/environment-cgroup.js';
 import { probeSandboxHost, type SandboxHost, type SandboxMode } from '../runtime/sandbox-support.js';
 import { ConfigError } from './config-error.js';
 
@@ -23,5 +23,7 @@ export function resolveSandbox(mode: SandboxMode, logger: Logger): SandboxHost |
   }
   // Groups a crashed server left behind; another running server's are its own.
   removeLeftoverCgroups();
+  // Environments freeze between invocations: cheap only while the kernel's freezer stays on.
+  holdFreezerOn();
   return host;
 }

@@ -4,7 +4,7 @@
  * environment variables, then CLI flags (or `serve()` options), each validated; frozen.
  */
 import type { LogFormat, LogThreshold } from '../log.js';
-import { ISOLATION_KINDS, type IsolationKind } from '../registry/function-definition.js';
+import { FUNCTION_NETWORKS, ISOLATION_KINDS, type FunctionNetwork, type IsolationKind } from '../registry/function-definition.js';
 import { SANDBOX_MODES, type SandboxMode } from '../runtime/sandbox-support.js';
 import { check, ConfigError } from './config-error.js';
 
@@ -26,6 +26,8 @@ export interface Settings {
   readonly deployedIsolation: IsolationKind;
   /** Sandboxing of `process` environments (bubblewrap and cgroups): `auto` where the host allows it, `on` or refuse to start, `off`. */
   readonly sandbox: SandboxMode;
+  /** The network of functions that do not choose theirs: the host's (`all`), or only serverfull's own APIs (`none`, sandboxed process environments only). */
+  readonly functionNetwork: FunctionNetwork;
   /** Account-wide limit of concurrent executions. */
   readonly concurrency: number;
   /** Seconds a warm environment may stay idle before it is stopped. */
@@ -82,6 +84,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   isolation: 'worker',
   deployedIsolation: 'process',
   sandbox: 'auto',
+  functionNetwork: 'all',
   concurrency: 100,
   idleTimeout: 300,
   shutdownTimeout: 30,
@@ -147,6 +150,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   isolation: { env: 'SERVERFULL_ISOLATION', flag: 'isolation', numeric: false, validate: (v, w) => check.oneOf(v, w, ISOLATION_KINDS) },
   deployedIsolation: { env: 'SERVERFULL_DEPLOYED_ISOLATION', flag: 'deployed-isolation', numeric: false, validate: (v, w) => check.oneOf(v, w, ISOLATION_KINDS) },
   sandbox: { env: 'SERVERFULL_SANDBOX', flag: 'sandbox', numeric: false, validate: (v, w) => check.oneOf(v, w, SANDBOX_MODES) },
+  functionNetwork: { env: 'SERVERFULL_FUNCTION_NETWORK', flag: 'function-network', numeric: false, validate: (v, w) => check.oneOf(v, w, FUNCTION_NETWORKS) },
   concurrency: { env: 'SERVERFULL_CONCURRENCY', flag: 'concurrency', numeric: true, validate: (v, w) => check.integer(v, w, 1, 100_000) },
   idleTimeout: { env: 'SERVERFULL_IDLE_TIMEOUT', flag: 'idle-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 1, 86_400) },
   shutdownTimeout: { env: 'SERVERFULL_SHUTDOWN_TIMEOUT', flag: 'shutdown-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 0, 3600) },

@@ -10,6 +10,12 @@ export type IsolationKind = 'worker' | 'inline' | 'process';
 /** All isolation kinds, for validation and help text. */
 export const ISOLATION_KINDS: readonly IsolationKind[] = ['worker', 'inline', 'process'];
 
+/** What a function's code may reach on the network: everything the host reaches, or only serverfull's own APIs (its Runtime API, the Lambda APIs). */
+export type FunctionNetwork = 'all' | 'none';
+
+/** All network modes, for validation and help text. */
+export const FUNCTION_NETWORKS: readonly FunctionNetwork[] = ['all', 'none'];
+
 /** A Lambda handler as user code exports it: async, or with a callback. */
 export type LambdaHandler = (
   event: any,
@@ -41,6 +47,8 @@ export interface FunctionDefinition {
   /** The function's own environment variables, seen by no other function. */
   readonly environment: Readonly<Record<string, string>>;
   readonly isolation: IsolationKind;
+  /** The network its code may use; undefined: the server's `functionNetwork`. `none` needs a sandboxed process environment. */
+  readonly network?: FunctionNetwork;
   readonly description: string;
   /** The execution role (an IAM role ARN, or a role name): names the keys file's role whose policy the function's credentials carry. */
   readonly role?: string;

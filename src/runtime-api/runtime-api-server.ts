@@ -38,6 +38,8 @@ export interface RuntimeApiListener {
   onAnswer(requestId: string, payload: string, functionError: string | undefined): void;
   /** The runtime reported that its init failed; `payload` is the error body. */
   onInitError(payload: string, errorType: string): void;
+  /** The runtime waits for an event and none is there: it is done with its work until the next `deliver`. */
+  onWaiting?(): void;
 }
 
 /** The runtime's state, named as the Lambda service names it in its errors. */
@@ -83,6 +85,14 @@ export class RuntimeApiServer {
       this.server.listen(0, '127.0.0.1', resolve);
     });
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Starts listening on the Unix socket at `path` instead: for a sandbox without a network, which reaches it through a forwarder. */
+  async listenAt(path: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(path, resolve);
+    });
   }
 
   /** Whether the runtime has been handed `requestId` (and not answered yet). */
@@ -199,6 +209,7 @@ export class RuntimeApiServer {
       this.hand(waiter, queued);
     } else {
       this.parked = waiter;
+      this.listener.onWaiting?.();
     }
     return undefined;
   }

@@ -5,11 +5,12 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AwsError } from '../errors.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
 import { isTypeScriptHandler } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
-import type { FunctionDefinition } from '../registry/function-definition.js';
+import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
@@ -24,6 +25,12 @@ import { WorkerSpares } from './worker-spares.js';
 /** serverfull's Node.js runtime client: the program of a Node.js function's process environment. */
 const NODE_RUNTIME_CLIENT = fileURLToPath(new URL('../runtime-client/process-runtime.js', import.meta.url));
 
+/**
+ * Set to `off` in the server's environment, sandboxed environments are not frozen between invocations: an
+ * internal switch for the benchmark that measures what freezing costs, not a setting (Lambda always freezes).
+ */
+const FREEZE_SWITCH = 'SERVERFULL_SANDBOX_FREEZE';
+
 /** Spare threads kept per memory size: enough to absorb a small burst of cold starts. */
 const SPARES_PER_SIZE = 2;
 
@@ -34,9 +41,14 @@ export class EnvironmentFactory {
 
   /** How process environments are sandboxed; undefined: they run unsandboxed. */
   private readonly sandbox: ProcessSandboxOptions | undefined;
+  /** The same, without a network but serverfull's. */
+  private readonly isolatedSandbox: ProcessSandboxOptions | undefined;
 
-  constructor(private readonly region: string, private readonly access?: FunctionAccessProvider, sandbox?: SandboxHost) {
-    this.sandbox = sandbox === undefined ? undefined : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders() };
+  /** `network` is the server's `functionNetwork`: what a function that does not choose gets. */
+  constructor(private readonly region: string, private readonly access?: FunctionAccessProvider, sandbox?: SandboxHost, private readonly network: FunctionNetwork = 'all') {
+    this.sandbox = sandbox === undefined ? undefined
+      : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders(), freeze: process.env[FREEZE_SWITCH] !== 'off', network: 'all' };
+    this.isolatedSandbox = this.sandbox === undefined ? undefined : { ...this.sandbox, network: 'none' };
   }
 
   /** A new, not yet initialised environment for `definition`. */
@@ -51,21 +63,23 @@ export class EnvironmentFactory {
       logGroupName: logGroupName(definition.name),
       logStreamName,
     };
-    const env = lambdaEnvironment(definition, this.region, logStreamName, this.access?.(definition));
+    const access = this.access?.(definition);
+    const env = lambdaEnvironment(definition, this.region, logStreamName, access);
     const { handler } = definition;
-    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandboxOf(definition));
+    if ((definition.network ?? this.network) === 'none') {
+      // Start and deploy refuse this; should a definition get here anyway, it does not run with the host's network.
+      if (kind !== 'process' || this.isolatedSandbox === undefined) {
+        throw new AwsError('ServiceException', `function ${definition.name} is declared without a network ("none"), which needs a sandboxed process environment`);
+      }
+      return new ProcessEnvironment(runtimeCommand(definition, env), identity, withEphemeralStorage(this.isolatedSandbox, definition), access?.endpoint);
+    }
+    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox && withEphemeralStorage(this.sandbox, definition));
     if (kind === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
       return new InlineEnvironment(fn, identity);
     }
     return new WorkerEnvironment(this.spares.take(definition.memorySize), { root: definition.root, handler, identity, env }, identity);
-  }
-
-  /** The sandbox of `definition`'s process environments: its `/tmp` is the function's ephemeral storage. */
-  private sandboxOf(definition: FunctionDefinition): ProcessSandboxOptions | undefined {
-    if (this.sandbox === undefined || definition.ephemeralStorage === undefined) return this.sandbox;
-    return { ...this.sandbox, tmpBytes: definition.ephemeralStorage * 1024 * 1024 };
   }
 
   /** Starts spare threads for the worker functions among `definitions`, before their first invocation. */
@@ -110,4 +124,9 @@ function runtimeFolders(): string[] {
   // Installed as a dependency, serverfull's own dependencies sit beside it.
   if (basename(dirname(packageRoot)) === 'node_modules') folders.push(dirname(packageRoot));
   return folders.filter((folder) => existsSync(folder));
+}
+
+/** `sandbox` for `definition`'s process environments: its `/tmp` is the function's ephemeral storage. */
+function withEphemeralStorage(sandbox: ProcessSandboxOptions, definition: FunctionDefinition): ProcessSandboxOptions {
+  return definition.ephemeralStorage === undefined ? sandbox : { ...sandbox, tmpBytes: definition.ephemeralStorage * 1024 * 1024 };
 }

@@ -10,7 +10,7 @@ import { AwsError } from '../errors.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
 import { MAX_RESPONSE_BYTES, platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { Logger, LogLevel } from '../log.js';
-import type { FunctionDefinition } from '../registry/function-definition.js';
+import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { SandboxHost } from './sandbox-support.js';
 import { EnvironmentFactory } from './environment-factory.js';
@@ -59,6 +59,8 @@ export interface InvokerOptions {
   readonly functionAccess?: FunctionAccessProvider;
   /** How process environments are sandboxed; none: unsandboxed. */
   readonly sandbox?: SandboxHost;
+  /** The network of functions that do not choose theirs; default `all`. */
+  readonly functionNetwork?: FunctionNetwork;
   /** Where environments come from; default: the real kinds, by each definition's isolation. Tests pass in-memory ones. */
   readonly environments?: EnvironmentFactory;
 }
@@ -81,7 +83,7 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
-    this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess, options.sandbox);
+    this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess, options.sandbox, options.functionNetwork);
     const idleMs = options.idleTimeout * 1000;
     this.reaper = setInterval(() => {
       for (const pool of this.pools.values()) pool.reap(idleMs);

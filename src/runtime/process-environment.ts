@@ -10,6 +10,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
+import type { FunctionNetwork } from '../registry/function-definition.js';
 import { RuntimeApiServer } from '../runtime-api/runtime-api-server.js';
 import { RUNTIME_CHANNEL_FD, RUNTIME_CHANNEL_FD_VARIABLE } from '../runtime-api/runtime-frames.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
@@ -17,6 +18,7 @@ import { connectionHeldBy } from './connection-owner.js';
 import { EnvironmentCgroup, newCgroupName } from './environment-cgroup.js';
 import { RuntimeOutput } from './runtime-output.js';
 import { sandboxedCommand } from './sandbox-command.js';
+import { IsolatedNetwork } from './sandbox-network.js';
 
 /** How to start the runtime process of one environment. */
 export interface RuntimeCommand {
@@ -39,6 +41,10 @@ export interface ProcessSandboxOptions {
   readonly runtimeFolders: readonly string[];
   /** Bytes of the sandbox's private `/tmp`; default 512 MB. */
   readonly tmpBytes?: number;
+  /** Freeze the environment's cgroup while it waits for an event, as Lambda does (off only to measure what it costs). */
+  readonly freeze: boolean;
+  /** `none`: a network namespace of its own, reaching only its Runtime API and the Lambda APIs; else the host's network. */
+  readonly network: FunctionNetwork;
 }
 
 /** Output lines kept while no invocation runs (init, background work); the rest is dropped. */
@@ -71,10 +77,14 @@ interface Sandbox {
   readonly stderr: RuntimeOutput;
   /** The cgroups of a sandboxed start: its limits, and every process it started. */
   cgroup?: EnvironmentCgroup;
+  /** The cgroup is frozen: the runtime waits for an event, its processes stopped. */
+  frozen: boolean;
+  /** The sockets of a sandbox without a network. */
+  network?: IsolatedNetwork;
 }
 
-/** Process groups of runtimes still running, killed if the server exits without disposing them. */
-const liveGroups = new Set<number>();
+/** Process groups of runtimes still running (with their cgroup, to thaw), killed if the server exits without disposing them. */
+const liveGroups = new Map<number, EnvironmentCgroup | undefined>();
 let exitHookInstalled = false;
 
 /** A child-process execution environment. */
@@ -88,8 +98,16 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private initDurationMs: number | undefined;
   private deliveredAt = 0;
 
-  /** Starts the runtime process at once; the first invocation waits for its init. */
-  constructor(private readonly command: RuntimeCommand, private readonly identity: EnvironmentIdentity, private readonly sandboxOptions?: ProcessSandboxOptions) {
+  /**
+   * Starts the runtime process at once; the first invocation waits for its init. `lambdaEndpoint`: serverfull's
+   * Lambda APIs, which a sandbox without a network reaches through its sockets.
+   */
+  constructor(
+    private readonly command: RuntimeCommand,
+    private readonly identity: EnvironmentIdentity,
+    private readonly sandboxOptions?: ProcessSandboxOptions,
+    private readonly lambdaEndpoint?: string,
+  ) {
     this.sandbox = this.startSandbox();
   }
 
@@ -100,6 +118,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       for (const [level, message, raw] of this.early) log(level, message, raw);
       this.early = [];
     }
+    // Thawed before the event reaches the runtime, so that it runs (and its timeout counts) only from here.
+    thaw(this.sandbox);
     this.deliveredAt = performance.now();
     this.sandbox.api.deliver(request);
   }
@@ -108,8 +128,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     this.alive = false;
     this.pending = undefined;
     this.logTarget = undefined;
-    const { api, exited } = this.sandbox;
-    api.close();
+    const { exited } = this.sandbox;
+    closeApis(this.sandbox);
     killGroup(this.sandbox);
     await exited;
     await this.sandbox.cgroup?.remove();
@@ -125,13 +145,17 @@ export class ProcessEnvironment implements ExecutionEnvironment {
         },
         onAnswer: (requestId, payload, functionError) => this.onAnswer(requestId, payload, functionError),
         onInitError: (payload, errorType) => this.onInitError(sandbox, payload, errorType),
-      }, this.sandboxOptions === undefined ? undefined : (socket) => sandbox.cgroup !== undefined && connectionHeldBy(socket, sandbox.cgroup.processes())),
+        onWaiting: () => this.onWaiting(sandbox),
+        // Without a network, the Runtime API is on a Unix socket only this sandbox reaches (see sandbox-network).
+      }, this.sandboxOptions === undefined || this.sandboxOptions.network === 'none' ? undefined
+        : (socket) => sandbox.cgroup !== undefined && connectionHeldBy(socket, sandbox.cgroup.processes())),
       startedAt: performance.now(),
       ready: false,
       stderrTail: '',
       outOfMemory: false,
       stdout: new RuntimeOutput(this.line),
       stderr: new RuntimeOutput(this.line),
+      frozen: false,
     };
     void this.spawnRuntime(sandbox);
     return sandbox;
@@ -140,20 +164,26 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   private async spawnRuntime(sandbox: Sandbox): Promise<void> {
     let address: string;
     try {
-      address = await sandbox.api.listen();
+      if (this.sandboxOptions?.network === 'none') {
+        sandbox.network = await IsolatedNetwork.open(sandbox.api, this.lambdaEndpoint);
+        address = sandbox.network.runtimeApi;
+      } else {
+        address = await sandbox.api.listen();
+      }
     } catch {
       this.fail(sandbox, (requestId) => platformErrors.invalidEntrypoint(requestId, 'cannot open a Runtime API port'));
       return;
     }
-    if (!this.alive) return sandbox.api.close();
+    if (!this.alive) return closeApis(sandbox);
     const command = this.sandboxOptions === undefined ? this.command : this.sandboxCommand(sandbox);
     if (command === undefined) return;
     const { file, args, cwd, env } = command;
     const channel = this.command.privateChannel === true;
     // Its own process group, so that a timeout kills whatever the runtime started too.
+    const runtimeEnv = { ...env, ...this.isolatedEndpoint(sandbox), AWS_LAMBDA_RUNTIME_API: address };
     const child = spawn(file, args, {
       cwd,
-      env: channel ? { ...env, AWS_LAMBDA_RUNTIME_API: address, [RUNTIME_CHANNEL_FD_VARIABLE]: String(RUNTIME_CHANNEL_FD) } : { ...env, AWS_LAMBDA_RUNTIME_API: address },
+      env: channel ? { ...runtimeEnv, [RUNTIME_CHANNEL_FD_VARIABLE]: String(RUNTIME_CHANNEL_FD) } : runtimeEnv,
       stdio: channel ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -190,7 +220,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       });
     });
     if (child.pid !== undefined) {
-      liveGroups.add(child.pid);
+      liveGroups.set(child.pid, sandbox.cgroup);
       installExitHook();
     }
   }
@@ -216,9 +246,14 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       return undefined;
     }
     sandbox.cgroup = cgroup;
-    return sandboxedCommand(this.command, {
-      bwrap: this.sandboxOptions!.bwrap, runtimeFolders: this.sandboxOptions!.runtimeFolders, cgroupProcs: cgroup.procsFiles, tmpBytes: this.sandboxOptions!.tmpBytes,
-    });
+    const { bwrap, runtimeFolders, tmpBytes } = this.sandboxOptions!;
+    return sandboxedCommand(this.command, { bwrap, runtimeFolders, cgroupProcs: cgroup.procsFiles, tmpBytes, network: sandbox.network });
+  }
+
+  /** Without a network, serverfull's endpoint is where the forwarder serves it; an endpoint the function's configuration sets stays. */
+  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string } {
+    const served = sandbox.network?.lambdaEndpoint;
+    return served !== undefined && this.command.env.AWS_ENDPOINT_URL_LAMBDA === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_LAMBDA: served } : {};
   }
 
   private readonly line = (level: FunctionLogLevel, message: string, raw: string): void => {
@@ -253,6 +288,22 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     });
   }
 
+  /**
+   * The runtime asked for its next event and none is there: as Lambda does, the environment is frozen until
+   * `invoke` thaws it, so that what a handler left running (timers, background work) waits for the next
+   * invocation. Frozen here, once `next` is parked on the server side, rather than on the response: the
+   * runtime has finished its own work too, and nothing it waits for can be held up by the freeze.
+   */
+  private onWaiting(sandbox: Sandbox): void {
+    if (!this.sandboxOptions?.freeze || sandbox.cgroup === undefined || sandbox !== this.sandbox || !this.alive || sandbox.frozen) return;
+    try {
+      sandbox.cgroup.freeze();
+      sandbox.frozen = true;
+    } catch {
+      // The group is gone (the runtime is exiting): nothing to freeze.
+    }
+  }
+
   private onInitError(sandbox: Sandbox, payload: string, errorType: string): void {
     this.initDurationMs = performance.now() - sandbox.startedAt;
     // AWS resets an environment whose init failed: the next invocation starts a new one.
@@ -280,7 +331,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     if (sandbox === this.sandbox && this.alive && pending && sandbox.ready && !sandbox.api.isInvoking(pending.request.requestId)) {
       // The runtime exited between invocations (after an uncaught error, say) before it took this one:
       // as Lambda does, a fresh runtime starts and takes it.
-      sandbox.api.close();
+      closeApis(sandbox);
       this.sandbox = this.startSandbox();
       this.sandbox.api.deliver(pending.request);
       return;
@@ -292,7 +343,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
 
   /** Ends the environment; an invocation in flight fails with the error `describe` words. */
   private fail(sandbox: Sandbox, describe: (requestId: string) => FunctionErrorPayload, outOfMemory = false): void {
-    sandbox.api.close();
+    closeApis(sandbox);
     if (sandbox !== this.sandbox) return;
     this.alive = false;
     const pending = this.pending;
@@ -327,8 +378,23 @@ function peakMemoryMB(sandbox: Sandbox): number {
   }
 }
 
+/** Stops serving the sandbox's Runtime API, and its sockets when it has no network. */
+function closeApis(sandbox: Sandbox): void {
+  sandbox.api.close();
+  sandbox.network?.close();
+}
+
+/** Lets a frozen environment's processes run again. */
+function thaw(sandbox: Sandbox): void {
+  if (!sandbox.frozen) return;
+  sandbox.frozen = false;
+  sandbox.cgroup?.thaw();
+}
+
 function killGroup(sandbox: Sandbox): void {
-  // Whatever left the process group (setsid, a double fork) is still in the sandbox's cgroup.
+  // Whatever left the process group (setsid, a double fork) is still in the sandbox's cgroup; killing it thaws it
+  // (a process frozen by the v1 freezer dies of SIGKILL only once thawed).
+  sandbox.frozen = false;
   sandbox.cgroup?.killAll();
   const pid = sandbox.child?.pid;
   if (pid === undefined) return;
@@ -344,12 +410,14 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const pid of liveGroups) {
+    for (const [pid, cgroup] of liveGroups) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
+      // The kill pending, a frozen runtime dies as soon as it is thawed.
+      cgroup?.thaw();
     }
   });
 }

@@ -3,12 +3,14 @@
  * The command that starts a runtime inside a bubblewrap sandbox: its own mount, PID, IPC, UTS and
  * user namespaces, a read-only view of the system, the function's code read-only at `/var/task`,
  * a private size-limited `/tmp`, and nothing of the server (its data directory, other functions'
- * code, its processes). The network is the host's: functions reach databases and serverfull itself.
+ * code, its processes). The network is the host's: functions reach databases and serverfull itself;
+ * or, for `network: "none"`, a namespace of its own that reaches serverfull only (`sandbox-network`).
  * A tiny shell wrapper puts the sandbox in the environment's cgroups before `bwrap` runs.
  */
 import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { RuntimeCommand } from './process-environment.js';
+import type { IsolatedNetwork } from './sandbox-network.js';
 
 /** Where AWS puts a function's code; the runtime's working directory and `LAMBDA_TASK_ROOT`. */
 export const SANDBOX_TASK_ROOT = '/var/task';
@@ -40,6 +42,8 @@ export interface SandboxSpec {
   readonly cgroupProcs: readonly string[];
   /** Bytes of the private `/tmp` (the function's `EphemeralStorage`); default 512 MB. */
   readonly tmpBytes?: number;
+  /** No network but serverfull's (`network: "none"`); undefined: the host's network. */
+  readonly network?: IsolatedNetwork;
 }
 
 /** What to spawn: a shell that joins the cgroups, then bwrap, then the runtime at its sandbox paths. */
@@ -60,8 +64,9 @@ export function sandboxedCommand(command: RuntimeCommand, spec: SandboxSpec): Ru
     ...spec.runtimeFolders.flatMap((folder) => ['--ro-bind', folder, folder]),
     '--ro-bind', taskRoot, SANDBOX_TASK_ROOT,
     ...dependencyMount(taskRoot),
+    ...(spec.network?.bwrapArgs() ?? []),
     '--chdir', SANDBOX_TASK_ROOT,
-    '--', inside(command.file), ...command.args.map(inside),
+    '--', ...(spec.network?.commandPrefix() ?? []), inside(command.file), ...command.args.map(inside),
   ];
   return {
     file: '/bin/sh',

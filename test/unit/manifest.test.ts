@@ -36,6 +36,14 @@ describe('manifest', () => {
     assert.equal(build({ f: { handler: 'functions/echo.handler' } })[0]!.maximumEventAge, undefined, 'unset: the server\'s maxEventAge');
   });
 
+  it('reads a function\'s network: none runs in a process, the isolation it then gets unless it names process', () => {
+    assert.equal(build({ f: { handler: 'functions/echo.handler' } })[0]!.network, undefined, 'unset: the server\'s functionNetwork');
+    const [isolated] = build({ f: { handler: 'functions/echo.handler', network: 'none' } });
+    assert.equal(isolated!.network, 'none');
+    assert.equal(isolated!.isolation, 'process');
+    assert.equal(build({ f: { handler: 'functions/echo.handler', network: 'all' } })[0]!.isolation, 'worker');
+  });
+
   const mistakes: Array<[string, unknown, RegExp]> = [
     ['a missing handler file', { handler: 'functions/nope.handler' }, /function "f": field "handler": no file functions\/nope/],
     ['a handler without an export', { handler: 'functions/echo' }, /function "f": field "handler" must look like "file.export"/],
@@ -55,6 +63,9 @@ describe('manifest', () => {
     ['a handler deep in ".." segments', { handler: 'functions/../../../etc/x.handler' }, /field "handler" must name a file inside/],
     ['an absolute handler path', { handler: '/etc/passwd.handler' }, /field "handler" must name a file inside .*absolute path/],
     ['a handler with a backslash', { handler: '..\\x.handler' }, /field "handler" must name a file inside .*backslash/],
+    ['an unknown network', { handler: 'functions/echo.handler', network: 'host' }, /field "network" must be one of "all", "none"/],
+    ['no network in a worker thread', { handler: 'functions/echo.handler', network: 'none', isolation: 'worker' }, /field "network": "none" runs the function in a sandboxed process/],
+    ['no network inline', { handler: 'functions/echo.handler', network: 'none', isolation: 'inline' }, /field "network": "none"/],
     ['a custom runtime handler leaving the folder', { handler: '../../x.handler', runtime: 'provided.al2023' }, /field "handler" must name a file inside/],
   ];
   for (const [title, config, message] of mistakes) {
