@@ -11,14 +11,14 @@
  * - `X-Amz-Invocation-Type: Error` (with `X-Error-Type`) is serverfull's own, for mocked
  *   functions: it answers a declared mock error. Other functions refuse it as AWS does.
  * - `X-Amzn-Trace-Id` is kept when its `Root` is valid and replaced by a new trace otherwise
- *   (`runtime/trace-header`); no X-Ray segments are recorded.
+ *   (`handler/trace-header`); no X-Ray segments are recorded.
  */
 import { isUtf8 } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import { AwsError, functionNotFound } from '../errors.js';
 import type { AsyncInvocations } from '../runtime/async-invocations.js';
 import type { Invoker } from '../runtime/invoker.js';
-import { traceHeaderFrom, traceIdOf } from '../runtime/trace-header.js';
+import { traceHeaderFrom, traceIdOf } from '../handler/trace-header.js';
 import { MockErrorRequest } from '../runtime/mock-environment.js';
 import type { FunctionDefinition, FunctionRegistry } from '../registry/function-definition.js';
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';

@@ -17,7 +17,7 @@ import type { ServerLimits } from '../http/server-limits.js';
 import type { Logger } from '../log.js';
 import type { FunctionRegistry } from '../registry/function-definition.js';
 import type { InvokeOutput, Invoker } from '../runtime/invoker.js';
-import { traceHeaderFrom, traceIdOf } from '../runtime/trace-header.js';
+import { traceHeaderFrom, traceIdOf } from '../handler/trace-header.js';
 import {
   authorizerDecision, httpApiAuthorizerEvent, identitySourcesPresent, restApiAuthorizerEvent, routeArn, type AuthorizerOutcome,
 } from './authorizer-event.js';

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { MAX_RESPONSE_BYTES, platformErrors } from '../handler/function-errors.js';
 import type { InvocationInfo } from '../handler/lambda-context.js';
-import { newTraceHeader } from '../runtime/trace-header.js';
+import { newTraceHeader } from '../handler/trace-header.js';
 import { runtimeApiErrors, type RuntimeApiError } from './runtime-api-errors.js';
 
 const PREFIX = '/2018-06-01/runtime/';

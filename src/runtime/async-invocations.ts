@@ -10,7 +10,7 @@
 import { AwsError } from '../errors.js';
 import type { LogFields, Logger } from '../log.js';
 import type { InvokeInput, Invoker } from './invoker.js';
-import { traceIdOf } from './trace-header.js';
+import { traceIdOf } from '../handler/trace-header.js';
 
 const MAX_BACKOFF_MS = 1000;
 

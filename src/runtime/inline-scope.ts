@@ -17,9 +17,9 @@ export interface InlineScope {
   log: LogSink;
   /**
    * The invocation's `_X_AMZN_TRACE_ID`: kept in the scope, not in `env`, which the function's
-   * concurrent invocations share; undefined outside an invocation (the init).
+   * concurrent invocations share; `null` once its code deleted it; undefined outside an invocation (the init).
    */
-  traceHeader?: string;
+  traceHeader?: string | null;
 }
 
 /** The one variable that differs per invocation rather than per function. */
@@ -54,13 +54,17 @@ function installHooks(): void {
   const realEnv = process.env;
   const target = (): Record<string, string | undefined> => storage.getStore()?.env ?? realEnv;
   /** The scope whose invocation owns `key`, when `key` is the trace variable inside an invocation. */
-  const traced = (key: string | symbol): InlineScope | undefined => {
+  const traced = (key: string): InlineScope | undefined => {
     if (key !== TRACE_VARIABLE) return undefined;
     const scope = storage.getStore();
     return scope?.traceHeader === undefined ? undefined : scope;
   };
   process.env = new Proxy({} as NodeJS.ProcessEnv, {
-    get: (_, key) => (typeof key === 'string' ? (traced(key)?.traceHeader ?? target()[key]) : undefined),
+    get: (_, key) => {
+      if (typeof key !== 'string') return undefined;
+      const scope = traced(key);
+      return scope ? (scope.traceHeader ?? undefined) : target()[key];
+    },
     set: (_, key, value) => {
       if (typeof key !== 'string') return true;
       const scope = traced(key);
@@ -68,23 +72,29 @@ function installHooks(): void {
       else target()[key] = String(value);
       return true;
     },
-    has: (_, key) => typeof key === 'string' && (traced(key) !== undefined || key in target()),
+    has: (_, key) => {
+      if (typeof key !== 'string') return false;
+      const scope = traced(key);
+      return scope ? scope.traceHeader !== null : key in target();
+    },
     deleteProperty: (_, key) => {
       if (typeof key !== 'string') return true;
       const scope = traced(key);
-      if (scope) scope.traceHeader = undefined;
-      return delete target()[key];
+      if (scope) scope.traceHeader = null;
+      else delete target()[key];
+      return true;
     },
     ownKeys: () => {
       const keys = Object.keys(target());
-      if (storage.getStore()?.traceHeader !== undefined && !keys.includes(TRACE_VARIABLE)) keys.push(TRACE_VARIABLE);
+      if (typeof storage.getStore()?.traceHeader === 'string' && !keys.includes(TRACE_VARIABLE)) keys.push(TRACE_VARIABLE);
       return keys;
     },
     getOwnPropertyDescriptor: (_, key) => {
       if (typeof key !== 'string') return undefined;
-      const value = traced(key)?.traceHeader ?? target()[key];
-      if (value === undefined && !(key in target())) return undefined;
-      return { value, writable: true, enumerable: true, configurable: true };
+      const scope = traced(key);
+      const env = target();
+      if (scope ? scope.traceHeader === null : !(key in env)) return undefined;
+      return { value: scope ? scope.traceHeader : env[key], writable: true, enumerable: true, configurable: true };
     },
   });
 

@@ -22,7 +22,7 @@ import {
   type ColdStartMessage, type InvocationEndMessage, type InvocationEndOutcome, type InvocationStartMessage, type ThrottleReason,
 } from './lifecycle-events.js';
 import { platformLine } from './platform-log-lines.js';
-import { newTraceHeader, traceIdOf } from './trace-header.js';
+import { newTraceHeader, traceIdOf } from '../handler/trace-header.js';
 
 /** One invocation, as the Invoke API hands it over. */
 export interface InvokeInput {

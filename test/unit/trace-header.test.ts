@@ -1,7 +1,7 @@
 /** The X-Ray trace header: new ones well-formed and distinct, a caller's kept only as far as it is valid. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newTraceHeader, traceHeaderFrom, traceIdOf } from '../../src/runtime/trace-header.js';
+import { newTraceHeader, traceHeaderFrom, traceIdOf } from '../../src/handler/trace-header.js';
 
 const HEADER = /^Root=1-([0-9a-f]{8})-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/;
 

@@ -1,5 +1,5 @@
 /**
- * @module runtime/trace-header
+ * @module handler/trace-header
  * The X-Ray trace header every invocation carries, as AWS puts it on each one:
  * `Root=1-<8 hex epoch seconds>-<24 hex>;Parent=<16 hex>;Sampled=<0|1>`. A caller's
  * `X-Amzn-Trace-Id` is taken when its `Root` is valid, rebuilt from the parts serverfull checked
