@@ -18,6 +18,8 @@ const HEADER_HEX = 40;
 /** Longer headers are not read: what serverfull keeps of one is under 80 characters. */
 const MAX_HEADER_LENGTH = 1024;
 const ROOT = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/i;
+/** A header exactly as serverfull builds one: what a function's SDK passes on, taken as is. */
+const CANONICAL = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=[01]$/;
 const PARENT = /^[0-9a-f]{16}$/i;
 /** `Root=` and the root's 35 characters: where a normalised header's trace id is. */
 const ROOT_START = 5;
@@ -55,6 +57,7 @@ export function newTraceHeader(): string {
  */
 export function traceHeaderFrom(incoming: string | undefined): string {
   if (incoming === undefined || incoming.length > MAX_HEADER_LENGTH) return newTraceHeader();
+  if (CANONICAL.test(incoming)) return incoming;
   let root: string | undefined;
   let parent: string | undefined;
   let sampled: string | undefined;
