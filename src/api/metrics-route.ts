@@ -17,10 +17,9 @@ export function metricsRoute(metrics: ServerMetrics): Route {
     bodyLimit: () => NO_BODY,
     abandoned: () => ({}),
     handle(request, response, finish) {
-      const { registry } = metrics;
-      registry.metrics().then(
+      metrics.text().then(
         (text) => {
-          response.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': request.requestId }).end(text);
+          response.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': request.requestId }).end(text);
           finish(request, response, undefined);
         },
         (error: unknown) => finish(request, response, error),
