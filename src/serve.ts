@@ -9,6 +9,8 @@ import { browserGuard, isLoopbackName } from './api/browser-guard.js';
 import { requireAuthentication } from './api/request-authentication.js';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { invokeRoute } from './api/invoke-api.js';
+import { metricsRoute } from './api/metrics-route.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { managementRoutes } from './api/management-api.js';
 import { loadDefinitions, type DeclarationOptions, type TypedDeclarationOptions } from './declared-functions.js';
 import type { Manifest } from './config/manifest.js';
@@ -67,6 +69,8 @@ export interface RunningServer {
   readonly warnings: readonly string[];
   /** Invocations running or waiting to run now (synchronous ones and queued events). */
   readonly inFlight: number;
+  /** This server's `serverId` in its lifecycle events: unique in the process. */
+  readonly serverId: number;
   /** Stops accepting, lets invocations in flight finish (bounded by `shutdownTimeout`), stops all environments. */
   close(): Promise<void>;
 }
@@ -128,6 +132,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   }
   invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
+  const metrics = new ServerMetrics(invoker.serverId, events);
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
   // The hook points of each server: browser protection and authentication guard the Lambda APIs only;
@@ -136,6 +141,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   apiHooks.beforeBody.push(browserGuard({ allowedOrigins: settings.allowedOrigins, allowedHosts: settings.allowedHosts, boundHost: settings.host }));
   if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer }));
   const gatewayHooks = new RequestHooks();
+  gatewayHooks.finished.push(metrics.gatewayHook());
   const limits: ServerLimits = {
     maxConnections: settings.maxConnections,
     headersTimeoutMs: settings.headersTimeout * 1000,
@@ -146,7 +152,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks, limits,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
-  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger, apiHooks, limits);
+  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), metricsRoute(metrics), healthcheckRoute], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
 
   let url: string;
@@ -157,6 +163,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
   } catch (error) {
     server.close();
+    metrics.close();
     await invoker.close();
     catalog.close();
     throw error;
@@ -193,6 +200,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         events.close();
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);
+        metrics.close();
         catalog.close();
       } finally {
         clearInterval(holdOpen);
@@ -201,7 +209,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     return closing;
   };
   return {
-    url, port, settings, functions: definitions, httpUrl, warnings: template?.warnings ?? [], close,
+    url, port, settings, functions: definitions, httpUrl, warnings: template?.warnings ?? [], close, serverId: invoker.serverId,
     get inFlight() {
       return invoker.inFlight + events.pending;
     },

@@ -10,12 +10,15 @@
  * - `X-Amz-Client-Context` is checked for valid base64 JSON up to 3,583 bytes.
  * - `X-Amz-Invocation-Type: Error` (with `X-Error-Type`) is serverfull's own, for mocked
  *   functions: it answers a declared mock error. Other functions refuse it as AWS does.
+ * - `X-Amzn-Trace-Id` is kept when its `Root` is valid and replaced by a new trace otherwise
+ *   (`handler/trace-header`); no X-Ray segments are recorded.
  */
 import { isUtf8 } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import { AwsError, functionNotFound } from '../errors.js';
 import type { AsyncInvocations } from '../runtime/async-invocations.js';
 import type { Invoker } from '../runtime/invoker.js';
+import { traceHeaderFrom, traceIdOf } from '../handler/trace-header.js';
 import { MockErrorRequest } from '../runtime/mock-environment.js';
 import type { FunctionDefinition, FunctionRegistry } from '../registry/function-definition.js';
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';
@@ -68,7 +71,8 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
       const errorRequest = invocationType === MOCK_ERROR_TYPE ? mockErrorRequest(definition, headers.errorType, functionArn(identity, definition.name, ref.qualifier)) : undefined;
       const clientContext = decodeClientContext(headers.clientContext);
       const { payload, event } = parsePayload(request.body);
-      const fields: LogFields = { function: definition.name, invocationType };
+      const traceHeader = traceHeaderFrom(headers.traceHeader);
+      const fields: LogFields = { function: definition.name, invocationType, traceId: traceIdOf(traceHeader) };
       const input = {
         definition,
         requestId,
@@ -78,6 +82,7 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
         invokedFunctionArn: functionArn(identity, definition.name, ref.qualifier),
         clientContext,
         tail: logType === 'Tail',
+        traceHeader,
       };
       if (invocationType === 'DryRun') {
         response.writeHead(204, { 'x-amzn-RequestId': requestId }).end();
@@ -118,9 +123,11 @@ interface InvokeHeaders {
   clientContext?: string;
   /** `X-Error-Type`: the mock error an `Error` invocation asks for. */
   errorType?: string;
+  /** `X-Amzn-Trace-Id`, as sent: checked by `traceHeaderFrom`. */
+  traceHeader?: string;
 }
 
-/** Reads the Invoke headers straight from `rawHeaders`: cheaper than having Node build `request.headers` for four values. */
+/** Reads the Invoke headers straight from `rawHeaders`: cheaper than having Node build `request.headers` for five values. */
 function readInvokeHeaders(raw: readonly string[]): InvokeHeaders {
   const headers: InvokeHeaders = {};
   for (let i = 0; i < raw.length; i += 2) {
@@ -132,6 +139,9 @@ function readInvokeHeaders(raw: readonly string[]): InvokeHeaders {
         break;
       case 14:
         if (name.toLowerCase() === 'x-amz-log-type') headers.logType = raw[i + 1];
+        break;
+      case 15:
+        if (name.toLowerCase() === 'x-amzn-trace-id') headers.traceHeader = raw[i + 1];
         break;
       case 20:
         if (name.toLowerCase() === 'x-amz-client-context') headers.clientContext = raw[i + 1];

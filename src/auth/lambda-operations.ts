@@ -21,7 +21,8 @@ export type LambdaOperation =
   | 'PutFunctionConcurrency' | 'DeleteFunctionConcurrency' | 'GetFunctionConcurrency'
   | 'TagResource' | 'UntagResource' | 'ListTags'
   | 'GetAccountSettings'
-  | 'GetFunctionCodePackage';
+  | 'GetFunctionCodePackage'
+  | 'GetMetrics';
 
 /** The parameters of a request that name its resource. */
 export interface OperationParams {
@@ -86,6 +87,9 @@ const OPERATIONS: Record<LambdaOperation, { readonly action: string; readonly re
   // serverfull's stand-in for the presigned S3 URL of GetFunction's Code.Location: the package
   // is named by its hash, not by a function, so only a GetFunction grant on every resource opens it.
   GetFunctionCodePackage: { action: 'GetFunction', resource: 'none' },
+  // serverfull's own: `GET /metrics` is no AWS operation. In the lambda namespace so that a policy
+  // granting `lambda:*` or `lambda:Get*` scrapes too, while an invoke-only key does not.
+  GetMetrics: { action: 'GetMetrics', resource: 'none' },
 };
 
 /** Path patterns as the API modules match them, on the raw (still encoded) path. */
@@ -115,6 +119,7 @@ const ROUTES: ReadonlyArray<{ method: string; pattern: RegExp; operation: Lambda
   { method: 'GET', pattern: /^\/2017-03-31\/tags\/([^/]+)\/?$/, operation: 'ListTags', params: 'arn' },
   { method: 'GET', pattern: /^\/2016-08-19\/account-settings\/?$/, operation: 'GetAccountSettings', params: 'none' },
   { method: 'GET', pattern: /^\/serverfull\/code\/[0-9a-f]{64}\.zip$/, operation: 'GetFunctionCodePackage', params: 'none' },
+  { method: 'GET', pattern: /^\/metrics\/?$/, operation: 'GetMetrics', params: 'none' },
 ];
 
 /**

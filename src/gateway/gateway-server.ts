@@ -3,7 +3,9 @@
  * API Gateway in front of the functions, on its own port: matches the route, answers CORS
  * preflights, runs the Lambda authorizer, builds the proxy event (payload 1.0 or 2.0),
  * invokes the function through the same invoker as the Invoke API, and maps the result
- * (or the failure: 502, 504, ...) to an HTTP response as API Gateway does.
+ * (or the failure: 502, 504, ...) to an HTTP response as API Gateway does. Every request carries
+ * an X-Ray trace header, the caller's `X-Amzn-Trace-Id` when valid, into its event's headers and
+ * its invocations (the authorizer's included), as API Gateway does.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';
@@ -15,6 +17,7 @@ import type { ServerLimits } from '../http/server-limits.js';
 import type { Logger } from '../log.js';
 import type { FunctionRegistry } from '../registry/function-definition.js';
 import type { InvokeOutput, Invoker } from '../runtime/invoker.js';
+import { traceHeaderFrom, traceIdOf } from '../handler/trace-header.js';
 import {
   authorizerDecision, httpApiAuthorizerEvent, identitySourcesPresent, restApiAuthorizerEvent, routeArn, type AuthorizerOutcome,
 } from './authorizer-event.js';
@@ -135,11 +138,14 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
         }
       };
       const { route, api } = target.match;
+      const incomingTrace = request.headers['x-amzn-trace-id'];
+      const traceHeader = traceHeaderFrom(typeof incomingTrace === 'string' ? incomingTrace : undefined);
       const gatewayRequest: GatewayRequest = {
         method: request.method ?? 'GET',
         path: target.path,
         rawQuery: request.rawQuery,
-        rawHeaders: request.rawHeaders,
+        rawHeaders: withTraceHeader(request.rawHeaders, traceHeader),
+        traceHeader,
         body: request.body,
         sourceIp: sourceIp(request),
         requestId: request.requestId,
@@ -155,7 +161,7 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
         accountId: options.identity.accountId,
         region: options.identity.region,
       };
-      const fields = { function: route.functionName };
+      const fields = { function: route.functionName, traceId: traceIdOf(traceHeader) };
       authorize(options, gatewayRequest, matched, api, route, guard((denied: GatewayResponse | undefined, outcome?: AuthorizerOutcome) => {
         if (denied) {
           send(request, response, denied);
@@ -167,7 +173,7 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
         const event = v2 ? httpApiEvent(gatewayRequest, authorized) : restApiEvent(gatewayRequest, authorized);
         // HTTP APIs mark their 1.0 events with the version; REST APIs send none.
         if (!v2 && api.kind === 'http') (event as { version?: string }).version = '1.0';
-        invokeFunction(options, route, target.qualifier ?? route.qualifier, request.requestId, event, route.timeoutMs, guard((failure: Failure | undefined, output?: InvokeOutput) => {
+        invokeFunction(options, route, target.qualifier ?? route.qualifier, gatewayRequest, event, route.timeoutMs, guard((failure: Failure | undefined, output?: InvokeOutput) => {
           if (request.answered) return;
           if (failure) {
             send(request, response, gatewayError(api.kind, failure));
@@ -201,11 +207,12 @@ function invokeFunction(
   options: GatewayOptions,
   route: HttpRoute,
   qualifier: string | undefined,
-  requestId: string,
+  request: Pick<GatewayRequest, 'requestId' | 'traceHeader'>,
   event: unknown,
   timeoutMs: number,
   done: (failure: Failure | undefined, output?: InvokeOutput) => void,
 ): void {
+  const { requestId, traceHeader } = request;
   const definition = options.registry.resolve(route.functionName, qualifier);
   if (!definition) {
     options.logger.log('error', `gateway route ${route.method} ${route.path}: function ${route.functionName}${qualifier ? `:${qualifier}` : ''} not found`, { requestId });
@@ -224,6 +231,7 @@ function invokeFunction(
       event,
       invokedFunctionArn: functionArn(options.identity, definition.name, qualifier),
       tail: false,
+      traceHeader,
     }, (output) => {
       if (settled) return;
       settled = true;
@@ -254,7 +262,7 @@ function authorize(
   const arn = routeArn(options.identity, api, request.method, request.path);
   const event = api.kind === 'http' ? httpApiAuthorizerEvent(request, route, definition) : restApiAuthorizerEvent(request, route, definition);
   const authorizerRoute: HttpRoute = { ...httpRoute, functionName: definition.functionName };
-  invokeFunction(options, authorizerRoute, undefined, request.requestId, event, httpRoute.timeoutMs, (failure, output) => {
+  invokeFunction(options, authorizerRoute, undefined, request, event, httpRoute.timeoutMs, (failure, output) => {
     if (failure) return done(gatewayError(api.kind, 'authorizerFailure'));
     // An authorizer that throws `Error('Unauthorized')` asks for a 401, as API Gateway honours it.
     if (output!.functionError) return done(gatewayError(api.kind, /"errorMessage":"Unauthorized"/.test(output!.payload) ? 'unauthorized' : 'authorizerFailure'));
@@ -262,6 +270,18 @@ function authorize(
     if (decision.effect === 'allow') return done(undefined, decision.outcome);
     done(gatewayError(api.kind, decision.effect === 'error' ? 'authorizerFailure' : decision.explicit ? 'forbidden' : 'forbiddenImplicit'));
   });
+}
+
+/** The request's headers with `X-Amzn-Trace-Id` set to `traceHeader`: what the caller sent under that name is replaced, never passed on. */
+function withTraceHeader(rawHeaders: readonly string[], traceHeader: string): string[] {
+  const headers: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 15 && name.toLowerCase() === 'x-amzn-trace-id') continue;
+    headers.push(name, rawHeaders[i + 1]!);
+  }
+  headers.push('X-Amzn-Trace-Id', traceHeader);
+  return headers;
 }
 
 /** False for the statuses whose responses never have a body: 1xx, 204 and 304. */

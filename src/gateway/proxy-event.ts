@@ -30,6 +30,8 @@ export interface GatewayRequest {
   readonly rawQuery: string;
   /** Node's `IncomingMessage.rawHeaders`: name, value, name, value... (duplicates kept, case as sent). */
   readonly rawHeaders: readonly string[];
+  /** The request's X-Ray trace header (`X-Amzn-Trace-Id` in `rawHeaders` too), for its invocations; a new trace when absent. */
+  readonly traceHeader?: string;
   readonly body: Buffer;
   readonly sourceIp: string;
   /** `requestContext.requestId`, and `extendedRequestId` for REST APIs. */

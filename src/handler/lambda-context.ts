@@ -21,6 +21,11 @@ export interface InvocationInfo {
   readonly deadlineMs: number;
   /** Decoded `X-Amz-Client-Context` JSON text, when the caller sent one. */
   readonly clientContext?: string;
+  /**
+   * The X-Ray trace header (`Root=...;Parent=...;Sampled=0`) the function sees as `_X_AMZN_TRACE_ID`;
+   * the invoker always sets it, only hand-built invocations (tests) go without.
+   */
+  readonly traceHeader?: string;
 }
 
 /** A context whose `done`/`succeed`/`fail` the handler runner wires up. */

@@ -7,11 +7,11 @@
  * Differences from AWS: no extensions or telemetry API; a response is read as UTF-8 text; a
  * streamed response is buffered and returned whole (an error in its trailers fails the invocation).
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { MAX_RESPONSE_BYTES, platformErrors } from '../handler/function-errors.js';
 import type { InvocationInfo } from '../handler/lambda-context.js';
+import { newTraceHeader } from '../handler/trace-header.js';
 import { runtimeApiErrors, type RuntimeApiError } from './runtime-api-errors.js';
 import { encodeFrame, FrameReader, type RuntimeAnswerHead } from './runtime-frames.js';
 
@@ -242,7 +242,7 @@ export class RuntimeApiServer {
       'Lambda-Runtime-Aws-Request-Id': invocation.requestId,
       'Lambda-Runtime-Deadline-Ms': invocation.deadlineMs,
       'Lambda-Runtime-Invoked-Function-Arn': invocation.invokedFunctionArn,
-      'Lambda-Runtime-Trace-Id': traceId(),
+      'Lambda-Runtime-Trace-Id': invocation.traceHeader ?? newTraceHeader(),
     };
     if (invocation.clientContext !== undefined) headers['Lambda-Runtime-Client-Context'] = invocation.clientContext;
     response.writeHead(200, headers);
@@ -326,9 +326,3 @@ function reply(response: ServerResponse, error: RuntimeApiError): void {
   response.end(body);
 }
 
-/** An X-Ray trace header, as Lambda passes one with every invocation (not sampled: there is no X-Ray here). */
-function traceId(): string {
-  const bytes = randomBytes(20).toString('hex');
-  const seconds = Math.floor(Date.now() / 1000).toString(16);
-  return `Root=1-${seconds}-${bytes.slice(0, 24)};Parent=${bytes.slice(24, 40)};Sampled=0`;
-}

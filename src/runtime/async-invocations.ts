@@ -8,8 +8,9 @@
  * events still queued when the server stops are lost.
  */
 import { AwsError } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { LogFields, Logger } from '../log.js';
 import type { InvokeInput, Invoker } from './invoker.js';
+import { traceIdOf } from '../handler/trace-header.js';
 
 const MAX_BACKOFF_MS = 1000;
 
@@ -28,6 +29,8 @@ export class AsyncInvocations {
   private active = 0;
   private bytes = 0;
   private closed = false;
+  /** Events accepted and not yet finished, per function name, then version: read by metrics. */
+  private readonly byVersion = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly invoker: Invoker,
@@ -47,6 +50,13 @@ export class AsyncInvocations {
     return this.bytes;
   }
 
+  /** Calls `visit` with every function version that has events accepted and not yet finished. */
+  forEachPending(visit: (functionName: string, version: string, events: number) => void): void {
+    for (const [name, versions] of this.byVersion) {
+      for (const [version, events] of versions) visit(name, version, events);
+    }
+  }
+
   /** Accepts an event; it runs as soon as the function has capacity. Throws `TooManyRequestsException` when the queue is full. */
   submit(input: InvokeInput): void {
     const size = Buffer.byteLength(input.payload);
@@ -58,9 +68,19 @@ export class AsyncInvocations {
     }
     this.active++;
     this.bytes += size;
+    const { name, version } = input.definition;
+    let versions = this.byVersion.get(name);
+    if (!versions) this.byVersion.set(name, (versions = new Map()));
+    versions.set(version, (versions.get(version) ?? 0) + 1);
     void this.run(input, this.now()).finally(() => {
       this.active--;
       this.bytes -= size;
+      const left = versions.get(version)! - 1;
+      if (left > 0) versions.set(version, left);
+      else {
+        versions.delete(version);
+        if (versions.size === 0 && this.byVersion.get(name) === versions) this.byVersion.delete(name);
+      }
     });
   }
 
@@ -70,7 +90,8 @@ export class AsyncInvocations {
   }
 
   private async run(input: InvokeInput, queuedAt: number): Promise<void> {
-    const fields = { function: input.definition.name, requestId: input.requestId };
+    const fields: LogFields = { function: input.definition.name, requestId: input.requestId };
+    if (input.traceHeader !== undefined) fields.traceId = traceIdOf(input.traceHeader);
     const maxEventAge = input.definition.maximumEventAge ?? this.limits.maxEventAge;
     const maxAgeMs = maxEventAge * 1000;
     for (let backoff = 10; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {

@@ -32,6 +32,8 @@ export class EnvironmentPool {
     private readonly account: ConcurrencyLimit,
     /** The function's reserved concurrency, shared by all its versions; unlimited when none is set. */
     private readonly reserved: ConcurrencyLimit,
+    /** The server its lifecycle events name (`Invoker.serverId`). */
+    private readonly serverId = 0,
   ) {}
 
   /** A warm environment, or a new one; throws `TooManyRequestsException` when over a limit. */
@@ -51,7 +53,7 @@ export class EnvironmentPool {
     environmentIds.set(environment, ++lastEnvironmentId);
     if (environmentCreateChannel.hasSubscribers) {
       const { name, version } = this.definition;
-      publish(environmentCreateChannel, { functionName: name, version, environmentId: lastEnvironmentId, kind: environmentKind(this.definition) } satisfies EnvironmentCreateMessage);
+      publish(environmentCreateChannel, { serverId: this.serverId, functionName: name, version, environmentId: lastEnvironmentId, kind: environmentKind(this.definition) } satisfies EnvironmentCreateMessage);
     }
     return environment;
   }
@@ -102,7 +104,7 @@ export class EnvironmentPool {
     if (!environmentStopChannel.hasSubscribers) return;
     const { name, version } = this.definition;
     publish(environmentStopChannel, {
-      functionName: name, version, environmentId: environmentIds.get(environment) ?? 0, kind: environmentKind(this.definition), reason,
+      serverId: this.serverId, functionName: name, version, environmentId: environmentIds.get(environment) ?? 0, kind: environmentKind(this.definition), reason,
     } satisfies EnvironmentStopMessage);
   }
 }

@@ -64,7 +64,7 @@ export class InlineEnvironment implements ExecutionEnvironment {
 
   private run(loaded: LoadedHandler, request: InvocationRequest, log: LogSink, initDurationMs: number | undefined, done: (outcome: InvocationOutcome) => void): void {
     const started = performance.now();
-    runInScope({ env: this.fn.env, log }, () =>
+    runInScope({ env: this.fn.env, log, traceHeader: request.traceHeader }, () =>
       executeInvocation(loaded, this.identity, request, undefined, request.event, (executed) => {
         const durationMs = performance.now() - started;
         if (executed.fatal) this.fn.reset();

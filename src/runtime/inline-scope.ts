@@ -1,9 +1,10 @@
 /**
  * @module runtime/inline-scope
  * What keeps inline functions apart although they share the server's event loop: while
- * a function's code runs, `process.env` shows only that function's environment, console
- * output goes to that invocation's log, and `process.exit` fails the invocation instead
- * of ending the server. All three follow the async context (AsyncLocalStorage).
+ * a function's code runs, `process.env` shows only that function's environment (and its
+ * invocation's `_X_AMZN_TRACE_ID`), console output goes to that invocation's log, and
+ * `process.exit` fails the invocation instead of ending the server. All three follow the
+ * async context (AsyncLocalStorage).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
@@ -14,7 +15,15 @@ export interface InlineScope {
   readonly env: Record<string, string | undefined>;
   /** Where console output goes; replaced per invocation. */
   log: LogSink;
+  /**
+   * The invocation's `_X_AMZN_TRACE_ID`: kept in the scope, not in `env`, which the function's
+   * concurrent invocations share; `null` once its code deleted it; undefined outside an invocation (the init).
+   */
+  traceHeader?: string | null;
 }
+
+/** The one variable that differs per invocation rather than per function. */
+const TRACE_VARIABLE = '_X_AMZN_TRACE_ID';
 
 /** Thrown by `process.exit` inside inline function code. */
 export class InlineExitError extends Error {
@@ -44,19 +53,48 @@ function installHooks(): void {
   installed = true;
   const realEnv = process.env;
   const target = (): Record<string, string | undefined> => storage.getStore()?.env ?? realEnv;
+  /** The scope whose invocation owns `key`, when `key` is the trace variable inside an invocation. */
+  const traced = (key: string): InlineScope | undefined => {
+    if (key !== TRACE_VARIABLE) return undefined;
+    const scope = storage.getStore();
+    return scope?.traceHeader === undefined ? undefined : scope;
+  };
   process.env = new Proxy({} as NodeJS.ProcessEnv, {
-    get: (_, key) => (typeof key === 'string' ? target()[key] : undefined),
+    get: (_, key) => {
+      if (typeof key !== 'string') return undefined;
+      const scope = traced(key);
+      return scope ? (scope.traceHeader ?? undefined) : target()[key];
+    },
     set: (_, key, value) => {
-      if (typeof key === 'string') target()[key] = String(value);
+      if (typeof key !== 'string') return true;
+      const scope = traced(key);
+      if (scope) scope.traceHeader = String(value);
+      else target()[key] = String(value);
       return true;
     },
-    has: (_, key) => typeof key === 'string' && key in target(),
-    deleteProperty: (_, key) => (typeof key === 'string' ? delete target()[key] : true),
-    ownKeys: () => Object.keys(target()),
+    has: (_, key) => {
+      if (typeof key !== 'string') return false;
+      const scope = traced(key);
+      return scope ? scope.traceHeader !== null : key in target();
+    },
+    deleteProperty: (_, key) => {
+      if (typeof key !== 'string') return true;
+      const scope = traced(key);
+      if (scope) scope.traceHeader = null;
+      else delete target()[key];
+      return true;
+    },
+    ownKeys: () => {
+      const keys = Object.keys(target());
+      if (typeof storage.getStore()?.traceHeader === 'string' && !keys.includes(TRACE_VARIABLE)) keys.push(TRACE_VARIABLE);
+      return keys;
+    },
     getOwnPropertyDescriptor: (_, key) => {
+      if (typeof key !== 'string') return undefined;
+      const scope = traced(key);
       const env = target();
-      if (typeof key !== 'string' || !(key in env)) return undefined;
-      return { value: env[key], writable: true, enumerable: true, configurable: true };
+      if (scope ? scope.traceHeader === null : !(key in env)) return undefined;
+      return { value: scope ? scope.traceHeader : env[key], writable: true, enumerable: true, configurable: true };
     },
   });
 

@@ -22,6 +22,7 @@ import {
   type ColdStartMessage, type InvocationEndMessage, type InvocationEndOutcome, type InvocationStartMessage, type ThrottleReason,
 } from './lifecycle-events.js';
 import { platformLine } from './platform-log-lines.js';
+import { newTraceHeader, traceIdOf } from '../handler/trace-header.js';
 
 /** One invocation, as the Invoke API hands it over. */
 export interface InvokeInput {
@@ -36,6 +37,8 @@ export interface InvokeInput {
   readonly clientContext?: string;
   /** Return the last 4 KB of the log. */
   readonly tail: boolean;
+  /** The trace header the caller brought (`traceHeaderFrom`); a new trace when absent. */
+  readonly traceHeader?: string;
 }
 
 /** What the Invoke API sends back. */
@@ -72,6 +75,8 @@ const LOG_LEVELS: Record<Exclude<FunctionLogLevel, undefined>, LogLevel> = {
   TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
 };
 
+let lastServerId = 0;
+
 /** Invokes functions through per-version environment pools. */
 export class Invoker {
   private readonly pools = new Map<string, EnvironmentPool>();
@@ -80,6 +85,8 @@ export class Invoker {
   private readonly account: ConcurrencyLimit;
   private readonly factory: EnvironmentFactory;
   private readonly reaper: NodeJS.Timeout;
+  /** Names this invoker's server in its lifecycle events: several servers may share one process. */
+  readonly serverId = ++lastServerId;
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
@@ -101,21 +108,26 @@ export class Invoker {
    */
   invoke(input: InvokeInput, done: (output: InvokeOutput) => void): void {
     const { definition, requestId } = input;
+    const traceHeader = input.traceHeader ?? newTraceHeader();
     const pool = this.poolFor(definition);
     if (invocationStartChannel.hasSubscribers) {
-      publish(invocationStartChannel, { functionName: definition.name, version: definition.version, requestId } satisfies InvocationStartMessage);
+      publish(invocationStartChannel, {
+        serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, traceId: traceIdOf(traceHeader),
+      } satisfies InvocationStartMessage);
     }
     let environment: ExecutionEnvironment;
     try {
       environment = pool.acquire();
     } catch (error) {
-      if (invocationEndChannel.hasSubscribers) publishThrottle(input, error);
+      if (invocationEndChannel.hasSubscribers) publishThrottle(this.serverId, input, error);
       throw error;
     }
     const started = performance.now();
     const timeoutMs = definition.timeout * 1000;
     const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
     const { logger } = this.options;
+    // Every server log line of the invocation names it and its trace; built once, shared by its lines.
+    const fields = { function: definition.name, requestId, traceId: traceIdOf(traceHeader) };
 
     let settled = false;
     /** An ERROR line went through the sink: the runtime (or the platform) already logged the failure. */
@@ -124,7 +136,7 @@ export class Invoker {
       if (level === 'ERROR') errorLogged = true;
       log?.append(level, text, raw);
       const serverLevel = level === undefined ? 'info' : LOG_LEVELS[level];
-      if (logger.enabled(serverLevel)) logger.log(serverLevel, text.endsWith('\n') ? text.slice(0, -1) : text, { function: definition.name, requestId });
+      if (logger.enabled(serverLevel)) logger.log(serverLevel, text.endsWith('\n') ? text.slice(0, -1) : text, fields);
     };
     const finish = (outcome: InvocationOutcome) => {
       if (settled) return;
@@ -144,7 +156,7 @@ export class Invoker {
           sink('ERROR', line.message, line.raw);
         } else if (!errorLogged && logger.enabled('error')) {
           // A custom runtime that posted an error without logging one: the server log still tells, the Tail log stays the runtime's.
-          logger.log('error', `function error: ${payload.length > MAX_LOGGED_PAYLOAD ? payload.slice(0, MAX_LOGGED_PAYLOAD) + '...' : payload}`, { function: definition.name, requestId, functionError });
+          logger.log('error', `function error: ${payload.length > MAX_LOGGED_PAYLOAD ? payload.slice(0, MAX_LOGGED_PAYLOAD) + '...' : payload}`, { ...fields, functionError });
         }
       }
       const durationMs = outcome.durationMs ?? performance.now() - started;
@@ -159,14 +171,14 @@ export class Invoker {
       });
       if (outcome.initDurationMs !== undefined && coldStartChannel.hasSubscribers) {
         publish(coldStartChannel, {
-          functionName: definition.name, version: definition.version, requestId, initDurationMs: outcome.initDurationMs, initSucceeded: failure !== 'init',
+          serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, initDurationMs: outcome.initDurationMs, initSucceeded: failure !== 'init',
         } satisfies ColdStartMessage);
       }
       if (invocationEndChannel.hasSubscribers) {
         const ended: InvocationEndOutcome = failure === 'timeout' ? { outcome: 'timeout' }
           : functionError === undefined ? { outcome: 'success' } : { outcome: 'functionError', errorType: functionError };
         publish(invocationEndChannel, {
-          functionName: definition.name, version: definition.version, requestId, durationMs, initDurationMs: outcome.initDurationMs, ...ended,
+          serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, durationMs, initDurationMs: outcome.initDurationMs, ...ended,
         } satisfies InvocationEndMessage);
       }
       done({ payload, functionError, executedVersion: definition.version, logResult });
@@ -181,13 +193,14 @@ export class Invoker {
       invokedFunctionArn: input.invokedFunctionArn,
       deadlineMs: Date.now() + timeoutMs,
       clientContext: input.clientContext,
+      traceHeader,
       report: input.tail,
     };
     try {
       environment.invoke(request, sink, finish);
     } catch (error) {
       // An environment failing in itself (not the function) is still only this invocation's error.
-      logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, { function: definition.name, requestId });
+      logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, fields);
       finish(platformFailure(platformErrors.unknown()));
     }
   }
@@ -235,7 +248,7 @@ export class Invoker {
     // A new definition object for the same version means new code or configuration:
     // later invocations get new environments, those in flight finish on the old ones.
     void pool?.retire('retired');
-    const fresh = new EnvironmentPool(definition, this.factory, this.account, this.reservedFor(definition.name));
+    const fresh = new EnvironmentPool(definition, this.factory, this.account, this.reservedFor(definition.name), this.serverId);
     this.pools.set(key, fresh);
     return fresh;
   }
@@ -248,12 +261,12 @@ export class Invoker {
 }
 
 /** Publishes the end of an invocation refused with 429; anything else `acquire` threw is not a throttle and passes unpublished. */
-function publishThrottle(input: InvokeInput, error: unknown): void {
+function publishThrottle(serverId: number, input: InvokeInput, error: unknown): void {
   const reason = error instanceof AwsError ? error.extra.Reason : undefined;
   if (reason !== 'ReservedFunctionConcurrentInvocationLimitExceeded' && reason !== 'ConcurrentInvocationLimitExceeded') return;
   const { name, version } = input.definition;
   publish(invocationEndChannel, {
-    functionName: name, version, requestId: input.requestId, durationMs: 0, outcome: 'throttle', reason: reason satisfies ThrottleReason,
+    serverId, functionName: name, version, requestId: input.requestId, durationMs: 0, outcome: 'throttle', reason: reason satisfies ThrottleReason,
   } satisfies InvocationEndMessage);
 }
 

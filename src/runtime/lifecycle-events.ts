@@ -31,6 +31,11 @@ export type EnvironmentKind = 'inline' | 'worker' | 'process' | 'mock';
 
 /** The function version an event is about. */
 export interface FunctionVersionRef {
+  /**
+   * The server the event comes from (`RunningServer.serverId`): unique in the process, so that a
+   * subscriber serving one of several servers in one process keeps to its own.
+   */
+  readonly serverId: number;
   /** The function's name. */
   readonly functionName: string;
   /** `$LATEST` or a published version number. */
@@ -41,6 +46,8 @@ export interface FunctionVersionRef {
 export interface InvocationStartMessage extends FunctionVersionRef {
   /** The invocation's request id, also in its end message. */
   readonly requestId: string;
+  /** The X-Ray trace id (`1-...-...`, the `Root` of `_X_AMZN_TRACE_ID`) the invocation belongs to. */
+  readonly traceId: string;
 }
 
 /** The throttle reasons AWS gives in the `Reason` of a 429. */

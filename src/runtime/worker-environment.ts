@@ -54,6 +54,7 @@ export class WorkerEnvironment implements ExecutionEnvironment {
       invokedFunctionArn: request.invokedFunctionArn,
       deadlineMs: request.deadlineMs,
       clientContext: request.clientContext,
+      traceHeader: request.traceHeader,
       report: request.report,
     };
     this.worker.postMessage(message);

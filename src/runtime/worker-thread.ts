@@ -50,6 +50,9 @@ function invoke(handler: LoadedHandler, message: InvokeMessage): void {
   const reportedInit = initDurationMs;
   initDurationMs = undefined;
   busy = true;
+  // One invocation at a time per thread, and the thread's process.env is its own: set, as AWS's runtime sets it.
+  if (message.traceHeader === undefined) delete process.env._X_AMZN_TRACE_ID;
+  else process.env._X_AMZN_TRACE_ID = message.traceHeader;
   const started = performance.now();
   executeInvocation(handler, identity, message, eventLoop, JSON.parse(message.payload), (executed) => {
     const durationMs = performance.now() - started;

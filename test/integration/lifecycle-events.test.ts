@@ -55,7 +55,8 @@ for (const isolation of ['worker', 'process'] as const) {
       const cold = await fx.invoke('echo', { n: 1 });
       const coldId = cold.$metadata.requestId!;
       const start = await events.one('serverfull:invocation:start', (m) => m.requestId === coldId, 'the cold start begins');
-      assert.deepEqual(start, { functionName: 'echo', version: '$LATEST', requestId: coldId });
+      assert.deepEqual(start, { serverId: fx.server.serverId, functionName: 'echo', version: '$LATEST', requestId: coldId, traceId: start.traceId });
+      assert.match(start.traceId, /^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
       const created = await events.one('serverfull:environment:create', (m) => m.functionName === 'echo', 'an environment for echo');
       assert.equal(created.kind, isolation);
       assert.equal(created.version, '$LATEST');
@@ -98,7 +99,7 @@ for (const isolation of ['worker', 'process'] as const) {
       assert.equal(end.outcome, 'timeout');
       const created = await events.one('serverfull:environment:create', (m) => m.functionName === 'hangs', 'an environment for hangs');
       const stopped = await events.one('serverfull:environment:stop', (m) => m.functionName === 'hangs', 'the timed-out environment stops');
-      assert.deepEqual(stopped, { functionName: 'hangs', version: '$LATEST', environmentId: created.environmentId, kind: isolation, reason: 'timeout' });
+      assert.deepEqual(stopped, { serverId: fx.server.serverId, functionName: 'hangs', version: '$LATEST', environmentId: created.environmentId, kind: isolation, reason: 'timeout' });
     });
 
     it('a throttle (reserved concurrency 0) ends with its reason and creates no environment', async () => {

@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['handler/'],
   ['runtime-api/'],
   ['runtime/'],
-  ['config/', 'runtime-client/'],
+  ['config/', 'runtime-client/', 'metrics/'],
   ['auth/', 'deploy/', 'gateway/'],
   ['template/'],
   ['api/', 'lambda/'],

@@ -37,6 +37,7 @@ const SAMPLES: Array<[LambdaOperation, string, string, string, string | undefine
   ['ListTags', 'GET', `/2017-03-31/tags/${encodeURIComponent(`${FN}:hello`)}`, '', undefined, 'lambda:ListTags', `${FN}:hello`],
   ['GetAccountSettings', 'GET', '/2016-08-19/account-settings/', '', undefined, 'lambda:GetAccountSettings', '*'],
   ['GetFunctionCodePackage', 'GET', `/serverfull/code/${'ab'.repeat(32)}.zip`, '', undefined, 'lambda:GetFunction', '*'],
+  ['GetMetrics', 'GET', '/metrics', '', undefined, 'lambda:GetMetrics', '*'],
 ];
 
 function target(method: string, path: string, query: string, body?: string) {

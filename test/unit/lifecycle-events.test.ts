@@ -64,7 +64,9 @@ describe('lifecycle events: invoker', () => {
     assert.deepEqual(seen.map((s) => s.channel), [
       'serverfull:invocation:start', 'serverfull:environment:create', 'serverfull:coldstart', 'serverfull:invocation:end',
     ]);
-    assert.deepEqual(messages('serverfull:invocation:start')[0], { functionName: 'echo', version: '$LATEST', requestId: first.requestId });
+    const start = messages('serverfull:invocation:start')[0]!;
+    assert.deepEqual(start, { serverId: invoker.serverId, functionName: 'echo', version: '$LATEST', requestId: first.requestId, traceId: start.traceId });
+    assert.match(start.traceId, /^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
     const created = messages('serverfull:environment:create')[0]!;
     assert.equal(created.kind, 'inline');
     assert.equal(created.functionName, 'echo');
@@ -103,7 +105,7 @@ describe('lifecycle events: invoker', () => {
     assert.equal(messages('serverfull:invocation:end')[0]!.outcome, 'timeout');
     const [created] = messages('serverfull:environment:create');
     assert.deepEqual(messages('serverfull:environment:stop'), [
-      { functionName: 'hangs', version: '$LATEST', environmentId: created!.environmentId, kind: 'inline', reason: 'timeout' },
+      { serverId: invoker.serverId, functionName: 'hangs', version: '$LATEST', environmentId: created!.environmentId, kind: 'inline', reason: 'timeout' },
     ]);
   });
 
@@ -113,7 +115,7 @@ describe('lifecycle events: invoker', () => {
     const refused = input(blocked);
     await assert.rejects(invoke(invoker, refused), (error: unknown) => error instanceof AwsError && error.type === 'TooManyRequestsException');
     assert.deepEqual(messages('serverfull:invocation:end'), [
-      { functionName: 'blocked', version: '$LATEST', requestId: refused.requestId, durationMs: 0, outcome: 'throttle', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
+      { serverId: invoker.serverId, functionName: 'blocked', version: '$LATEST', requestId: refused.requestId, durationMs: 0, outcome: 'throttle', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
     ]);
     assert.equal(messages('serverfull:environment:create').length, 0, 'no environment for a throttled invocation');
 
