@@ -121,7 +121,7 @@ export class RuntimeApiServer {
     const refuse = (error: RuntimeApiError): void => answer({ answer: 'status', status: error.status }, JSON.stringify({ errorMessage: error.errorMessage, errorType: error.errorType }));
     const waiter: NextWaiter = (invocation) => answer({
       answer: 'invocation', requestId: invocation.requestId, deadlineMs: invocation.deadlineMs, invokedFunctionArn: invocation.invokedFunctionArn,
-      traceId: traceId(), clientContext: invocation.clientContext,
+      traceId: invocation.traceHeader ?? newTraceHeader(), clientContext: invocation.clientContext,
     }, invocation.payload);
     const reader = new FrameReader(MAX_RESPONSE_BYTES, (head, body) => {
       const { call } = head;
