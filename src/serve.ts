@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { browserGuard, isLoopbackName } from './api/browser-guard.js';
 import { requireAuthentication } from './api/request-authentication.js';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
+import { cloudWatchLogsRoute } from './api/cloudwatch-logs-api.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { managementRoutes } from './api/management-api.js';
 import { loadDefinitions, type DeclarationOptions, type TypedDeclarationOptions } from './declared-functions.js';
@@ -34,6 +35,8 @@ import { createRequestAuth } from './auth/request-auth.js';
 import { SessionIssuer } from './auth/session-issuer.js';
 import { localEndpoint } from './handler/function-access.js';
 import { Invoker } from './runtime/invoker.js';
+import { LogStore } from './logs/log-store.js';
+import { privateDirectory } from './deploy/private-files.js';
 
 /** What `serve()` takes besides its settings. */
 interface ServeExtras {
@@ -93,15 +96,20 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const issuer = new SessionIssuer();
   // Known once the Lambda API listens, before any environment exists.
   let functionEndpoint = '';
+  const dataDir = resolve(settings.dataDir);
+  privateDirectory(dataDir);
+  const logStore = new LogStore({ dataDir, retentionDays: settings.logRetention, maxBytesPerFunction: settings.logMaxBytes, logger });
   const invoker = new Invoker({
     region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
     sandbox: resolveSandbox(settings.sandbox, logger),
+    // With no room for logs, nothing is recorded: the hot path pays nothing.
+    recorder: settings.logMaxBytes > 0 ? logStore : undefined,
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
   });
   let catalog: FunctionCatalog;
   try {
     catalog = new FunctionCatalog({
-      dataDir: resolve(settings.dataDir),
+      dataDir,
       identity: settings,
       isolation: settings.deployedIsolation,
       concurrency: settings.concurrency,
@@ -121,6 +129,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     });
   } catch (error) {
     await invoker.close();
+    logStore.close();
     throw error;
   }
   invoker.prepare(definitions);
@@ -143,7 +152,9 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks, limits,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
-  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), healthcheckRoute], logger, apiHooks, limits);
+  const server = createApiServer([
+    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention), healthcheckRoute,
+  ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
 
   let url: string;
@@ -156,6 +167,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     server.close();
     await invoker.close();
     catalog.close();
+    logStore.close();
     throw error;
   }
   const servers = gatewayServer ? [server, gatewayServer] : [server];
@@ -191,6 +203,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);
         catalog.close();
+        // After the environments: the last invocations' lines are in the last batch.
+        logStore.close();
       } finally {
         clearInterval(holdOpen);
       }

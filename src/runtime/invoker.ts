@@ -4,7 +4,8 @@
  * enforces the timeout (destroying the environment, as AWS does), caps the response
  * size, writes the function's output to the server log and builds the Tail log, adding the
  * platform's lines when an invocation times out, its runtime dies or its init fails. It publishes
- * each invocation's start, end and cold start (`lifecycle-events`).
+ * each invocation's start, end and cold start (`lifecycle-events`), and hands each invocation's log
+ * to the recorder that stores it, when one is set (`invocation-recorder`).
  */
 import { AwsError } from '../errors.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
@@ -17,6 +18,7 @@ import { EnvironmentFactory } from './environment-factory.js';
 import { EnvironmentPool } from './environment-pool.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
 import { InvocationLog } from './invocation-log.js';
+import type { InvocationRecorder, RecordedStatus } from './invocation-recorder.js';
 import {
   coldStartChannel, invocationEndChannel, invocationStartChannel, publish,
   type ColdStartMessage, type InvocationEndMessage, type InvocationEndOutcome, type InvocationStartMessage, type ThrottleReason,
@@ -36,6 +38,11 @@ export interface InvokeInput {
   readonly clientContext?: string;
   /** Return the last 4 KB of the log. */
   readonly tail: boolean;
+  /**
+   * The X-Ray trace id of the invocation, when its caller has one: kept with every stored log line
+   * and in the server log's lines. Nothing sets it yet; the trace ids of invocations come with tracing.
+   */
+  readonly traceId?: string;
 }
 
 /** What the Invoke API sends back. */
@@ -61,6 +68,8 @@ export interface InvokerOptions {
   readonly sandbox?: SandboxHost;
   /** Where environments come from; default: the real kinds, by each definition's isolation. Tests pass in-memory ones. */
   readonly environments?: EnvironmentFactory;
+  /** Receives every invocation's log lines and summary (the stored log); none: nothing is recorded. */
+  readonly recorder?: InvocationRecorder;
 }
 
 /** Characters of an error payload the server log repeats when no log line said what failed. */
@@ -113,7 +122,12 @@ export class Invoker {
     const started = performance.now();
     const timeoutMs = definition.timeout * 1000;
     const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
-    const { logger } = this.options;
+    const { logger, recorder } = this.options;
+    const { traceId } = input;
+    const recording = recorder?.begin({
+      functionName: definition.name, version: definition.version, requestId, traceId,
+      logStreamName: this.factory.logStreamOf(environment, definition.version), startTime: Date.now(),
+    });
 
     let settled = false;
     /** An ERROR line went through the sink: the runtime (or the platform) already logged the failure. */
@@ -121,8 +135,9 @@ export class Invoker {
     const sink: LogSink = (level, text, raw) => {
       if (level === 'ERROR') errorLogged = true;
       log?.append(level, text, raw);
+      if (recording !== undefined) recorder!.line(recording, level, text, raw);
       const serverLevel = level === undefined ? 'info' : LOG_LEVELS[level];
-      if (logger.enabled(serverLevel)) logger.log(serverLevel, text.endsWith('\n') ? text.slice(0, -1) : text, { function: definition.name, requestId });
+      if (logger.enabled(serverLevel)) logger.log(serverLevel, text.endsWith('\n') ? text.slice(0, -1) : text, { function: definition.name, requestId, traceId });
     };
     const finish = (outcome: InvocationOutcome) => {
       if (settled) return;
@@ -142,7 +157,7 @@ export class Invoker {
           sink('ERROR', line.message, line.raw);
         } else if (!errorLogged && logger.enabled('error')) {
           // A custom runtime that posted an error without logging one: the server log still tells, the Tail log stays the runtime's.
-          logger.log('error', `function error: ${payload.length > MAX_LOGGED_PAYLOAD ? payload.slice(0, MAX_LOGGED_PAYLOAD) + '...' : payload}`, { function: definition.name, requestId, functionError });
+          logger.log('error', `function error: ${payload.length > MAX_LOGGED_PAYLOAD ? payload.slice(0, MAX_LOGGED_PAYLOAD) + '...' : payload}`, { function: definition.name, requestId, traceId, functionError });
         }
       }
       const durationMs = outcome.durationMs ?? performance.now() - started;
@@ -155,6 +170,13 @@ export class Invoker {
         status: failure === undefined ? undefined : failure === 'timeout' ? 'timeout' : 'error',
         errorType: functionError,
       });
+      if (recording !== undefined) {
+        const status: RecordedStatus = failure === 'timeout' ? 'timeout' : functionError === undefined ? 'success' : 'error';
+        recorder!.end(recording, {
+          durationMs, memorySize: definition.memorySize, memoryUsedMB: outcome.memoryUsedMB, initDurationMs: outcome.initDurationMs,
+          initFailed: failure === 'init', status, errorType: functionError,
+        });
+      }
       if (outcome.initDurationMs !== undefined && coldStartChannel.hasSubscribers) {
         publish(coldStartChannel, {
           functionName: definition.name, version: definition.version, requestId, initDurationMs: outcome.initDurationMs, initSucceeded: failure !== 'init',
@@ -179,13 +201,13 @@ export class Invoker {
       invokedFunctionArn: input.invokedFunctionArn,
       deadlineMs: Date.now() + timeoutMs,
       clientContext: input.clientContext,
-      report: input.tail,
+      report: input.tail || recording !== undefined,
     };
     try {
       environment.invoke(request, sink, finish);
     } catch (error) {
       // An environment failing in itself (not the function) is still only this invocation's error.
-      logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, { function: definition.name, requestId });
+      logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, { function: definition.name, requestId, traceId });
       finish(platformFailure(platformErrors.unknown()));
     }
   }
