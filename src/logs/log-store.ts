@@ -270,12 +270,12 @@ export class LogStore implements InvocationRecorder {
 
   /** See `InvocationRecorder.line`. */
   line(handle: RecordingHandle, level: FunctionLogLevel, text: string, raw: string | undefined): void {
-    this.queue({ recording: handle as Recording, kind: OUTPUT, time: Date.now(), level, text, raw }, (raw ?? text).length + 64);
+    this.queue({ recording: handle as Recording, kind: OUTPUT, time: this.now(), level, text, raw }, (raw ?? text).length + 64);
   }
 
   /** See `InvocationRecorder.end`. */
   end(handle: RecordingHandle, end: RecordedEnd): void {
-    this.queue({ recording: handle as Recording, kind: END, time: Date.now(), end }, 300);
+    this.queue({ recording: handle as Recording, kind: END, time: this.now(), end }, 300);
   }
 
   private queue(line: PendingLine, chars: number): void {
@@ -407,16 +407,11 @@ export class LogStore implements InvocationRecorder {
     if (freed === 0) return;
     this.db.exec('BEGIN');
     try {
+      // An invocation whose lines are being dropped loses its record with them.
+      this.db.prepare(`DELETE FROM invocations WHERE request_id IN (SELECT DISTINCT request_id FROM log_events WHERE ${where})`).run(...params);
       this.db.prepare(`DELETE FROM log_events WHERE ${where}`).run(...params);
-      const oldest = this.db.prepare('SELECT MIN(timestamp) AS oldest FROM log_events WHERE function_name = ?').get(name) as { oldest: number | null };
-      if (oldest.oldest === null) {
-        this.db.prepare('DELETE FROM invocations WHERE function_name = ?').run(name);
-        this.db.prepare('DELETE FROM log_streams WHERE function_name = ?').run(name);
-      } else {
-        this.db.prepare('DELETE FROM invocations WHERE function_name = ? AND start_time < ?').run(name, oldest.oldest);
-        this.db.prepare(`DELETE FROM log_streams WHERE function_name = ? AND NOT EXISTS
-          (SELECT 1 FROM log_events e WHERE e.function_name = log_streams.function_name AND e.stream = log_streams.name)`).run(name);
-      }
+      this.db.prepare(`DELETE FROM log_streams WHERE function_name = ? AND NOT EXISTS
+        (SELECT 1 FROM log_events e WHERE e.function_name = log_streams.function_name AND e.stream = log_streams.name)`).run(name);
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
