@@ -36,7 +36,6 @@ import { SessionIssuer } from './auth/session-issuer.js';
 import { localEndpoint } from './handler/function-access.js';
 import { Invoker } from './runtime/invoker.js';
 import { LogStore } from './logs/log-store.js';
-import { privateDirectory } from './deploy/private-files.js';
 
 /** What `serve()` takes besides its settings. */
 interface ServeExtras {
@@ -97,7 +96,6 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   // Known once the Lambda API listens, before any environment exists.
   let functionEndpoint = '';
   const dataDir = resolve(settings.dataDir);
-  privateDirectory(dataDir);
   const logStore = new LogStore({ dataDir, retentionDays: settings.logRetention, maxBytesPerFunction: settings.logMaxBytes, logger });
   const invoker = new Invoker({
     region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,

@@ -16,7 +16,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
-import { privateFile, tightenFile } from '../deploy/private-files.js';
+import { privateDirectory, privateFile, tightenFile } from '../deploy/private-files.js';
 import { loadSqlite } from '../deploy/sqlite-module.js';
 import type { Logger } from '../log.js';
 import type { FunctionLogLevel } from '../runtime/execution-environment.js';
@@ -225,6 +225,7 @@ export class LogStore implements InvocationRecorder {
     this.now = options.now ?? Date.now;
     const file = join(options.dataDir, LOG_STORE_FILE);
     const { DatabaseSync } = loadSqlite();
+    privateDirectory(options.dataDir);
     let db: DatabaseSync | undefined;
     try {
       privateFile(file);
