@@ -127,7 +127,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     });
   } catch (error) {
     await invoker.close();
-    logStore.close();
+    await logStore.close();
     throw error;
   }
   invoker.prepare(definitions);
@@ -165,7 +165,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     server.close();
     await invoker.close();
     catalog.close();
-    logStore.close();
+    await logStore.close();
     throw error;
   }
   const servers = gatewayServer ? [server, gatewayServer] : [server];
@@ -202,7 +202,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         await Promise.all([closed, invoker.close()]);
         catalog.close();
         // After the environments: the last invocations' lines are in the last batch.
-        logStore.close();
+        await logStore.close();
       } finally {
         clearInterval(holdOpen);
       }

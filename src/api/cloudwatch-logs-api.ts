@@ -67,10 +67,14 @@ export function cloudWatchLogsRoute(store: LogStore, identity: ServiceIdentity, 
       writeAwsJson11Error(response, request.requestId, error);
     },
     handle(request: RouteRequest, response: ServerResponse, finish: FinishRequest) {
-      const result = OPERATIONS[request.operation!]!(parseBody(request.body), store, identity, retentionDays);
-      const text = JSON.stringify(result);
-      response.writeHead(200, { 'Content-Type': AWS_JSON_11, 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': request.requestId }).end(text);
-      finish(request, response, undefined);
+      const operation = OPERATIONS[request.operation!]!;
+      const body = parseBody(request.body);
+      // What was logged before this request (an invocation whose answer is out) is read too.
+      store.sync().then(() => {
+        const text = JSON.stringify(operation(body, store, identity, retentionDays));
+        response.writeHead(200, { 'Content-Type': AWS_JSON_11, 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': request.requestId }).end(text);
+        finish(request, response, undefined);
+      }).catch((error: unknown) => finish(request, response, error));
     },
   };
 }

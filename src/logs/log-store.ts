@@ -2,38 +2,37 @@
  * @module logs/log-store
  * Every invocation's log (START, the function's output, the platform's lines, END, REPORT) and its
  * summary, kept in the data directory (`logs.db`, SQLite, 0600) and read back by the CloudWatch Logs
- * API. It is the invoker's `InvocationRecorder`: recording only queues; a timer writes the queue in one
- * transaction every `flushIntervalMs` (and at once past `MAX_PENDING_CHARS`, and at `close`). A crash
- * of the server loses at most the lines of the last unwritten batch; a written batch survives a crash
- * of the process (WAL; `synchronous = NORMAL`, so a power cut may lose the last batches too).
+ * API. It is the invoker's `InvocationRecorder`: recording only queues an object per line on the
+ * server's thread; every `flushIntervalMs` (at once past `MAX_PENDING_CHARS`, and at `close`) the queue
+ * goes to a writer thread (`log-writer.ts`) that formats it and writes it in one transaction. A crash
+ * of the server loses the lines not yet written (at most the last interval's); a written batch
+ * survives a crash of the process (WAL; `synchronous = NORMAL`, so a power cut may lose the last ones).
  *
  * Bounds, per function: events older than the retention are dropped, and past `maxBytesPerFunction`
  * (bytes counted as CloudWatch does: the message's UTF-8 bytes plus 26) the oldest events are dropped
- * until 90% of it is left. An event longer than CloudWatch's 256 KB is cut to it. Invocation records
- * go with the events of their time. Reads flush the queue first: what an invocation logged before its
- * answer is readable once the answer is out.
+ * until 90% of it is left. An event longer than CloudWatch's 256 KB is cut to it. An invocation's
+ * record goes with its lines. Reads (`sync()` first) see every line recorded before them.
  */
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
+import type { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { privateDirectory, privateFile, tightenFile } from '../deploy/private-files.js';
-import { loadSqlite } from '../deploy/sqlite-module.js';
 import type { Logger } from '../log.js';
 import type { FunctionLogLevel } from '../runtime/execution-environment.js';
-import { endLine, outputLine, reportLine, startLine } from '../runtime/invocation-log.js';
 import type { InvocationRecorder, RecordedEnd, RecordedStart, RecordedStatus, RecordingHandle } from '../runtime/invocation-recorder.js';
+import {
+  END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, SCHEMA, START,
+  type PendingLine, type WriterReply, type WriterRequest, type WriterSettings,
+} from './log-writer.js';
+
+export { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from './log-writer.js';
 
 /** The file of the store in the data directory. */
 export const LOG_STORE_FILE = 'logs.db';
-/** CloudWatch's per-event overhead, counted in stored bytes. */
-export const EVENT_OVERHEAD_BYTES = 26;
-/** CloudWatch's largest event: 256 KB, overhead included. */
-export const MAX_EVENT_BYTES = 262_144 - EVENT_OVERHEAD_BYTES;
-/** Characters queued before a write is started without waiting for the timer. */
+/** Characters queued before a batch is sent without waiting for the timer. */
 const MAX_PENDING_CHARS = 4 * 1024 * 1024;
-const DAY_MS = 86_400_000;
-/** How often the retention by age is applied. */
-const AGE_CHECK_MS = 60_000;
+const WRITER_ENTRY = new URL('./log-writer.js', import.meta.url);
 
 /** How a store is set up. */
 export interface LogStoreOptions {
@@ -46,7 +45,7 @@ export interface LogStoreOptions {
   readonly flushIntervalMs?: number;
   /** Where a failed write is reported. */
   readonly logger?: Logger;
-  /** The clock, in milliseconds since the epoch; for tests. */
+  /** The clock that times recorded lines, in milliseconds since the epoch; for tests. */
   readonly now?: () => number;
 }
 
@@ -141,142 +140,79 @@ export interface StreamQuery {
   readonly maxBytes: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS log_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  function_name TEXT NOT NULL,
-  stream TEXT NOT NULL,
-  timestamp INTEGER NOT NULL,
-  ingestion_time INTEGER NOT NULL,
-  message TEXT NOT NULL,
-  bytes INTEGER NOT NULL,
-  request_id TEXT,
-  trace_id TEXT
-);
-CREATE INDEX IF NOT EXISTS log_events_by_time ON log_events (function_name, timestamp);
-CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events (function_name, stream);
-CREATE TABLE IF NOT EXISTS log_streams (
-  function_name TEXT NOT NULL,
-  name TEXT NOT NULL,
-  version TEXT NOT NULL,
-  creation_time INTEGER NOT NULL,
-  first_event INTEGER NOT NULL,
-  last_event INTEGER NOT NULL,
-  last_ingestion INTEGER NOT NULL,
-  PRIMARY KEY (function_name, name)
-);
-CREATE TABLE IF NOT EXISTS invocations (
-  request_id TEXT PRIMARY KEY,
-  function_name TEXT NOT NULL,
-  version TEXT NOT NULL,
-  stream TEXT NOT NULL,
-  start_time INTEGER NOT NULL,
-  duration_ms REAL NOT NULL,
-  status TEXT NOT NULL,
-  error_type TEXT,
-  cold_start INTEGER NOT NULL,
-  init_duration_ms REAL,
-  trace_id TEXT
-);
-CREATE INDEX IF NOT EXISTS invocations_by_time ON invocations (function_name, start_time);
-`;
-
 interface EventRow {
   id: number; function_name: string; stream: string; timestamp: number; ingestion_time: number; message: string; request_id: string | null; trace_id: string | null;
 }
 
-/** An invocation being recorded: its start and the stream of its environment. */
-class Recording implements RecordingHandle {
-  constructor(readonly start: RecordedStart, readonly stream: string) {}
+/** The handle of an invocation being recorded: its start, shared by its queued lines. */
+interface Recording extends RecordingHandle {
+  readonly start: RecordedStart;
 }
-
-const START = 0;
-const OUTPUT = 1;
-const END = 2;
-
-/** A queued line, formatted only when written: recording costs an object, not a string. */
-interface PendingLine {
-  readonly recording: Recording;
-  readonly kind: typeof START | typeof OUTPUT | typeof END;
-  readonly time: number;
-  readonly level?: FunctionLogLevel;
-  readonly text?: string;
-  readonly raw?: string;
-  readonly end?: RecordedEnd;
-}
-
-type Statement = 'insertEvent' | 'upsertStream' | 'insertInvocation';
 
 /** The stored logs of one data directory. */
 export class LogStore implements InvocationRecorder {
+  /** The server thread's connection: reads only. */
   private readonly db: DatabaseSync;
-  private readonly statements: Record<Statement, StatementSync>;
+  private readonly writer: Worker;
   private readonly now: () => number;
-  /** Stored bytes per function, kept in step with every write and deletion. */
-  private readonly bytes = new Map<string, number>();
   private pending: PendingLine[] = [];
   private pendingChars = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
-  private lastAgeCheck = 0;
+  /** Batches sent and not yet acknowledged, by ack number. */
+  private readonly waiting = new Map<number, () => void>();
+  private lastAck = 0;
   private open = true;
+  private closed: Promise<void> | undefined;
 
   constructor(private readonly options: LogStoreOptions) {
     this.now = options.now ?? Date.now;
     const file = join(options.dataDir, LOG_STORE_FILE);
-    const { DatabaseSync } = loadSqlite();
+    const settings: WriterSettings = { file, retentionDays: options.retentionDays, maxBytesPerFunction: options.maxBytesPerFunction };
     privateDirectory(options.dataDir);
     let db: DatabaseSync | undefined;
     try {
+      // SQLite gives the WAL and shared-memory files the database file's mode: create it 0600 first.
       privateFile(file);
       for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
-      db = new DatabaseSync(file);
-      db.exec('PRAGMA journal_mode = WAL');
-      // Batches are written every few hundred milliseconds: a power cut may lose the last ones, a crash of the process none.
-      db.exec('PRAGMA synchronous = NORMAL');
-      db.exec('PRAGMA locking_mode = EXCLUSIVE');
-      db.exec('PRAGMA busy_timeout = 0');
+      db = openLogDatabase(file);
       db.exec(SCHEMA);
-      db.exec('BEGIN IMMEDIATE; COMMIT;');
+      // The bounds at open, before the writer starts: a shorter retention or a smaller bound applies at once.
+      const writer = new LogWriter(db, settings);
+      writer.applyBounds(writer.functions(), true);
       for (const companion of [`${file}-wal`, `${file}-shm`]) tightenFile(companion);
     } catch (error) {
       db?.close();
-      const message = (error as Error).message;
-      if (/locked|busy/i.test(message)) throw new ConfigError(`the data directory's log store ${file} is in use by another serverfull server`);
-      throw new ConfigError(`cannot open the data directory's log store ${file}: ${message}`);
+      throw new ConfigError(`cannot open the data directory's log store ${file}: ${(error as Error).message}`);
     }
     this.db = db;
-    this.statements = {
-      insertEvent: db.prepare('INSERT INTO log_events (function_name, stream, timestamp, ingestion_time, message, bytes, request_id, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      upsertStream: db.prepare(`INSERT INTO log_streams (function_name, name, version, creation_time, first_event, last_event, last_ingestion) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (function_name, name) DO UPDATE SET first_event = min(first_event, excluded.first_event),
-          last_event = max(last_event, excluded.last_event), last_ingestion = excluded.last_ingestion`),
-      insertInvocation: db.prepare(`INSERT OR REPLACE INTO invocations (request_id, function_name, version, stream, start_time, duration_ms, status, error_type, cold_start, init_duration_ms, trace_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    };
-    for (const row of db.prepare('SELECT function_name, SUM(bytes) AS bytes FROM log_events GROUP BY function_name').all() as Array<{ function_name: string; bytes: number }>) {
-      this.bytes.set(row.function_name, row.bytes);
-    }
-    this.applyBounds([...this.bytes.keys()], true);
+    this.writer = new Worker(WRITER_ENTRY, { workerData: { logWriter: settings } });
+    this.writer.unref();
+    this.writer.on('message', (reply: WriterReply) => this.onReply(reply));
+    this.writer.on('error', (error) => {
+      this.options.logger?.log('error', `log store: the writer thread failed, logs are no longer stored: ${error.stack ?? error.message}`);
+      this.release();
+    });
+    this.writer.on('exit', () => this.release());
   }
 
   // --- Recording (the hot path: queue only) ---
 
   /** See `InvocationRecorder.begin`. */
   begin(start: RecordedStart): RecordingHandle {
-    const recording = new Recording(start, start.logStreamName);
-    this.queue({ recording, kind: START, time: start.startTime }, 80);
+    const recording: Recording = { start };
+    this.queue({ start, kind: START, time: start.startTime }, 80);
     return recording;
   }
 
   /** See `InvocationRecorder.line`. */
   line(handle: RecordingHandle, level: FunctionLogLevel, text: string, raw: string | undefined): void {
-    this.queue({ recording: handle as Recording, kind: OUTPUT, time: this.now(), level, text, raw }, (raw ?? text).length + 64);
+    this.queue({ start: (handle as Recording).start, kind: OUTPUT, time: this.now(), level, text, raw }, (raw ?? text).length + 64);
   }
 
   /** See `InvocationRecorder.end`. */
   end(handle: RecordingHandle, end: RecordedEnd): void {
-    this.queue({ recording: handle as Recording, kind: END, time: this.now(), end }, 300);
+    this.queue({ start: (handle as Recording).start, kind: END, time: this.now(), end }, 300);
   }
 
   private queue(line: PendingLine, chars: number): void {
@@ -284,171 +220,70 @@ export class LogStore implements InvocationRecorder {
     this.pending.push(line);
     this.pendingChars += chars;
     if (this.pendingChars > MAX_PENDING_CHARS) {
-      this.immediate ??= setImmediate(this.flush);
+      this.immediate ??= setImmediate(this.send);
     } else if (this.timer === undefined) {
-      this.timer = setTimeout(this.flush, this.options.flushIntervalMs ?? 200).unref();
+      this.timer = setTimeout(this.send, this.options.flushIntervalMs ?? 200).unref();
     }
   }
 
-  // --- Writing ---
+  // --- Writing (on the writer thread) ---
 
-  /** Writes the queue in one transaction; called by the timer, before reads and at close. */
-  readonly flush = (): void => {
+  /** Sends the queue to the writer; `ack` asks for an answer once it is written. */
+  private readonly send = (ack?: number): void => {
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
-    if (this.pending.length === 0 || !this.open) return;
+    if (!this.open || (this.pending.length === 0 && typeof ack !== 'number')) return;
     const batch = this.pending;
     this.pending = [];
     this.pendingChars = 0;
-    const touched = new Set<string>();
-    try {
-      this.write(batch, touched);
-    } catch (error) {
-      // Disk full, I/O error: this batch is lost, the server goes on.
-      this.options.logger?.log('error', `log store: a batch of ${batch.length} log lines could not be written: ${(error as Error).message}`);
-      return;
-    }
-    this.applyBounds([...touched], this.now() - this.lastAgeCheck >= AGE_CHECK_MS);
+    this.writer.postMessage({ type: 'write', batch, ack: typeof ack === 'number' ? ack : undefined } satisfies WriterRequest);
   };
 
-  private write(batch: readonly PendingLine[], touched: Set<string>): void {
-    const ingestion = this.now();
-    const streams = new Map<string, { functionName: string; version: string; first: number; last: number }>();
-    const { insertEvent, insertInvocation, upsertStream } = this.statements;
-    this.db.exec('BEGIN');
-    try {
-      for (const line of batch) {
-        const { start, stream } = line.recording;
-        const { functionName, requestId } = start;
-        const traceId = start.traceId ?? null;
-        const insert = (time: number, message: string) => {
-          const text = boundedMessage(message);
-          const bytes = Buffer.byteLength(text) + EVENT_OVERHEAD_BYTES;
-          insertEvent.run(functionName, stream, time, ingestion, text, bytes, requestId, traceId);
-          this.bytes.set(functionName, (this.bytes.get(functionName) ?? 0) + bytes);
-        };
-        switch (line.kind) {
-          case START:
-            insert(line.time, startLine(requestId, start.version));
-            break;
-          case OUTPUT:
-            insert(line.time, outputLine(line.time, requestId, line.level, line.text!, line.raw));
-            break;
-          case END: {
-            const end = line.end!;
-            insert(line.time, endLine(requestId));
-            insert(line.time, reportLine(requestId, {
-              durationMs: end.durationMs, memorySize: end.memorySize, memoryUsedMB: end.memoryUsedMB,
-              initDurationMs: end.initFailed ? undefined : end.initDurationMs,
-              status: end.status === 'success' ? undefined : end.status, errorType: end.errorType,
-            }));
-            insertInvocation.run(
-              requestId, functionName, start.version, stream, start.startTime, end.durationMs, end.status, end.errorType ?? null,
-              end.initDurationMs === undefined ? 0 : 1, end.initDurationMs ?? null, traceId,
-            );
-            break;
-          }
-        }
-        touched.add(functionName);
-        const key = `${functionName}\n${stream}`;
-        const seen = streams.get(key);
-        if (seen === undefined) streams.set(key, { functionName, version: start.version, first: line.time, last: line.time });
-        else {
-          seen.first = Math.min(seen.first, line.time);
-          seen.last = Math.max(seen.last, line.time);
-        }
-      }
-      for (const [key, seen] of streams) {
-        upsertStream.run(seen.functionName, key.slice(seen.functionName.length + 1), seen.version, seen.first, seen.first, seen.last, ingestion);
-      }
-      this.db.exec('COMMIT');
-    } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      // The counts were raised for rows that are not there: read them again.
-      this.recount([...touched]);
-      throw error;
+  /** Resolves once every line recorded so far is written (or could not be). */
+  sync(): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    const ack = ++this.lastAck;
+    return new Promise((resolve) => {
+      this.waiting.set(ack, resolve);
+      this.send(ack);
+    });
+  }
+
+  private onReply(reply: WriterReply): void {
+    if (reply.type === 'failed') {
+      // Disk full, I/O error: that batch is lost, the server goes on.
+      this.options.logger?.log('error', `log store: a batch of log lines could not be written: ${reply.message}`);
+    }
+    if (reply.type !== 'closed' && reply.ack !== undefined) {
+      this.waiting.get(reply.ack)?.();
+      this.waiting.delete(reply.ack);
     }
   }
 
-  /** Drops what is past the bounds for these functions; `byAge` applies the retention too. */
-  private applyBounds(functions: readonly string[], byAge: boolean): void {
-    try {
-      if (byAge) {
-        this.lastAgeCheck = this.now();
-        const cutoff = this.now() - this.options.retentionDays * DAY_MS;
-        for (const name of this.bytes.keys()) this.dropBefore(name, { timestamp: cutoff, id: -1 });
-      }
-      const max = this.options.maxBytesPerFunction;
-      for (const name of functions) {
-        const stored = this.bytes.get(name) ?? 0;
-        if (stored <= max) continue;
-        // Down to 90%: a function logging steadily is pruned every few batches, not at every one.
-        const excess = stored - Math.floor(max * 0.9);
-        let freed = 0;
-        let last: EventPosition | undefined;
-        for (const row of this.db.prepare('SELECT id, timestamp, bytes FROM log_events WHERE function_name = ? ORDER BY timestamp, id').iterate(name) as Iterable<{ id: number; timestamp: number; bytes: number }>) {
-          freed += row.bytes;
-          last = { timestamp: row.timestamp, id: row.id };
-          if (freed >= excess) break;
-        }
-        if (last !== undefined) this.dropBefore(name, last, true);
-      }
-    } catch (error) {
-      this.options.logger?.log('error', `log store: old log events could not be dropped: ${(error as Error).message}`);
-    }
+  /** Lets every reader waiting on the writer go: it is gone. */
+  private release(): void {
+    this.open = false;
+    for (const resolve of this.waiting.values()) resolve();
+    this.waiting.clear();
   }
 
-  /** Deletes a function's events before `position` (up to it, when `inclusive`), then the records and streams left without events. */
-  private dropBefore(name: string, position: EventPosition, inclusive = false): void {
-    const where = inclusive ? 'function_name = ? AND (timestamp < ? OR (timestamp = ? AND id <= ?))' : 'function_name = ? AND timestamp < ?';
-    const params = inclusive ? [name, position.timestamp, position.timestamp, position.id] : [name, position.timestamp];
-    const { freed } = this.db.prepare(`SELECT COALESCE(SUM(bytes), 0) AS freed FROM log_events WHERE ${where}`).get(...params) as { freed: number };
-    if (freed === 0) return;
-    this.db.exec('BEGIN');
-    try {
-      // An invocation whose lines are being dropped loses its record with them.
-      this.db.prepare(`DELETE FROM invocations WHERE request_id IN (SELECT DISTINCT request_id FROM log_events WHERE ${where})`).run(...params);
-      this.db.prepare(`DELETE FROM log_events WHERE ${where}`).run(...params);
-      this.db.prepare(`DELETE FROM log_streams WHERE function_name = ? AND NOT EXISTS
-        (SELECT 1 FROM log_events e WHERE e.function_name = log_streams.function_name AND e.stream = log_streams.name)`).run(name);
-      this.db.exec('COMMIT');
-    } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    }
-    const left = (this.bytes.get(name) ?? 0) - freed;
-    if (left > 0) this.bytes.set(name, left);
-    else this.bytes.delete(name);
-  }
-
-  private recount(functions: readonly string[]): void {
-    for (const name of functions) {
-      const { bytes } = this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM log_events WHERE function_name = ?').get(name) as { bytes: number };
-      if (bytes > 0) this.bytes.set(name, bytes);
-      else this.bytes.delete(name);
-    }
-  }
-
-  // --- Reading (flushes first) ---
+  // --- Reading (after `sync()`, to see every line recorded before) ---
 
   /** Every function with stored events, by name. */
   groups(): StoredGroup[] {
-    this.flush();
-    const rows = this.db.prepare('SELECT function_name, MIN(creation_time) AS created FROM log_streams GROUP BY function_name ORDER BY function_name').all() as Array<{ function_name: string; created: number }>;
-    return rows.map((row) => ({ functionName: row.function_name, creationTime: row.created, storedBytes: this.bytes.get(row.function_name) ?? 0 }));
+    const rows = this.db.prepare('SELECT * FROM log_groups ORDER BY function_name').all() as Array<{ function_name: string; creation_time: number; stored_bytes: number }>;
+    return rows.map((row) => ({ functionName: row.function_name, creationTime: row.creation_time, storedBytes: row.stored_bytes }));
   }
 
-  /** Whether a function has a log group (any stored stream). */
+  /** Whether a function has a log group (stored events). */
   hasGroup(functionName: string): boolean {
-    this.flush();
-    return this.db.prepare('SELECT 1 FROM log_streams WHERE function_name = ? LIMIT 1').get(functionName) !== undefined;
+    return this.db.prepare('SELECT 1 FROM log_groups WHERE function_name = ?').get(functionName) !== undefined;
   }
 
   /** A function's streams, in no particular order. */
   streamsOf(functionName: string): StoredStream[] {
-    this.flush();
     const rows = this.db.prepare('SELECT * FROM log_streams WHERE function_name = ?').all(functionName) as Array<{
       name: string; version: string; creation_time: number; first_event: number; last_event: number; last_ingestion: number;
     }>;
@@ -460,13 +295,11 @@ export class LogStore implements InvocationRecorder {
 
   /** Whether a stream exists. */
   hasStream(functionName: string, stream: string): boolean {
-    this.flush();
     return this.db.prepare('SELECT 1 FROM log_streams WHERE function_name = ? AND name = ?').get(functionName, stream) !== undefined;
   }
 
   /** A window of one stream, in id order (see `StreamQuery`). */
   streamEvents(query: StreamQuery): StoredEvent[] {
-    this.flush();
     const forward = query.beforeId === undefined;
     const sql = `SELECT * FROM log_events WHERE function_name = ? AND stream = ? AND timestamp >= ? AND timestamp <= ? AND id ${forward ? '>' : '<'} ?
       ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT ?`;
@@ -486,7 +319,6 @@ export class LogStore implements InvocationRecorder {
 
   /** A page of a function's events in time order, filtered (see `EventQuery`). */
   filterEvents(query: EventQuery): EventPage {
-    this.flush();
     const after = query.after;
     const start = Math.max(query.startTime ?? 0, after?.timestamp ?? 0);
     const end = query.endTime ?? Number.MAX_SAFE_INTEGER;
@@ -514,7 +346,6 @@ export class LogStore implements InvocationRecorder {
 
   /** A function's invocation records, newest first. */
   invocations(functionName: string, limit = 100): StoredInvocation[] {
-    this.flush();
     const rows = this.db.prepare('SELECT * FROM invocations WHERE function_name = ? ORDER BY start_time DESC LIMIT ?').all(functionName, limit) as Array<{
       request_id: string; function_name: string; version: string; stream: string; start_time: number; duration_ms: number; status: RecordedStatus;
       error_type: string | null; cold_start: number; init_duration_ms: number | null; trace_id: string | null;
@@ -526,22 +357,20 @@ export class LogStore implements InvocationRecorder {
     }));
   }
 
-  /** Writes what is queued and closes the database; later recordings are ignored. */
-  close(): void {
-    if (!this.open) return;
-    this.flush();
-    this.open = false;
-    this.db.close();
+  /** Writes what is queued, stops the writer and closes the database; later recordings are ignored. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      if (this.open) {
+        await this.sync();
+        this.open = false;
+        const exited = new Promise<void>((resolve) => this.writer.once('exit', () => resolve()));
+        this.writer.postMessage({ type: 'close' } satisfies WriterRequest);
+        await exited;
+      }
+      this.db.close();
+    })();
+    return this.closed;
   }
-}
-
-/** `message` cut to CloudWatch's largest event. */
-function boundedMessage(message: string): string {
-  if (message.length * 3 <= MAX_EVENT_BYTES) return message;
-  const bytes = Buffer.from(message);
-  if (bytes.length <= MAX_EVENT_BYTES) return message;
-  // A cut inside a multi-byte character leaves a replacement character, never a broken sequence.
-  return bytes.subarray(0, MAX_EVENT_BYTES).toString('utf8').replace(/\uFFFD$/, '');
 }
 
 function toEvent(row: EventRow): StoredEvent {
