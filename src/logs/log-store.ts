@@ -22,7 +22,7 @@ import type { Logger } from '../log.js';
 import type { FunctionLogLevel } from '../runtime/execution-environment.js';
 import type { InvocationRecorder, RecordedEnd, RecordedStart, RecordedStatus, RecordingHandle } from '../runtime/invocation-recorder.js';
 import {
-  END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, SCHEMA, START,
+  END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, SCHEMA,
   type PendingLine, type WriterReply, type WriterRequest, type WriterSettings,
 } from './log-writer.js';
 
@@ -200,9 +200,8 @@ export class LogStore implements InvocationRecorder {
 
   /** See `InvocationRecorder.begin`. */
   begin(start: RecordedStart): RecordingHandle {
-    const recording: Recording = { start };
-    this.queue({ start, kind: START, time: start.startTime }, 80);
-    return recording;
+    // Nothing is queued yet: the writer writes START with the invocation's first queued line (its END, for a silent one).
+    return { start } satisfies Recording;
   }
 
   /** See `InvocationRecorder.line`. */

@@ -27,15 +27,17 @@ export interface WriterSettings {
   readonly maxBytesPerFunction: number;
 }
 
-/** Kinds of queued lines. */
-export const START = 0;
+/** Kinds of queued lines: an output line, or the end (END and REPORT). */
 export const OUTPUT = 1;
 export const END = 2;
 
-/** A queued line, formatted only by the writer: recording costs an object, not a string. */
+/**
+ * A queued line, formatted only by the writer: recording costs an object, not a string. The START
+ * line is not queued: the writer writes it before the first line of its invocation that it sees.
+ */
 export interface PendingLine {
   readonly start: RecordedStart;
-  readonly kind: typeof START | typeof OUTPUT | typeof END;
+  readonly kind: typeof OUTPUT | typeof END;
   readonly time: number;
   readonly level?: FunctionLogLevel;
   readonly text?: string;
@@ -115,6 +117,8 @@ export class LogWriter {
   /** Stored bytes per function, in step with `log_groups`. */
   private readonly bytes = new Map<string, number>();
   private lastAgeCheck = 0;
+  /** Invocations whose START is written and whose END is not yet: across batches. */
+  private readonly started = new Set<string>();
 
   constructor(private readonly db: DatabaseSync, private readonly settings: WriterSettings) {
     this.insertEvent = db.prepare('INSERT INTO log_events (function_name, stream, timestamp, ingestion_time, message, bytes, request_id, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
@@ -139,6 +143,7 @@ export class LogWriter {
     const touched = new Set<string>();
     const ingestion = this.now();
     const streams = new Map<string, { functionName: string; stream: string; version: string; first: number; last: number }>();
+    const startedHere: string[] = [];
     this.db.exec('BEGIN');
     try {
       for (const line of batch) {
@@ -151,15 +156,18 @@ export class LogWriter {
           this.insertEvent.run(functionName, stream, time, ingestion, text, bytes, requestId, traceId);
           this.bytes.set(functionName, (this.bytes.get(functionName) ?? 0) + bytes);
         };
+        if (!this.started.has(requestId)) {
+          this.started.add(requestId);
+          startedHere.push(requestId);
+          insert(start.startTime, startLine(requestId, start.version));
+        }
         switch (line.kind) {
-          case START:
-            insert(line.time, startLine(requestId, start.version));
-            break;
           case OUTPUT:
             insert(line.time, outputLine(line.time, requestId, line.level, line.text!, line.raw));
             break;
           case END: {
             const end = line.end!;
+            this.started.delete(requestId);
             insert(line.time, endLine(requestId));
             insert(line.time, reportLine(requestId, {
               durationMs: end.durationMs, memorySize: end.memorySize, memoryUsedMB: end.memoryUsedMB,
@@ -176,9 +184,9 @@ export class LogWriter {
         touched.add(functionName);
         const key = `${functionName}\n${stream}`;
         const seen = streams.get(key);
-        if (seen === undefined) streams.set(key, { functionName, stream, version: start.version, first: line.time, last: line.time });
+        if (seen === undefined) streams.set(key, { functionName, stream, version: start.version, first: start.startTime, last: line.time });
         else {
-          seen.first = Math.min(seen.first, line.time);
+          seen.first = Math.min(seen.first, start.startTime);
           seen.last = Math.max(seen.last, line.time);
         }
       }
@@ -189,6 +197,8 @@ export class LogWriter {
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      // The START lines of this batch are not written after all.
+      for (const requestId of startedHere) this.started.delete(requestId);
       // The counts were raised for rows that are not there: read them again.
       this.recount([...touched]);
       throw error;
