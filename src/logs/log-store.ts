@@ -360,6 +360,8 @@ export class LogStore implements InvocationRecorder {
   close(): Promise<void> {
     this.closed ??= (async () => {
       if (this.open) {
+        // Unreferenced while it serves, so as not to keep the process alive; waiting for it must.
+        this.writer.ref();
         await this.sync();
         this.open = false;
         const exited = new Promise<void>((resolve) => this.writer.once('exit', () => resolve()));
