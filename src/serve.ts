@@ -96,10 +96,11 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   // Known once the Lambda API listens, before any environment exists.
   let functionEndpoint = '';
   const dataDir = resolve(settings.dataDir);
+  const sandbox = resolveSandbox(settings.sandbox, logger);
   const logStore = new LogStore({ dataDir, retentionDays: settings.logRetention, maxBytesPerFunction: settings.logMaxBytes, logger });
   const invoker = new Invoker({
     region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
-    sandbox: resolveSandbox(settings.sandbox, logger),
+    sandbox,
     // With no room for logs, nothing is recorded: the hot path pays nothing.
     recorder: settings.logMaxBytes > 0 ? logStore : undefined,
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),

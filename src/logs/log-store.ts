@@ -187,13 +187,14 @@ export class LogStore implements InvocationRecorder {
     }
     this.db = db;
     this.writer = new Worker(WRITER_ENTRY, { workerData: { logWriter: settings } });
-    this.writer.unref();
     this.writer.on('message', (reply: WriterReply) => this.onReply(reply));
     this.writer.on('error', (error) => {
       this.options.logger?.log('error', `log store: the writer thread failed, logs are no longer stored: ${error.stack ?? error.message}`);
       this.release();
     });
     this.writer.on('exit', () => this.release());
+    // After the listeners, which would take a reference again: the writer does not keep the process alive.
+    this.writer.unref();
   }
 
   // --- Recording (the hot path: queue only) ---
@@ -244,6 +245,8 @@ export class LogStore implements InvocationRecorder {
   sync(): Promise<void> {
     if (!this.open) return Promise.resolve();
     const ack = ++this.lastAck;
+    // Someone waits for the writer's answer: it must keep the process alive until then.
+    if (this.waiting.size === 0) this.writer.ref();
     return new Promise((resolve) => {
       this.waiting.set(ack, resolve);
       this.send(ack);
@@ -258,6 +261,7 @@ export class LogStore implements InvocationRecorder {
     if (reply.type !== 'closed' && reply.ack !== undefined) {
       this.waiting.get(reply.ack)?.();
       this.waiting.delete(reply.ack);
+      if (this.waiting.size === 0 && this.closed === undefined) this.writer.unref();
     }
   }
 
@@ -360,7 +364,7 @@ export class LogStore implements InvocationRecorder {
   close(): Promise<void> {
     this.closed ??= (async () => {
       if (this.open) {
-        // Unreferenced while it serves, so as not to keep the process alive; waiting for it must.
+        // Unreferenced while it serves, so as not to keep the process alive; waiting for it to stop must.
         this.writer.ref();
         await this.sync();
         this.open = false;
