@@ -254,3 +254,21 @@ describe('CloudWatch Logs API with --auth sigv4', { timeout: 60_000 }, () => {
     assert.equal(((await response.json()) as { __type: string }).__type, 'InvalidSignatureException');
   });
 });
+
+describe('CloudWatch Logs API with --log-max-bytes 0', () => {
+  it('stores nothing: no log group appears', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serverfull-cwlogs-off-'));
+    const server = await serve({ port: 0, logLevel: 'silent', env: {}, dataDir: dir, logMaxBytes: 0, functions: FUNCTIONS });
+    const lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
+    const logs = logsClient(server.url);
+    try {
+      await lambda.send(new InvokeCommand({ FunctionName: 'talker', Payload: '{"words":["unstored"]}' }));
+      assert.deepEqual((await logs.send(new DescribeLogGroupsCommand({}))).logGroups, []);
+    } finally {
+      lambda.destroy();
+      logs.destroy();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
