@@ -157,6 +157,15 @@ describe('CloudWatch Logs API', { timeout: 60_000 }, () => {
     assert.deepEqual(await raw('Logs_20140328.toString', '{}'), { status: 400, body: { __type: 'UnknownOperationException', message: 'Unknown operation' } });
   });
 
+  it('refuses a web page, as the Lambda APIs do', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST', headers: { 'Content-Type': 'text/plain', 'X-Amz-Target': 'Logs_20140328.FilterLogEvents', Origin: 'http://attacker.example' },
+      body: '{"logGroupName":"/aws/lambda/talker"}',
+    });
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { __type: string }).__type, 'AccessDeniedException');
+  });
+
   it('has no log group for a function that never ran, as Lambda', async () => {
     const { logGroups } = await logs.send(new DescribeLogGroupsCommand({}));
     assert.ok(!logGroups!.some((group) => group.logGroupName === '/aws/lambda/silent'));
