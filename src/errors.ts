@@ -52,6 +52,10 @@ export const AWS_ERRORS = {
   PreconditionFailedException: { status: 412, messageKey: 'message', type: 'User' },
   UnknownOperationException: { status: 404, messageKey: 'message', type: 'User', gateway: 'notFound' },
   CodeStorageExceededException: { status: 400, messageKey: 'message', type: 'User' },
+  /** CloudWatch Logs' name for a parameter it refuses (Lambda says InvalidParameterValueException). */
+  InvalidParameterException: { status: 400, messageKey: 'message' },
+  /** An AWS JSON 1.1 body that is not a JSON object. */
+  SerializationException: { status: 400, messageKey: 'message' },
   ServiceException: { status: 500, messageKey: 'message', type: 'Service' },
   // Authentication and authorization: AWS's front door answers these before Lambda sees the
   // request, with `{"message": ...}` and no `Type`.

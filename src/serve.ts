@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { browserGuard, isLoopbackName } from './api/browser-guard.js';
 import { requireAuthentication } from './api/request-authentication.js';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
+import { cloudWatchLogsRoute } from './api/cloudwatch-logs-api.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { metricsRoute } from './api/metrics-route.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -37,6 +38,7 @@ import { createRequestAuth } from './auth/request-auth.js';
 import { SessionIssuer } from './auth/session-issuer.js';
 import { localEndpoint } from './handler/function-access.js';
 import { Invoker } from './runtime/invoker.js';
+import { LogStore } from './logs/log-store.js';
 
 /** What `serve()` takes besides its settings. */
 interface ServeExtras {
@@ -98,17 +100,21 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const issuer = new SessionIssuer();
   // Known once the Lambda API listens, before any environment exists.
   let functionEndpoint = '';
+  const dataDir = resolve(settings.dataDir);
   const sandbox = resolveSandbox(settings.sandbox, logger);
   checkFunctionNetwork(settings, definitions, sandbox);
+  const logStore = new LogStore({ dataDir, retentionDays: settings.logRetention, maxBytesPerFunction: settings.logMaxBytes, logger });
   const invoker = new Invoker({
     region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
     sandbox, functionNetwork: settings.functionNetwork,
+    // With no room for logs, nothing is recorded: the hot path pays nothing.
+    recorder: settings.logMaxBytes > 0 ? logStore : undefined,
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
   });
   let catalog: FunctionCatalog;
   try {
     catalog = new FunctionCatalog({
-      dataDir: resolve(settings.dataDir),
+      dataDir,
       identity: settings,
       isolation: settings.deployedIsolation,
       concurrency: settings.concurrency,
@@ -128,6 +134,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     });
   } catch (error) {
     await invoker.close();
+    await logStore.close();
     throw error;
   }
   invoker.prepare(definitions);
@@ -152,7 +159,10 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks, limits,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
-  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), metricsRoute(metrics), healthcheckRoute], logger, apiHooks, limits);
+  const server = createApiServer([
+    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
+    metricsRoute(metrics), healthcheckRoute,
+  ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
 
   let url: string;
@@ -166,6 +176,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     metrics.close();
     await invoker.close();
     catalog.close();
+    await logStore.close();
     throw error;
   }
   const servers = gatewayServer ? [server, gatewayServer] : [server];
@@ -202,6 +213,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         await Promise.all([closed, invoker.close()]);
         metrics.close();
         catalog.close();
+        // After the environments: the last invocations' lines are in the last batch.
+        await logStore.close();
       } finally {
         clearInterval(holdOpen);
       }

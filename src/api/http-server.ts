@@ -42,7 +42,9 @@ export function lambdaApi(routes: readonly Route[]): PipelineApi<Route> {
       return request.target!.abandoned(request);
     },
     renderError(request, response, error) {
-      writeAwsJsonError(response, request.requestId, error);
+      const render = request.target?.renderError;
+      if (render !== undefined) render(request, response, error);
+      else writeAwsJsonError(response, request.requestId, error);
     },
   };
 }
@@ -50,6 +52,11 @@ export function lambdaApi(routes: readonly Route[]): PipelineApi<Route> {
 function accept(request: RouteRequest, route: Route, match: RegExpExecArray): AwsError | undefined {
   request.target = route;
   request.operation = route.operation;
+  if (route.operationOf !== undefined) {
+    const operation = route.operationOf(request);
+    if (operation instanceof AwsError) return operation;
+    request.operation = operation;
+  }
   if (match.length > 1) {
     const params: string[] = [];
     for (let i = 1; i < match.length; i++) {

@@ -4,6 +4,7 @@
  * routes the API rules.
  */
 import type { ServerResponse } from 'node:http';
+import type { AwsError } from '../errors.js';
 import type { ApiRequest } from '../http/api-request.js';
 import type { LogFields } from '../log.js';
 import type { FinishRequest } from '../http/request-pipeline.js';
@@ -25,6 +26,13 @@ export interface Route {
   readonly pattern: RegExp;
   /** The AWS operation name: in 413 messages, for authorization's action and for metrics. */
   readonly operation: string;
+  /**
+   * For APIs that name the operation in a header rather than the path (AWS JSON 1.1's `X-Amz-Target`):
+   * the request's operation, or the error to answer. `operation` then names the API in logs.
+   */
+  operationOf?(request: RouteRequest): string | AwsError;
+  /** Writes an error in this route's wire shape; default: the Lambda APIs' REST-JSON shape. */
+  renderError?(request: RouteRequest, response: ServerResponse, error: AwsError): void;
   /**
    * The largest body the operation accepts, from the head alone (Invoke's depends on the
    * invocation type), or `NO_BODY`. It may keep what it read in `request.routeState`.

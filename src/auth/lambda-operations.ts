@@ -10,6 +10,7 @@
  */
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { isObject } from '../values.js';
+import type { AuthorizationTarget } from './authorize.js';
 
 /** A Lambda API operation this module knows how to authorize. */
 export type LambdaOperation =
@@ -40,13 +41,6 @@ export interface OperationCall {
   readonly params: OperationParams;
 }
 
-/** What IAM checks for one request. */
-export interface AuthorizationTarget {
-  /** `lambda:InvokeFunction`, ... */
-  readonly action: string;
-  /** The resource ARN, or `*` for actions on no particular resource. */
-  readonly resource: string;
-}
 
 /** How an operation's resource is named. */
 type ResourceKind =

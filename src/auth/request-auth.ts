@@ -18,9 +18,10 @@ import { authorize } from './authorize.js';
 import { credentialResolver } from './credentials.js';
 import type { KeysFile } from './keys-file.js';
 import { authorizationTarget, recognizeOperation } from './lambda-operations.js';
+import { LOGS_SERVICE, logsAuthorizationTarget, logsOperationOf } from './logs-operations.js';
 import type { Principal } from './principal.js';
 import type { SessionIssuer } from './session-issuer.js';
-import { completeSignature, prepareSignature, type SignedRequest } from './sigv4-verifier.js';
+import { completeSignature, LAMBDA_SERVICE, prepareSignature, type SignedRequest } from './sigv4-verifier.js';
 
 /** What request authentication needs. */
 export interface RequestAuthOptions {
@@ -53,12 +54,15 @@ export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
   const resolve = credentialResolver(options.keys, options.identity.accountId, options.issuer);
   const now = options.now ?? Date.now;
   const begin = (request: Omit<SignedRequest, 'body'>): PendingAuth | AwsError => {
-    const prepared = prepareSignature(request, resolve, now());
+    // A CloudWatch Logs request (AWS JSON 1.1, named by X-Amz-Target) is signed for `logs`, any other for `lambda`.
+    const logsOperation = request.method === 'POST' && request.path === '/' ? logsOperationOf(request.rawHeaders) : undefined;
+    const prepared = prepareSignature(request, resolve, now(), logsOperation === undefined ? LAMBDA_SERVICE : LOGS_SERVICE);
     if (prepared instanceof AwsError) return prepared;
     return {
       async finish(body) {
         const principal = await completeSignature(prepared, body);
         if (principal instanceof AwsError) return principal;
+        if (logsOperation !== undefined) return authorize(principal, logsAuthorizationTarget(logsOperation, body, options.identity)) ?? principal;
         const call = recognizeOperation(request.method, request.path, new URLSearchParams(request.query), body);
         // Not a Lambda operation: the router answers it (404 UnknownOperationException), to signed callers only.
         if (call === undefined) return principal;

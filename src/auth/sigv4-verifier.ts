@@ -12,6 +12,8 @@
  *   but a client configured for another still reaches it);
  * - only `X-Amz-Date` dates a request (AWS also takes `Date`; the SDKs send `X-Amz-Date`);
  * - `UNSIGNED-PAYLOAD` is refused: the body is always covered by the signature.
+ * The service of the credential scope is the one the request is for: `lambda`, or `logs` for the
+ * CloudWatch Logs API; a signature for one service is refused by the other, as in AWS.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -40,7 +42,8 @@ export type CredentialResolver = (accessKeyId: string, sessionToken: string | un
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** The longest a presigned URL may be valid: 7 days, as in AWS. */
 export const MAX_PRESIGNED_EXPIRES = 7 * 24 * 3600;
-const SERVICE = 'lambda';
+/** The signing name of the Lambda APIs, the default service. */
+export const LAMBDA_SERVICE = 'lambda';
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -86,7 +89,9 @@ const CHECK = Symbol('check');
  * right, and its key is known. A pipeline runs it before reading a body, so an unauthenticated
  * client cannot make the server read (and hash) a 70 MB upload.
  */
-export function prepareSignature(request: Omit<SignedRequest, 'body'>, resolve: CredentialResolver, now: number = Date.now()): PreparedSignature | AwsError {
+export function prepareSignature(
+  request: Omit<SignedRequest, 'body'>, resolve: CredentialResolver, now: number = Date.now(), service: string = LAMBDA_SERVICE,
+): PreparedSignature | AwsError {
   const headers = headerValues(request.rawHeaders);
   const query = parseQuery(request.query);
   const parts = signatureParts(headers, query);
@@ -96,7 +101,7 @@ export function prepareSignature(request: Omit<SignedRequest, 'body'>, resolve: 
   if (credential.length !== 5 || credential.some((part) => part === '')) {
     return incomplete(`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${parts.credential}'`);
   }
-  const [accessKeyId, scopeDate, region, service, terminator] = credential as [string, string, string, string, string];
+  const [accessKeyId, scopeDate, region, scopeService, terminator] = credential as [string, string, string, string, string];
   if (parts.amzDate === undefined) {
     return incomplete(parts.presigned ? "AWS query-string parameters must include 'X-Amz-Date'." : "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   }
@@ -104,7 +109,7 @@ export function prepareSignature(request: Omit<SignedRequest, 'body'>, resolve: 
   const signingDate = parseAmzDate(amzDate);
   if (signingDate === undefined) return incomplete(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'", got '${amzDate}'`);
   if (terminator !== 'aws4_request') return invalid(`Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'.`);
-  if (service !== SERVICE) return invalid(`Credential should be scoped to correct service: '${SERVICE}'. `);
+  if (scopeService !== service) return invalid(`Credential should be scoped to correct service: '${service}'. `);
   if (scopeDate !== amzDate.slice(0, 8)) {
     return invalid(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`);
   }
@@ -131,13 +136,13 @@ export function prepareSignature(request: Omit<SignedRequest, 'body'>, resolve: 
       if (values === undefined) return false;
       canonicalHeaders[name] = values.map((value) => value.trim().replace(/\s+/g, ' ')).join(',');
     }
-    const calculator = new SignatureCalculator(accessKeyId, found.secretAccessKey, region);
+    const calculator = new SignatureCalculator(accessKeyId, found.secretAccessKey, region, service);
     const expected = await calculator.signatureOf(
       { method: request.method, path: request.path, query: canonicalQueryInput(query) },
       canonicalHeaders,
       bodyHash,
       amzDate,
-      `${scopeDate}/${region}/${SERVICE}/aws4_request`,
+      `${scopeDate}/${region}/${service}/aws4_request`,
       signingDate,
     );
     return sameSignature(expected, parts.signature);
@@ -154,8 +159,8 @@ export async function completeSignature(prepared: PreparedSignature, body: Buffe
  * Verifies the request's signature; resolves to the principal that signed it, or to the
  * `AwsError` AWS would answer. Never rejects for a bad request. `now` is the clock, for tests.
  */
-export async function verifySignature(request: SignedRequest, resolve: CredentialResolver, now: number = Date.now()): Promise<Principal | AwsError> {
-  const prepared = prepareSignature(request, resolve, now);
+export async function verifySignature(request: SignedRequest, resolve: CredentialResolver, now: number = Date.now(), service: string = LAMBDA_SERVICE): Promise<Principal | AwsError> {
+  const prepared = prepareSignature(request, resolve, now, service);
   if (prepared instanceof AwsError) return prepared;
   return completeSignature(prepared, request.body);
 }
@@ -305,8 +310,8 @@ function invalid(message: string): AwsError {
  * `sign(request)` would pick headers and trust `x-amz-content-sha256` by itself.
  */
 class SignatureCalculator extends SignatureV4 {
-  constructor(accessKeyId: string, secretAccessKey: string, region: string) {
-    super({ credentials: { accessKeyId, secretAccessKey }, region, service: SERVICE, sha256: NodeSha256, applyChecksum: false, uriEscapePath: true });
+  constructor(accessKeyId: string, secretAccessKey: string, region: string, private readonly signingService: string) {
+    super({ credentials: { accessKeyId, secretAccessKey }, region, service: signingService, sha256: NodeSha256, applyChecksum: false, uriEscapePath: true });
   }
 
   /** The hex signature of the request as canonicalized from these parts. */
@@ -322,6 +327,6 @@ class SignatureCalculator extends SignatureV4 {
     const canonicalRequest = this.createCanonicalRequest(httpRequest, canonicalHeaders, payloadHash);
     const stringToSign = await this.createStringToSign(longDate, scope, canonicalRequest, ALGORITHM_IDENTIFIER);
     const region = scope.split('/')[1]!;
-    return this.sign(stringToSign, { signingDate, signingRegion: region, signingService: SERVICE });
+    return this.sign(stringToSign, { signingDate, signingRegion: region, signingService: this.signingService });
   }
 }

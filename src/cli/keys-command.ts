@@ -25,7 +25,7 @@ add    gives user NAME a new access key (creating the user and the keys file if 
 list   prints each user with its access key ids (never the secrets).
 
 Options:
-  --policy P      the user's IAM policy: admin (lambda:* on *), invoke (lambda:InvokeFunction
+  --policy P      the user's IAM policy: admin (lambda:* and logs:* on *), invoke (lambda:InvokeFunction
                   on *), or a JSON policy file; a new user gets invoke unless told, an
                   existing one keeps its policy unless told
   --keys PATH     the keys file (default $SERVERFULL_KEYS, else keys.json in $SERVERFULL_DATA_DIR, else ${DEFAULT_KEYS_FILE});

@@ -10,6 +10,7 @@ const HELP = `Usage: serverfull <command> [options]
 Commands:
   start     serve the functions of a serverfull.json behind the AWS Lambda Invoke API
   invoke    invoke a function on a running server
+  logs      print (or --follow) a function's stored log from a running server
   deploy    zip a folder into a function on a running server (create or update, publish, alias)
   lambda    run one function as this process's Lambda runtime (AWS_LAMBDA_RUNTIME_API), e.g. in AWS
   bundle    package one function as a self-contained zip for AWS Lambda (esbuild; provided.al2023 or nodejs)
@@ -33,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./start-command.js')).startCommand(rest);
       case 'invoke':
         return await (await import('./invoke-command.js')).invokeCommand(rest);
+      case 'logs':
+        return await (await import('./logs-command.js')).logsCommand(rest);
       case 'deploy':
         return await (await import('./deploy-command.js')).deployCommand(rest);
       case 'bundle':

@@ -47,6 +47,9 @@ Options (each also read from the environment variable shown; flags win):
   --max-event-age S       seconds a queued event may wait before it is dropped (SERVERFULL_MAX_EVENT_AGE; default 21600)
   --code-storage-limit N  bytes of code packages kept; more are refused (SERVERFULL_CODE_STORAGE_LIMIT; default 80530636800)
   --kms-key-file PATH     32-byte key encrypting environment variables at rest (SERVERFULL_KMS_KEY_FILE; default DATA_DIR/serverfull.key)
+  --log-retention DAYS    days invocation logs are kept, or a duration: 12h, 30m (SERVERFULL_LOG_RETENTION; default 7)
+  --log-max-bytes N       bytes of invocation logs kept per function, oldest dropped first; 0 keeps none
+                          (SERVERFULL_LOG_MAX_BYTES; default 67108864)
   --max-connections N    open connections per server; more are closed at once (SERVERFULL_MAX_CONNECTIONS; default 1000)
   --headers-timeout S     seconds to send a request's head, then 408 (SERVERFULL_HEADERS_TIMEOUT; default 10)
   --request-timeout S     seconds to send a whole request, then 408 (SERVERFULL_REQUEST_TIMEOUT; default 300)

@@ -69,6 +69,10 @@ export interface Settings {
   readonly codeStorageLimit: number;
   /** File holding the 32-byte key that encrypts environment variables at rest; unset: `serverfull.key` in the data directory. */
   readonly kmsKeyFile?: string;
+  /** Days the stored invocation logs are kept (CloudWatch's `retentionInDays`); text may give a duration: `12h`, `30m`, `7d`. */
+  readonly logRetention: number;
+  /** Bytes of stored logs kept per function (oldest dropped first); 0 stores none. */
+  readonly logMaxBytes: number;
 }
 
 /** How the Lambda APIs authenticate requests. */
@@ -105,6 +109,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   // AWS's defaults: 6 hours, and 75 GB of code storage per region.
   maxEventAge: 21_600,
   codeStorageLimit: 75 * 1024 * 1024 * 1024,
+  logRetention: 7,
+  logMaxBytes: 64 * 1024 * 1024,
 });
 
 type SettingName = keyof Settings;
@@ -126,6 +132,18 @@ const BOOLEAN_TEXT: ReadonlyMap<string, boolean> = new Map([['true', true], ['fa
 
 const ORIGIN = /^https?:\/\/[^/\s?#]+$/i;
 const HOST_NAME = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[?[0-9a-f:.]+\]?)$/i;
+
+const DURATION_UNITS_IN_DAYS: Readonly<Record<string, number>> = { s: 1 / 86_400, m: 1 / 1440, h: 1 / 24, d: 1 };
+
+/** Days: a positive number, or a duration text (`90s`, `30m`, `12h`, `7d`); at most 10 years, CloudWatch's longest retention. */
+function checkDays(value: unknown, where: string): number {
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/.exec(value) : null;
+  const days = match ? Number(match[1]) * DURATION_UNITS_IN_DAYS[match[2] || 'd']! : value;
+  if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0 || days > 3653) {
+    throw new ConfigError(`${where} must be a number of days, or a duration such as "12h", "30m" or "7d", of at most 3653 days (got ${JSON.stringify(value)})`);
+  }
+  return days;
+}
 
 /** A list of strings each matching `pattern`, as a frozen array. */
 function checkList(value: unknown, where: string, pattern: RegExp, hint: string): readonly string[] {
@@ -179,6 +197,8 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   maxEventAge: { env: 'SERVERFULL_MAX_EVENT_AGE', flag: 'max-event-age', numeric: true, validate: (v, w) => check.integer(v, w, 1, 21_600) },
   codeStorageLimit: { env: 'SERVERFULL_CODE_STORAGE_LIMIT', flag: 'code-storage-limit', numeric: true, validate: (v, w) => check.integer(v, w, 0, Number.MAX_SAFE_INTEGER) },
   kmsKeyFile: { env: 'SERVERFULL_KMS_KEY_FILE', flag: 'kms-key-file', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a file path') },
+  logRetention: { env: 'SERVERFULL_LOG_RETENTION', flag: 'log-retention', numeric: true, validate: checkDays },
+  logMaxBytes: { env: 'SERVERFULL_LOG_MAX_BYTES', flag: 'log-max-bytes', numeric: true, validate: (v, w) => check.integer(v, w, 0, Number.MAX_SAFE_INTEGER) },
 };
 
 /** Names of the settings a manifest may set at its top level. */

@@ -1,8 +1,8 @@
 /**
  * @module registry/arns
  * Every ARN the server hands out, built in one place from the region and account it
- * answers for: functions (and their versions and aliases), API Gateway routes, the
- * template's stack and the default execution role.
+ * answers for: functions (and their versions and aliases), API Gateway routes, log groups and
+ * streams, the template's stack and the default execution role.
  */
 
 /** The region and account this server answers for. */
@@ -30,4 +30,20 @@ export function stackArn(identity: ServiceIdentity, stackName: string, stackId: 
 /** The execution role reported when none is given: serverfull has no IAM. */
 export function defaultRole(accountId: string): string {
   return `arn:aws:iam::${accountId}:role/serverfull`;
+}
+
+/** `arn:aws:logs:<region>:<account>:log-group:<name>`: a log group's ARN, without the `:*` that `arn` fields of DescribeLogGroups add. */
+export function logGroupArn(identity: ServiceIdentity, groupName: string): string {
+  return `arn:aws:logs:${identity.region}:${identity.accountId}:log-group:${groupName}`;
+}
+
+/** The ARN of a log stream, as IAM names it for `logs:GetLogEvents`. */
+export function logStreamArn(identity: ServiceIdentity, groupName: string, streamName: string): string {
+  return `${logGroupArn(identity, groupName)}:log-stream:${streamName}`;
+}
+
+/** A log group's name from its name or its ARN (`arn:aws:logs:...:log-group:NAME[:*]`), as `logGroupIdentifier` may give either. */
+export function groupNameOf(identifier: string): string {
+  const arn = /^arn:aws[a-zA-Z-]*:logs:[^:]*:[^:]*:log-group:(.+?)(?::\*)?$/.exec(identifier);
+  return arn ? arn[1]! : identifier;
 }

@@ -38,6 +38,8 @@ const SPARES_PER_SIZE = 2;
 export class EnvironmentFactory {
   private readonly inlineFunctions = new WeakMap<FunctionDefinition, InlineFunction>();
   private readonly spares = new WorkerSpares(SPARES_PER_SIZE);
+  /** The log stream each environment's context names: its stored log is kept under the same name. */
+  private readonly logStreams = new WeakMap<ExecutionEnvironment, string>();
 
   /** How process environments are sandboxed; undefined: they run unsandboxed. */
   private readonly sandbox: ProcessSandboxOptions | undefined;
@@ -54,8 +56,21 @@ export class EnvironmentFactory {
   /** A new, not yet initialised environment for `definition`. */
   create(definition: FunctionDefinition): ExecutionEnvironment {
     if (definition.mock) return new MockEnvironment(definition.mock);
-    const kind = environmentKind(definition);
     const logStreamName = newLogStreamName(definition.version);
+    const environment = this.createKind(definition, logStreamName);
+    this.logStreams.set(environment, logStreamName);
+    return environment;
+  }
+
+  /** The log stream name of `environment` (its context's `logStreamName`); one is made up, once, for an environment that has none (a mock). */
+  logStreamOf(environment: ExecutionEnvironment, version: string): string {
+    let name = this.logStreams.get(environment);
+    if (name === undefined) this.logStreams.set(environment, (name = newLogStreamName(version)));
+    return name;
+  }
+
+  private createKind(definition: FunctionDefinition, logStreamName: string): ExecutionEnvironment {
+    const kind = environmentKind(definition);
     const identity: EnvironmentIdentity = {
       functionName: definition.name,
       functionVersion: definition.version,

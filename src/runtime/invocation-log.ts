@@ -26,7 +26,7 @@ export class InvocationLog {
   private text: string;
 
   constructor(private readonly requestId: string, version: string) {
-    this.text = `START RequestId: ${requestId} Version: ${version}\n`;
+    this.text = startLine(requestId, version);
   }
 
   /**
@@ -34,20 +34,41 @@ export class InvocationLog {
    * else the message in the Node.js runtime's format (`time\trequestId\tLEVEL\tmessage`).
    */
   append(level: FunctionLogLevel, message: string, raw?: string): void {
-    this.text += raw ?? (level === undefined ? message : `${new Date().toISOString()}\t${this.requestId}\t${level}\t${message}\n`);
+    this.text += outputLine(Date.now(), this.requestId, level, message, raw);
     if (this.text.length > KEEP_CHARS * 2) this.text = this.text.slice(-KEEP_CHARS);
   }
 
   /** Ends the log with END and REPORT lines and returns its last 4 KB, base64. */
   finish(report: InvocationReport): string {
-    const duration = report.durationMs.toFixed(2);
-    const init = report.initDurationMs === undefined ? '' : `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms`;
-    const status = report.status === undefined ? '' : report.status === 'timeout' ? '\tStatus: timeout' : `\tStatus: error\tError Type: ${report.errorType}`;
-    this.text +=
-      `END RequestId: ${this.requestId}\n` +
-      `REPORT RequestId: ${this.requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.ceil(report.durationMs)} ms` +
-      `\tMemory Size: ${report.memorySize} MB\tMax Memory Used: ${report.memoryUsedMB} MB${init}${status}\t\n`;
+    this.text += endLine(this.requestId) + reportLine(this.requestId, report);
     const bytes = Buffer.from(this.text);
     return bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)).toString('base64');
   }
+}
+
+/** The START line of an invocation. */
+export function startLine(requestId: string, version: string): string {
+  return `START RequestId: ${requestId} Version: ${version}\n`;
+}
+
+/**
+ * One output line of an invocation, written at `time` (ms since the epoch): `raw` as the runtime wrote it,
+ * else a raw write (no level) as it is, else the message in the Node.js runtime's format (`time\trequestId\tLEVEL\tmessage`).
+ */
+export function outputLine(time: number, requestId: string, level: FunctionLogLevel, message: string, raw: string | undefined): string {
+  return raw ?? (level === undefined ? message : `${new Date(time).toISOString()}\t${requestId}\t${level}\t${message}\n`);
+}
+
+/** The END line of an invocation. */
+export function endLine(requestId: string): string {
+  return `END RequestId: ${requestId}\n`;
+}
+
+/** The REPORT line of an invocation. */
+export function reportLine(requestId: string, report: InvocationReport): string {
+  const duration = report.durationMs.toFixed(2);
+  const init = report.initDurationMs === undefined ? '' : `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms`;
+  const status = report.status === undefined ? '' : report.status === 'timeout' ? '\tStatus: timeout' : `\tStatus: error\tError Type: ${report.errorType}`;
+  return `REPORT RequestId: ${requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.ceil(report.durationMs)} ms`
+    + `\tMemory Size: ${report.memorySize} MB\tMax Memory Used: ${report.memoryUsedMB} MB${init}${status}\t\n`;
 }

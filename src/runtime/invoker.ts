@@ -4,7 +4,8 @@
  * enforces the timeout (destroying the environment, as AWS does), caps the response
  * size, writes the function's output to the server log and builds the Tail log, adding the
  * platform's lines when an invocation times out, its runtime dies or its init fails. It publishes
- * each invocation's start, end and cold start (`lifecycle-events`).
+ * each invocation's start, end and cold start (`lifecycle-events`), and hands each invocation's log
+ * to the recorder that stores it, when one is set (`invocation-recorder`).
  */
 import { AwsError } from '../errors.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
@@ -17,6 +18,7 @@ import { EnvironmentFactory } from './environment-factory.js';
 import { EnvironmentPool } from './environment-pool.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
 import { InvocationLog } from './invocation-log.js';
+import type { InvocationRecorder, RecordedStatus } from './invocation-recorder.js';
 import {
   coldStartChannel, invocationEndChannel, invocationStartChannel, publish,
   type ColdStartMessage, type InvocationEndMessage, type InvocationEndOutcome, type InvocationStartMessage, type ThrottleReason,
@@ -66,6 +68,8 @@ export interface InvokerOptions {
   readonly functionNetwork?: FunctionNetwork;
   /** Where environments come from; default: the real kinds, by each definition's isolation. Tests pass in-memory ones. */
   readonly environments?: EnvironmentFactory;
+  /** Receives every invocation's log lines and summary (the stored log); none: nothing is recorded. */
+  readonly recorder?: InvocationRecorder;
 }
 
 /** Characters of an error payload the server log repeats when no log line said what failed. */
@@ -109,10 +113,11 @@ export class Invoker {
   invoke(input: InvokeInput, done: (output: InvokeOutput) => void): void {
     const { definition, requestId } = input;
     const traceHeader = input.traceHeader ?? newTraceHeader();
+    const traceId = traceIdOf(traceHeader);
     const pool = this.poolFor(definition);
     if (invocationStartChannel.hasSubscribers) {
       publish(invocationStartChannel, {
-        serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, traceId: traceIdOf(traceHeader),
+        serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, traceId,
       } satisfies InvocationStartMessage);
     }
     let environment: ExecutionEnvironment;
@@ -125,9 +130,13 @@ export class Invoker {
     const started = performance.now();
     const timeoutMs = definition.timeout * 1000;
     const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
-    const { logger } = this.options;
+    const { logger, recorder } = this.options;
     // Every server log line of the invocation names it and its trace; built once, shared by its lines.
-    const fields = { function: definition.name, requestId, traceId: traceIdOf(traceHeader) };
+    const fields = { function: definition.name, requestId, traceId };
+    const recording = recorder?.begin({
+      functionName: definition.name, version: definition.version, requestId, traceId,
+      logStreamName: this.factory.logStreamOf(environment, definition.version), startTime: Date.now(),
+    });
 
     let settled = false;
     /** An ERROR line went through the sink: the runtime (or the platform) already logged the failure. */
@@ -135,6 +144,7 @@ export class Invoker {
     const sink: LogSink = (level, text, raw) => {
       if (level === 'ERROR') errorLogged = true;
       log?.append(level, text, raw);
+      if (recording !== undefined) recorder!.line(recording, level, text, raw);
       const serverLevel = level === undefined ? 'info' : LOG_LEVELS[level];
       if (logger.enabled(serverLevel)) logger.log(serverLevel, text.endsWith('\n') ? text.slice(0, -1) : text, fields);
     };
@@ -169,6 +179,13 @@ export class Invoker {
         status: failure === undefined ? undefined : failure === 'timeout' ? 'timeout' : 'error',
         errorType: functionError,
       });
+      if (recording !== undefined) {
+        const status: RecordedStatus = failure === 'timeout' ? 'timeout' : functionError === undefined ? 'success' : 'error';
+        recorder!.end(recording, {
+          durationMs, memorySize: definition.memorySize, memoryUsedMB: outcome.memoryUsedMB, initDurationMs: outcome.initDurationMs,
+          initFailed: failure === 'init', status, errorType: functionError,
+        });
+      }
       if (outcome.initDurationMs !== undefined && coldStartChannel.hasSubscribers) {
         publish(coldStartChannel, {
           serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, initDurationMs: outcome.initDurationMs, initSucceeded: failure !== 'init',
@@ -194,7 +211,7 @@ export class Invoker {
       deadlineMs: Date.now() + timeoutMs,
       clientContext: input.clientContext,
       traceHeader,
-      report: input.tail,
+      report: input.tail || recording !== undefined,
     };
     try {
       environment.invoke(request, sink, finish);

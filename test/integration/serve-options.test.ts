@@ -38,6 +38,8 @@ export function wrongOptionsDoNotCompile(): void {
   void serve({ eventQueueLimit: '10' });
   // @ts-expect-error kmsKeyFile is a path
   void serve({ kmsKeyFile: true });
+  // @ts-expect-error logRetention is a number of days
+  void serve({ logRetention: '7d' });
   // @ts-expect-error deployedIsolation is 'worker' | 'inline' | 'process'
   void serve({ deployedIsolation: 'sandboxed' });
   // @ts-expect-error sandbox is 'auto' | 'on' | 'off'
@@ -61,7 +63,7 @@ describe('serve() options', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'serverfull-serve-options-'));
     const kmsKeyFile = join(mkdtempSync(join(tmpdir(), 'serverfull-serve-options-key-')), 'serverfull.key');
     writeFileSync(kmsKeyFile, randomBytes(32));
-    const bounds = { eventQueueLimit: 50, eventQueueBytes: 65_536, maxEventAge: 60, codeStorageLimit: 1_000_000, kmsKeyFile };
+    const bounds = { eventQueueLimit: 50, eventQueueBytes: 65_536, maxEventAge: 60, codeStorageLimit: 1_000_000, kmsKeyFile, logRetention: 3, logMaxBytes: 1_000_000 };
     const security = {
       auth: 'none' as const, insecure: false, allowedOrigins: ['http://localhost:5173'], allowedHosts: ['lambda.internal'],
       maxConnections: 50, headersTimeout: 5, requestTimeout: 60, maxConcurrentUploads: 2,

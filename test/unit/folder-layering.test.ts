@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['runtime/'],
   ['config/', 'runtime-client/', 'metrics/'],
   ['auth/', 'deploy/', 'gateway/'],
-  ['template/'],
+  ['template/', 'logs/'],
   ['api/', 'lambda/'],
   ['cli/', 'testing/'],
 ];

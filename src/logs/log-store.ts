@@ -1,0 +1,386 @@
+/**
+ * @module logs/log-store
+ * Every invocation's log (START, the function's output, the platform's lines, END, REPORT) and its
+ * summary, kept in the data directory (`logs.db`, SQLite, 0600) and read back by the CloudWatch Logs
+ * API. It is the invoker's `InvocationRecorder`: recording only queues an object per line on the
+ * server's thread; every `flushIntervalMs` (at once past `MAX_PENDING_CHARS`, and at `close`) the queue
+ * goes to a writer thread (`log-writer.ts`) that formats it and writes it in one transaction. A crash
+ * of the server loses the lines not yet written (at most the last interval's); a written batch
+ * survives a crash of the process (WAL; `synchronous = NORMAL`, so a power cut may lose the last ones).
+ *
+ * Bounds, per function: events older than the retention are dropped, and past `maxBytesPerFunction`
+ * (bytes counted as CloudWatch does: the message's UTF-8 bytes plus 26) the oldest events are dropped
+ * until 90% of it is left. An event longer than CloudWatch's 256 KB is cut to it. An invocation's
+ * record goes with its lines. Reads (`sync()` first) see every line recorded before them.
+ */
+import { Worker } from 'node:worker_threads';
+import type { DatabaseSync } from 'node:sqlite';
+import { join } from 'node:path';
+import { ConfigError } from '../config/config-error.js';
+import { privateDirectory, privateFile, tightenFile } from '../deploy/private-files.js';
+import type { Logger } from '../log.js';
+import type { FunctionLogLevel } from '../runtime/execution-environment.js';
+import type { InvocationRecorder, RecordedEnd, RecordedStart, RecordedStatus, RecordingHandle } from '../runtime/invocation-recorder.js';
+import {
+  END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, SCHEMA,
+  type PendingLine, type WriterReply, type WriterRequest, type WriterSettings,
+} from './log-writer.js';
+
+export { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from './log-writer.js';
+
+/** The file of the store in the data directory. */
+export const LOG_STORE_FILE = 'logs.db';
+/** Characters queued before a batch is sent without waiting for the timer. */
+const MAX_PENDING_CHARS = 4 * 1024 * 1024;
+const WRITER_ENTRY = new URL('./log-writer.js', import.meta.url);
+
+/** How a store is set up. */
+export interface LogStoreOptions {
+  readonly dataDir: string;
+  /** Days events are kept (fractions allowed). */
+  readonly retentionDays: number;
+  /** Bytes of events kept per function; 0 keeps none. */
+  readonly maxBytesPerFunction: number;
+  /** Milliseconds between writes of the queue; default 200. */
+  readonly flushIntervalMs?: number;
+  /** Where a failed write is reported. */
+  readonly logger?: Logger;
+  /** The clock that times recorded lines, in milliseconds since the epoch; for tests. */
+  readonly now?: () => number;
+}
+
+/** One stored log event. */
+export interface StoredEvent {
+  /** Unique and increasing in the store: the `eventId`. */
+  readonly id: number;
+  readonly functionName: string;
+  readonly stream: string;
+  readonly timestamp: number;
+  readonly ingestionTime: number;
+  readonly message: string;
+  readonly requestId: string | undefined;
+  readonly traceId: string | undefined;
+}
+
+/** One stored log stream (an execution environment's). */
+export interface StoredStream {
+  readonly name: string;
+  readonly version: string;
+  readonly creationTime: number;
+  readonly firstEventTimestamp: number;
+  readonly lastEventTimestamp: number;
+  readonly lastIngestionTime: number;
+}
+
+/** One stored log group (a function's). */
+export interface StoredGroup {
+  readonly functionName: string;
+  readonly creationTime: number;
+  readonly storedBytes: number;
+}
+
+/** One invocation's record: what a console lists, each opening its log. */
+export interface StoredInvocation {
+  readonly requestId: string;
+  readonly functionName: string;
+  readonly version: string;
+  readonly stream: string;
+  readonly startTime: number;
+  readonly durationMs: number;
+  readonly status: RecordedStatus;
+  readonly errorType: string | undefined;
+  readonly coldStart: boolean;
+  readonly initDurationMs: number | undefined;
+  readonly traceId: string | undefined;
+}
+
+/** A position in a function's events in time order: FilterLogEvents' `nextToken`. */
+export interface EventPosition {
+  readonly timestamp: number;
+  readonly id: number;
+}
+
+/** What FilterLogEvents reads. */
+export interface EventQuery {
+  readonly functionName: string;
+  readonly streams?: ReadonlySet<string>;
+  readonly streamPrefix?: string;
+  /** Inclusive, milliseconds. */
+  readonly startTime?: number;
+  /** Inclusive, milliseconds. */
+  readonly endTime?: number;
+  readonly traceId?: string;
+  readonly matches: (message: string) => boolean;
+  /** Continue after this event. */
+  readonly after?: EventPosition;
+  readonly limit: number;
+  /** Stop once the messages reach this many bytes. */
+  readonly maxBytes: number;
+  /** Stop after examining this many events, matching or not (the page then may be empty, with `next`). */
+  readonly maxScanned: number;
+}
+
+/** A page of events in time order; `next` when more may follow. */
+export interface EventPage {
+  readonly events: StoredEvent[];
+  readonly next?: EventPosition;
+}
+
+/** What GetLogEvents reads: a window of one stream in id order, exclusive bounds. */
+export interface StreamQuery {
+  readonly functionName: string;
+  readonly stream: string;
+  readonly startTime?: number;
+  readonly endTime?: number;
+  /** Events with an id above this one, oldest first... */
+  readonly afterId?: number;
+  /** ...or the newest events with an id below this one. */
+  readonly beforeId?: number;
+  readonly limit: number;
+  readonly maxBytes: number;
+}
+
+interface EventRow {
+  id: number; function_name: string; stream: string; timestamp: number; ingestion_time: number; message: string; request_id: string | null; trace_id: string | null;
+}
+
+/** The handle of an invocation being recorded: its start, shared by its queued lines. */
+interface Recording extends RecordingHandle {
+  readonly start: RecordedStart;
+}
+
+/** The stored logs of one data directory. */
+export class LogStore implements InvocationRecorder {
+  /** The server thread's connection: reads only. */
+  private readonly db: DatabaseSync;
+  private readonly writer: Worker;
+  private readonly now: () => number;
+  private pending: PendingLine[] = [];
+  private pendingChars = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  /** Batches sent and not yet acknowledged, by ack number. */
+  private readonly waiting = new Map<number, () => void>();
+  private lastAck = 0;
+  private open = true;
+  private closed: Promise<void> | undefined;
+
+  constructor(private readonly options: LogStoreOptions) {
+    this.now = options.now ?? Date.now;
+    const file = join(options.dataDir, LOG_STORE_FILE);
+    const settings: WriterSettings = { file, retentionDays: options.retentionDays, maxBytesPerFunction: options.maxBytesPerFunction };
+    privateDirectory(options.dataDir);
+    let db: DatabaseSync | undefined;
+    try {
+      // SQLite gives the WAL and shared-memory files the database file's mode: create it 0600 first.
+      privateFile(file);
+      for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
+      db = openLogDatabase(file);
+      db.exec(SCHEMA);
+      // The bounds at open, before the writer starts: a shorter retention or a smaller bound applies at once.
+      const writer = new LogWriter(db, settings);
+      writer.applyBounds(writer.functions(), true);
+      for (const companion of [`${file}-wal`, `${file}-shm`]) tightenFile(companion);
+    } catch (error) {
+      db?.close();
+      throw new ConfigError(`cannot open the data directory's log store ${file}: ${(error as Error).message}`);
+    }
+    this.db = db;
+    this.writer = new Worker(WRITER_ENTRY, { workerData: { logWriter: settings } });
+    this.writer.on('message', (reply: WriterReply) => this.onReply(reply));
+    this.writer.on('error', (error) => {
+      this.options.logger?.log('error', `log store: the writer thread failed, logs are no longer stored: ${error.stack ?? error.message}`);
+      this.release();
+    });
+    this.writer.on('exit', () => this.release());
+    // After the listeners, which would take a reference again: the writer does not keep the process alive.
+    this.writer.unref();
+  }
+
+  // --- Recording (the hot path: queue only) ---
+
+  /** See `InvocationRecorder.begin`. */
+  begin(start: RecordedStart): RecordingHandle {
+    // Nothing is queued yet: the writer writes START with the invocation's first queued line (its END, for a silent one).
+    return { start } satisfies Recording;
+  }
+
+  /** See `InvocationRecorder.line`. */
+  line(handle: RecordingHandle, level: FunctionLogLevel, text: string, raw: string | undefined): void {
+    this.queue({ start: (handle as Recording).start, kind: OUTPUT, time: this.now(), level, text, raw }, (raw ?? text).length + 64);
+  }
+
+  /** See `InvocationRecorder.end`. */
+  end(handle: RecordingHandle, end: RecordedEnd): void {
+    this.queue({ start: (handle as Recording).start, kind: END, time: this.now(), end }, 300);
+  }
+
+  private queue(line: PendingLine, chars: number): void {
+    if (!this.open) return;
+    this.pending.push(line);
+    this.pendingChars += chars;
+    if (this.pendingChars > MAX_PENDING_CHARS) {
+      this.immediate ??= setImmediate(this.send);
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(this.send, this.options.flushIntervalMs ?? 200).unref();
+    }
+  }
+
+  // --- Writing (on the writer thread) ---
+
+  /** Sends the queue to the writer; `ack` asks for an answer once it is written. */
+  private readonly send = (ack?: number): void => {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (!this.open || (this.pending.length === 0 && typeof ack !== 'number')) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingChars = 0;
+    this.writer.postMessage({ type: 'write', batch, ack: typeof ack === 'number' ? ack : undefined } satisfies WriterRequest);
+  };
+
+  /** Resolves once every line recorded so far is written (or could not be). */
+  sync(): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    const ack = ++this.lastAck;
+    // Someone waits for the writer's answer: it must keep the process alive until then.
+    if (this.waiting.size === 0) this.writer.ref();
+    return new Promise((resolve) => {
+      this.waiting.set(ack, resolve);
+      this.send(ack);
+    });
+  }
+
+  private onReply(reply: WriterReply): void {
+    if (reply.type === 'failed') {
+      // Disk full, I/O error: that batch is lost, the server goes on.
+      this.options.logger?.log('error', `log store: a batch of log lines could not be written: ${reply.message}`);
+    }
+    if (reply.type !== 'closed' && reply.ack !== undefined) {
+      this.waiting.get(reply.ack)?.();
+      this.waiting.delete(reply.ack);
+      if (this.waiting.size === 0 && this.closed === undefined) this.writer.unref();
+    }
+  }
+
+  /** Lets every reader waiting on the writer go: it is gone. */
+  private release(): void {
+    this.open = false;
+    for (const resolve of this.waiting.values()) resolve();
+    this.waiting.clear();
+  }
+
+  // --- Reading (after `sync()`, to see every line recorded before) ---
+
+  /** Every function with stored events, by name. */
+  groups(): StoredGroup[] {
+    const rows = this.db.prepare('SELECT * FROM log_groups ORDER BY function_name').all() as Array<{ function_name: string; creation_time: number; stored_bytes: number }>;
+    return rows.map((row) => ({ functionName: row.function_name, creationTime: row.creation_time, storedBytes: row.stored_bytes }));
+  }
+
+  /** Whether a function has a log group (stored events). */
+  hasGroup(functionName: string): boolean {
+    return this.db.prepare('SELECT 1 FROM log_groups WHERE function_name = ?').get(functionName) !== undefined;
+  }
+
+  /** A function's streams, in no particular order. */
+  streamsOf(functionName: string): StoredStream[] {
+    const rows = this.db.prepare('SELECT * FROM log_streams WHERE function_name = ?').all(functionName) as Array<{
+      name: string; version: string; creation_time: number; first_event: number; last_event: number; last_ingestion: number;
+    }>;
+    return rows.map((row) => ({
+      name: row.name, version: row.version, creationTime: row.creation_time,
+      firstEventTimestamp: row.first_event, lastEventTimestamp: row.last_event, lastIngestionTime: row.last_ingestion,
+    }));
+  }
+
+  /** Whether a stream exists. */
+  hasStream(functionName: string, stream: string): boolean {
+    return this.db.prepare('SELECT 1 FROM log_streams WHERE function_name = ? AND name = ?').get(functionName, stream) !== undefined;
+  }
+
+  /** A window of one stream, in id order (see `StreamQuery`). */
+  streamEvents(query: StreamQuery): StoredEvent[] {
+    const forward = query.beforeId === undefined;
+    const sql = `SELECT * FROM log_events WHERE function_name = ? AND stream = ? AND timestamp >= ? AND timestamp <= ? AND id ${forward ? '>' : '<'} ?
+      ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT ?`;
+    const rows = this.db.prepare(sql).all(
+      query.functionName, query.stream, query.startTime ?? 0, query.endTime ?? Number.MAX_SAFE_INTEGER,
+      forward ? query.afterId ?? 0 : query.beforeId!, query.limit,
+    ) as unknown as EventRow[];
+    const events: StoredEvent[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      bytes += row.message.length + EVENT_OVERHEAD_BYTES;
+      if (bytes > query.maxBytes && events.length > 0) break;
+      events.push(toEvent(row));
+    }
+    return forward ? events : events.reverse();
+  }
+
+  /** A page of a function's events in time order, filtered (see `EventQuery`). */
+  filterEvents(query: EventQuery): EventPage {
+    const after = query.after;
+    const start = Math.max(query.startTime ?? 0, after?.timestamp ?? 0);
+    const end = query.endTime ?? Number.MAX_SAFE_INTEGER;
+    const sql = `SELECT * FROM log_events WHERE function_name = ? AND timestamp >= ? AND timestamp <= ?
+      ${after === undefined ? '' : 'AND (timestamp > ? OR id > ?)'} ${query.traceId === undefined ? '' : 'AND trace_id = ?'} ORDER BY timestamp, id`;
+    const params: Array<string | number> = [query.functionName, start, end];
+    if (after !== undefined) params.push(after.timestamp, after.id);
+    if (query.traceId !== undefined) params.push(query.traceId);
+    const events: StoredEvent[] = [];
+    let scanned = 0;
+    let bytes = 0;
+    let last: EventPosition | undefined;
+    for (const row of this.db.prepare(sql).iterate(...params) as Iterable<EventRow>) {
+      if (events.length >= query.limit || scanned >= query.maxScanned || bytes >= query.maxBytes) return { events, next: last };
+      scanned++;
+      last = { timestamp: row.timestamp, id: row.id };
+      if (query.streams !== undefined && !query.streams.has(row.stream)) continue;
+      if (query.streamPrefix !== undefined && !row.stream.startsWith(query.streamPrefix)) continue;
+      if (!query.matches(row.message)) continue;
+      events.push(toEvent(row));
+      bytes += row.message.length + EVENT_OVERHEAD_BYTES;
+    }
+    return { events };
+  }
+
+  /** A function's invocation records, newest first. */
+  invocations(functionName: string, limit = 100): StoredInvocation[] {
+    const rows = this.db.prepare('SELECT * FROM invocations WHERE function_name = ? ORDER BY start_time DESC LIMIT ?').all(functionName, limit) as Array<{
+      request_id: string; function_name: string; version: string; stream: string; start_time: number; duration_ms: number; status: RecordedStatus;
+      error_type: string | null; cold_start: number; init_duration_ms: number | null; trace_id: string | null;
+    }>;
+    return rows.map((row) => ({
+      requestId: row.request_id, functionName: row.function_name, version: row.version, stream: row.stream, startTime: row.start_time,
+      durationMs: row.duration_ms, status: row.status, errorType: row.error_type ?? undefined, coldStart: row.cold_start === 1,
+      initDurationMs: row.init_duration_ms ?? undefined, traceId: row.trace_id ?? undefined,
+    }));
+  }
+
+  /** Writes what is queued, stops the writer and closes the database; later recordings are ignored. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      if (this.open) {
+        // Unreferenced while it serves, so as not to keep the process alive; waiting for it to stop must.
+        this.writer.ref();
+        await this.sync();
+        this.open = false;
+        const exited = new Promise<void>((resolve) => this.writer.once('exit', () => resolve()));
+        this.writer.postMessage({ type: 'close' } satisfies WriterRequest);
+        await exited;
+      }
+      this.db.close();
+    })();
+    return this.closed;
+  }
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id, functionName: row.function_name, stream: row.stream, timestamp: row.timestamp, ingestionTime: row.ingestion_time,
+    message: row.message, requestId: row.request_id ?? undefined, traceId: row.trace_id ?? undefined,
+  };
+}
