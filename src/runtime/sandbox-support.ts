@@ -1,7 +1,7 @@
 /**
  * @module runtime/sandbox-support
  * Whether process environments can be sandboxed on this host: Linux, bubblewrap that can
- * create namespaces, and writable cgroups v1. (config/sandbox-setting decides what to do with it.)
+ * create namespaces, and writable cgroups (v1, or v2 with the memory, pids and cpu controllers: see environment-cgroup). (config/sandbox-setting decides what to do with it.)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
