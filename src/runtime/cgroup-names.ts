@@ -3,7 +3,7 @@
  * The names of serverfull's cgroups, shared by the v1 and v2 implementations: each group is named
  * `<server pid>-<n>` after the server that made it, so that a start removes only what dead servers left.
  */
-import { rmdirSync } from 'node:fs';
+import { closeSync, constants, openSync, rmdirSync, writeSync } from 'node:fs';
 
 /** The folder, in a hierarchy (v1) or in the delegated subtree (v2), that holds serverfull's environments. */
 export const SERVERFULL_GROUP = 'serverfull';
@@ -43,5 +43,15 @@ export function removeGroup(dir: string): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/** Writes a v2 control file, never creating it: a file the kernel lacks is an error (ENOENT), not a silent plain file. */
+export function writeControlFile(path: string, value: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
+  try {
+    writeSync(fd, value);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -11,9 +11,9 @@
  * `+memory +pids +cpu` are enabled there and in `serverfull`, so that each environment's group has its limits.
  * A host without those controllers (bound to v1, or not delegated) cannot sandbox: never without a memory limit.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVERFULL_GROUP } from './cgroup-names.js';
+import { SERVERFULL_GROUP, writeControlFile } from './cgroup-names.js';
 import { EnvironmentCgroupV2, removeLeftoverGroupsV2, V2_CONTROLLERS, type V2Controller } from './cgroup-v2.js';
 import type { CgroupHost } from './environment-cgroup.js';
 
@@ -57,7 +57,7 @@ export function openCgroupV2Host(root: string, options: CgroupV2HostOptions = {}
   }
   const prepared = prepareSubtree(base, controllers);
   if (typeof prepared === 'string') return prepared;
-  const groups = prepared;
+  const { groups } = prepared;
   const enabled = new Set(controllers.filter((name): name is V2Controller => (V2_CONTROLLERS as readonly string[]).includes(name)));
   return {
     version: 2,
@@ -70,11 +70,11 @@ export function openCgroupV2Host(root: string, options: CgroupV2HostOptions = {}
 }
 
 /**
- * Makes `<base>/serverfull` with `controllers` enabled for its children: returns its path, or why it cannot.
+ * Makes `<base>/serverfull` with `controllers` enabled for its children: returns its path as `groups`, or why it cannot.
  * Moves `base`'s processes (the server's among them) into the leaf `<base>/server` when `base` may not enable
  * controllers while it holds processes.
  */
-export function prepareSubtree(base: string, controllers: readonly string[]): string {
+export function prepareSubtree(base: string, controllers: readonly string[]): { readonly groups: string } | string {
   const groups = join(base, SERVERFULL_GROUP);
   try {
     mkdirSync(groups, { recursive: true });
@@ -99,7 +99,7 @@ export function prepareSubtree(base: string, controllers: readonly string[]): st
   } catch (error) {
     return reason(`cannot enable ${controllers.join(', ')} in ${join(groups, 'cgroup.subtree_control')}`, error);
   }
-  return groups;
+  return { groups };
 }
 
 /** The process's own group, as a path below the hierarchy's root, from the text of /proc/self/cgroup (`0::/path`). */
@@ -121,7 +121,7 @@ function enable(dir: string, controllers: readonly string[]): void {
   const enabled = new Set(readText(join(dir, 'cgroup.subtree_control')).split(/\s+/));
   const wanted = controllers.filter((name) => !enabled.has(name));
   if (wanted.length === 0) return;
-  writeFileSync(join(dir, 'cgroup.subtree_control'), wanted.map((name) => `+${name}`).join(' '), { flag: 'r+' });
+  writeControlFile(join(dir, 'cgroup.subtree_control'), wanted.map((name) => `+${name}`).join(' '));
 }
 
 /** Moves every process of `base` into `<base>/server`; the reason when it cannot. */
@@ -134,7 +134,7 @@ function moveIntoLeaf(base: string): string | undefined {
   }
   for (const pid of readText(join(base, 'cgroup.procs')).split('\n').filter(Boolean)) {
     try {
-      writeFileSync(join(leaf, 'cgroup.procs'), pid, { flag: 'r+' });
+      writeControlFile(join(leaf, 'cgroup.procs'), pid);
     } catch (error) {
       // A process that exited meanwhile has nothing to move.
       if ((error as NodeJS.ErrnoException).code !== 'ESRCH') return reason(`cannot move process ${pid} into ${leaf}`, error);

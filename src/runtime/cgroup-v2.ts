@@ -5,9 +5,9 @@
  * proportional to memory, and whose `cgroup.freeze` and `cgroup.kill` stop or kill every process in it at
  * once, detached ones included. `cgroup-v2-host` finds and prepares the subtree these groups live in.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KILL_ROUNDS, MB_PER_VCPU, PIDS_MAX, REMOVE_ATTEMPTS, REMOVE_RETRY_MS, removeGroup, serverAlive } from './cgroup-names.js';
+import { KILL_ROUNDS, MB_PER_VCPU, PIDS_MAX, REMOVE_ATTEMPTS, REMOVE_RETRY_MS, removeGroup, serverAlive, writeControlFile } from './cgroup-names.js';
 import type { EnvironmentCgroup } from './environment-cgroup.js';
 
 /** The v2 controllers an environment's limits need, enabled for its group by its parent's `cgroup.subtree_control`. */
@@ -119,8 +119,7 @@ export class EnvironmentCgroupV2 implements EnvironmentCgroup {
   }
 
   private write(file: string, value: string): void {
-    // `r+`: a control file the kernel lacks is an error, never a new plain file.
-    writeFileSync(join(this.dir, file), value, { flag: 'r+' });
+    writeControlFile(join(this.dir, file), value);
   }
 
   private tryWrite(file: string, value: string): void {
@@ -163,7 +162,7 @@ export async function removeLeftoverGroupsV2(parent: string): Promise<void> {
 /** Kills every process of group `dir` (a leftover: no object of its own). */
 function killGroupV2(dir: string): void {
   try {
-    writeFileSync(join(dir, 'cgroup.kill'), '1', { flag: 'r+' });
+    writeControlFile(join(dir, 'cgroup.kill'), '1');
   } catch {
     try {
       for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) killProcess(Number(pid));
@@ -172,7 +171,7 @@ function killGroupV2(dir: string): void {
     }
   }
   try {
-    writeFileSync(join(dir, 'cgroup.freeze'), '0', { flag: 'r+' });
+    writeControlFile(join(dir, 'cgroup.freeze'), '0');
   } catch {
     // Gone, or a kernel without the v2 freezer.
   }

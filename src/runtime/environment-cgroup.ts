@@ -66,12 +66,6 @@ export function probeCgroupHost(env: NodeJS.ProcessEnv = process.env, systemRoot
   return cgroupsV1UnusableReason() ?? cgroupV1Host;
 }
 
-/** Why this process cannot create serverfull's cgroups; undefined when it can. */
-export function cgroupsUnusableReason(): string | undefined {
-  const host = cgroupHost();
-  return typeof host === 'string' ? host : undefined;
-}
-
 /** The cgroups of a new environment of this server, in the probed host's hierarchy. */
 export function createEnvironmentCgroup(memoryMB: number): EnvironmentCgroup {
   const host = cgroupHost();
