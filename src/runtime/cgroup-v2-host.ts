@@ -20,6 +20,9 @@ import type { CgroupHost } from './environment-cgroup.js';
 /** The leaf a busy group's processes move into, so that the group can enable controllers for its children. */
 export const SERVER_LEAF = 'server';
 
+/** What to do where the server may not write its own cgroup, or it lacks the controllers. */
+const DELEGATION_HINT = 'run as root, or in a cgroup delegated to this user with memory, pids and cpu (systemd: Delegate=yes, or systemd-run --user --scope -p Delegate=yes)';
+
 /** A cgroup v2 host: where the environments' groups go. */
 export interface CgroupV2Host extends CgroupHost {
   readonly version: 2;
@@ -52,11 +55,11 @@ export function openCgroupV2Host(root: string, options: CgroupV2HostOptions = {}
     const notDelegated = missingControllers(base, controllers);
     if (notDelegated.length > 0) {
       return `cannot create ${join(root, SERVERFULL_GROUP)}, and this process's own cgroup ${base} lacks the ${notDelegated.join(', ')} controller${notDelegated.length > 1 ? 's' : ''}: `
-        + 'run as root, or in a cgroup delegated with them (systemd: Delegate=yes, or systemd-run --user --scope -p Delegate=yes)';
+        + DELEGATION_HINT;
     }
   }
   const prepared = prepareSubtree(base, controllers);
-  if (typeof prepared === 'string') return prepared;
+  if (typeof prepared === 'string') return base === root ? prepared : `${prepared}; ${DELEGATION_HINT}`;
   const { groups } = prepared;
   const enabled = new Set(controllers.filter((name): name is V2Controller => (V2_CONTROLLERS as readonly string[]).includes(name)));
   return {

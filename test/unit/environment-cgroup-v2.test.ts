@@ -185,6 +185,28 @@ describe('cgroup v2: the host', () => {
     assert.match(noPids as string, /lacks the pids controller \(/);
   });
 
+  it('falls back to its own cgroup (0:: in /proc/self/cgroup) where it cannot create <root>/serverfull', () => {
+    const root = fakeRoot('cpu memory pids', false);
+    // A plain file where the folder would go: the mkdir fails, as it does for a user without rights at the root.
+    writeFileSync(join(root, 'serverfull'), '');
+    const own = fakeGroup({ 'cgroup.controllers': 'cpu memory pids', 'cgroup.subtree_control': '', 'cgroup.procs': '' }, join(root, 'system.slice', 'serverfull.service'));
+    fakeGroup({ 'cgroup.controllers': 'cpu memory pids', 'cgroup.subtree_control': '', 'cgroup.freeze': '0' }, join(own, 'serverfull'));
+    const host = openCgroupV2Host(root, { selfCgroup: '1:name=systemd:/x\n0::/system.slice/serverfull.service\n' });
+    assert.ok(typeof host !== 'string', String(host));
+    assert.equal(host.groups, join(own, 'serverfull'));
+    assert.equal(read(own, 'cgroup.subtree_control'), '+memory +pids +cpu');
+    assert.equal(read(root, 'cgroup.subtree_control'), '', 'the root is left alone');
+  });
+
+  it('refuses, saying how to delegate, where its own cgroup lacks the controllers or it is in none', () => {
+    const root = fakeRoot('cpu memory pids', false);
+    writeFileSync(join(root, 'serverfull'), '');
+    fakeGroup({ 'cgroup.controllers': 'cpu', 'cgroup.subtree_control': '', 'cgroup.procs': '' }, join(root, 'user.slice', 'session-2.scope'));
+    const notDelegated = openCgroupV2Host(root, { selfCgroup: '0::/user.slice/session-2.scope\n' });
+    assert.match(notDelegated as string, /own cgroup .*session-2\.scope lacks the memory, pids controllers: run as root, or in a cgroup delegated .*Delegate=yes/);
+    assert.match(openCgroupV2Host(root, { selfCgroup: '4:memory:/\n' }) as string, /in no cgroup v2 group/);
+  });
+
   it('refuses where no cgroup2 is mounted', () => {
     assert.match(openCgroupV2Host(join(scratch, 'nothing-here')) as string, /no cgroup v2 hierarchy is mounted at/);
   });
