@@ -16,13 +16,13 @@ export function resolveSandbox(mode: SandboxMode, logger: Logger): SandboxHost |
   if (mode === 'off') return undefined;
   const host = probeSandboxHost();
   if (typeof host === 'string') {
-    if (mode === 'on') throw new ConfigError(`--sandbox on (SERVERFULL_SANDBOX): cannot sandbox process environments: ${host}; install bubblewrap and run where cgroups v1 are writable, or use --sandbox auto or off`);
+    if (mode === 'on') throw new ConfigError(`--sandbox on (SERVERFULL_SANDBOX): cannot sandbox process environments: ${host}; install bubblewrap and run where cgroups (v1, or v2 with memory, pids and cpu) are writable, or use --sandbox auto or off`);
     // Deployed code is anyone's with API access: running it with the server's user's rights deserves more than a note.
     logger.log('warn', 'sandbox unavailable: process environments run unsandboxed, code deployed through the Lambda API included, with the server\'s user\'s rights', { reason: host });
     return undefined;
   }
   // Groups a crashed server left behind; another running server's are its own.
-  removeLeftoverCgroups();
+  void removeLeftoverCgroups();
   // Environments freeze between invocations: cheap only while the kernel's freezer stays on.
   holdFreezerOn();
   return host;

@@ -1,241 +1,86 @@
 /**
  * @module runtime/environment-cgroup
- * The cgroups (v1) of one sandboxed execution environment: its memory limit (the function's
- * memory size), a process limit, a CPU share proportional to memory, and a freezer to stop
- * every process of the environment at once, detached ones included: to kill them all, and to
- * hold them still between invocations as Lambda does.
+ * What a sandboxed execution environment needs from cgroups, whichever version the host runs, and the one
+ * place that picks the version: v2 where the unified hierarchy is mounted at /sys/fs/cgroup, v1 otherwise.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { newCgroupName } from './cgroup-names.js';
+import { cgroupsUnusableReason as cgroupsV1UnusableReason, cgroupV1Host } from './cgroup-v1.js';
+import { openCgroupV2Host } from './cgroup-v2-host.js';
 
-/** Where cgroups v1 hierarchies are mounted. */
-const CGROUP_ROOT = '/sys/fs/cgroup';
-/** The hierarchies a sandboxed environment is placed in. */
-export const CGROUP_CONTROLLERS = ['memory', 'pids', 'cpu', 'freezer'] as const;
-/** The folder under each hierarchy that holds serverfull's environments. */
-const SERVERFULL_GROUP = 'serverfull';
-/** Processes (threads count as tasks too) one environment may run: a fork bomb fails inside. */
-const PIDS_MAX = 1024;
-/** cpu.shares of a 1,769 MB function, the size AWS gives one full vCPU. */
-const SHARES_PER_VCPU = 1024;
-const MB_PER_VCPU = 1769;
-/** Rounds of SIGKILL before giving up on emptying a group (a fork bomb refills it until frozen). */
-const KILL_ROUNDS = 50;
-/** A killed process leaves its group when the kernel has torn it down: removal retries a while. */
-const REMOVE_ATTEMPTS = 40;
-const REMOVE_RETRY_MS = 50;
-/** Groups made by this server process: `<server pid>-<n>`, so that another server's cleanup leaves them alone. */
-let groupsMade = 0;
-/** The empty group this process keeps frozen (`holdFreezerOn`), once made. */
-let freezerAnchor: string | undefined;
+export { newCgroupName };
 
-/** A new group name for an environment of this server. */
-export function newCgroupName(): string {
-  return `${process.pid}-${++groupsMade}`;
-}
-
-type Controller = typeof CGROUP_CONTROLLERS[number];
-
-/** The folder of serverfull's groups in `controller`'s hierarchy. */
-function serverfullDir(controller: Controller): string {
-  return join(CGROUP_ROOT, controller, SERVERFULL_GROUP);
-}
-
-/** Whether this process can create serverfull's cgroups; the reason when not. */
-export function cgroupsUnusableReason(): string | undefined {
-  for (const controller of CGROUP_CONTROLLERS) {
-    const dir = join(CGROUP_ROOT, controller);
-    if (!existsSync(join(dir, 'cgroup.procs'))) return `the cgroup v1 "${controller}" hierarchy is not mounted at ${dir}`;
-    try {
-      mkdirSync(serverfullDir(controller), { recursive: true });
-    } catch (error) {
-      return `cannot create ${serverfullDir(controller)} (${(error as NodeJS.ErrnoException).code})`;
-    }
-  }
-  return undefined;
-}
-
-/** The cgroups of one environment, created with their limits. */
-export class EnvironmentCgroup {
-  /** The `cgroup.procs` files a process joins, one per hierarchy. */
+/** The cgroups of one environment, created with their limits: memory, a process count, a CPU share, a freezer. */
+export interface EnvironmentCgroup {
+  /** The `cgroup.procs` files a process joins (one per v1 hierarchy; the one group in v2). */
   readonly procsFiles: readonly string[];
-  private readonly dirs: ReadonlyMap<Controller, string>;
-
-  constructor(id: string, memoryMB: number) {
-    this.dirs = new Map(CGROUP_CONTROLLERS.map((controller) => [controller, join(serverfullDir(controller), id)]));
-    for (const dir of this.dirs.values()) mkdirSync(dir, { recursive: true });
-    const bytes = String(memoryMB * 1024 * 1024);
-    this.write('memory', 'memory.limit_in_bytes', bytes);
-    // Without a swap limit a host with swap would page the function out rather than stop it.
-    if (existsSync(join(this.dir('memory'), 'memory.memsw.limit_in_bytes'))) this.write('memory', 'memory.memsw.limit_in_bytes', bytes);
-    this.write('pids', 'pids.max', String(PIDS_MAX));
-    this.write('cpu', 'cpu.shares', String(Math.max(2, Math.round(memoryMB * SHARES_PER_VCPU / MB_PER_VCPU))));
-    this.procsFiles = CGROUP_CONTROLLERS.map((controller) => join(this.dir(controller), 'cgroup.procs'));
-  }
-
   /** Whether the kernel killed a process of the environment for exceeding its memory limit. */
-  get outOfMemory(): boolean {
-    const control = this.read('memory', 'memory.oom_control');
-    const kills = /oom_kill (\d+)/.exec(control)?.[1];
-    if (kills !== undefined) return Number(kills) > 0;
-    return Number(this.read('memory', 'memory.failcnt')) > 0;
-  }
-
+  readonly outOfMemory: boolean;
   /** The most memory the environment has used, in MB (the REPORT line's "Max Memory Used"). */
-  get peakMemoryMB(): number {
-    return Math.ceil(Number(this.read('memory', 'memory.max_usage_in_bytes') || 0) / (1024 * 1024));
-  }
-
+  readonly peakMemoryMB: number;
   /** The processes in the environment now. */
-  processes(): number[] {
-    return this.read('pids', 'cgroup.procs').split('\n').filter((line) => line !== '').map(Number);
-  }
-
-  /**
-   * Stops every process of the environment where it is, until `thaw`: what Lambda does between invocations,
-   * so that timers and background work a handler leaves behind wait for the next invocation. The kernel
-   * freezes the processes asynchronously (`freezerState` reads FREEZING, then FROZEN); a write error is thrown.
-   */
-  freeze(): void {
-    this.write('freezer', 'freezer.state', 'FROZEN');
-  }
-
+  processes(): number[];
+  /** Stops every process of the environment where it is, until `thaw` (asynchronous in the kernel); a write error is thrown. */
+  freeze(): void;
   /** Lets the environment's processes run again; a no-op when they are not frozen. */
-  thaw(): void {
-    this.tryWrite('freezer', 'freezer.state', 'THAWED');
-  }
-
-  /** Kills every process of the environment: frozen first, so nothing forks while the kills go out. */
-  killAll(): void {
-    this.tryWrite('freezer', 'freezer.state', 'FROZEN');
-    for (let round = 0; round < KILL_ROUNDS; round++) {
-      const pids = this.processes();
-      if (pids.length === 0) break;
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      // A frozen process dies of SIGKILL only once thawed.
-      this.tryWrite('freezer', 'freezer.state', 'THAWED');
-    }
-    this.tryWrite('freezer', 'freezer.state', 'THAWED');
-  }
-
-  /** Kills what is left and removes the groups, once their last process has exited (bounded: a group still busy is left for a later start's cleanup). */
-  async remove(): Promise<void> {
-    this.killAll();
-    for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
-      const left = [...this.dirs.values()].filter((dir) => !removeGroup(dir));
-      if (left.length === 0) return;
-      this.killAll();
-      await new Promise((resolve) => setTimeout(resolve, REMOVE_RETRY_MS).unref());
-    }
-  }
-
-  private dir(controller: Controller): string {
-    return this.dirs.get(controller)!;
-  }
-
-  private write(controller: Controller, file: string, value: string): void {
-    writeFileSync(join(this.dir(controller), file), value);
-  }
-
-  private tryWrite(controller: Controller, file: string, value: string): void {
-    try {
-      this.write(controller, file, value);
-    } catch {
-      // The group is gone already.
-    }
-  }
-
-  private read(controller: Controller, file: string): string {
-    try {
-      return readFileSync(join(this.dir(controller), file), 'utf8');
-    } catch {
-      return '';
-    }
-  }
+  thaw(): void;
+  /** Kills every process of the environment, detached ones included. */
+  killAll(): void;
+  /** Kills what is left and removes the group, once its last process has exited (bounded). */
+  remove(): Promise<void>;
 }
 
-/** Removes the groups servers no longer running left behind (a crash skips their cleanup), killing what still runs in them. */
-export function removeLeftoverCgroups(): void {
-  for (const controller of CGROUP_CONTROLLERS) {
-    const parent = serverfullDir(controller);
-    let names: string[];
-    try {
-      names = readdirSync(parent, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (serverAlive(name)) continue;
-      const dir = join(parent, name);
-      try {
-        for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            // Already gone.
-          }
-        }
-        if (controller === 'freezer') writeFileSync(join(dir, 'freezer.state'), 'THAWED');
-      } catch {
-        // Raced with another cleanup.
-      }
-      removeGroup(dir);
-    }
-  }
+/** A cgroup hierarchy serverfull can make environments' groups in: the version, and what it does at a server's start. */
+export interface CgroupHost {
+  readonly version: 1 | 2;
+  /** The groups of a new environment named `id`, limited to `memoryMB`; throws when the kernel refuses. */
+  create(id: string, memoryMB: number): EnvironmentCgroup;
+  /** Removes the groups servers no longer running left behind, killing what still runs in them. */
+  removeLeftovers(): Promise<void>;
+  /** Keeps freezing cheap for as long as this process runs, where the version needs it (v1). */
+  holdFreezerOn(): void;
+}
+
+/** Where the kernel's cgroup hierarchies are mounted. */
+const SYSTEM_CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** The answer of the one probe of this process: the host, or why it cannot make cgroups. */
+let probed: CgroupHost | string | undefined;
+
+/** The cgroup host of this process, or why serverfull cannot make cgroups here; probed once per process. */
+export function cgroupHost(): CgroupHost | string {
+  probed ??= probeCgroupHost();
+  return probed;
 }
 
 /**
- * Keeps the kernel's freezer switched on for as long as this process runs, by keeping one empty group of its
- * own frozen. Linux switches freezing on system-wide (a static key, patched into the kernel's code on every
- * CPU) when a first group freezes, and off when the last one thaws: each switch costs milliseconds of CPU in
- * the writing process (measured here: 3 ms per write to `freezer.state`, 0.02 ms with the switch held on),
- * which freezing environments between invocations would otherwise pay twice per invocation. Best effort.
+ * Picks the cgroup version: v2 when the unified hierarchy is mounted at `systemRoot` (`cgroup.controllers` there,
+ * no v1 controller folders), v1 otherwise. `SERVERFULL_CGROUP2_ROOT`, for tests only, points v2 at another
+ * cgroup2 mount (this project's tests mount one on v1 machines to exercise the v2 code against the kernel).
  */
+export function probeCgroupHost(env: NodeJS.ProcessEnv = process.env, systemRoot = SYSTEM_CGROUP_ROOT): CgroupHost | string {
+  const override = env.SERVERFULL_CGROUP2_ROOT;
+  if (override) return openCgroupV2Host(override);
+  if (existsSync(join(systemRoot, 'cgroup.controllers')) && !existsSync(join(systemRoot, 'memory', 'cgroup.procs'))) return openCgroupV2Host(systemRoot);
+  return cgroupsV1UnusableReason() ?? cgroupV1Host;
+}
+
+/** The cgroups of a new environment of this server, in the probed host's hierarchy. */
+export function createEnvironmentCgroup(memoryMB: number): EnvironmentCgroup {
+  const host = cgroupHost();
+  if (typeof host === 'string') throw new Error(host);
+  return host.create(newCgroupName(), memoryMB);
+}
+
+/** Removes the groups dead servers left behind (a crash skips their cleanup); a no-op without usable cgroups. */
+export async function removeLeftoverCgroups(): Promise<void> {
+  const host = cgroupHost();
+  if (typeof host !== 'string') await host.removeLeftovers();
+}
+
+/** See `CgroupHost.holdFreezerOn`; a no-op without usable cgroups. */
 export function holdFreezerOn(): void {
-  if (freezerAnchor !== undefined) return;
-  const dir = join(serverfullDir('freezer'), `${process.pid}-anchor`);
-  freezerAnchor = dir;
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'freezer.state'), 'FROZEN');
-  } catch {
-    return;
-  }
-  // A crash leaves it to the next start's cleanup (its name says which process made it).
-  process.once('exit', () => {
-    try {
-      writeFileSync(join(dir, 'freezer.state'), 'THAWED');
-    } catch {
-      // Removed already.
-    }
-    removeGroup(dir);
-  });
-}
-
-/** Whether the server that made group `name` still runs (this one included). */
-function serverAlive(name: string): boolean {
-  const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes one group folder; false while a process is still in it. */
-function removeGroup(dir: string): boolean {
-  try {
-    rmdirSync(dir);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT';
-  }
+  const host = cgroupHost();
+  if (typeof host !== 'string') host.holdFreezerOn();
 }

@@ -15,7 +15,7 @@ import { RuntimeApiServer } from '../runtime-api/runtime-api-server.js';
 import { RUNTIME_CHANNEL_FD, RUNTIME_CHANNEL_FD_VARIABLE } from '../runtime-api/runtime-frames.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
 import { connectionHeldBy } from './connection-owner.js';
-import { EnvironmentCgroup, newCgroupName } from './environment-cgroup.js';
+import { createEnvironmentCgroup, type EnvironmentCgroup } from './environment-cgroup.js';
 import { RuntimeOutput } from './runtime-output.js';
 import { sandboxedCommand } from './sandbox-command.js';
 import { IsolatedNetwork } from './sandbox-network.js';
@@ -240,7 +240,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     }
     let cgroup: EnvironmentCgroup;
     try {
-      cgroup = new EnvironmentCgroup(newCgroupName(), this.identity.memorySize);
+      cgroup = createEnvironmentCgroup(this.identity.memorySize);
     } catch (error) {
       this.fail(sandbox, (requestId) => platformErrors.invalidEntrypoint(requestId, `cannot create the sandbox's cgroups: ${(error as Error).message}`));
       return undefined;
@@ -393,7 +393,7 @@ function thaw(sandbox: Sandbox): void {
 
 function killGroup(sandbox: Sandbox): void {
   // Whatever left the process group (setsid, a double fork) is still in the sandbox's cgroup; killing it thaws it
-  // (a process frozen by the v1 freezer dies of SIGKILL only once thawed).
+  // (a process frozen by the v1 freezer dies of SIGKILL only once thawed; v2's `cgroup.kill` kills frozen ones).
   sandbox.frozen = false;
   sandbox.cgroup?.killAll();
   const pid = sandbox.child?.pid;

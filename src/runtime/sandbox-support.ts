@@ -1,11 +1,11 @@
 /**
  * @module runtime/sandbox-support
  * Whether process environments can be sandboxed on this host: Linux, bubblewrap that can
- * create namespaces, and writable cgroups v1. (config/sandbox-setting decides what to do with it.)
+ * create namespaces, and writable cgroups (v1, or v2 with the memory, pids and cpu controllers: see environment-cgroup). (config/sandbox-setting decides what to do with it.)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cgroupsUnusableReason } from './environment-cgroup.js';
+import { cgroupHost } from './environment-cgroup.js';
 import { bubblewrapPath, nodeInstallFolder } from './sandbox-command.js';
 
 /** The values of the `sandbox` setting. */
@@ -18,6 +18,8 @@ export type SandboxMode = typeof SANDBOX_MODES[number];
 export interface SandboxHost {
   /** The bubblewrap executable. */
   readonly bwrap: string;
+  /** The cgroup version the environments' limits use: v2 where the unified hierarchy is mounted, v1 otherwise. */
+  readonly cgroupVersion: 1 | 2;
 }
 
 /** The answer of the one probe of this process: the host, or why it cannot sandbox. */
@@ -43,8 +45,9 @@ function probe(): SandboxHost | string {
   if (process.platform !== 'linux') return `sandboxes need Linux (this is ${process.platform})`;
   const bwrap = bubblewrap();
   if (bwrap === undefined) return 'bubblewrap (bwrap) is not installed';
-  const cgroups = cgroupsUnusableReason();
-  if (cgroups !== undefined) return cgroups;
+  // Says precisely what is missing: a v1 hierarchy, or v2's controllers, delegation, or freezer.
+  const cgroups = cgroupHost();
+  if (typeof cgroups === 'string') return cgroups;
   // A trial start with the namespaces a sandbox uses: user namespaces may be disabled by the kernel.
   const node = nodeInstallFolder();
   const trial = spawnSync(bwrap, [
@@ -52,5 +55,5 @@ function probe(): SandboxHost | string {
     '--ro-bind', '/', '/', '--ro-bind', node, node, '--proc', '/proc', '--dev', '/dev', '--', '/bin/sh', '-c', 'exit 0',
   ], { encoding: 'utf8', timeout: 10_000 });
   if (trial.status !== 0) return `bubblewrap cannot create namespaces here (${(trial.stderr || trial.error?.message || `exit ${trial.status}`).trim()})`;
-  return { bwrap };
+  return { bwrap, cgroupVersion: cgroups.version };
 }
