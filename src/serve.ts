@@ -37,6 +37,11 @@ import { createRequestAuth } from './auth/request-auth.js';
 import { SessionIssuer } from './auth/session-issuer.js';
 import { localEndpoint } from './handler/function-access.js';
 import { Invoker } from './runtime/invoker.js';
+import { consoleRoutes } from './console/console-api.js';
+import { ConsoleAssets } from './console/console-assets.js';
+import { isConsoleOperation, withConsoleGuard } from './console/console-guard.js';
+import { ConsoleSessions } from './console/console-sessions.js';
+import { InvocationHistory } from './console/invocation-history.js';
 
 /** What `serve()` takes besides its settings. */
 interface ServeExtras {
@@ -138,8 +143,11 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   // The hook points of each server: browser protection and authentication guard the Lambda APIs only;
   // the gateway answers the web as its routes declare.
   const apiHooks = new RequestHooks();
-  apiHooks.beforeBody.push(browserGuard({ allowedOrigins: settings.allowedOrigins, allowedHosts: settings.allowedHosts, boundHost: settings.host }));
-  if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer }));
+  const browserPolicy = { allowedOrigins: settings.allowedOrigins, allowedHosts: settings.allowedHosts, boundHost: settings.host };
+  // The web console is a page of this server: its same-origin requests pass, with a session of its own when auth is on.
+  apiHooks.beforeBody.push(withConsoleGuard(browserGuard(browserPolicy), browserPolicy));
+  if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer }), isConsoleOperation);
+  const history = new InvocationHistory(invoker.serverId);
   const gatewayHooks = new RequestHooks();
   gatewayHooks.finished.push(metrics.gatewayHook());
   const limits: ServerLimits = {
@@ -152,11 +160,15 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks, limits,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
-  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), metricsRoute(metrics), healthcheckRoute], logger, apiHooks, limits);
+  let httpUrl: string | undefined;
+  const consolePages = consoleRoutes({
+    assets: new ConsoleAssets(), catalog, invoker, history, identity: settings, gatewayRoutes: gateway.declaration.routes, gatewayUrl: () => httpUrl,
+    sessions: keys === undefined ? undefined : new ConsoleSessions(() => keys, settings.accountId),
+  });
+  const server = createApiServer([invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), metricsRoute(metrics), healthcheckRoute, ...consolePages], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
 
   let url: string;
-  let httpUrl: string | undefined;
   try {
     url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
     functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
@@ -164,6 +176,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   } catch (error) {
     server.close();
     metrics.close();
+    history.close();
     await invoker.close();
     catalog.close();
     throw error;
@@ -201,6 +214,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);
         metrics.close();
+        history.close();
         catalog.close();
       } finally {
         clearInterval(holdOpen);
