@@ -274,6 +274,7 @@ async function invoke(event) {
     $('invoke-output').hidden = false;
     $('invoke-status').textContent = `Status ${result.statusCode}, version ${result.executedVersion}${result.functionError ? `, function error (${result.functionError})` : ''}, request ${result.requestId}`;
     $('invoke-status').setAttribute('data-outcome', result.functionError ? 'error' : 'success');
+    $('invoke-status').setAttribute('data-request-id', result.requestId);
     $('invoke-result').textContent = prettyJson(result.payload);
     $('invoke-log').textContent = result.log;
   } catch (error) {
