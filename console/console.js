@@ -207,19 +207,20 @@ function chart(id, title, fields, minutes) {
   }
   graph.setAttribute('data-points', String(points));
   const latest = minutes.at(-1) ?? {};
-  figure.append(graph, el('figcaption', `${title} — this minute: ${fields.map((f) => latest[f] ?? '–').join(' / ')}, max ${max === 1 && values.every((v) => !v) ? 0 : max}`));
+  const shown = (v) => (v === null || v === undefined ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(2));
+  figure.append(graph, el('figcaption', `${title}: ${fields.map((f) => shown(latest[f])).join(' / ')} this minute, peak ${shown(Math.max(0, ...values))}`));
   return figure;
 }
 
 async function refreshInvocations() {
   const { invocations } = await api('invocations');
   setRows('invocations', invocations.map((inv) => {
-    const status = el('span', inv.outcome === 'functionError' ? `error (${inv.errorType})` : inv.outcome, { class: `status-${inv.outcome}` });
-    const logButton = el('button', inv.requestId, { type: 'button', 'data-log': inv.requestId, title: 'Show its log' });
+    const status = el('span', inv.outcome === 'functionError' ? 'error' : inv.outcome, { class: `status-${inv.outcome}`, title: inv.errorType ?? inv.outcome });
+    const logButton = el('button', `${inv.requestId.slice(0, 8)}…`, { type: 'button', 'data-log': inv.requestId, title: `${inv.requestId}: show its log` });
     logButton.addEventListener('click', () => void showLog(inv));
-    const traceButton = el('button', inv.traceId, { type: 'button', 'data-trace': inv.traceId, title: 'Show the trace' });
+    const traceButton = el('button', `…${inv.traceId.slice(-12)}`, { type: 'button', 'data-trace': inv.traceId, title: `${inv.traceId}: show the trace` });
     traceButton.addEventListener('click', () => void showTrace(inv.traceId));
-    const tr = row([new Date(inv.startedAt).toLocaleTimeString(), inv.functionName, inv.version, status, inv.durationMs.toFixed(2), inv.coldStart ? `yes (init ${inv.initDurationMs?.toFixed(1)} ms)` : 'no', logButton, inv.traceId ? traceButton : '']);
+    const tr = row([new Date(inv.startedAt).toLocaleTimeString([], { hour12: false }), inv.functionName, inv.version, status, inv.durationMs.toFixed(2), inv.coldStart ? `yes (init ${inv.initDurationMs?.toFixed(1)} ms)` : 'no', logButton, inv.traceId ? traceButton : '']);
     tr.setAttribute('data-request-id', inv.requestId);
     return tr;
   }));
