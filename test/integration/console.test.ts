@@ -65,6 +65,7 @@ describe('console: auth off', () => {
       functions: {
         echo: { handler: 'functions/echo.handler', timeout: 30, http: [{ method: 'POST', path: '/echo' }] },
         logs: { handler: 'functions/logs.handler', timeout: 30 },
+        faults: { handler: 'functions/faults.handler', timeout: 30 },
         a: { handler: 'functions/trace-chain.handler', timeout: 30 },
         b: { handler: 'functions/trace-chain.handler', timeout: 30 },
       } as Record<string, { handler: string; timeout: number }>,
@@ -109,7 +110,7 @@ describe('console: auth off', () => {
     assert.equal(status, 200);
     assert.equal(body.gatewayUrl, server.httpUrl);
     const names = body.functions.map((fn: any) => fn.name);
-    assert.deepEqual(names, ['a', 'b', 'canary', 'echo', 'logs']);
+    assert.deepEqual(names, ['a', 'b', 'canary', 'echo', 'faults', 'logs']);
     const echo = body.functions.find((fn: any) => fn.name === 'echo');
     assert.equal(echo.configuration.Handler, 'functions/echo.handler');
     assert.equal(echo.configuration.Timeout, 30);
@@ -144,8 +145,15 @@ describe('console: auth off', () => {
     const v1 = await call(server, '/console/api/invoke', { method: 'POST', body: JSON.stringify({ function: 'canary', qualifier: 'live', payload: '{}' }) });
     assert.equal(v1.status, 200);
     assert.match(v1.body.executedVersion, /^[12]$/);
-    const failing = await call(server, '/console/api/invoke', { method: 'POST', body: JSON.stringify({ function: 'echo', payload: '"not an object"' }) });
+    const failing = await call(server, '/console/api/invoke', { method: 'POST', body: JSON.stringify({ function: 'faults', payload: '{"fault":"throw"}' }) });
     assert.equal(failing.status, 200);
+    assert.equal(failing.body.functionError, 'TeapotError');
+    assert.equal(JSON.parse(failing.body.payload).errorType, 'TeapotError');
+    const { body } = await call(server, '/console/api/invocations?function=faults');
+    assert.equal(body.invocations[0].outcome, 'functionError');
+    assert.equal(body.invocations[0].errorType, 'TeapotError');
+    const { body: metrics } = await call(server, '/console/api/functions/faults/metrics');
+    assert.equal(metrics.minutes.reduce((sum: number, m: any) => sum + m.errors, 0), 1);
   });
 
   it('counts invocations per minute, as /metrics does', async () => {
