@@ -195,7 +195,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     logger.log('warn', 'no functions to serve: no manifest (./serverfull.json or --config), no --template, and none deployed in the data directory. '
       + 'Add one with --config PATH (a serverfull.json), --template PATH (a SAM template), or deploy one: serverfull deploy DIR --name NAME (or aws lambda create-function)', { dataDir: resolve(settings.dataDir) });
   }
-  logger.log('info', `serverfull listening on ${url}`, { functions: served.map((d) => d.name).join(','), dataDir: resolve(settings.dataDir) });
+  logger.log('info', `serverfull listening on ${url}`, { functions: served.map((d) => d.name).join(','), dataDir: resolve(settings.dataDir), console: `${url}/console` });
   if (httpUrl) logger.log('info', `API Gateway listening on ${httpUrl}`, { routes: gateway.declaration.routes.map((r) => `${r.method} ${r.path}`).join(',') });
 
   let closing: Promise<void> | undefined;
