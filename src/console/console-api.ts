@@ -47,6 +47,9 @@ export interface ConsoleOptions {
 
 /** Log tails of test invokes kept to show again. */
 const MAX_KEPT_TAILS = 200;
+/** Invocations listed when the request does not say how many; at most `MAX_LISTED`. */
+const DEFAULT_LISTED = 200;
+const MAX_LISTED = 1000;
 /** A login's body: two short strings. */
 const SESSION_BODY_LIMIT = 4096;
 /** Room for the test invoke's JSON around its payload. */
@@ -142,7 +145,8 @@ export function consoleRoutes(options: ConsoleOptions): Route[] {
         if (allowed === undefined) readable.set(record.functionName, (allowed = mayRead(principal, record.functionName)));
         return allowed;
       });
-      return { invocations: records.map((record) => ({ ...record, hasLog: tails.has(record.requestId) })) };
+      const limit = Math.min(MAX_LISTED, Math.max(1, Number.parseInt(request.query.get('limit') ?? '', 10) || DEFAULT_LISTED));
+      return { invocations: records.slice(0, limit).map((record) => ({ ...record, hasLog: tails.has(record.requestId) })) };
     }),
     apiRoute('GET', /^\/console\/api\/invocations\/([0-9a-fA-F-]{1,64})\/log$/, 'GetInvocationLog', NO_BODY, true, ({ request, principal }) => {
       const kept = tails.get(request.params[0]!);

@@ -175,6 +175,9 @@ describe('console: auth off', () => {
     const traceId = all.invocations.find((inv: any) => inv.requestId === result.body.requestId).traceId;
     const { body } = await call(server, `/console/api/invocations?traceId=${traceId}`);
     assert.deepEqual(body.invocations.map((inv: any) => inv.functionName).sort(), ['a', 'b']);
+    const { body: one } = await call(server, '/console/api/invocations?limit=1');
+    assert.equal(one.invocations.length, 1);
+    assert.equal((await call(server, '/console/api/invocations?limit=nonsense')).status, 200);
   });
 
   it('answers bad input with AWS errors', async () => {
