@@ -39,6 +39,11 @@ import { SessionIssuer } from './auth/session-issuer.js';
 import { localEndpoint } from './handler/function-access.js';
 import { Invoker } from './runtime/invoker.js';
 import { LogStore } from './logs/log-store.js';
+import { consoleRoutes } from './console/console-api.js';
+import { ConsoleAssets } from './console/console-assets.js';
+import { isConsoleOperation, withConsoleGuard } from './console/console-guard.js';
+import { ConsoleSessions } from './console/console-sessions.js';
+import { InvocationHistory } from './console/invocation-history.js';
 
 /** What `serve()` takes besides its settings. */
 interface ServeExtras {
@@ -145,8 +150,11 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   // The hook points of each server: browser protection and authentication guard the Lambda APIs only;
   // the gateway answers the web as its routes declare.
   const apiHooks = new RequestHooks();
-  apiHooks.beforeBody.push(browserGuard({ allowedOrigins: settings.allowedOrigins, allowedHosts: settings.allowedHosts, boundHost: settings.host }));
-  if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer }));
+  const browserPolicy = { allowedOrigins: settings.allowedOrigins, allowedHosts: settings.allowedHosts, boundHost: settings.host };
+  // The web console is a page of this server: its same-origin requests pass, with a session of its own when auth is on.
+  apiHooks.beforeBody.push(withConsoleGuard(browserGuard(browserPolicy), browserPolicy));
+  if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer }), isConsoleOperation);
+  const history = new InvocationHistory(invoker.serverId);
   const gatewayHooks = new RequestHooks();
   gatewayHooks.finished.push(metrics.gatewayHook());
   const limits: ServerLimits = {
@@ -159,14 +167,18 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks, limits,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
+  let httpUrl: string | undefined;
+  const consolePages = consoleRoutes({
+    assets: new ConsoleAssets(), catalog, invoker, history, identity: settings, gatewayRoutes: gateway.declaration.routes, gatewayUrl: () => httpUrl,
+    sessions: keys === undefined ? undefined : new ConsoleSessions(() => keys, settings.accountId),
+  });
   const server = createApiServer([
     invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
-    metricsRoute(metrics), healthcheckRoute,
+    metricsRoute(metrics), healthcheckRoute, ...consolePages,
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
 
   let url: string;
-  let httpUrl: string | undefined;
   try {
     url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
     functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
@@ -174,6 +186,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   } catch (error) {
     server.close();
     metrics.close();
+    history.close();
     await invoker.close();
     catalog.close();
     await logStore.close();
@@ -193,7 +206,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     logger.log('warn', 'no functions to serve: no manifest (./serverfull.json or --config), no --template, and none deployed in the data directory. '
       + 'Add one with --config PATH (a serverfull.json), --template PATH (a SAM template), or deploy one: serverfull deploy DIR --name NAME (or aws lambda create-function)', { dataDir: resolve(settings.dataDir) });
   }
-  logger.log('info', `serverfull listening on ${url}`, { functions: served.map((d) => d.name).join(','), dataDir: resolve(settings.dataDir) });
+  logger.log('info', `serverfull listening on ${url}`, { functions: served.map((d) => d.name).join(','), dataDir: resolve(settings.dataDir), console: `${url}/console` });
   if (httpUrl) logger.log('info', `API Gateway listening on ${httpUrl}`, { routes: gateway.declaration.routes.map((r) => `${r.method} ${r.path}`).join(',') });
 
   let closing: Promise<void> | undefined;
@@ -212,6 +225,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);
         metrics.close();
+        history.close();
         catalog.close();
         // After the environments: the last invocations' lines are in the last batch.
         await logStore.close();

@@ -13,12 +13,15 @@ import type { RequestHooks } from '../http/request-hooks.js';
 /** Operations anyone may call: a load balancer's health check carries no signature. */
 const OPEN_OPERATIONS: ReadonlySet<string | undefined> = new Set(['Healthcheck']);
 
-/** Adds `auth`'s two checks to `hooks`. */
-export function requireAuthentication(hooks: RequestHooks, auth: RequestAuth): void {
+/**
+ * Adds `auth`'s two checks to `hooks`. Operations for which `authenticatesItself` is true (the web
+ * console's, which check a session of their own) are left to their routes.
+ */
+export function requireAuthentication(hooks: RequestHooks, auth: RequestAuth, authenticatesItself: (operation: string | undefined) => boolean = () => false): void {
   // The first half's result, until the body is read; a request is never seen twice.
   const pending = new WeakMap<ApiRequest, PendingAuth>();
   hooks.beforeBody.push((request) => {
-    if (OPEN_OPERATIONS.has(request.operation)) return undefined;
+    if (OPEN_OPERATIONS.has(request.operation) || authenticatesItself(request.operation)) return undefined;
     const begun = auth.begin(signedRequestOf(request));
     if (begun instanceof AwsError) return begun;
     pending.set(request, begun);

@@ -1,0 +1,176 @@
+/**
+ * @module console/invocation-history
+ * What the web console shows of recent invocations, kept in memory from one server's lifecycle
+ * events (the same events `/metrics` counts): the last invocations in a ring buffer, and per
+ * function one-minute buckets over the last hour. Both are bounded, whatever the traffic.
+ */
+import { subscribeLifecycle, type InvocationEndMessage } from '../runtime/lifecycle-events.js';
+
+/** One finished invocation, as the console lists it. */
+export interface InvocationRecord {
+  readonly functionName: string;
+  readonly version: string;
+  readonly requestId: string;
+  readonly traceId: string;
+  /** Epoch milliseconds at its start. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly outcome: InvocationEndMessage['outcome'];
+  /** The function error type, for `functionError`. */
+  readonly errorType?: string;
+  readonly coldStart: boolean;
+  readonly initDurationMs?: number;
+}
+
+/** One minute of one function. */
+export interface MinutePoint {
+  /** The minute's start, epoch milliseconds. */
+  readonly time: number;
+  readonly invocations: number;
+  readonly errors: number;
+  readonly throttles: number;
+  readonly coldStarts: number;
+  /** Milliseconds; null when nothing ran in the minute. */
+  readonly p50: number | null;
+  readonly p99: number | null;
+}
+
+const MINUTE_MS = 60_000;
+/** Minutes a series covers. */
+export const SERIES_MINUTES = 60;
+/** Invocations the ring buffer keeps. */
+const MAX_RECORDS = 1000;
+/** Started invocations awaiting their end: beyond that, the oldest are forgotten. */
+const MAX_PENDING = 10_000;
+/** Durations kept per minute for its percentiles; beyond that, one in N replaces a kept one. */
+const MAX_MINUTE_SAMPLES = 2000;
+/** Functions with series: a deploy loop creating names without end cannot grow memory without end. */
+const MAX_FUNCTIONS = 1000;
+
+class MinuteBucket {
+  invocations = 0;
+  errors = 0;
+  throttles = 0;
+  coldStarts = 0;
+  readonly durations: number[] = [];
+  constructor(readonly minute: number) {}
+
+  addDuration(ms: number): void {
+    if (this.durations.length < MAX_MINUTE_SAMPLES) this.durations.push(ms);
+    else {
+      // Reservoir sampling keeps a uniform sample of the minute's durations.
+      const slot = Math.floor(Math.random() * this.invocations);
+      if (slot < MAX_MINUTE_SAMPLES) this.durations[slot] = ms;
+    }
+  }
+}
+
+/** The recent invocations and per-minute series of server `serverId`, until `close()`. */
+export class InvocationHistory {
+  private readonly records: InvocationRecord[] = [];
+  private next = 0;
+  private readonly pending = new Map<string, { traceId: string; startedAt: number }>();
+  /** Function name → buckets by minute number, at most `SERIES_MINUTES` of them. */
+  private readonly series = new Map<string, Map<number, MinuteBucket>>();
+  private readonly unsubscribe: Array<() => void>;
+
+  constructor(serverId: number, private readonly now: () => number = Date.now) {
+    this.unsubscribe = [
+      subscribeLifecycle('serverfull:invocation:start', (message) => {
+        if (message.serverId !== serverId) return;
+        if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
+        this.pending.set(message.requestId, { traceId: message.traceId, startedAt: this.now() });
+      }),
+      subscribeLifecycle('serverfull:invocation:end', (message) => {
+        if (message.serverId === serverId) this.ended(message);
+      }),
+    ];
+  }
+
+  /** Stops recording: the server is closing. */
+  close(): void {
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
+  }
+
+  /** The recorded invocations, newest first, optionally of one function or one trace. */
+  list(filter: { functionName?: string; traceId?: string } = {}): InvocationRecord[] {
+    const out: InvocationRecord[] = [];
+    for (let i = 1; i <= this.records.length; i++) {
+      const record = this.records[(this.next - i + MAX_RECORDS) % MAX_RECORDS];
+      if (record === undefined) continue;
+      if (filter.functionName !== undefined && record.functionName !== filter.functionName) continue;
+      if (filter.traceId !== undefined && record.traceId !== filter.traceId) continue;
+      out.push(record);
+    }
+    return out;
+  }
+
+  /** The function's last `SERIES_MINUTES` minutes, oldest first, the current minute last. */
+  minutes(functionName: string): MinutePoint[] {
+    const buckets = this.series.get(functionName);
+    const current = Math.floor(this.now() / MINUTE_MS);
+    const points: MinutePoint[] = [];
+    for (let minute = current - SERIES_MINUTES + 1; minute <= current; minute++) {
+      const bucket = buckets?.get(minute);
+      const sorted = bucket ? [...bucket.durations].sort((a, b) => a - b) : [];
+      points.push({
+        time: minute * MINUTE_MS,
+        invocations: bucket?.invocations ?? 0,
+        errors: bucket?.errors ?? 0,
+        throttles: bucket?.throttles ?? 0,
+        coldStarts: bucket?.coldStarts ?? 0,
+        p50: percentile(sorted, 0.5),
+        p99: percentile(sorted, 0.99),
+      });
+    }
+    return points;
+  }
+
+  private ended(message: InvocationEndMessage): void {
+    const started = this.pending.get(message.requestId);
+    this.pending.delete(message.requestId);
+    const now = this.now();
+    const bucket = this.bucketOf(message.functionName, Math.floor(now / MINUTE_MS));
+    if (message.outcome === 'throttle') {
+      if (bucket) bucket.throttles++;
+    } else if (bucket) {
+      bucket.invocations++;
+      if (message.outcome !== 'success') bucket.errors++;
+      if (message.initDurationMs !== undefined) bucket.coldStarts++;
+      bucket.addDuration(message.durationMs);
+    }
+    this.records[this.next] = {
+      functionName: message.functionName,
+      version: message.version,
+      requestId: message.requestId,
+      traceId: started?.traceId ?? '',
+      startedAt: started?.startedAt ?? now,
+      durationMs: message.durationMs,
+      outcome: message.outcome,
+      ...(message.outcome === 'functionError' ? { errorType: message.errorType } : {}),
+      coldStart: message.initDurationMs !== undefined,
+      ...(message.initDurationMs !== undefined ? { initDurationMs: message.initDurationMs } : {}),
+    };
+    this.next = (this.next + 1) % MAX_RECORDS;
+  }
+
+  private bucketOf(functionName: string, minute: number): MinuteBucket | undefined {
+    let buckets = this.series.get(functionName);
+    if (!buckets) {
+      if (this.series.size >= MAX_FUNCTIONS) return undefined;
+      this.series.set(functionName, (buckets = new Map()));
+    }
+    let bucket = buckets.get(minute);
+    if (!bucket) {
+      buckets.set(minute, (bucket = new MinuteBucket(minute)));
+      for (const old of buckets.keys()) if (old <= minute - SERIES_MINUTES) buckets.delete(old);
+    }
+    return bucket;
+  }
+}
+
+/** The nearest-rank percentile of sorted values; null for none. */
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
