@@ -234,7 +234,7 @@ async function showLog(inv) {
     const { log } = await api(`invocations/${encodeURIComponent(inv.requestId)}/log`);
     $('log').textContent = log || 'The log is empty.';
   } catch (error) {
-    $('log').textContent = error.status === 404 ? 'No stored log for this invocation (the console keeps the log tails of its test invokes).' : error.message;
+    $('log').textContent = error.status === 404 ? 'No stored log for this invocation.' : error.message;
   }
 }
 

@@ -171,6 +171,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const consolePages = consoleRoutes({
     assets: new ConsoleAssets(), catalog, invoker, history, identity: settings, gatewayRoutes: gateway.declaration.routes, gatewayUrl: () => httpUrl,
     sessions: keys === undefined ? undefined : new ConsoleSessions(() => keys, settings.accountId),
+    logs: settings.logMaxBytes > 0 ? logStore : undefined,
   });
   const server = createApiServer([
     invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),

@@ -22,6 +22,7 @@ import type { FunctionCatalog } from '../deploy/function-catalog.js';
 import { AwsError, functionNotFound } from '../errors.js';
 import type { HttpRoute } from '../gateway/http-api.js';
 import { NO_BODY } from '../http/api-request.js';
+import type { LogStore } from '../logs/log-store.js';
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';
 import type { Invoker, InvokeOutput } from '../runtime/invoker.js';
 import { isObject } from '../values.js';
@@ -43,6 +44,8 @@ export interface ConsoleOptions {
   readonly gatewayUrl: () => string | undefined;
   /** Logins and sessions when auth is on; undefined when it is off. */
   readonly sessions?: ConsoleSessions;
+  /** The stored logs, where an invocation's log is read; undefined when logs are not stored. */
+  readonly logs?: LogStore;
 }
 
 /** Log tails of test invokes kept to show again. */
@@ -68,7 +71,7 @@ interface ConsoleCall {
 
 /** The console's routes. */
 export function consoleRoutes(options: ConsoleOptions): Route[] {
-  const { catalog, identity, sessions, history } = options;
+  const { catalog, identity, sessions, history, logs } = options;
   const tails = new Map<string, { functionName: string; tail: string }>();
   const may = (principal: Principal | undefined, action: string, resource: string): AwsError | undefined =>
     principal === undefined ? undefined : authorize(principal, { action: `lambda:${action}`, resource });
@@ -146,12 +149,20 @@ export function consoleRoutes(options: ConsoleOptions): Route[] {
         return allowed;
       });
       const limit = Math.min(MAX_LISTED, Math.max(1, Number.parseInt(request.query.get('limit') ?? '', 10) || DEFAULT_LISTED));
-      return { invocations: records.slice(0, limit).map((record) => ({ ...record, hasLog: tails.has(record.requestId) })) };
+      return { invocations: records.slice(0, limit).map((record) => ({ ...record, hasLog: logs !== undefined || tails.has(record.requestId) })) };
     }),
-    apiRoute('GET', /^\/console\/api\/invocations\/([0-9a-fA-F-]{1,64})\/log$/, 'GetInvocationLog', NO_BODY, true, ({ request, principal }) => {
-      const kept = tails.get(request.params[0]!);
-      if (!kept || !mayRead(principal, kept.functionName)) throw new AwsError('ResourceNotFoundException', 'No stored log for this invocation');
-      return { requestId: request.params[0], log: kept.tail };
+    apiRoute('GET', /^\/console\/api\/invocations\/([0-9a-fA-F-]{1,64})\/log$/, 'GetInvocationLog', NO_BODY, true, async ({ request, principal }) => {
+      const requestId = request.params[0]!;
+      const kept = tails.get(requestId);
+      if (kept && mayRead(principal, kept.functionName)) return { requestId, log: kept.tail };
+      // Any other invocation: its lines in the stored log, once what was recorded before this request is written.
+      const record = history.find(requestId);
+      if (record && logs && mayRead(principal, record.functionName)) {
+        await logs.sync();
+        const events = logs.invocationEvents(record.functionName, requestId);
+        if (events.length > 0) return { requestId, log: events.map((event) => event.message.endsWith('\n') ? event.message : `${event.message}\n`).join('') };
+      }
+      throw new AwsError('ResourceNotFoundException', 'No stored log for this invocation');
     }),
     apiRoute('POST', /^\/console\/api\/invoke$/, 'Invoke', INVOKE_BODY_LIMIT, true, async ({ request, principal }) => {
       const body = jsonBody(request);

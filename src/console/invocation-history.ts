@@ -105,6 +105,11 @@ export class InvocationHistory {
     return out;
   }
 
+  /** The recorded invocation of `requestId`, while it is among the kept ones. */
+  find(requestId: string): InvocationRecord | undefined {
+    return this.records.find((record) => record?.requestId === requestId);
+  }
+
   /** The function's last `SERIES_MINUTES` minutes, oldest first, the current minute last. */
   minutes(functionName: string): MinutePoint[] {
     const buckets = this.series.get(functionName);

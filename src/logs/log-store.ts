@@ -347,6 +347,12 @@ export class LogStore implements InvocationRecorder {
     return { events };
   }
 
+  /** The stored lines of one invocation, in order (at most `limit`): its log as `FilterLogEvents` would show it. */
+  invocationEvents(functionName: string, requestId: string, limit = 1000): StoredEvent[] {
+    const rows = this.db.prepare('SELECT * FROM log_events WHERE function_name = ? AND request_id = ? ORDER BY timestamp, id LIMIT ?').all(functionName, requestId, limit) as unknown as EventRow[];
+    return rows.map(toEvent);
+  }
+
   /** A function's invocation records, newest first. */
   invocations(functionName: string, limit = 100): StoredInvocation[] {
     const rows = this.db.prepare('SELECT * FROM invocations WHERE function_name = ? ORDER BY start_time DESC LIMIT ?').all(functionName, limit) as Array<{

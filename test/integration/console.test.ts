@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { CreateAliasCommand, CreateFunctionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import { CreateAliasCommand, CreateFunctionCommand, InvokeCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { writeKeysFile } from '../../src/auth/keys-file.js';
 import { serve, type RunningServer } from '../../src/index.js';
 import { FIXTURES, lambdaClient, tempDataDir } from '../helpers/fixture-server.js';
@@ -166,6 +166,19 @@ describe('console: auth off', () => {
     assert.ok(busy.every((m: any) => typeof m.p50 === 'number' && m.p99 >= m.p50));
     assert.ok(body.minutes.reduce((sum: number, m: any) => sum + m.coldStarts, 0) >= 1);
     assert.equal((await call(server, '/console/api/functions/nope/metrics')).status, 404);
+  });
+
+  it("opens the stored log of an invocation made through the Invoke API", async () => {
+    const out = await lambdaClient(server.url).send(new InvokeCommand({ FunctionName: 'logs', Payload: JSON.stringify({ who: HOSTILE }) }));
+    const requestId = out.$metadata.requestId!;
+    const { body: listed } = await call(server, '/console/api/invocations?function=logs');
+    assert.ok(listed.invocations.some((inv: any) => inv.requestId === requestId && inv.hasLog));
+    const log = await call(server, `/console/api/invocations/${requestId}/log`);
+    assert.equal(log.status, 200, log.text);
+    assert.match(log.body.log, new RegExp(`^START RequestId: ${requestId}`));
+    // Kept as data: the hostile text comes back as a string, to be shown with textContent.
+    assert.ok(log.body.log.includes(`hello from ${HOSTILE}`));
+    assert.match(log.body.log, new RegExp(`REPORT RequestId: ${requestId}`));
   });
 
   it('shows every invocation of one trace', async () => {

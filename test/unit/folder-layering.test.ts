@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['auth/', 'deploy/', 'gateway/'],
   ['template/', 'logs/'],
   ['api/', 'lambda/'],
-  ['cli/', 'testing/'],
+  ['cli/', 'testing/', 'console/'],
 ];
 
 /** Static imports, re-exports and dynamic imports of a relative module. */
