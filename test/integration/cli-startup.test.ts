@@ -79,7 +79,7 @@ describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
     assert.equal(await on.exited, 2);
     assert.equal(on.stdout(), '');
     assert.equal(on.stderr(), 'serverfull: --sandbox on (SERVERFULL_SANDBOX): cannot sandbox process environments: bubblewrap (bwrap) is not installed; '
-      + 'install bubblewrap and run where cgroups v1 are writable, or use --sandbox auto or off\n');
+      + 'install bubblewrap and run where cgroups (v1, or v2 with memory, pids and cpu) are writable, or use --sandbox auto or off\n');
 
     const auto = runCli([...args, '--sandbox', 'auto'], withoutBwrap);
     try {
