@@ -153,7 +153,9 @@ interface Recording extends RecordingHandle {
 export class LogStore implements InvocationRecorder {
   /** The server thread's connection: reads only. */
   private readonly db: DatabaseSync;
-  private readonly writer: Worker;
+  /** The writer thread, started with the first line to write: a server that runs nothing never starts it. */
+  private writer: Worker | undefined;
+  private readonly writerSettings: WriterSettings;
   private readonly now: () => number;
   private pending: PendingLine[] = [];
   private pendingChars = 0;
@@ -186,15 +188,22 @@ export class LogStore implements InvocationRecorder {
       throw new ConfigError(`cannot open the data directory's log store ${file}: ${(error as Error).message}`);
     }
     this.db = db;
-    this.writer = new Worker(WRITER_ENTRY, { workerData: { logWriter: settings } });
-    this.writer.on('message', (reply: WriterReply) => this.onReply(reply));
-    this.writer.on('error', (error) => {
+    this.writerSettings = settings;
+  }
+
+  private writerThread(): Worker {
+    if (this.writer !== undefined) return this.writer;
+    const writer = new Worker(WRITER_ENTRY, { workerData: { logWriter: this.writerSettings } });
+    writer.on('message', (reply: WriterReply) => this.onReply(reply));
+    writer.on('error', (error) => {
       this.options.logger?.log('error', `log store: the writer thread failed, logs are no longer stored: ${error.stack ?? error.message}`);
       this.release();
     });
-    this.writer.on('exit', () => this.release());
+    writer.on('exit', () => this.release());
     // After the listeners, which would take a reference again: the writer does not keep the process alive.
-    this.writer.unref();
+    writer.unref();
+    this.writer = writer;
+    return writer;
   }
 
   // --- Recording (the hot path: queue only) ---
@@ -238,15 +247,16 @@ export class LogStore implements InvocationRecorder {
     const batch = this.pending;
     this.pending = [];
     this.pendingChars = 0;
-    this.writer.postMessage({ type: 'write', batch, ack: typeof ack === 'number' ? ack : undefined } satisfies WriterRequest);
+    this.writerThread().postMessage({ type: 'write', batch, ack: typeof ack === 'number' ? ack : undefined } satisfies WriterRequest);
   };
 
   /** Resolves once every line recorded so far is written (or could not be). */
   sync(): Promise<void> {
-    if (!this.open) return Promise.resolve();
+    // Nothing was ever recorded: nothing to wait for.
+    if (!this.open || (this.writer === undefined && this.pending.length === 0)) return Promise.resolve();
     const ack = ++this.lastAck;
     // Someone waits for the writer's answer: it must keep the process alive until then.
-    if (this.waiting.size === 0) this.writer.ref();
+    if (this.waiting.size === 0) this.writerThread().ref();
     return new Promise((resolve) => {
       this.waiting.set(ack, resolve);
       this.send(ack);
@@ -261,7 +271,7 @@ export class LogStore implements InvocationRecorder {
     if (reply.type !== 'closed' && reply.ack !== undefined) {
       this.waiting.get(reply.ack)?.();
       this.waiting.delete(reply.ack);
-      if (this.waiting.size === 0 && this.closed === undefined) this.writer.unref();
+      if (this.waiting.size === 0 && this.closed === undefined) this.writer?.unref();
     }
   }
 
@@ -369,15 +379,17 @@ export class LogStore implements InvocationRecorder {
   /** Writes what is queued, stops the writer and closes the database; later recordings are ignored. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      if (this.open) {
+      if (this.open && (this.writer !== undefined || this.pending.length > 0)) {
         // Unreferenced while it serves, so as not to keep the process alive; waiting for it to stop must.
-        this.writer.ref();
+        const writer = this.writerThread();
+        writer.ref();
         await this.sync();
         this.open = false;
-        const exited = new Promise<void>((resolve) => this.writer.once('exit', () => resolve()));
-        this.writer.postMessage({ type: 'close' } satisfies WriterRequest);
+        const exited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
+        writer.postMessage({ type: 'close' } satisfies WriterRequest);
         await exited;
       }
+      this.open = false;
       this.db.close();
     })();
     return this.closed;
