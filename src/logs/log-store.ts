@@ -141,7 +141,13 @@ export interface StreamQuery {
 }
 
 interface EventRow {
-  id: number; function_name: string; stream: string; timestamp: number; ingestion_time: number; message: string; request_id: string | null; trace_id: string | null;
+  /** UTF-8 bytes (see the writer); text in a store written before that. */
+  id: number; function_name: string; stream: string; timestamp: number; ingestion_time: number; message: Uint8Array | string; request_id: string | null; trace_id: string | null;
+}
+
+/** A stored message as text. */
+function messageText(message: Uint8Array | string): string {
+  return typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('utf8');
 }
 
 /** The handle of an invocation being recorded: its start, shared by its queued lines. */
@@ -323,9 +329,10 @@ export class LogStore implements InvocationRecorder {
     const events: StoredEvent[] = [];
     let bytes = 0;
     for (const row of rows) {
-      bytes += row.message.length + EVENT_OVERHEAD_BYTES;
+      const event = toEvent(row);
+      bytes += event.message.length + EVENT_OVERHEAD_BYTES;
       if (bytes > query.maxBytes && events.length > 0) break;
-      events.push(toEvent(row));
+      events.push(event);
     }
     return forward ? events : events.reverse();
   }
@@ -350,9 +357,10 @@ export class LogStore implements InvocationRecorder {
       last = { timestamp: row.timestamp, id: row.id };
       if (query.streams !== undefined && !query.streams.has(row.stream)) continue;
       if (query.streamPrefix !== undefined && !row.stream.startsWith(query.streamPrefix)) continue;
-      if (!query.matches(row.message)) continue;
-      events.push(toEvent(row));
-      bytes += row.message.length + EVENT_OVERHEAD_BYTES;
+      const message = messageText(row.message);
+      if (!query.matches(message)) continue;
+      events.push(toEvent(row, message));
+      bytes += message.length + EVENT_OVERHEAD_BYTES;
     }
     return { events };
   }
@@ -360,7 +368,7 @@ export class LogStore implements InvocationRecorder {
   /** The stored lines of one invocation, in order (at most `limit`): its log as `FilterLogEvents` would show it. */
   invocationEvents(functionName: string, requestId: string, limit = 1000): StoredEvent[] {
     const rows = this.db.prepare('SELECT * FROM log_events WHERE function_name = ? AND request_id = ? ORDER BY timestamp, id LIMIT ?').all(functionName, requestId, limit) as unknown as EventRow[];
-    return rows.map(toEvent);
+    return rows.map((row) => toEvent(row));
   }
 
   /** A function's invocation records, newest first. */
@@ -396,9 +404,9 @@ export class LogStore implements InvocationRecorder {
   }
 }
 
-function toEvent(row: EventRow): StoredEvent {
+function toEvent(row: EventRow, message = messageText(row.message)): StoredEvent {
   return {
     id: row.id, functionName: row.function_name, stream: row.stream, timestamp: row.timestamp, ingestionTime: row.ingestion_time,
-    message: row.message, requestId: row.request_id ?? undefined, traceId: row.trace_id ?? undefined,
+    message, requestId: row.request_id ?? undefined, traceId: row.trace_id ?? undefined,
   };
 }

@@ -153,7 +153,8 @@ export class LogWriter {
         const insert = (time: number, message: string) => {
           const text = boundedMessage(message);
           const bytes = Buffer.byteLength(text) + EVENT_OVERHEAD_BYTES;
-          this.insertEvent.run(functionName, stream, time, ingestion, text, bytes, requestId, traceId);
+          // As a BLOB: Node.js 22's node:sqlite cuts a TEXT value at its first NUL, and a function may print one.
+          this.insertEvent.run(functionName, stream, time, ingestion, Buffer.from(text), bytes, requestId, traceId);
           this.bytes.set(functionName, (this.bytes.get(functionName) ?? 0) + bytes);
         };
         if (!this.started.has(requestId)) {
