@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { writeKeysFile } from '../../src/auth/keys-file.js';
 import { serve, type RunningServer } from '../../src/index.js';
-import { FIXTURES, tempDataDir } from '../helpers/fixture-server.js';
+import { serveConsoleFixtures, HOSTILE_MARKUP as HOSTILE } from '../helpers/console-server.js';
+import { FIXTURES } from '../helpers/fixture-server.js';
 
 // The functions passed to the page run in the browser; the project compiles without the DOM's types.
 declare const document: { querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null; cookie: string };
@@ -21,8 +22,6 @@ declare const window: Record<string, unknown>;
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-
-const HOSTILE = '<img src=x onerror="window.__pwned=1">';
 
 /** A new page whose console errors and uncaught exceptions are collected in `errors`. */
 async function watchedPage(browser: Browser, errors: string[]): Promise<Page> {
@@ -58,15 +57,7 @@ describe('console in Chromium', { skip: available ? false : `${CHROMIUM} not ins
     let page: Page;
     const errors: string[] = [];
     before(async () => {
-      server = await serve({
-        port: 0, httpPort: 0, logLevel: 'silent', env: {}, dataDir: tempDataDir(), root: FIXTURES, isolation: 'inline',
-        functions: {
-          echo: { handler: 'functions/echo.handler', timeout: 30 },
-          logs: { handler: 'functions/logs.handler', timeout: 30 },
-          a: { handler: 'functions/trace-chain.handler', timeout: 30 },
-          b: { handler: 'functions/trace-chain.handler', timeout: 30 },
-        },
-      });
+      server = await serveConsoleFixtures();
       page = await watchedPage(browser, errors);
     });
     after(async () => {
