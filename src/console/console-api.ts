@@ -159,7 +159,8 @@ export function consoleRoutes(options: ConsoleOptions): Route[] {
       const record = history.find(requestId);
       if (record && logs && mayRead(principal, record.functionName)) {
         await logs.sync();
-        const events = logs.invocationEvents(record.functionName, requestId);
+        // A second of slack: the log's START is stamped by the invoker, the history's start by the lifecycle event.
+        const events = logs.invocationEvents(record.functionName, requestId, record.startedAt - 1000);
         if (events.length > 0) return { requestId, log: events.map((event) => event.message.endsWith('\n') ? event.message : `${event.message}\n`).join('') };
       }
       throw new AwsError('ResourceNotFoundException', 'No stored log for this invocation');

@@ -365,9 +365,13 @@ export class LogStore implements InvocationRecorder {
     return { events };
   }
 
-  /** The stored lines of one invocation, in order (at most `limit`): its log as `FilterLogEvents` would show it. */
-  invocationEvents(functionName: string, requestId: string, limit = 1000): StoredEvent[] {
-    const rows = this.db.prepare('SELECT * FROM log_events WHERE function_name = ? AND request_id = ? ORDER BY timestamp, id LIMIT ?').all(functionName, requestId, limit) as unknown as EventRow[];
+  /**
+   * The stored lines of one invocation that started at or after `since` (ms), in order (at most `limit`): its log
+   * as `FilterLogEvents` would show it. `since` lets the function's time index find them without reading its whole log.
+   */
+  invocationEvents(functionName: string, requestId: string, since: number, limit = 1000): StoredEvent[] {
+    const rows = this.db.prepare('SELECT * FROM log_events WHERE function_name = ? AND timestamp >= ? AND request_id = ? ORDER BY timestamp, id LIMIT ?')
+      .all(functionName, since, requestId, limit) as unknown as EventRow[];
     return rows.map((row) => toEvent(row));
   }
 

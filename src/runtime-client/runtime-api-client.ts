@@ -277,8 +277,9 @@ function errorTypeHeader(errorType: string): string {
   return PLAIN_HEADER_VALUE.test(errorType) ? `Lambda-Runtime-Function-Error-Type: ${errorType}\r\n` : '';
 }
 
-function headerText(value: string | undefined): string | undefined {
-  return value !== undefined && value !== '' ? value : undefined;
+/** `value` when it is a non-empty string: an optional header, or an optional field of a channel frame. */
+export function headerText(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function statusFailure(path: string, status: number, body: string, fatal: boolean): RuntimeApiFailure {

@@ -8,7 +8,7 @@
 import { Socket } from 'node:net';
 import type { FunctionErrorPayload } from '../handler/function-errors.js';
 import { encodeFrame, FrameReader, type RuntimeCallHead } from '../runtime-api/runtime-frames.js';
-import type { NextDone, PostDone, RuntimeApiCalls, RuntimeApiFailure } from './runtime-api-client.js';
+import { headerText, type NextDone, type PostDone, type RuntimeApiCalls, type RuntimeApiFailure } from './runtime-api-client.js';
 
 /** An invocation's event is at most 6 MB; the answers to posts are a few bytes. */
 const MAX_FRAME_BODY = 7 * 1024 * 1024;
@@ -98,9 +98,9 @@ function answer(waiting: Waiting, head: Record<string, unknown>, body: string | 
       requestId: head.requestId,
       deadlineMs: Number(head.deadlineMs),
       invokedFunctionArn: typeof head.invokedFunctionArn === 'string' ? head.invokedFunctionArn : '',
-      clientContext: text(head.clientContext),
-      traceId: text(head.traceId),
-      cognitoIdentity: text(head.cognitoIdentity),
+      clientContext: headerText(head.clientContext),
+      traceId: headerText(head.traceId),
+      cognitoIdentity: headerText(head.cognitoIdentity),
       body,
     });
   }
@@ -119,8 +119,4 @@ function frame(head: RuntimeCallHead, body: string): Buffer {
 function settle(waiting: Waiting, failure: RuntimeApiFailure): void {
   if (waiting.call === 'next') waiting.done(failure, undefined);
   else waiting.done(failure);
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }
