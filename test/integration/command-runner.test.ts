@@ -149,7 +149,8 @@ describe('command runner (worker)', () => {
   });
 
   it('a command that ignores SIGTERM gets SIGKILL, with everything it started', async () => {
-    const out = await fx.invoke('short', { commands: ["trap '' TERM; sleep 30 & echo \"child $!\"; wait"] });
+    // A reserve of 3 s: after the 500 ms grace and SIGKILL, the runner still has seconds to report on a loaded machine.
+    const out = await fx.invoke('stubborn', { commands: ["trap '' TERM; sleep 30 & echo \"child $!\"; wait"] });
     const [result] = failedSummary(out).results;
     assert.equal(result!.signal, 'SIGKILL');
     const child = Number(/child (\d+)/.exec(result!.outputTail)?.[1]);
