@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { EnvironmentCgroupV2 } from '../../src/runtime/cgroup-v2.js';
 import { openCgroupV2Host, prepareSubtree } from '../../src/runtime/cgroup-v2-host.js';
 import { removeLeftoverGroupsV2 } from '../../src/runtime/cgroup-v2.js';
@@ -98,6 +98,12 @@ function processTree(): { child: ChildProcess; go: () => void } {
 }
 
 describe('cgroup v2 against the kernel (a cgroup2 mount)', () => {
+  // The cgroup code waits on unreferenced timers (it must not hold a server open): while a test awaits them, keep
+  // this process's event loop alive, or Node.js ends the test as "still pending" once nothing else is left.
+  let hold: NodeJS.Timeout | undefined;
+  beforeEach(() => void (hold = setInterval(() => {}, 1000)));
+  afterEach(() => clearInterval(hold));
+
   it('refuses the host, naming the controllers it lacks: never a sandbox without memory and process limits', (t) => {
     if (skipped(t)) return;
     const available = readFileSync(join(mount, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
