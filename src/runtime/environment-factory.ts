@@ -94,7 +94,8 @@ export class EnvironmentFactory {
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
       return new InlineEnvironment(fn, identity);
     }
-    return new WorkerEnvironment(this.spares.take(definition.memorySize), { root: definition.root, handler, identity, env }, identity);
+    const worker = this.spares.take(definition.memorySize, isTypeScriptHandler(definition.root, handler));
+    return new WorkerEnvironment(worker, { root: definition.root, handler, identity, env }, identity);
   }
 
   /** Starts spare threads for the worker functions among `definitions`, before their first invocation. */
@@ -102,7 +103,7 @@ export class EnvironmentFactory {
     const workers = definitions.filter((d) => d.isolation === 'worker' && typeof d.handler === 'string' && !d.mock);
     this.spares.prepare(
       new Set(workers.map((d) => d.memorySize)),
-      workers.some((d) => isTypeScriptHandler(d.root, d.handler as string)),
+      new Set(workers.filter((d) => isTypeScriptHandler(d.root, d.handler as string)).map((d) => d.memorySize)),
     );
   }
 

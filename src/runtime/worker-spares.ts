@@ -10,27 +10,38 @@ import type { WorkerStartData } from './worker-protocol.js';
 
 const THREAD_ENTRY = new URL('./worker-thread.js', import.meta.url);
 
+/** A ready thread, and whether it has loaded the TypeScript compiler. */
+interface Spare {
+  readonly worker: Worker;
+  readonly typeScript: boolean;
+}
+
 /** Pre-started worker threads, `perSize` per memory size in use. */
 export class WorkerSpares {
-  private readonly spares = new Map<number, Worker[]>();
+  private readonly spares = new Map<number, Spare[]>();
+  /** Memory sizes of TypeScript functions: one spare of each loads the compiler while it waits. */
+  private readonly typeScriptSizes = new Set<number>();
   private closed = false;
-  private warmTypeScript = false;
 
   constructor(private readonly perSize: number) {}
 
-  /** A thread with this heap limit: a spare if one is ready, else a new one; a replacement starts in the background. */
-  take(memorySize: number): Worker {
-    const ready = this.spares.get(memorySize);
-    const worker = ready?.shift();
-    if (worker) worker.removeAllListeners('exit');
+  /**
+   * A thread with this heap limit: a spare if one is ready, else a new one; a replacement starts in the background.
+   * A TypeScript function takes the spare that has loaded the compiler; any other function leaves it for one.
+   */
+  take(memorySize: number, typeScript: boolean): Worker {
+    const ready = this.spares.get(memorySize) ?? [];
+    const preferred = ready.findIndex((spare) => spare.typeScript === typeScript);
+    const [spare] = ready.splice(preferred >= 0 ? preferred : 0, 1);
+    spare?.worker.removeAllListeners('exit');
     setImmediate(() => this.fill(memorySize));
-    return worker ?? startThread(memorySize, this.warmTypeScript);
+    return spare?.worker ?? startThread(memorySize, false);
   }
 
-  /** Starts spares for these memory sizes ahead of the first invocation; with TypeScript functions, spares warm up its compiler. */
-  prepare(memorySizes: Iterable<number>, warmTypeScript: boolean): void {
-    // Once TypeScript functions are served, spares keep warming its compiler: functions are only ever added.
-    this.warmTypeScript ||= warmTypeScript;
+  /** Starts spares for these memory sizes ahead of the first invocation; for the sizes of TypeScript functions, one loads the compiler. */
+  prepare(memorySizes: Iterable<number>, typeScriptSizes: Iterable<number>): void {
+    // Functions are only ever added: a size that served TypeScript keeps a compiler-ready spare.
+    for (const size of typeScriptSizes) this.typeScriptSizes.add(size);
     for (const size of memorySizes) this.fill(size);
   }
 
@@ -39,7 +50,7 @@ export class WorkerSpares {
     this.closed = true;
     const all = [...this.spares.values()].flat();
     this.spares.clear();
-    await Promise.all(all.map((worker) => worker.terminate()));
+    await Promise.all(all.map((spare) => spare.worker.terminate()));
   }
 
   private fill(memorySize: number): void {
@@ -47,14 +58,16 @@ export class WorkerSpares {
     let list = this.spares.get(memorySize);
     if (!list) this.spares.set(memorySize, (list = []));
     while (list.length < this.perSize) {
-      const worker = startThread(memorySize, this.warmTypeScript);
-      worker.unref();
+      // Only one per size: each compiler costs a thread its own esbuild process, mostly for functions that never need it.
+      const typeScript = this.typeScriptSizes.has(memorySize) && !list.some((spare) => spare.typeScript);
+      const spare: Spare = { worker: startThread(memorySize, typeScript), typeScript };
+      spare.worker.unref();
       const spares = list;
-      worker.once('exit', () => {
-        const index = spares.indexOf(worker);
+      spare.worker.once('exit', () => {
+        const index = spares.indexOf(spare);
         if (index >= 0) spares.splice(index, 1);
       });
-      list.push(worker);
+      list.push(spare);
     }
   }
 }
