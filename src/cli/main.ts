@@ -46,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./lambda-command.js')).lambdaCommand(rest);
       case 'keys':
         return await (await import('./keys-command.js')).keysCommand(rest);
+      case 'init':
+        return await (await import('./init-command.js')).initCommand(rest);
       case 'runtimes':
         return await (await import('./runtimes-command.js')).runtimesCommand(rest);
       case '-v':
