@@ -4,9 +4,11 @@
  * `runtimes` (or `runtimes list`) lists what is installed; `runtimes install nodejs22.x` fetches the
  * official build from the npm registry into the runtimes directory.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
-import { SETTING_SPECS } from '../config/settings.js';
+import { readManifest } from '../config/manifest.js';
+import { resolveSettings, SETTING_SPECS } from '../config/settings.js';
 import { NODE_RUNTIMES } from '../registry/runtimes.js';
 import { defaultRuntimesDir, NodeInstalls } from '../runtime/node-installs.js';
 import { InstallError, installNodeBuild, npmRegistry } from './node-build-download.js';
@@ -25,8 +27,10 @@ install   fetches the official Node.js build of RUNTIME (${NODE_RUNTIMES.join(',
           checks it against the registry's integrity, and installs it as DIR/RUNTIME, replacing any
 
 Options:
-  --runtimes-dir DIR   the runtimes directory (${SETTING_SPECS.runtimesDir.env}; default ${defaultRuntimesDir().replace(process.env.HOME ?? '\0', '~')}),
-                       one folder per runtime, RUNTIME/bin/node (a link to a Node.js folder works too)
+  --runtimes-dir DIR   the runtimes directory (${SETTING_SPECS.runtimesDir.env}, else "runtimesDir" of the manifest;
+                       default ${defaultRuntimesDir().replace(process.env.HOME ?? '\0', '~')}), one folder per runtime,
+                       RUNTIME/bin/node (a link to a Node.js folder works too)
+  --config PATH        the manifest whose "runtimesDir" to use (SERVERFULL_CONFIG; default ./serverfull.json when it exists)
   -h, --help           this text
 `;
 
@@ -35,15 +39,14 @@ export async function runtimesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'runtimes-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { 'runtimes-dir': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(RUNTIMES_HELP);
     return 0;
   }
-  const fromEnv = process.env[SETTING_SPECS.runtimesDir.env];
-  const dir = values['runtimes-dir'] ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : defaultRuntimesDir());
+  const dir = runtimesDir(values['runtimes-dir'], values.config);
   const [action = 'list', runtime, ...extra] = positionals;
   if (extra.length > 0 || (action === 'list' && runtime !== undefined)) throw new ConfigError(`runtimes: unexpected argument "${extra[0] ?? runtime}" (see serverfull runtimes --help)`);
   switch (action) {
@@ -56,6 +59,18 @@ export async function runtimesCommand(argv: string[]): Promise<number> {
     default:
       throw new ConfigError(`runtimes: unknown action "${action}": list or install (see serverfull runtimes --help)`);
   }
+}
+
+/** The runtimes directory as `serverfull start` would use it: flag, then environment, then the manifest, then the default. */
+function runtimesDir(flag: string | undefined, config: string | undefined): string {
+  const named = config ?? process.env.SERVERFULL_CONFIG;
+  const manifest = named ?? (existsSync('serverfull.json') ? 'serverfull.json' : undefined);
+  const settings = resolveSettings({
+    manifest: manifest === undefined ? undefined : readManifest(manifest).settings,
+    env: process.env,
+    flags: { runtimesDir: flag },
+  });
+  return settings.runtimesDir ?? defaultRuntimesDir();
 }
 
 function list(installs: NodeInstalls): number {
