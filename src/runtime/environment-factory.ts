@@ -150,7 +150,6 @@ export function environmentKind(definition: FunctionDefinition): EnvironmentKind
   return definition.isolation;
 }
 
-
 /**
  * What a sandboxed runtime needs to see of the host besides the system: Node.js, and serverfull's
  * compiled code with its `package.json` (ES modules) and dependencies (tsx, for TypeScript handlers).

@@ -38,17 +38,19 @@ describe('Node.js runtimes that match production', () => {
     chmodSync(join(runtimesDir, 'nodejs18.x/bin/node'), 0o755);
     const logger = createLogger({ level: 'info', format: 'json', write: (line) => void lines.push(JSON.parse(line)) });
     const handler = 'version.handler';
+    // A cold start on a loaded machine must not end as a timeout: the tests are about which Node.js runs.
+    const timeout = 60;
     fx = await startFixtureServer({
       config: undefined,
       root: ROOT,
       runtimesDir,
       logger,
       functions: {
-        on22: { handler, runtime: 'nodejs22.x', isolation: 'process' },
-        on24: { handler, runtime: 'nodejs24.x', isolation: 'process' },
-        thread22: { handler, runtime: 'nodejs22.x', isolation: 'worker' },
-        missing20: { handler, runtime: 'nodejs20.x', isolation: 'process' },
-        fake18: { handler, runtime: 'nodejs18.x', isolation: 'process' },
+        on22: { handler, runtime: 'nodejs22.x', isolation: 'process', timeout },
+        on24: { handler, runtime: 'nodejs24.x', isolation: 'process', timeout },
+        thread22: { handler, runtime: 'nodejs22.x', isolation: 'worker', timeout },
+        missing20: { handler, runtime: 'nodejs20.x', isolation: 'process', timeout },
+        fake18: { handler, runtime: 'nodejs18.x', isolation: 'process', timeout },
       },
     });
   });
