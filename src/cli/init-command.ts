@@ -76,6 +76,8 @@ function packageJson(dir: string): Record<string, unknown> {
     type: 'module',
     scripts: { start: 'serverfull start', test: 'node --test "test/**/*.test.mjs"' },
     dependencies: { serverfull: `^${version}` },
+    // For editors and tsc: the handler's types (serverfull runs TypeScript without them).
+    devDependencies: { '@types/aws-lambda': '^8.10.0', '@types/node': '^22.0.0' },
   };
 }
 
