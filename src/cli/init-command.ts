@@ -5,12 +5,14 @@
  * `serverfull/testing` (in process, or against a server with `SERVERFULL_TARGET`), `package.json` with
  * `start` and `test`, and a `.gitignore` for the data directory. Never overwrites: a file in the way stops it.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 
+/** The root of the running serverfull package, real path (this file is dist/src/cli/init-command.js). */
+const PACKAGE_ROOT = realpathSync(fileURLToPath(new URL('../../../', import.meta.url)));
 /** The template's files (this file is dist/src/cli/init-command.js): path in the template → path in the project. */
 const TEMPLATE = fileURLToPath(new URL('../../../templates/init/', import.meta.url));
 /** npm leaves `.gitignore` files out of packages, so the template's is `gitignore`. */
@@ -35,12 +37,19 @@ Creates a serverfull project in DIR (default: the current folder), which must no
 Then: npm install, npm test, npm start.
 
 Options:
-  -h, --help   this text
+  --dependency SPEC   how package.json depends on serverfull (default: file: and the folder of this
+                      serverfull, which is not on a package registry; e.g. a packed tarball's path)
+  -h, --help          this text
 `;
 
 /** Runs `serverfull init`; returns the exit code. */
 export async function initCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { dependency: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
   if (values.help) {
     process.stdout.write(INIT_HELP);
     return 0;
@@ -54,9 +63,10 @@ export async function initCommand(argv: string[]): Promise<number> {
     mkdirSync(dirname(join(dir, to)), { recursive: true });
     copyFileSync(join(TEMPLATE, from), join(dir, to));
   }
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(packageJson(dir), null, 2)}\n`);
+  const dependency = values.dependency ?? `file:${relative(dir, PACKAGE_ROOT) || '.'}`;
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(packageJson(dir, dependency), null, 2)}\n`);
   const shown = relative(process.cwd(), dir) || '.';
-  process.stdout.write(`created ${files.join(', ')} in ${shown}
+  process.stdout.write(`created ${files.join(', ')} in ${shown} (serverfull: ${dependency})
 
 next:
 ${shown === '.' ? '' : `  cd ${shown}\n`}  npm install
@@ -66,16 +76,15 @@ ${shown === '.' ? '' : `  cd ${shown}\n`}  npm install
   return 0;
 }
 
-/** The project's `package.json`: named after its folder, depending on this version of serverfull. */
-function packageJson(dir: string): Record<string, unknown> {
-  const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+/** The project's `package.json`: named after its folder, depending on serverfull as `dependency` says. */
+function packageJson(dir: string, dependency: string): Record<string, unknown> {
   return {
     name: packageName(basename(dir)),
     version: '0.1.0',
     private: true,
     type: 'module',
     scripts: { start: 'serverfull start', test: 'node --test "test/**/*.test.mjs"' },
-    dependencies: { serverfull: `^${version}` },
+    dependencies: { serverfull: dependency },
     // For editors and tsc: the handler's types (serverfull runs TypeScript without them).
     devDependencies: { '@types/aws-lambda': '^8.10.0', '@types/node': '^22.0.0' },
   };

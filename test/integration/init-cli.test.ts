@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli-process.js';
 import { REPO_ROOT } from '../helpers/fixture-server.js';
@@ -43,7 +43,9 @@ describe('serverfull init', () => {
     assert.equal(pkg.name, 'my-app');
     assert.equal(pkg.scripts.start, 'serverfull start');
     assert.match(pkg.scripts.test, /^node --test /);
-    assert.match(pkg.dependencies.serverfull, /^\^\d+\.\d+\.\d+/);
+    // serverfull is not on a package registry: the project depends on the folder of the serverfull that made it.
+    assert.match(pkg.dependencies.serverfull, /^file:/);
+    assert.equal(realpathSync(resolve(project, pkg.dependencies.serverfull.slice('file:'.length))), realpathSync(REPO_ROOT));
     assert.match(readFileSync(join(project, '.gitignore'), 'utf8'), /^\.serverfull\/$/m);
     const manifest = JSON.parse(readFileSync(join(project, 'serverfull.json'), 'utf8'));
     assert.equal(manifest.$schema, './node_modules/serverfull/schema/serverfull.schema.json');
@@ -52,7 +54,7 @@ describe('serverfull init', () => {
   });
 
   it('passes its own npm test, in process', async () => {
-    // Installed offline: serverfull is this repository, as npm link would make it.
+    // Installed offline, as npm install makes a file: dependency: a link to this repository.
     mkdirSync(join(project, 'node_modules/.bin'), { recursive: true });
     symlinkSync(REPO_ROOT, join(project, 'node_modules/serverfull'));
     assert.ok(existsSync(join(project, 'node_modules/serverfull/schema/serverfull.schema.json')), 'the $schema path resolves');
