@@ -70,8 +70,10 @@ export async function initCommand(argv: string[]): Promise<number> {
 
 next:
 ${shown === '.' ? '' : `  cd ${shown}\n`}  npm install
-  npm test     runs the function in this process (SERVERFULL_TARGET=http://127.0.0.1:8080 npm test: against npm start)
+  npm test     runs the function in this process
   npm start    serves it: the Lambda API on http://127.0.0.1:8080, GET http://127.0.0.1:3000/hello?name=Ada
+  SERVERFULL_TARGET=http://127.0.0.1:8080 SERVERFULL_HTTP_TARGET=http://127.0.0.1:3000 npm test
+               runs the same test against that server
 `);
   return 0;
 }
