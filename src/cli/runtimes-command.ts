@@ -87,6 +87,7 @@ async function install(runtime: string, dir: string): Promise<number> {
   try {
     const installed = await installNodeBuild(runtime, dir, npmRegistry(), (line) => process.stderr.write(`${line}\n`));
     process.stdout.write(`${installed.runtime}\t${installed.version}\t${installed.folder}\n`);
+    process.stderr.write(`${runtime} functions in process isolation run on it from the next start of serverfull\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof InstallError)) throw error;

@@ -17,8 +17,8 @@ export const FIXTURES = join(REPO_ROOT, 'test/fixtures');
 /** The fixture manifest. */
 export const FIXTURE_MANIFEST = join(FIXTURES, 'serverfull.json');
 
-/** A runtimes directory that does not exist. */
-const NO_RUNTIMES = join(tmpdir(), 'serverfull-test-no-runtimes');
+/** A runtimes directory that does not exist: tests run every function on their own Node.js unless they set one. */
+export const NO_RUNTIMES = join(tmpdir(), 'serverfull-test-no-runtimes');
 
 /** A running fixture server and an SDK client pointed at it. */
 export interface FixtureServer {

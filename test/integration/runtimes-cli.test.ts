@@ -58,6 +58,8 @@ describe('serverfull runtimes', () => {
         res.end(tarball);
       } else if (req.url === `/tampered/${PACKAGE}`) {
         res.end(JSON.stringify({ versions: { '22.3.0': { dist: { tarball: `${registryUrl}/tampered.tgz`, integrity } } } }));
+      } else if (req.url === `/unchecked/${PACKAGE}`) {
+        res.end(JSON.stringify({ versions: { '22.3.0': { dist: { tarball: `${registryUrl}/${PACKAGE}/-/${PACKAGE}-22.3.0.tgz` } } } }));
       } else if (req.url === '/tampered.tgz') {
         res.end(Buffer.concat([tarball, Buffer.from('x')]));
       } else {
@@ -98,6 +100,14 @@ describe('serverfull runtimes', () => {
     assert.equal(await install.exited, 1);
     assert.match(install.stderr(), /serverfull: runtimes install nodejs22\.x: .*tampered\.tgz does not match the registry's integrity \(sha512-/);
     assert.deepEqual(readdirSync(dir), [], 'no runtime, no leftovers');
+  });
+
+  it('installs nothing the registry gives no integrity for', async () => {
+    const dir = join(work, 'unchecked-runtimes');
+    const install = runCli(['runtimes', 'install', 'nodejs22.x', '--runtimes-dir', dir], { npm_config_registry: `${registryUrl}/unchecked/` });
+    assert.equal(await install.exited, 1);
+    assert.match(install.stderr(), /22\.3\.0: the registry's metadata gives no integrity to check the tarball against/);
+    assert.ok(!existsSync(join(dir, 'nodejs22.x')));
   });
 
   it('refuses a runtime that is not a Node.js runtime, and says what it takes', async () => {
