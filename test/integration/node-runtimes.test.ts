@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import { REPO_ROOT, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { SANDBOX_UNUSABLE } from '../helpers/sandbox-host.js';
 
 const ROOT = join(REPO_ROOT, 'test/fixtures/node-runtimes');
 const serverMajor = process.versions.node.split('.')[0];
@@ -46,7 +47,7 @@ describe('Node.js runtimes that match production', () => {
       runtimesDir,
       logger,
       functions: {
-        on22: { handler, runtime: 'nodejs22.x', isolation: 'process', timeout },
+        on22: { handler, runtime: 'nodejs22.x', isolation: 'process', timeout, environment: { TAMPER: '1' } },
         on24: { handler, runtime: 'nodejs24.x', isolation: 'process', timeout },
         thread22: { handler, runtime: 'nodejs22.x', isolation: 'worker', timeout },
         missing20: { handler, runtime: 'nodejs20.x', isolation: 'process', timeout },
@@ -67,6 +68,12 @@ describe('Node.js runtimes that match production', () => {
       assert.equal(json.version.split('.')[0], `v${major}`, name);
       assert.equal(json.path.split(':')[0], join(folder, 'bin'), name);
     }
+  });
+
+  it('shows the installed Node.js read-only in the sandbox: a function cannot replace it for others', { skip: SANDBOX_UNUSABLE }, async () => {
+    const { json } = await fx.invoke('on22');
+    assert.ok(['EROFS', 'EACCES'].includes(json.tamper), json.tamper);
+    assert.ok(!existsSync(join(node22, 'bin/node-replaced')));
   });
 
   it('runs threads, runtimes not installed and a folder that is not its runtime on the server\'s Node.js', async () => {
