@@ -29,7 +29,8 @@ import { resolveSandbox } from './config/sandbox-setting.js';
 import { checkFunctionNetwork } from './config/function-network-setting.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
-import { runtimeMismatch } from './registry/runtimes.js';
+import { isCustomRuntime, runtimeMismatch } from './registry/runtimes.js';
+import { defaultRuntimesDir, NodeInstalls } from './runtime/node-installs.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
 import { KEYS_FILE_NAME, loadKeysFile } from './auth/keys-file.js';
@@ -99,7 +100,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   // Read before anything starts: a keys file that is unsafe or wrong stops the start.
   const keys = settings.auth === 'sigv4' ? loadKeysFile(settings.keys ?? join(settings.dataDir, KEYS_FILE_NAME)) : undefined;
 
-  const noteRuntimes = runtimeNotes(logger);
+  const nodeInstalls = new NodeInstalls(settings.runtimesDir ?? defaultRuntimesDir());
+  const noteRuntimes = runtimeNotes(logger, nodeInstalls);
   // Functions' credentials are minted even without auth (then no one checks them): code that calls
   // serverfull works the same either way.
   const issuer = new SessionIssuer();
@@ -111,7 +113,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const logStore = new LogStore({ dataDir, retentionDays: settings.logRetention, maxBytesPerFunction: settings.logMaxBytes, logger });
   const invoker = new Invoker({
     region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
-    sandbox, functionNetwork: settings.functionNetwork,
+    sandbox, functionNetwork: settings.functionNetwork, nodeInstalls,
     // With no room for logs, nothing is recorded: the hot path pays nothing.
     recorder: settings.logMaxBytes > 0 ? logStore : undefined,
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
@@ -244,18 +246,37 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   };
 }
 
-/** Says once per runtime, as functions appear, when a declared runtime is not what actually runs it. */
-function runtimeNotes(logger: Logger): (functions: readonly FunctionDefinition[]) => void {
+/**
+ * Says once per runtime, as functions appear, what Node.js runs a function that declares it: the installed one
+ * (process isolation), or, when that is not the declared major, the server's own, and how to get the declared one.
+ */
+function runtimeNotes(logger: Logger, nodes: NodeInstalls): (functions: readonly FunctionDefinition[]) => void {
   const said = new Set<string>();
   return (functions) => {
-    const byRuntime = new Map<string, string[]>();
+    const byNote = new Map<string, { level: 'info' | 'warn'; runtime: string; names: string[] }>();
     for (const fn of functions) {
-      if (said.has(fn.runtime) || runtimeMismatch(fn.runtime) === undefined) continue;
-      byRuntime.set(fn.runtime, [...(byRuntime.get(fn.runtime) ?? []), fn.name]);
+      if (said.has(fn.runtime) || isCustomRuntime(fn.runtime) || fn.mock) continue;
+      const mismatch = runtimeMismatch(fn.runtime);
+      const install = fn.isolation === 'process' || mismatch !== undefined ? nodes.find(fn.runtime) : undefined;
+      let level: 'info' | 'warn' = 'warn';
+      let note: string;
+      if (fn.isolation === 'process' && install !== undefined) {
+        level = 'info';
+        note = `${fn.runtime} functions in process isolation run on Node.js ${install.version} from ${install.folder}`;
+      } else if (mismatch === undefined) {
+        continue;
+      } else {
+        note = install !== undefined
+          ? `${mismatch}: only process isolation runs the installed Node.js ${install.version}, ${fn.isolation} isolation runs in the server's threads`
+          : `${mismatch}: install it with "serverfull runtimes install ${fn.runtime}" (into ${nodes.dir}) to run process isolation on it`;
+      }
+      const entry = byNote.get(note) ?? { level, runtime: fn.runtime, names: [] };
+      entry.names.push(fn.name);
+      byNote.set(note, entry);
     }
-    for (const [runtime, names] of byRuntime) {
+    for (const [note, { level, runtime, names }] of byNote) {
       said.add(runtime);
-      logger.log('warn', runtimeMismatch(runtime)!, { runtime, functions: names.join(',') });
+      logger.log(level, note, { runtime, functions: names.join(',') });
     }
   };
 }

@@ -15,6 +15,8 @@ Commands:
   lambda    run one function as this process's Lambda runtime (AWS_LAMBDA_RUNTIME_API), e.g. in AWS
   bundle    package one function as a self-contained zip for AWS Lambda (esbuild; provided.al2023 or nodejs)
   keys      add access keys for a user to the keys file (SigV4 authentication), list users
+  runtimes  list, or install, the Node.js builds process isolation runs each nodejsNN.x runtime on
+  init      create a new project: a serverfull.json, a TypeScript function with its test, package.json
 
 Run serverfull <command> --help for a command's options; serverfull --version prints the version.
 `;
@@ -44,6 +46,10 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./lambda-command.js')).lambdaCommand(rest);
       case 'keys':
         return await (await import('./keys-command.js')).keysCommand(rest);
+      case 'init':
+        return await (await import('./init-command.js')).initCommand(rest);
+      case 'runtimes':
+        return await (await import('./runtimes-command.js')).runtimesCommand(rest);
       case '-v':
       case '--version':
         process.stdout.write(`serverfull ${packageVersion()}\n`);

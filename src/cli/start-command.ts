@@ -50,6 +50,8 @@ Options (each also read from the environment variable shown; flags win):
   --log-retention DAYS    days invocation logs are kept, or a duration: 12h, 30m (SERVERFULL_LOG_RETENTION; default 7)
   --log-max-bytes N       bytes of invocation logs kept per function, oldest dropped first; 0 keeps none
                           (SERVERFULL_LOG_MAX_BYTES; default 67108864)
+  --runtimes-dir DIR      Node.js builds for process isolation, one folder per runtime (nodejs22.x/bin/node); see
+                          serverfull runtimes (SERVERFULL_RUNTIMES_DIR; default ~/.local/share/serverfull/runtimes)
   --max-connections N    open connections per server; more are closed at once (SERVERFULL_MAX_CONNECTIONS; default 1000)
   --headers-timeout S     seconds to send a request's head, then 408 (SERVERFULL_HEADERS_TIMEOUT; default 10)
   --request-timeout S     seconds to send a whole request, then 408 (SERVERFULL_REQUEST_TIMEOUT; default 300)

@@ -66,14 +66,17 @@ export interface Manifest {
 /** A role name (IAM's characters), alone or at the end of an IAM role ARN with an optional path. */
 const ROLE = /^(?:arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*)?[\w+=,.@-]{1,64}$/;
 
-/** `http` holds the function's routes, read by `manifest-gateway.ts`. */
-const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency', 'maximumEventAge', 'environment', 'isolation', 'network', 'description', 'role', 'http', 'mock'];
+/** The fields a function declares; `http` holds its routes, read by `manifest-gateway.ts`. */
+export const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency', 'maximumEventAge', 'environment', 'isolation', 'network', 'description', 'role', 'http', 'mock'];
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
 const DESCRIPTION = new RegExp(`^[\\s\\S]{0,${MAX_DESCRIPTION_LENGTH}}$`);
 /** A function name as Lambda allows it. */
 export const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
+
+/** The top-level fields of a manifest: `$schema` (for editors), the functions, the gateway, and settings. */
+export const MANIFEST_KEYS: readonly string[] = ['$schema', 'functions', 'http', ...SETTING_NAMES];
 
 /** Reads `serverfull.json`: JSON syntax and top-level keys. */
 export function readManifest(path: string): Manifest {
@@ -91,8 +94,9 @@ export function readManifest(path: string): Manifest {
     throw new ConfigError(`${absolute} is not valid JSON: ${(error as Error).message}`);
   }
   const top = check.object(json, absolute);
-  check.knownKeys(top, absolute, ['functions', 'http', ...SETTING_NAMES]);
-  const { functions = {}, http, ...settings } = top;
+  check.knownKeys(top, absolute, MANIFEST_KEYS);
+  // `$schema` is for editors (serverfull's JSON Schema): nothing to read.
+  const { functions = {}, http, $schema: _schema, ...settings } = top;
   return { path: absolute, settings, functions: check.object(functions, `${absolute}: "functions"`), http };
 }
 

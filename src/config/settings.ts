@@ -73,6 +73,11 @@ export interface Settings {
   readonly logRetention: number;
   /** Bytes of stored logs kept per function (oldest dropped first); 0 stores none. */
   readonly logMaxBytes: number;
+  /**
+   * Where `serverfull runtimes install` puts Node.js builds, one folder per runtime (`nodejs22.x/bin/node`), and where
+   * process environments look for their runtime's Node.js; unset: `$XDG_DATA_HOME/serverfull/runtimes` or `~/.local/share/serverfull/runtimes`.
+   */
+  readonly runtimesDir?: string;
 }
 
 /** How the Lambda APIs authenticate requests. */
@@ -199,6 +204,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   kmsKeyFile: { env: 'SERVERFULL_KMS_KEY_FILE', flag: 'kms-key-file', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a file path') },
   logRetention: { env: 'SERVERFULL_LOG_RETENTION', flag: 'log-retention', numeric: true, validate: checkDays },
   logMaxBytes: { env: 'SERVERFULL_LOG_MAX_BYTES', flag: 'log-max-bytes', numeric: true, validate: (v, w) => check.integer(v, w, 0, Number.MAX_SAFE_INTEGER) },
+  runtimesDir: { env: 'SERVERFULL_RUNTIMES_DIR', flag: 'runtimes-dir', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a folder path') },
 };
 
 /** Names of the settings a manifest may set at its top level. */

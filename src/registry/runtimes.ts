@@ -4,7 +4,10 @@
  * the management API and the CLI; and what it means for a function to declare one.
  */
 
-/** Node.js runtimes. All of them run on the Node.js that runs serverfull (see `runtimeMismatch`). */
+/**
+ * Node.js runtimes. In process isolation each runs on the Node.js of its major version when one is installed
+ * (`runtime/node-installs`); otherwise, and always in inline and worker isolation, on the Node.js that runs serverfull.
+ */
 export const NODE_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
 
 /** OS-only runtimes: the function brings its own runtime as an executable `bootstrap`. */
@@ -37,7 +40,12 @@ export function isCustomRuntime(runtime: string): boolean {
  */
 export function runtimeMismatch(runtime: string, nodeVersion = process.versions.node): string | undefined {
   if (isCustomRuntime(runtime) || runtime === nodeRuntimeOf(nodeVersion)) return undefined;
-  return `${runtime} functions run on Node.js ${nodeVersion} (serverfull's own Node.js), not on Node.js ${runtime.slice(6, -2)}`;
+  return `${runtime} functions run on Node.js ${nodeVersion} (serverfull's own Node.js), not on Node.js ${nodeMajorOf(runtime)}`;
+}
+
+/** The major version a Node.js runtime names: `22` for `nodejs22.x`. */
+export function nodeMajorOf(runtime: string): string {
+  return runtime.slice(6, -2);
 }
 
 function nodeRuntimeOf(version: string): string {

@@ -13,6 +13,7 @@ import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
+import type { NodeInstalls } from './node-installs.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
 import type { EnvironmentKind } from './lifecycle-events.js';
 import { MockEnvironment } from './mock-environment.js';
@@ -46,8 +47,17 @@ export class EnvironmentFactory {
   /** The same, without a network but serverfull's. */
   private readonly isolatedSandbox: ProcessSandboxOptions | undefined;
 
-  /** `network` is the server's `functionNetwork`: what a function that does not choose gets. */
-  constructor(private readonly region: string, private readonly access?: FunctionAccessProvider, sandbox?: SandboxHost, private readonly network: FunctionNetwork = 'all') {
+  /**
+   * `network` is the server's `functionNetwork`: what a function that does not choose gets; `nodes`: the installed
+   * Node.js builds that process environments run their runtime on (none: all run on the server's Node.js).
+   */
+  constructor(
+    private readonly region: string,
+    private readonly access?: FunctionAccessProvider,
+    sandbox?: SandboxHost,
+    private readonly network: FunctionNetwork = 'all',
+    private readonly nodes?: NodeInstalls,
+  ) {
     this.sandbox = sandbox === undefined ? undefined
       : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders(), freeze: process.env[FREEZE_SWITCH] !== 'off', network: 'all' };
     this.isolatedSandbox = this.sandbox === undefined ? undefined : { ...this.sandbox, network: 'none' };
@@ -86,9 +96,9 @@ export class EnvironmentFactory {
       if (kind !== 'process' || this.isolatedSandbox === undefined) {
         throw new AwsError('ServiceException', `function ${definition.name} is declared without a network ("none"), which needs a sandboxed process environment`);
       }
-      return new ProcessEnvironment(runtimeCommand(definition, env), identity, withEphemeralStorage(this.isolatedSandbox, definition), access?.endpoint);
+      return new ProcessEnvironment(this.runtimeCommand(definition, env), identity, this.sandboxOf(this.isolatedSandbox, definition), access?.endpoint);
     }
-    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox && withEphemeralStorage(this.sandbox, definition));
+    if (kind === 'process') return new ProcessEnvironment(this.runtimeCommand(definition, env), identity, this.sandbox && this.sandboxOf(this.sandbox, definition));
     if (kind === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
@@ -96,6 +106,26 @@ export class EnvironmentFactory {
     }
     const worker = this.spares.take(definition.memorySize, isTypeScriptHandler(definition.root, handler));
     return new WorkerEnvironment(worker, { root: definition.root, handler, identity, env }, identity);
+  }
+
+  /**
+   * The runtime process of a function: its `bootstrap` for a custom runtime, else serverfull's Node.js runtime client with the
+   * function's heap limit, on the installed Node.js of the function's runtime when there is one (first on its `PATH` too).
+   */
+  private runtimeCommand(definition: FunctionDefinition, env: Record<string, string>): RuntimeCommand {
+    const { root } = definition;
+    if (isCustomRuntime(definition.runtime)) return { file: join(root, 'bootstrap'), args: [], cwd: root, env };
+    const install = this.nodes?.find(definition.runtime);
+    const file = install?.binary ?? process.execPath;
+    const runtimeEnv = install === undefined ? env : { ...env, PATH: `${dirname(install.binary)}:${env.PATH}` };
+    return { file, args: [`--max-old-space-size=${definition.memorySize}`, NODE_RUNTIME_CLIENT], cwd: root, env: runtimeEnv, privateChannel: true };
+  }
+
+  /** `sandbox` for `definition`'s process environments: its `/tmp` is the function's ephemeral storage; its runtime's installed Node.js is shown read-only. */
+  private sandboxOf(sandbox: ProcessSandboxOptions, definition: FunctionDefinition): ProcessSandboxOptions {
+    const install = isCustomRuntime(definition.runtime) ? undefined : this.nodes?.find(definition.runtime);
+    const withNode = install === undefined ? sandbox : { ...sandbox, runtimeFolders: [...sandbox.runtimeFolders, install.folder] };
+    return withEphemeralStorage(withNode, definition);
   }
 
   /** Starts spare threads for the worker functions among `definitions`, before their first invocation. */
@@ -119,13 +149,6 @@ export function environmentKind(definition: FunctionDefinition): EnvironmentKind
   if (definition.mock) return 'mock';
   if (typeof definition.handler !== 'string') return 'inline';
   return definition.isolation;
-}
-
-/** The runtime process of a function: its `bootstrap` for a custom runtime, else serverfull's Node.js runtime client with the function's heap limit. */
-function runtimeCommand(definition: FunctionDefinition, env: Record<string, string>): RuntimeCommand {
-  const { root } = definition;
-  if (isCustomRuntime(definition.runtime)) return { file: join(root, 'bootstrap'), args: [], cwd: root, env };
-  return { file: process.execPath, args: [`--max-old-space-size=${definition.memorySize}`, NODE_RUNTIME_CLIENT], cwd: root, env, privateChannel: true };
 }
 
 /**

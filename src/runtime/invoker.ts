@@ -15,6 +15,7 @@ import type { FunctionDefinition, FunctionNetwork } from '../registry/function-d
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { SandboxHost } from './sandbox-support.js';
 import { EnvironmentFactory } from './environment-factory.js';
+import type { NodeInstalls } from './node-installs.js';
 import { EnvironmentPool } from './environment-pool.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
 import { InvocationLog } from './invocation-log.js';
@@ -66,6 +67,8 @@ export interface InvokerOptions {
   readonly sandbox?: SandboxHost;
   /** The network of functions that do not choose theirs; default `all`. */
   readonly functionNetwork?: FunctionNetwork;
+  /** Installed Node.js builds that process environments run their function's runtime on; none: the server's Node.js. */
+  readonly nodeInstalls?: NodeInstalls;
   /** Where environments come from; default: the real kinds, by each definition's isolation. Tests pass in-memory ones. */
   readonly environments?: EnvironmentFactory;
   /** Receives every invocation's log lines and summary (the stored log); none: nothing is recorded. */
@@ -94,7 +97,7 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
-    this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess, options.sandbox, options.functionNetwork);
+    this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess, options.sandbox, options.functionNetwork, options.nodeInstalls);
     const idleMs = options.idleTimeout * 1000;
     this.reaper = setInterval(() => {
       for (const pool of this.pools.values()) pool.reap(idleMs);

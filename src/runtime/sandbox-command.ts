@@ -72,13 +72,17 @@ export function sandboxedCommand(command: RuntimeCommand, spec: SandboxSpec): Ru
     file: '/bin/sh',
     args: ['-c', JOIN_CGROUPS_THEN_RUN, 'sandbox', ...spec.cgroupProcs, '--', spec.bwrap, ...args],
     cwd: '/',
-    env: { ...command.env, PATH: sandboxPath(), LAMBDA_TASK_ROOT: SANDBOX_TASK_ROOT, LAMBDA_RUNTIME_DIR: SANDBOX_TASK_ROOT },
+    env: { ...command.env, PATH: sandboxPath(command), LAMBDA_TASK_ROOT: SANDBOX_TASK_ROOT, LAMBDA_RUNTIME_DIR: SANDBOX_TASK_ROOT },
   };
 }
 
-/** AWS's `PATH`, with the running Node.js first (the server's own `PATH` may name folders the sandbox does not show). */
-function sandboxPath(): string {
-  return `${join(nodeInstallFolder(), 'bin')}:/usr/local/bin:/usr/bin/:/bin:/opt/bin`;
+/**
+ * AWS's `PATH`, with the Node.js that runs the function first (the server's own `PATH` may name folders the sandbox
+ * does not show): the one serverfull's runtime client runs on, else (a custom runtime) the server's.
+ */
+function sandboxPath(command: RuntimeCommand): string {
+  const nodeBin = command.privateChannel === true ? dirname(realpathSync(command.file)) : join(nodeInstallFolder(), 'bin');
+  return `${nodeBin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin`;
 }
 
 /**

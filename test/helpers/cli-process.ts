@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT, tempDataDir } from './fixture-server.js';
+import { NO_RUNTIMES, REPO_ROOT, tempDataDir } from './fixture-server.js';
 import { waitUntil } from './wait-until.js';
 
 /** Path of the CLI entry point. */
@@ -34,7 +34,8 @@ export interface CliProcess {
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   const dataDir = env.SERVERFULL_DATA_DIR === undefined ? tempDataDir() : undefined;
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH, SERVERFULL_DATA_DIR: dataDir, ...env },
+    // No runtimes directory unless told: servers run every function on this Node.js, whatever the machine has installed.
+    env: { PATH: process.env.PATH, SERVERFULL_DATA_DIR: dataDir, SERVERFULL_RUNTIMES_DIR: NO_RUNTIMES, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -17,6 +17,9 @@ export const FIXTURES = join(REPO_ROOT, 'test/fixtures');
 /** The fixture manifest. */
 export const FIXTURE_MANIFEST = join(FIXTURES, 'serverfull.json');
 
+/** A runtimes directory that does not exist: tests run every function on their own Node.js unless they set one. */
+export const NO_RUNTIMES = join(tmpdir(), 'serverfull-test-no-runtimes');
+
 /** A running fixture server and an SDK client pointed at it. */
 export interface FixtureServer {
   readonly server: RunningServer;
@@ -44,7 +47,8 @@ export function lambdaClient(endpoint: string): LambdaClient {
 /** Starts the fixture manifest (or other options) on 127.0.0.1, free ports for both APIs, silently, over a fresh data directory (removed on close unless given). */
 export async function startFixtureServer(options: ServeOptions = {}): Promise<FixtureServer> {
   const dataDir = options.dataDir === undefined ? tempDataDir() : undefined;
-  const server = await serve({ config: FIXTURE_MANIFEST, port: 0, httpPort: 0, logLevel: 'silent', env: {}, dataDir, ...options });
+  // No runtimes directory: every function runs on this Node.js, whatever the machine has installed (runtimesDir to test them).
+  const server = await serve({ config: FIXTURE_MANIFEST, port: 0, httpPort: 0, logLevel: 'silent', env: {}, dataDir, runtimesDir: NO_RUNTIMES, ...options });
   const lambda = lambdaClient(server.url);
   return {
     server,

@@ -1,6 +1,9 @@
 /** The one list of runtimes, and when a declared runtime is not what runs. */
 import assert from 'node:assert/strict';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { defaultRuntimesDir, NodeInstalls } from '../../src/runtime/node-installs.js';
 import { AWS_RUNTIMES, DEFAULT_RUNTIME, NODE_RUNTIMES, runtimeMismatch, SUPPORTED_RUNTIMES } from '../../src/registry/runtimes.js';
 
 describe('runtimes', () => {
@@ -20,5 +23,20 @@ describe('runtimes', () => {
     assert.equal(runtimeMismatch('nodejs22.x', '22.11.0'), undefined);
     assert.equal(runtimeMismatch('nodejs24.x', '22.11.0'), 'nodejs24.x functions run on Node.js 22.11.0 (serverfull\'s own Node.js), not on Node.js 24');
     assert.equal(runtimeMismatch('provided.al2023', '22.11.0'), undefined);
+  });
+});
+
+describe('runtimes directory', () => {
+  it('defaults to the user\'s data folder: XDG_DATA_HOME when absolute, else ~/.local/share', () => {
+    assert.equal(defaultRuntimesDir({ XDG_DATA_HOME: '/data/me' }), '/data/me/serverfull/runtimes');
+    assert.equal(defaultRuntimesDir({ XDG_DATA_HOME: 'relative' }), join(homedir(), '.local/share/serverfull/runtimes'));
+    assert.equal(defaultRuntimesDir({}), join(homedir(), '.local/share/serverfull/runtimes'));
+  });
+
+  it('finds nothing where nothing is installed, and nothing for a runtime that is not Node.js', () => {
+    const installs = new NodeInstalls(join(tmpdir(), 'serverfull-no-such-runtimes'));
+    assert.equal(installs.find('nodejs22.x'), undefined);
+    assert.equal(installs.find('provided.al2023'), undefined);
+    assert.deepEqual(installs.list(), []);
   });
 });
