@@ -29,7 +29,8 @@ import { resolveSandbox } from './config/sandbox-setting.js';
 import { checkFunctionNetwork } from './config/function-network-setting.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
-import { runtimeMismatch } from './registry/runtimes.js';
+import { isPythonRuntime, runtimeMismatch } from './registry/runtimes.js';
+import { pythonInterpreter, pythonMismatch } from './runtime/python-interpreter.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
 import { KEYS_FILE_NAME, loadKeysFile } from './auth/keys-file.js';
@@ -244,18 +245,23 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   };
 }
 
+/** Why `runtime` does not run as declared here; for Python, the machine's `python3` is found on first use. */
+function mismatch(runtime: string): string | undefined {
+  return isPythonRuntime(runtime) ? pythonMismatch(runtime, pythonInterpreter()) : runtimeMismatch(runtime);
+}
+
 /** Says once per runtime, as functions appear, when a declared runtime is not what actually runs it. */
 function runtimeNotes(logger: Logger): (functions: readonly FunctionDefinition[]) => void {
   const said = new Set<string>();
   return (functions) => {
     const byRuntime = new Map<string, string[]>();
     for (const fn of functions) {
-      if (said.has(fn.runtime) || runtimeMismatch(fn.runtime) === undefined) continue;
+      if (said.has(fn.runtime) || mismatch(fn.runtime) === undefined) continue;
       byRuntime.set(fn.runtime, [...(byRuntime.get(fn.runtime) ?? []), fn.name]);
     }
     for (const [runtime, names] of byRuntime) {
       said.add(runtime);
-      logger.log('warn', runtimeMismatch(runtime)!, { runtime, functions: names.join(',') });
+      logger.log('warn', mismatch(runtime)!, { runtime, functions: names.join(',') });
     }
   };
 }

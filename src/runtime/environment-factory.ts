@@ -11,12 +11,13 @@ import { isTypeScriptHandler } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
-import { isCustomRuntime } from '../registry/runtimes.js';
+import { isCustomRuntime, isPythonRuntime } from '../registry/runtimes.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
 import type { EnvironmentKind } from './lifecycle-events.js';
 import { MockEnvironment } from './mock-environment.js';
 import { ProcessEnvironment, type ProcessSandboxOptions, type RuntimeCommand } from './process-environment.js';
+import { PYTHON_RUNTIME_CLIENT, pythonInterpreter } from './python-interpreter.js';
 import { nodeInstallFolder } from './sandbox-command.js';
 import type { SandboxHost } from './sandbox-support.js';
 import { WorkerEnvironment } from './worker-environment.js';
@@ -86,9 +87,9 @@ export class EnvironmentFactory {
       if (kind !== 'process' || this.isolatedSandbox === undefined) {
         throw new AwsError('ServiceException', `function ${definition.name} is declared without a network ("none"), which needs a sandboxed process environment`);
       }
-      return new ProcessEnvironment(runtimeCommand(definition, env), identity, withEphemeralStorage(this.isolatedSandbox, definition), access?.endpoint);
+      return new ProcessEnvironment(runtimeCommand(definition, env), identity, withEphemeralStorage(forRuntime(this.isolatedSandbox, definition), definition), access?.endpoint);
     }
-    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox && withEphemeralStorage(this.sandbox, definition));
+    if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox && withEphemeralStorage(forRuntime(this.sandbox, definition), definition));
     if (kind === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
       if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
@@ -120,10 +121,19 @@ export function environmentKind(definition: FunctionDefinition): EnvironmentKind
   return definition.isolation;
 }
 
-/** The runtime process of a function: its `bootstrap` for a custom runtime, else serverfull's Node.js runtime client with the function's heap limit. */
+/**
+ * The runtime process of a function: its `bootstrap` for a custom runtime, serverfull's Python runtime client on the
+ * machine's `python3` for Python, else serverfull's Node.js runtime client with the function's heap limit.
+ */
 function runtimeCommand(definition: FunctionDefinition, env: Record<string, string>): RuntimeCommand {
   const { root } = definition;
   if (isCustomRuntime(definition.runtime)) return { file: join(root, 'bootstrap'), args: [], cwd: root, env };
+  if (isPythonRuntime(definition.runtime)) {
+    const python = pythonInterpreter();
+    if (python === null) throw new AwsError('ServiceException', `function ${definition.name} has runtime ${definition.runtime}, which needs python3 on the server's PATH: none was found`);
+    // Unbuffered, so that what the handler prints is in the pipe before its answer; UTF-8 whatever locales the machine has; no bytecode written into the code folder (AWS's is read-only).
+    return { file: python.executable, args: ['-u', '-B', '-X', 'utf8', PYTHON_RUNTIME_CLIENT], cwd: root, env };
+  }
   return { file: process.execPath, args: [`--max-old-space-size=${definition.memorySize}`, NODE_RUNTIME_CLIENT], cwd: root, env, privateChannel: true };
 }
 
@@ -139,6 +149,17 @@ function runtimeFolders(): string[] {
   // Installed as a dependency, serverfull's own dependencies sit beside it.
   if (basename(dirname(packageRoot)) === 'node_modules') folders.push(dirname(packageRoot));
   return folders.filter((folder) => existsSync(folder));
+}
+
+/**
+ * `sandbox` for `definition`'s runtime: a Python function sees the interpreter's installation and serverfull's Python
+ * client, not Node.js or serverfull's code (but for the network forwarder of a sandbox without a network, which is Node.js).
+ */
+function forRuntime(sandbox: ProcessSandboxOptions, definition: FunctionDefinition): ProcessSandboxOptions {
+  if (!isPythonRuntime(definition.runtime)) return sandbox;
+  const python = pythonInterpreter();
+  const folders = [...(python?.folders ?? []), dirname(PYTHON_RUNTIME_CLIENT)];
+  return { ...sandbox, runtimeFolders: sandbox.network === 'none' ? [...folders, ...sandbox.runtimeFolders] : folders };
 }
 
 /** `sandbox` for `definition`'s process environments: its `/tmp` is the function's ephemeral storage. */

@@ -1,0 +1,78 @@
+/**
+ * @module runtime/python-interpreter
+ * The machine's `python3`, found once on the server's `PATH` and resolved to the real interpreter behind
+ * it (a pyenv shim, a virtual environment and a symlink all lead to one): what Python functions run on,
+ * and the host folders a sandbox must show read-only for it to start (its installation: executable,
+ * shared library, standard library).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** serverfull's Python runtime client, shipped in the package (`runtimes/python/`), standard library only. */
+export const PYTHON_RUNTIME_CLIENT = fileURLToPath(new URL('../../../runtimes/python/serverfull_runtime.py', import.meta.url));
+
+/** What a Python function runs on. */
+export interface PythonInterpreter {
+  /** The real interpreter executable (no shim, no virtual environment). */
+  readonly executable: string;
+  /** `3.11.7`. */
+  readonly version: string;
+  /** Host folders the interpreter needs, for a sandbox to show read-only: its installation prefix, unless a system folder holds it. */
+  readonly folders: readonly string[];
+}
+
+/** Asked of `python3` once: the interpreter behind it (`_base_executable` leaves a virtual environment) and its installation. */
+const PROBE = 'import json, sys; print(json.dumps([getattr(sys, "_base_executable", "") or sys.executable, sys.base_prefix, sys.base_exec_prefix, "%d.%d.%d" % sys.version_info[:3]]))';
+/** A pyenv shim runs a shell script first: generous, and only paid once. */
+const PROBE_TIMEOUT_MS = 15_000;
+/** Folders every sandbox already shows (see `sandbox-command`): an interpreter inside them needs nothing more. */
+const SYSTEM_FOLDERS = ['/usr', '/bin', '/sbin', '/lib', '/lib64'];
+
+let found: PythonInterpreter | null | undefined;
+
+/**
+ * The machine's `python3` on `PATH` (the server's), resolved; null when there is none or it does not run. Found on
+ * first use and kept: the probe blocks once, for the time a Python starts.
+ */
+export function pythonInterpreter(path = process.env.PATH ?? ''): PythonInterpreter | null {
+  if (found !== undefined) return found;
+  found = null;
+  for (const folder of path.split(':')) {
+    if (folder === '' || !existsSync(join(folder, 'python3'))) continue;
+    found = probe(join(folder, 'python3'));
+    if (found !== null) break;
+  }
+  return found;
+}
+
+/** Why a `python3.X` function does not run on Python 3.X here, or undefined when it does. */
+export function pythonMismatch(runtime: string, interpreter: PythonInterpreter | null): string | undefined {
+  if (interpreter === null) return `${runtime} functions need python3 on the server's PATH, and there is none: their invocations fail`;
+  const declared = runtime.slice('python'.length);
+  const running = interpreter.version.split('.').slice(0, 2).join('.');
+  if (declared === running) return undefined;
+  return `${runtime} functions run on the machine's Python ${interpreter.version} (${interpreter.executable}), not on Python ${declared}`;
+}
+
+function probe(command: string): PythonInterpreter | null {
+  try {
+    const output = execFileSync(command, ['-I', '-c', PROBE], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'ignore'] });
+    const [executable, basePrefix, baseExecPrefix, version] = JSON.parse(output) as [string, string, string, string];
+    const real = realpathSync(executable);
+    const prefixes = [basePrefix, baseExecPrefix].filter((folder) => folder !== '' && existsSync(folder)).map((folder) => realpathSync(folder));
+    // A prefix of `/` would show the whole host: such an interpreter runs unsandboxed nowhere, it fails to start.
+    const folders = [...new Set(prefixes)].filter((folder) => folder !== '/' && !SYSTEM_FOLDERS.some((system) => isWithin(system, folder)));
+    // An executable outside its installation (a copy, a link farm) is shown alone, never its folder.
+    if (![...SYSTEM_FOLDERS, ...folders].some((folder) => isWithin(folder, real))) folders.push(real);
+    return { executable: real, version, folders };
+  } catch {
+    return null;
+  }
+}
+
+function isWithin(folder: string, path: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep));
+}
