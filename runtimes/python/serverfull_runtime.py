@@ -8,7 +8,6 @@ gives errors (``errorMessage``, ``errorType``, ``requestId``, ``stackTrace`` as 
 ``print`` goes to stdout and ``logging`` through a root handler in AWS's text format; both become
 the invocation's log. Standard library only: nothing to install.
 """
-import decimal
 import http.client
 import importlib
 import json
@@ -138,6 +137,8 @@ class RuntimeApi(object):
 
 
 def decimal_serializer(o):
+    # Imported only here: only a result JSON cannot hold as it is comes here, and the import costs a cold start.
+    import decimal
     if isinstance(o, decimal.Decimal):
         return float(o)
     raise TypeError(repr(o) + " is not JSON serializable")
