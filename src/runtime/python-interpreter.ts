@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pythonVersionOf } from '../registry/runtimes.js';
 
 /** serverfull's Python runtime client, shipped in the package (`runtimes/python/`), standard library only. */
 export const PYTHON_RUNTIME_CLIENT = fileURLToPath(new URL('../../../runtimes/python/serverfull_runtime.py', import.meta.url));
@@ -50,7 +51,7 @@ export function pythonInterpreter(path = process.env.PATH ?? ''): PythonInterpre
 /** Why a `python3.X` function does not run on Python 3.X here, or undefined when it does. */
 export function pythonMismatch(runtime: string, interpreter: PythonInterpreter | null): string | undefined {
   if (interpreter === null) return `${runtime} functions need python3 on the server's PATH, and there is none: their invocations fail`;
-  const declared = runtime.slice('python'.length);
+  const declared = pythonVersionOf(runtime);
   const running = interpreter.version.split('.').slice(0, 2).join('.');
   if (declared === running) return undefined;
   return `${runtime} functions run on the machine's Python ${interpreter.version} (${interpreter.executable}), not on Python ${declared}`;
