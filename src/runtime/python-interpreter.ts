@@ -34,18 +34,22 @@ const SYSTEM_FOLDERS = ['/usr', '/bin', '/sbin', '/lib', '/lib64'];
 let found: PythonInterpreter | null | undefined;
 
 /**
- * The machine's `python3` on `PATH` (the server's), resolved; null when there is none or it does not run. Found on
+ * The machine's `python3` on the server's `PATH`, resolved; null when there is none or it does not run. Found on
  * first use and kept: the probe blocks once, for the time a Python starts.
  */
-export function pythonInterpreter(path = process.env.PATH ?? ''): PythonInterpreter | null {
-  if (found !== undefined) return found;
-  found = null;
+export function pythonInterpreter(): PythonInterpreter | null {
+  if (found === undefined) found = findPython(process.env.PATH ?? '');
+  return found;
+}
+
+/** The first `python3` on `path` (a `PATH` value) that runs, resolved; null when none does. */
+export function findPython(path: string): PythonInterpreter | null {
   for (const folder of path.split(':')) {
     if (folder === '' || !existsSync(join(folder, 'python3'))) continue;
-    found = probe(join(folder, 'python3'));
-    if (found !== null) break;
+    const interpreter = probe(join(folder, 'python3'));
+    if (interpreter !== null) return interpreter;
   }
-  return found;
+  return null;
 }
 
 /** Why a `python3.X` function does not run on Python 3.X here, or undefined when it does. */

@@ -7,14 +7,14 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { ConfigError } from '../../src/config/config-error.js';
 import { buildDefinitions } from '../../src/config/manifest.js';
 import { loadDefinitions } from '../../src/declared-functions.js';
 import { bundleFunction } from '../../src/lambda/lambda-bundle.js';
-import { pythonInterpreter, pythonMismatch } from '../../src/runtime/python-interpreter.js';
+import { findPython, pythonInterpreter, pythonMismatch } from '../../src/runtime/python-interpreter.js';
 import { httpClient, lambdaClient, startTestServer, type TestServer } from '../../src/testing/index.js';
 import { decodeLog, FIXTURES } from '../helpers/fixture-server.js';
 import { SANDBOXED } from '../helpers/sandbox-host.js';
@@ -87,8 +87,11 @@ describe('Python functions', { skip: python === null ? 'no python3 on PATH' : fa
   });
 
   it('sandboxed, shows the interpreter\'s installation and nothing else of the host', { skip: SANDBOXED ? false : 'unsandboxed here' }, async () => {
-    const { json } = await invoke('py-context', { paths: [fx.server.settings.dataDir, ROOT, python!.executable] });
+    const library = python!.folders[0] ?? dirname(python!.executable);
+    const { json } = await invoke('py-context', { paths: [fx.server.settings.dataDir, ROOT, python!.executable], write: [library, '/var/task', '/tmp'] });
     assert.deepEqual(json.sees, { [fx.server.settings.dataDir]: false, [ROOT]: false, [python!.executable]: true });
+    // The interpreter and the code are read-only; /tmp is the function's own.
+    assert.deepEqual(json.writes, { [library]: 'OSError', '/var/task': 'OSError', '/tmp': 'written' });
     // Of /root (pyenv's home, say), only the way to the interpreter.
     for (const entry of json.root_entries ?? []) {
       assert.ok(python!.folders.some((folder) => folder.startsWith(`/root/${entry}/`) || folder === `/root/${entry}`), `/root/${entry} is visible`);
@@ -149,10 +152,14 @@ describe('Python functions', { skip: python === null ? 'no python3 on PATH' : fa
   });
 
   it('times out a handler that runs too long', async () => {
+    // Warmed first: the timeout counts the init of a cold start, which on a loaded machine may take it all.
+    let warm: unknown;
+    for (let attempt = 0; attempt < 5 && warm !== 'warm'; attempt++) warm = (await invoke('py-sleeps', { warm: true })).json;
+    assert.equal(warm, 'warm');
     const { out, json, log } = await invoke('py-sleeps', {}, true);
     assert.equal(out.FunctionError, 'Unhandled');
     assert.equal(json.errorType, 'Sandbox.Timedout');
-    assert.equal(json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds`);
+    assert.equal(json.errorMessage, `RequestId: ${out.$metadata.requestId} Error: Task timed out after 3.00 seconds`);
     assert.match(log, /^going to sleep$/m);
   });
 
@@ -217,6 +224,14 @@ describe('Python function declarations', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it('run on the python3 found on PATH, resolved to the interpreter and its installation', { skip: python === null ? 'no python3 on PATH' : false }, () => {
+    assert.equal(findPython('/nonexistent:'), null);
+    assert.deepEqual(findPython(dirname(python!.executable)), python);
+    // Debian's own needs nothing a sandbox does not show already.
+    const system = findPython('/usr/bin');
+    if (system !== null) assert.deepEqual(system.folders, []);
   });
 
   it('say at start when the machine\'s Python is not the declared one', () => {
