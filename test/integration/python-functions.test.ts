@@ -28,6 +28,11 @@ const python = pythonInterpreter();
 const logLine = (level: string, requestId: string, message: string) =>
   new RegExp(`^\\[${level}\\]\\t\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z\\t${requestId}\\t${message}$`, 'm');
 
+// CI has python3 (Debian's, which awscli needs too): there, a missing one fails instead of skipping the suite.
+if (python === null && process.env.CI) {
+  it('python3 is on PATH', () => assert.fail('no python3 on PATH: Python functions cannot run'));
+}
+
 /** Started as the toolkit is meant to be used, at the top of a test file: it closes the server after the tests. */
 const fx = (python === null ? undefined : await startTestServer({ config: MANIFEST, serve: { isolation: 'inline', logLevel: 'silent', env: {} } })) as TestServer;
 
