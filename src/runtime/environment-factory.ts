@@ -153,13 +153,14 @@ function runtimeFolders(): string[] {
 
 /**
  * `sandbox` for `definition`'s runtime: a Python function sees the interpreter's installation and serverfull's Python
- * client, not Node.js or serverfull's code (but for the network forwarder of a sandbox without a network, which is Node.js).
+ * client, not Node.js, serverfull's code (but for the network forwarder of a sandbox without a network, which is Node.js)
+ * or the project's `node_modules`.
  */
 function forRuntime(sandbox: ProcessSandboxOptions, definition: FunctionDefinition): ProcessSandboxOptions {
   if (!isPythonRuntime(definition.runtime)) return sandbox;
   const python = pythonInterpreter();
   const folders = [...(python?.folders ?? []), dirname(PYTHON_RUNTIME_CLIENT)];
-  return { ...sandbox, runtimeFolders: sandbox.network === 'none' ? [...folders, ...sandbox.runtimeFolders] : folders };
+  return { ...sandbox, runtimeFolders: sandbox.network === 'none' ? [...folders, ...sandbox.runtimeFolders] : folders, nodeModules: false };
 }
 
 /** `sandbox` for `definition`'s process environments: its `/tmp` is the function's ephemeral storage. */

@@ -93,8 +93,10 @@ describe('Python functions', { skip: python === null ? 'no python3 on PATH' : fa
 
   it('sandboxed, shows the interpreter\'s installation and nothing else of the host', { skip: SANDBOXED ? false : 'unsandboxed here' }, async () => {
     const library = python!.folders[0] ?? dirname(python!.executable);
-    const { json } = await invoke('py-context', { paths: [fx.server.settings.dataDir, ROOT, python!.executable], write: [library, '/var/task', '/tmp'] });
-    assert.deepEqual(json.sees, { [fx.server.settings.dataDir]: false, [ROOT]: false, [python!.executable]: true });
+    const paths = [fx.server.settings.dataDir, ROOT, '/node_modules', python!.executable];
+    const { json } = await invoke('py-context', { paths, write: [library, '/var/task', '/tmp'] });
+    // Not the project's node_modules either, which a Node.js function of the folder sees.
+    assert.deepEqual(json.sees, { [fx.server.settings.dataDir]: false, [ROOT]: false, '/node_modules': false, [python!.executable]: true });
     // The interpreter and the code are read-only; /tmp is the function's own.
     assert.deepEqual(json.writes, { [library]: 'OSError', '/var/task': 'OSError', '/tmp': 'written' });
     // Of /root (pyenv's home, say), only the way to the interpreter.
