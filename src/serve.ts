@@ -245,9 +245,9 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   };
 }
 
-/** Why `runtime` does not run as declared here; for Python, the machine's `python3` is found on first use. */
+/** Why `runtime` does not run as declared here; for Python, the machine's interpreter is found on first use. */
 function mismatch(runtime: string): string | undefined {
-  return isPythonRuntime(runtime) ? pythonMismatch(runtime, pythonInterpreter()) : runtimeMismatch(runtime);
+  return isPythonRuntime(runtime) ? pythonMismatch(runtime, pythonInterpreter(runtime)) : runtimeMismatch(runtime);
 }
 
 /** Says once per runtime, as functions appear, when a declared runtime is not what actually runs it. */

@@ -123,14 +123,14 @@ export function environmentKind(definition: FunctionDefinition): EnvironmentKind
 
 /**
  * The runtime process of a function: its `bootstrap` for a custom runtime, serverfull's Python runtime client on the
- * machine's `python3` for Python, else serverfull's Node.js runtime client with the function's heap limit.
+ * machine's Python for Python, else serverfull's Node.js runtime client with the function's heap limit.
  */
 function runtimeCommand(definition: FunctionDefinition, env: Record<string, string>): RuntimeCommand {
   const { root } = definition;
   if (isCustomRuntime(definition.runtime)) return { file: join(root, 'bootstrap'), args: [], cwd: root, env };
   if (isPythonRuntime(definition.runtime)) {
-    const python = pythonInterpreter();
-    if (python === null) throw new AwsError('ServiceException', `function ${definition.name} has runtime ${definition.runtime}, which needs python3 on the server's PATH: none was found`);
+    const python = pythonInterpreter(definition.runtime);
+    if (python === null) throw new AwsError('ServiceException', `function ${definition.name} has runtime ${definition.runtime}, which needs ${definition.runtime} or python3 on the server's PATH: neither was found`);
     // Unbuffered, so that what the handler prints is in the pipe before its answer; UTF-8 whatever locales the machine has; no bytecode written into the code folder (AWS's is read-only).
     return { file: python.executable, args: ['-u', '-B', '-X', 'utf8', PYTHON_RUNTIME_CLIENT], cwd: root, env };
   }
@@ -158,7 +158,7 @@ function runtimeFolders(): string[] {
  */
 function forRuntime(sandbox: ProcessSandboxOptions, definition: FunctionDefinition): ProcessSandboxOptions {
   if (!isPythonRuntime(definition.runtime)) return sandbox;
-  const python = pythonInterpreter();
+  const python = pythonInterpreter(definition.runtime);
   const folders = [...(python?.folders ?? []), dirname(PYTHON_RUNTIME_CLIENT)];
   return { ...sandbox, runtimeFolders: sandbox.network === 'none' ? [...folders, ...sandbox.runtimeFolders] : folders, nodeModules: false };
 }

@@ -1,7 +1,7 @@
 /**
  * @module runtime/python-interpreter
- * The machine's `python3`, found once on the server's `PATH` and resolved to the real interpreter behind
- * it (a pyenv shim, a virtual environment and a symlink all lead to one): what Python functions run on,
+ * The machine's Python for a Python runtime (`python3.12` on the server's `PATH`, else `python3`), found once and
+ * resolved to the real interpreter behind it (a pyenv shim, a virtual environment and a symlink all lead to one): what Python functions run on,
  * and the host folders a sandbox must show read-only for it to start (its installation: executable,
  * shared library, standard library).
  */
@@ -31,22 +31,28 @@ const PROBE_TIMEOUT_MS = 15_000;
 /** Folders every sandbox already shows (see `sandbox-command`): an interpreter inside them needs nothing more. */
 const SYSTEM_FOLDERS = ['/usr', '/bin', '/sbin', '/lib', '/lib64'];
 
-let found: PythonInterpreter | null | undefined;
+/** Interpreters found so far, by command name (`python3.12`, `python3`); null: none on `PATH` runs. */
+const found = new Map<string, PythonInterpreter | null>();
 
 /**
- * The machine's `python3` on the server's `PATH`, resolved; null when there is none or it does not run. Found on
- * first use and kept: the probe blocks once, for the time a Python starts.
+ * What a function of `runtime` (`python3.12`) runs on: the first `python3.12` on the server's `PATH` that runs, else
+ * the first `python3`; null when there is neither. Found on first use and kept: each probe blocks once, for the time
+ * a Python starts.
  */
-export function pythonInterpreter(): PythonInterpreter | null {
-  if (found === undefined) found = findPython(process.env.PATH ?? '');
-  return found;
+export function pythonInterpreter(runtime: string): PythonInterpreter | null {
+  for (const command of [runtime, 'python3']) {
+    let interpreter = found.get(command);
+    if (interpreter === undefined) found.set(command, (interpreter = findPython(process.env.PATH ?? '', command)));
+    if (interpreter !== null) return interpreter;
+  }
+  return null;
 }
 
-/** The first `python3` on `path` (a `PATH` value) that runs, resolved; null when none does. */
-export function findPython(path: string): PythonInterpreter | null {
+/** The first `command` on `path` (a `PATH` value) that runs, resolved; null when none does. */
+export function findPython(path: string, command = 'python3'): PythonInterpreter | null {
   for (const folder of path.split(':')) {
-    if (folder === '' || !existsSync(join(folder, 'python3'))) continue;
-    const interpreter = probe(join(folder, 'python3'));
+    if (folder === '' || !existsSync(join(folder, command))) continue;
+    const interpreter = probe(join(folder, command));
     if (interpreter !== null) return interpreter;
   }
   return null;
@@ -54,7 +60,7 @@ export function findPython(path: string): PythonInterpreter | null {
 
 /** Why a `python3.X` function does not run on Python 3.X here, or undefined when it does. */
 export function pythonMismatch(runtime: string, interpreter: PythonInterpreter | null): string | undefined {
-  if (interpreter === null) return `${runtime} functions need python3 on the server's PATH, and there is none: their invocations fail`;
+  if (interpreter === null) return `${runtime} functions need ${runtime} or python3 on the server's PATH, and there is neither: their invocations fail`;
   const declared = pythonVersionOf(runtime);
   const running = interpreter.version.split('.').slice(0, 2).join('.');
   if (declared === running) return undefined;
