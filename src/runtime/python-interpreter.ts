@@ -1,13 +1,13 @@
 /**
  * @module runtime/python-interpreter
- * The machine's Python for a Python runtime (`python3.12` on the server's `PATH`, else `python3`), found once and
- * resolved to the real interpreter behind it (a pyenv shim, a virtual environment and a symlink all lead to one): what Python functions run on,
- * and the host folders a sandbox must show read-only for it to start (its installation: executable,
- * shared library, standard library).
+ * The machine's Python for a Python runtime (`python3.12` on the server's `PATH`, else `python3`), found
+ * once and resolved to the real interpreter behind it (a pyenv shim, a virtual environment and a symlink
+ * all lead to one): what Python functions run on, and the host folders a sandbox must show read-only for
+ * it to start (its installation: executable, shared library, standard library), nothing else.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pythonVersionOf } from '../registry/runtimes.js';
 
@@ -51,7 +51,8 @@ export function pythonInterpreter(runtime: string): PythonInterpreter | null {
 /** The first `command` on `path` (a `PATH` value) that runs, resolved; null when none does. */
 export function findPython(path: string, command = 'python3'): PythonInterpreter | null {
   for (const folder of path.split(':')) {
-    if (folder === '' || !existsSync(join(folder, command))) continue;
+    // A relative entry would name a folder of the server's working directory: never a place to run programs from.
+    if (!isAbsolute(folder) || !existsSync(join(folder, command))) continue;
     const interpreter = probe(join(folder, command));
     if (interpreter !== null) return interpreter;
   }
@@ -73,7 +74,7 @@ function probe(command: string): PythonInterpreter | null {
     const [executable, basePrefix, baseExecPrefix, version] = JSON.parse(output) as [string, string, string, string];
     const real = realpathSync(executable);
     const prefixes = [basePrefix, baseExecPrefix].filter((folder) => folder !== '' && existsSync(folder)).map((folder) => realpathSync(folder));
-    // A prefix of `/` would show the whole host: such an interpreter runs unsandboxed nowhere, it fails to start.
+    // A prefix of `/` would show the whole host: it is not shown (such an interpreter fails to start in a sandbox).
     const folders = [...new Set(prefixes)].filter((folder) => folder !== '/' && !SYSTEM_FOLDERS.some((system) => isWithin(system, folder)));
     // An executable outside its installation (a copy, a link farm) is shown alone, never its folder.
     if (![...SYSTEM_FOLDERS, ...folders].some((folder) => isWithin(folder, real))) folders.push(real);
