@@ -16,7 +16,7 @@ import { loadDefinitions } from '../../src/declared-functions.js';
 import { bundleFunction } from '../../src/lambda/lambda-bundle.js';
 import { findPython, pythonInterpreter, pythonMismatch } from '../../src/runtime/python-interpreter.js';
 import { httpClient, lambdaClient, startTestServer, type TestServer } from '../../src/testing/index.js';
-import { decodeLog, FIXTURES } from '../helpers/fixture-server.js';
+import { decodeLog, FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
 import { SANDBOXED } from '../helpers/sandbox-host.js';
 import { zipOf } from '../helpers/zip-fixture.js';
 
@@ -223,6 +223,11 @@ describe('Python function declarations', () => {
     assert.deepEqual(template!.warnings, []);
     const [orders] = definitions;
     assert.deepEqual([orders!.name, orders!.runtime, orders!.handler, orders!.isolation], ['orders', 'python3.13', 'shop/orders/handler.place', 'process']);
+  });
+
+  it('include the example project\'s', () => {
+    const [orders] = loadDefinitions({ config: join(REPO_ROOT, 'examples/python/serverfull.json'), env: {} }).definitions;
+    assert.deepEqual([orders!.runtime, orders!.handler, orders!.isolation], ['python3.12', 'orders/app.handler', 'process']);
   });
 
   it('are not bundled: serverfull bundle is for Node.js', async () => {
