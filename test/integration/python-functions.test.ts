@@ -14,6 +14,7 @@ import { ConfigError } from '../../src/config/config-error.js';
 import { buildDefinitions } from '../../src/config/manifest.js';
 import { loadDefinitions } from '../../src/declared-functions.js';
 import { bundleFunction } from '../../src/lambda/lambda-bundle.js';
+import { startLambda } from '../../src/lambda/start-lambda.js';
 import { findPython, pythonInterpreter, pythonMismatch } from '../../src/runtime/python-interpreter.js';
 import { httpClient, lambdaClient, startTestServer, type TestServer } from '../../src/testing/index.js';
 import { decodeLog, FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
@@ -228,6 +229,10 @@ describe('Python function declarations', () => {
   it('include the example project\'s', () => {
     const [orders] = loadDefinitions({ config: join(REPO_ROOT, 'examples/python/serverfull.json'), env: {} }).definitions;
     assert.deepEqual([orders!.runtime, orders!.handler, orders!.isolation], ['python3.12', 'orders/app.handler', 'process']);
+  });
+
+  it('do not run in lambda mode, which runs Node.js handlers', async () => {
+    await assert.rejects(startLambda({ config: MANIFEST, functionName: 'py-hello', runtimeApi: '127.0.0.1:9', env: {} }), (error) => error instanceof ConfigError && /lambda mode runs Node\.js handlers/.test(error.message));
   });
 
   it('are not bundled: serverfull bundle is for Node.js', async () => {
