@@ -29,8 +29,9 @@ import { resolveSandbox } from './config/sandbox-setting.js';
 import { checkFunctionNetwork } from './config/function-network-setting.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
-import { isCustomRuntime, runtimeMismatch } from './registry/runtimes.js';
+import { isCustomRuntime, isPythonRuntime, runtimeMismatch } from './registry/runtimes.js';
 import { defaultRuntimesDir, NodeInstalls } from './runtime/node-installs.js';
+import { pythonInterpreter, pythonMismatch } from './runtime/python-interpreter.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
 import { KEYS_FILE_NAME, loadKeysFile } from './auth/keys-file.js';
@@ -256,11 +257,16 @@ function runtimeNotes(logger: Logger, nodes: NodeInstalls): (functions: readonly
     const byNote = new Map<string, { level: 'info' | 'warn'; runtime: string; names: string[] }>();
     for (const fn of functions) {
       if (said.has(fn.runtime) || isCustomRuntime(fn.runtime) || fn.mock) continue;
-      const mismatch = runtimeMismatch(fn.runtime);
-      const install = fn.isolation === 'process' || mismatch !== undefined ? nodes.find(fn.runtime) : undefined;
+      const python = isPythonRuntime(fn.runtime);
+      // Python's version is the machine's interpreter's, found on first use.
+      const mismatch = python ? pythonMismatch(fn.runtime, pythonInterpreter(fn.runtime)) : runtimeMismatch(fn.runtime);
+      const install = !python && (fn.isolation === 'process' || mismatch !== undefined) ? nodes.find(fn.runtime) : undefined;
       let level: 'info' | 'warn' = 'warn';
       let note: string;
-      if (fn.isolation === 'process' && install !== undefined) {
+      if (python) {
+        if (mismatch === undefined) continue;
+        note = mismatch;
+      } else if (fn.isolation === 'process' && install !== undefined) {
         level = 'info';
         note = `${fn.runtime} functions in process isolation run on Node.js ${install.version} from ${install.folder}`;
       } else if (mismatch === undefined) {

@@ -13,7 +13,7 @@ import {
 import {
   ENVIRONMENT_KEY, EPHEMERAL_STORAGE, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
 } from '../registry/function-limits.js';
-import { DEFAULT_RUNTIME, isCustomRuntime, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
+import { DEFAULT_RUNTIME, isCustomRuntime, isPythonRuntime, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
 import { check, ConfigError } from './config-error.js';
 import { SETTING_NAMES, type SettingsInput } from './settings.js';
@@ -124,6 +124,7 @@ function buildDefinition(name: string, raw: unknown, root: string, defaultIsolat
   }
   const runtime = config.runtime === undefined ? DEFAULT_RUNTIME : check.oneOf(config.runtime, field('runtime'), SUPPORTED_RUNTIMES);
   if (isCustomRuntime(runtime)) return buildCustomRuntimeDefinition(name, config, root, runtime, field);
+  if (isPythonRuntime(runtime)) return buildPythonDefinition(name, config, root, runtime, field);
   if (typeof handler !== 'function') {
     check.string(handler, field('handler'), /./, 'a "file.export" string');
     const parsed = parseHandlerString(handler as string);
@@ -162,6 +163,18 @@ function buildCustomRuntimeDefinition(name: string, config: Record<string, unkno
   }
   const bootstrap = join(root, 'bootstrap');
   if (!isExecutableFile(bootstrap)) throw new ConfigError(`${field('runtime')}: ${runtime} needs an executable file ${bootstrap}`);
+  return Object.freeze({ name, version: '$LATEST', runtime, handler, root, ...commonFields(config, field), isolation: 'process' });
+}
+
+/**
+ * A Python function: a `module.function` handler, always a process of its own (serverfull's Python runtime client). The
+ * module is not looked for here: as in AWS, a missing one fails the init with `Runtime.ImportModuleError`.
+ */
+function buildPythonDefinition(name: string, config: Record<string, unknown>, root: string, runtime: string, field: (key: string) => string): FunctionDefinition {
+  const handler = check.string(config.handler, field('handler'), /^[^\s.][^\s]*\.[^\s./]+$/, 'a "module.function" string, the module a path inside the folder ("app.handler", "pkg/app.handler")');
+  if (config.isolation !== undefined && config.isolation !== 'process') {
+    throw new ConfigError(`${field('isolation')}: a ${runtime} function runs on Python in a process of its own; "isolation" can only be "process"`);
+  }
   return Object.freeze({ name, version: '$LATEST', runtime, handler, root, ...commonFields(config, field), isolation: 'process' });
 }
 

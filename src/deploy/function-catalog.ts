@@ -13,7 +13,7 @@ import { AwsError, functionNotFound } from '../errors.js';
 import type { FunctionDefinition, FunctionRegistry, IsolationKind } from '../registry/function-definition.js';
 import { EPHEMERAL_STORAGE } from '../registry/function-limits.js';
 import { handlerEscape } from '../registry/handler-path.js';
-import { isCustomRuntime } from '../registry/runtimes.js';
+import { runsAsProcessOnly } from '../registry/runtimes.js';
 import { defaultRole, functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { CodeStore } from './code-store.js';
 import { EnvironmentCipher } from './environment-cipher.js';
@@ -556,8 +556,8 @@ export class FunctionCatalog implements FunctionRegistry {
       memorySize: config.memorySize,
       ephemeralStorage: config.ephemeralStorage,
       environment: Object.freeze({ ...config.environment }),
-      // A custom runtime is a process: its bootstrap cannot run in a thread.
-      isolation: isCustomRuntime(config.runtime) ? 'process' : this.options.isolation,
+      // A custom runtime's bootstrap and a Python handler cannot run in a thread: they are processes.
+      isolation: runsAsProcessOnly(config.runtime) ? 'process' : this.options.isolation,
       description: config.description,
       role: config.role,
     });

@@ -19,7 +19,7 @@ import { loadDefinition, type TypedDeclarationOptions } from '../declared-functi
 import { createZip } from '../deploy/zip-archive.js';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
-import { isCustomRuntime } from '../registry/runtimes.js';
+import { isCustomRuntime, isPythonRuntime } from '../registry/runtimes.js';
 
 /** Options of `bundleFunction()`: the declarations as for `serve()`, the function, and where the zip goes. */
 export interface BundleOptions extends TypedDeclarationOptions {
@@ -102,6 +102,7 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
 function handlerModule(definition: FunctionDefinition): { file: string; exportPath: string[] } {
   const where = `function "${definition.name}"`;
   if (isCustomRuntime(definition.runtime)) throw new ConfigError(`${where} has runtime ${definition.runtime}: its bootstrap is its package already; bundle Node.js functions`);
+  if (isPythonRuntime(definition.runtime)) throw new ConfigError(`${where} has runtime ${definition.runtime}: serverfull bundle is for Node.js functions only (zip a Python function's folder as it is)`);
   if (typeof definition.handler !== 'string') throw new ConfigError(`${where} is given as a function value; bundle functions declared with a "file.export" handler`);
   const parsed = parseHandlerString(definition.handler);
   const file = parsed && resolveHandlerFile(definition.root, parsed.modulePath);

@@ -9,7 +9,7 @@ import { loadDefinition, type TypedDeclarationOptions } from '../declared-functi
 import { loadHandler } from '../handler/handler-loader.js';
 import { logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
-import { isCustomRuntime } from '../registry/runtimes.js';
+import { runsAsProcessOnly } from '../registry/runtimes.js';
 import { mockOutput } from '../runtime/mock-output.js';
 import { identityFromEnvironment } from '../runtime-client/environment-identity.js';
 import { startRuntimeLoop, type RuntimeFunction, type RuntimeLoopEnd } from '../runtime-client/runtime-loop.js';
@@ -45,8 +45,8 @@ export async function startLambda(options: LambdaOptions): Promise<RunningLambda
   if (!functionName) throw new ConfigError('lambda mode needs the name of the function to run (--function NAME)');
   const definition = loadDefinition(declaration, functionName);
   const mocked = definition.mock !== undefined && definition.mock !== false;
-  if (!mocked && isCustomRuntime(definition.runtime)) {
-    throw new ConfigError(`function "${functionName}" has runtime ${definition.runtime}: lambda mode runs Node.js handlers (AWS runs a custom runtime's bootstrap itself)`);
+  if (!mocked && runsAsProcessOnly(definition.runtime)) {
+    throw new ConfigError(`function "${functionName}" has runtime ${definition.runtime}: lambda mode runs Node.js handlers (AWS runs a custom runtime's bootstrap, and Python handlers, itself)`);
   }
 
   // The environment is what AWS gave the process; the declaration only fills in what is not set.

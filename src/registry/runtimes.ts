@@ -13,8 +13,11 @@ export const NODE_RUNTIMES: readonly string[] = ['nodejs18.x', 'nodejs20.x', 'no
 /** OS-only runtimes: the function brings its own runtime as an executable `bootstrap`. */
 export const CUSTOM_RUNTIMES: readonly string[] = ['provided', 'provided.al2', 'provided.al2023'];
 
+/** Python runtimes: serverfull's Python runtime client on the machine's `python3` (see `python-interpreter`). */
+export const PYTHON_RUNTIMES: readonly string[] = ['python3.11', 'python3.12', 'python3.13'];
+
 /** Every runtime a function may declare, wherever it is declared. */
-export const SUPPORTED_RUNTIMES: readonly string[] = [...NODE_RUNTIMES, ...CUSTOM_RUNTIMES];
+export const SUPPORTED_RUNTIMES: readonly string[] = [...NODE_RUNTIMES, ...PYTHON_RUNTIMES, ...CUSTOM_RUNTIMES];
 
 /**
  * AWS's own list of runtime identifiers, in the order its validation message gives them: a name
@@ -34,12 +37,28 @@ export function isCustomRuntime(runtime: string): boolean {
   return CUSTOM_RUNTIMES.includes(runtime);
 }
 
+/** Whether `runtime` is a Python runtime: its handler is `module.function`, run by serverfull's Python runtime client. */
+export function isPythonRuntime(runtime: string): boolean {
+  return PYTHON_RUNTIMES.includes(runtime);
+}
+
+/** Whether a function of `runtime` can only run as a process of its own (not inline, not in a worker thread). */
+export function runsAsProcessOnly(runtime: string): boolean {
+  return isCustomRuntime(runtime) || isPythonRuntime(runtime);
+}
+
+/** The Python version a Python runtime names: `3.12` for `python3.12`. */
+export function pythonVersionOf(runtime: string): string {
+  return runtime.slice('python'.length);
+}
+
 /**
  * Why `runtime` does not run as declared: a Node.js runtime other than the running Node.js's major
- * version; undefined when it runs as declared (custom runtimes bring their own).
+ * version; undefined when it runs as declared (custom runtimes bring their own; Python is checked apart).
  */
 export function runtimeMismatch(runtime: string, nodeVersion = process.versions.node): string | undefined {
-  if (isCustomRuntime(runtime) || runtime === nodeRuntimeOf(nodeVersion)) return undefined;
+  // Python's version is told apart where the interpreter is found (`python-interpreter`).
+  if (isCustomRuntime(runtime) || isPythonRuntime(runtime) || runtime === nodeRuntimeOf(nodeVersion)) return undefined;
   return `${runtime} functions run on Node.js ${nodeVersion} (serverfull's own Node.js), not on Node.js ${nodeMajorOf(runtime)}`;
 }
 

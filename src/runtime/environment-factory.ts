@@ -11,13 +11,14 @@ import { isTypeScriptHandler } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
-import { isCustomRuntime } from '../registry/runtimes.js';
+import { isCustomRuntime, isPythonRuntime } from '../registry/runtimes.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import type { NodeInstalls } from './node-installs.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
 import type { EnvironmentKind } from './lifecycle-events.js';
 import { MockEnvironment } from './mock-environment.js';
 import { ProcessEnvironment, type ProcessSandboxOptions, type RuntimeCommand } from './process-environment.js';
+import { PYTHON_RUNTIME_CLIENT, pythonInterpreter } from './python-interpreter.js';
 import { nodeInstallFolder } from './sandbox-command.js';
 import type { SandboxHost } from './sandbox-support.js';
 import { WorkerEnvironment } from './worker-environment.js';
@@ -109,12 +110,19 @@ export class EnvironmentFactory {
   }
 
   /**
-   * The runtime process of a function: its `bootstrap` for a custom runtime, else serverfull's Node.js runtime client with the
+   * The runtime process of a function: its `bootstrap` for a custom runtime, serverfull's Python runtime client on the machine's
+   * Python for Python, else serverfull's Node.js runtime client with the
    * function's heap limit, on the installed Node.js of the function's runtime when there is one (first on its `PATH` too).
    */
   private runtimeCommand(definition: FunctionDefinition, env: Record<string, string>): RuntimeCommand {
     const { root } = definition;
     if (isCustomRuntime(definition.runtime)) return { file: join(root, 'bootstrap'), args: [], cwd: root, env };
+    if (isPythonRuntime(definition.runtime)) {
+      const python = pythonInterpreter(definition.runtime);
+      if (python === null) throw new AwsError('ServiceException', `function ${definition.name} has runtime ${definition.runtime}, which needs ${definition.runtime} or python3 on the server's PATH: neither was found`);
+      // Unbuffered, so that what the handler prints is in the pipe before its answer; UTF-8 whatever locales the machine has; no bytecode written into the code folder (AWS's is read-only).
+      return { file: python.executable, args: ['-u', '-B', '-X', 'utf8', PYTHON_RUNTIME_CLIENT], cwd: root, env };
+    }
     const install = this.nodes?.find(definition.runtime);
     const file = install?.binary ?? process.execPath;
     const runtimeEnv = install === undefined ? env : { ...env, PATH: `${dirname(install.binary)}:${env.PATH}` };
@@ -123,6 +131,7 @@ export class EnvironmentFactory {
 
   /** `sandbox` for `definition`'s process environments: its `/tmp` is the function's ephemeral storage; its runtime's installed Node.js is shown read-only. */
   private sandboxOf(sandbox: ProcessSandboxOptions, definition: FunctionDefinition): ProcessSandboxOptions {
+    if (isPythonRuntime(definition.runtime)) return withEphemeralStorage(forPython(sandbox, definition), definition);
     const install = isCustomRuntime(definition.runtime) ? undefined : this.nodes?.find(definition.runtime);
     const withNode = install === undefined ? sandbox : { ...sandbox, runtimeFolders: [...sandbox.runtimeFolders, install.folder] };
     return withEphemeralStorage(withNode, definition);
@@ -163,6 +172,17 @@ function runtimeFolders(): string[] {
   // Installed as a dependency, serverfull's own dependencies sit beside it.
   if (basename(dirname(packageRoot)) === 'node_modules') folders.push(dirname(packageRoot));
   return folders.filter((folder) => existsSync(folder));
+}
+
+/**
+ * `sandbox` for a Python function: it sees the interpreter's installation and serverfull's Python
+ * client, not Node.js, serverfull's code (but for the network forwarder of a sandbox without a network, which is Node.js)
+ * or the project's `node_modules`.
+ */
+function forPython(sandbox: ProcessSandboxOptions, definition: FunctionDefinition): ProcessSandboxOptions {
+  const python = pythonInterpreter(definition.runtime);
+  const folders = [...(python?.folders ?? []), dirname(PYTHON_RUNTIME_CLIENT)];
+  return { ...sandbox, runtimeFolders: sandbox.network === 'none' ? [...folders, ...sandbox.runtimeFolders] : folders, nodeModules: false };
 }
 
 /** `sandbox` for `definition`'s process environments: its `/tmp` is the function's ephemeral storage. */

@@ -45,6 +45,8 @@ export interface ProcessSandboxOptions {
   readonly freeze: boolean;
   /** `none`: a network namespace of its own, reaching only its Runtime API and the Lambda APIs; else the host's network. */
   readonly network: FunctionNetwork;
+  /** Show the project's `node_modules` (Node.js functions); default true. */
+  readonly nodeModules?: boolean;
 }
 
 /** Output lines kept while no invocation runs (init, background work); the rest is dropped. */
@@ -246,8 +248,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       return undefined;
     }
     sandbox.cgroup = cgroup;
-    const { bwrap, runtimeFolders, tmpBytes } = this.sandboxOptions!;
-    return sandboxedCommand(this.command, { bwrap, runtimeFolders, cgroupProcs: cgroup.procsFiles, tmpBytes, network: sandbox.network });
+    const { bwrap, runtimeFolders, tmpBytes, nodeModules } = this.sandboxOptions!;
+    return sandboxedCommand(this.command, { bwrap, runtimeFolders, cgroupProcs: cgroup.procsFiles, tmpBytes, network: sandbox.network, nodeModules });
   }
 
   /** Without a network, serverfull's endpoint is where the forwarder serves it; an endpoint the function's configuration sets stays. */

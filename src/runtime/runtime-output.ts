@@ -2,9 +2,10 @@
  * @module runtime/runtime-output
  * Reads a runtime process's stdout or stderr as log lines. Chunks of a pipe do not follow
  * lines, so a partial line waits for its end. A line in the Node.js runtime's format
- * (`time\trequestId\tLEVEL\tmessage`, newlines inside the message written as `\r`) gives its
- * level and message to the server log; any other line (custom runtimes, raw writes) is
- * logged as it is. The Tail log always keeps the line as the runtime wrote it.
+ * (`time\trequestId\tLEVEL\tmessage`, newlines inside the message written as `\r`), or in
+ * the Python runtime's `logging` format (`[LEVEL]\ttime\trequestId\tmessage`), gives its level
+ * and message to the server log; any other line (custom runtimes, raw writes) is logged as it
+ * is. The Tail log always keeps the line as the runtime wrote it.
  */
 import type { FunctionLogLevel } from './execution-environment.js';
 
@@ -16,6 +17,11 @@ const MAX_PARTIAL_CHARS = 256 * 1024;
 
 /** `2024-01-01T00:00:00.000Z\t<request id>\t<LEVEL>\t`: the prefix of a Node.js runtime line. */
 const RUNTIME_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t[^\t]*\t(TRACE|DEBUG|INFO|WARN|ERROR)\t/;
+
+/** `[INFO]\t2024-01-01T00:00:00.000Z\t<request id>\t`: the prefix of a line Python's `logging` writes through serverfull's Python runtime client. */
+const PYTHON_LINE = /^\[(DEBUG|INFO|WARNING|ERROR|CRITICAL)\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t[^\t]*\t/;
+/** Python's level names as the function log levels. */
+const PYTHON_LEVELS: Readonly<Record<string, FunctionLogLevel>> = { DEBUG: 'DEBUG', INFO: 'INFO', WARNING: 'WARN', ERROR: 'ERROR', CRITICAL: 'ERROR' };
 
 /** One output stream of one runtime process, split into lines. */
 export class RuntimeOutput {
@@ -46,7 +52,10 @@ export class RuntimeOutput {
   private line(line: string): void {
     const match = RUNTIME_LINE.exec(line);
     if (!match) {
-      this.sink(undefined, line, `${line}\n`);
+      // A Python line starts with `[`: the test costs other lines one character comparison.
+      const python = line.startsWith('[') ? PYTHON_LINE.exec(line) : null;
+      if (python) this.sink(PYTHON_LEVELS[python[1]!], line.slice(python[0].length), `${line}\n`);
+      else this.sink(undefined, line, `${line}\n`);
       return;
     }
     const message = line.slice(match[0].length);

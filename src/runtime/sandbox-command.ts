@@ -44,6 +44,8 @@ export interface SandboxSpec {
   readonly tmpBytes?: number;
   /** No network but serverfull's (`network: "none"`); undefined: the host's network. */
   readonly network?: IsolatedNetwork;
+  /** Show the `node_modules` folder nearest above the task root (Node.js functions); false for other runtimes. Default true. */
+  readonly nodeModules?: boolean;
 }
 
 /** What to spawn: a shell that joins the cgroups, then bwrap, then the runtime at its sandbox paths. */
@@ -63,7 +65,7 @@ export function sandboxedCommand(command: RuntimeCommand, spec: SandboxSpec): Ru
     '--size', String(spec.tmpBytes ?? TMP_BYTES), '--tmpfs', '/tmp',
     ...spec.runtimeFolders.flatMap((folder) => ['--ro-bind', folder, folder]),
     '--ro-bind', taskRoot, SANDBOX_TASK_ROOT,
-    ...dependencyMount(taskRoot),
+    ...(spec.nodeModules === false ? [] : dependencyMount(taskRoot)),
     ...(spec.network?.bwrapArgs() ?? []),
     '--chdir', SANDBOX_TASK_ROOT,
     '--', ...(spec.network?.commandPrefix() ?? []), inside(command.file), ...command.args.map(inside),

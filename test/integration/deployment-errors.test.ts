@@ -109,7 +109,7 @@ describe('deployment errors', () => {
     await refused(lambda.send(new CreateFunctionCommand(input('t', { MemorySize: 64 }))), 'ValidationException', /'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128/);
     await refused(lambda.send(new CreateFunctionCommand(input('t', { Runtime: 'non-existent-runtime' as never }))), 'InvalidParameterValueException',
       /^Value non-existent-runtime at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: \[.*\] or be a valid ARN$/);
-    await refused(lambda.send(new CreateFunctionCommand(input('t', { Runtime: 'python3.12' }))), 'InvalidParameterValueException', /python3\.12 is not supported by serverfull/);
+    await refused(lambda.send(new CreateFunctionCommand(input('t', { Runtime: 'python3.9' }))), 'InvalidParameterValueException', /python3\.9 is not supported by serverfull/);
     await refused(lambda.send(new CreateFunctionCommand(input('t', { Handler: undefined }))), 'InvalidParameterValueException',
       'Runtime and Handler are mandatory parameters for functions created with deployment packages.');
     await refused(lambda.send(new CreateFunctionCommand(input('t', { Role: 'r1' }))), 'ValidationException', /Value 'r1' at 'role'/);

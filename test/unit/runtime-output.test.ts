@@ -34,6 +34,16 @@ describe('RuntimeOutput', () => {
     assert.deepEqual(lines.map(([level, message]) => [level, message]), [[undefined, 'raw text'], ['ERROR', 'something failed'], ['INFO', 'init line'], [undefined, '']]);
   });
 
+  it('gives a line of Python\'s logging its level, WARNING as WARN and CRITICAL as ERROR; Python\'s error report is raw', () => {
+    const { output, lines } = collect();
+    const at = '2024-05-01T10:00:00.123Z\tabc-123\t';
+    output.write(`[INFO]\t${at}ready\n[WARNING]\t${at}slow\n[CRITICAL]\t${at}down\n[ERROR] ValueError: boom\n[NOTICE]\t${at}odd\n`);
+    assert.deepEqual(lines.map(([level, message]) => [level, message]), [
+      ['INFO', 'ready'], ['WARN', 'slow'], ['ERROR', 'down'], [undefined, '[ERROR] ValueError: boom'], [undefined, `[NOTICE]\t${at}odd`],
+    ]);
+    assert.equal(lines[0]![2], `[INFO]\t${at}ready\n`);
+  });
+
   it('turns the \\r of a multi-line message back into newlines for the message, not the raw line', () => {
     const { output, lines } = collect();
     output.write('2024-05-01T10:00:00.123Z\tabc\tINFO\tfirst\rsecond\n');

@@ -4,7 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultRuntimesDir, NodeInstalls } from '../../src/runtime/node-installs.js';
-import { AWS_RUNTIMES, DEFAULT_RUNTIME, NODE_RUNTIMES, runtimeMismatch, SUPPORTED_RUNTIMES } from '../../src/registry/runtimes.js';
+import { AWS_RUNTIMES, DEFAULT_RUNTIME, isPythonRuntime, NODE_RUNTIMES, PYTHON_RUNTIMES, runsAsProcessOnly, runtimeMismatch, SUPPORTED_RUNTIMES } from '../../src/registry/runtimes.js';
 
 describe('runtimes', () => {
   it('supports the Node.js runtimes AWS runs, and the OS-only ones', () => {
@@ -12,6 +12,18 @@ describe('runtimes', () => {
       assert.ok(SUPPORTED_RUNTIMES.includes(runtime), runtime);
     }
     for (const runtime of NODE_RUNTIMES) assert.ok(AWS_RUNTIMES.includes(runtime), `${runtime} is an AWS runtime name`);
+  });
+
+  it('supports Python 3.11 to 3.13, which run as processes only, as custom runtimes do', () => {
+    assert.deepEqual(PYTHON_RUNTIMES, ['python3.11', 'python3.12', 'python3.13']);
+    for (const runtime of PYTHON_RUNTIMES) {
+      assert.ok(SUPPORTED_RUNTIMES.includes(runtime) && AWS_RUNTIMES.includes(runtime), runtime);
+      assert.ok(isPythonRuntime(runtime) && runsAsProcessOnly(runtime), runtime);
+      // Python's version is told apart where the interpreter is found.
+      assert.equal(runtimeMismatch(runtime, '22.11.0'), undefined);
+    }
+    assert.ok(runsAsProcessOnly('provided.al2023'));
+    assert.ok(!runsAsProcessOnly('nodejs22.x') && !isPythonRuntime('python3.9'));
   });
 
   it('the default is the Node.js that runs, so it never differs from what runs', () => {

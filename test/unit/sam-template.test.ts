@@ -273,7 +273,7 @@ describe('readSamTemplate: functions', () => {
   it('skips functions it cannot run, saying why', () => {
     const template = readInline(sam(`  Python:
     Type: AWS::Serverless::Function
-    Properties: { Runtime: python3.12, Handler: app.handler }
+    Properties: { Runtime: python3.9, Handler: app.handler }
   Inline:
     Type: AWS::Serverless::Function
     Properties: { Runtime: nodejs20.x, InlineCode: 'exports.handler = async () => 1' }
@@ -290,7 +290,7 @@ describe('readSamTemplate: functions', () => {
     assert.deepEqual(template.functions, []);
     assert.deepEqual(template.warnings, [
       'Transform: "AWS::LanguageExtensions" not supported, ignored',
-      'AWS::Serverless::Function Python: Runtime python3.12 not supported (supported: nodejs18.x, nodejs20.x, nodejs22.x, nodejs24.x, provided, provided.al2, provided.al2023), function skipped',
+      'AWS::Serverless::Function Python: Runtime python3.9 not supported (supported: nodejs18.x, nodejs20.x, nodejs22.x, nodejs24.x, python3.11, python3.12, python3.13, provided, provided.al2, provided.al2023), function skipped',
       'AWS::Serverless::Function Inline: InlineCode not supported, function skipped',
       'AWS::Serverless::Function InS3: CodeUri in S3 not supported, function skipped',
       'AWS::Serverless::Function Zipped: CodeUri as an archive not supported (give its unpacked folder), function skipped',
