@@ -16,7 +16,10 @@ interface Spare {
   readonly typeScript: boolean;
 }
 
-/** Pre-started worker threads, `perSize` per memory size in use. */
+/**
+ * Pre-started worker threads: one per memory size in use from the start, `perSize` once a size has had a cold
+ * start (a burst of cold starts then finds several ready; a size never invoked costs one idle thread, not more).
+ */
 export class WorkerSpares {
   private readonly spares = new Map<number, Spare[]>();
   /** Memory sizes of TypeScript functions: one spare of each loads the compiler while it waits. */
@@ -34,15 +37,15 @@ export class WorkerSpares {
     const preferred = ready.findIndex((spare) => spare.typeScript === typeScript);
     const [spare] = ready.splice(preferred >= 0 ? preferred : 0, 1);
     spare?.worker.removeAllListeners('exit');
-    setImmediate(() => this.fill(memorySize));
+    setImmediate(() => this.fill(memorySize, this.perSize));
     return spare?.worker ?? startThread(memorySize, false);
   }
 
-  /** Starts spares for these memory sizes ahead of the first invocation; for the sizes of TypeScript functions, one loads the compiler. */
+  /** Starts a spare for each of these memory sizes ahead of the first invocation; for the sizes of TypeScript functions, it loads the compiler. */
   prepare(memorySizes: Iterable<number>, typeScriptSizes: Iterable<number>): void {
     // Functions are only ever added: a size that served TypeScript keeps a compiler-ready spare.
     for (const size of typeScriptSizes) this.typeScriptSizes.add(size);
-    for (const size of memorySizes) this.fill(size);
+    for (const size of memorySizes) this.fill(size, 1);
   }
 
   /** Stops every spare; no new ones start. */
@@ -53,11 +56,11 @@ export class WorkerSpares {
     await Promise.all(all.map((spare) => spare.worker.terminate()));
   }
 
-  private fill(memorySize: number): void {
+  private fill(memorySize: number, count: number): void {
     if (this.closed) return;
     let list = this.spares.get(memorySize);
     if (!list) this.spares.set(memorySize, (list = []));
-    while (list.length < this.perSize) {
+    while (list.length < count) {
       // Only one per size: each compiler costs a thread its own esbuild process, mostly for functions that never need it.
       const typeScript = this.typeScriptSizes.has(memorySize) && !list.some((spare) => spare.typeScript);
       const spare: Spare = { worker: startThread(memorySize, typeScript), typeScript };
