@@ -44,6 +44,8 @@ import { ConsoleAssets } from './console/console-assets.js';
 import { isConsoleOperation, withConsoleGuard } from './console/console-guard.js';
 import { ConsoleSessions } from './console/console-sessions.js';
 import { InvocationHistory } from './console/invocation-history.js';
+import { importFreshModule } from './watch/fresh-module-importer.js';
+import { HotReload } from './watch/hot-reload.js';
 
 /** What `serve()` takes besides its settings. */
 interface ServeExtras {
@@ -68,7 +70,7 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly settings: Readonly<Settings>;
-  /** The manifest's, the template's and `serve()`'s functions (deployed ones come and go through the API). */
+  /** The manifest's, the template's and `serve()`'s functions (deployed ones come and go through the API); with `watch`, as last reloaded. */
   readonly functions: readonly FunctionDefinition[];
   /** `http://host:port` of the API Gateway, when routes are declared. */
   readonly httpUrl?: string;
@@ -115,6 +117,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     // With no room for logs, nothing is recorded: the hot path pays nothing.
     recorder: settings.logMaxBytes > 0 ? logStore : undefined,
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
+    // Hot reload: inline functions get a fresh module instance for each new definition.
+    inlineImporter: settings.watch ? importFreshModule : undefined,
   });
   let catalog: FunctionCatalog;
   try {
@@ -125,7 +129,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       concurrency: settings.concurrency,
       manifest: definitions,
       manifestSource: [manifest?.path, template?.path].filter(Boolean).join(' or ') || 'serve()',
-      manifestAliases: new Map((template?.functions ?? []).filter((fn) => fn.alias).map((fn) => [fn.name, fn.alias!])),
+      manifestAliases: templateAliases(template),
       codeStorageLimit: settings.codeStorageLimit,
       kmsKeyFile: settings.kmsKeyFile,
       listener: {
@@ -193,6 +197,30 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     await logStore.close();
     throw error;
   }
+  let declared = definitions;
+  let hotReload: HotReload | undefined;
+  if (settings.watch) {
+    try {
+      hotReload = await HotReload.start({
+        declaration, current: { settings, manifest, template, definitions }, dataDir, logger,
+        apply: (next) => {
+          checkFunctionNetwork(settings, next.definitions, sandbox);
+          catalog.replaceManifest(next.definitions, templateAliases(next.template));
+          declared = next.definitions;
+          noteRuntimes(next.definitions);
+        },
+      });
+    } catch (error) {
+      server.close();
+      gatewayServer?.close();
+      metrics.close();
+      history.close();
+      await invoker.close();
+      catalog.close();
+      await logStore.close();
+      throw error;
+    }
+  }
   const servers = gatewayServer ? [server, gatewayServer] : [server];
   if (unref) {
     for (const s of servers) {
@@ -216,6 +244,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       // Environments never keep the process alive; waiting for them to stop must, or the caller's await is dropped.
       const holdOpen = setInterval(() => undefined, 60_000);
       try {
+        await hotReload?.close();
         const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
         for (const s of servers) s.closeIdleConnections();
         const deadline = Date.now() + settings.shutdownTimeout * 1000;
@@ -237,11 +266,19 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     return closing;
   };
   return {
-    url, port, settings, functions: definitions, httpUrl, warnings: template?.warnings ?? [], close, serverId: invoker.serverId,
+    url, port, settings, httpUrl, warnings: template?.warnings ?? [], close, serverId: invoker.serverId,
+    get functions() {
+      return declared;
+    },
     get inFlight() {
       return invoker.inFlight + events.pending;
     },
   };
+}
+
+/** SAM's `AutoPublishAlias` of the template's functions, by function name. */
+function templateAliases(template: SamTemplate | undefined): ReadonlyMap<string, string> {
+  return new Map((template?.functions ?? []).filter((fn) => fn.alias).map((fn) => [fn.name, fn.alias!]));
 }
 
 /** Says once per runtime, as functions appear, when a declared runtime is not what actually runs it. */

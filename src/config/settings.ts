@@ -73,6 +73,8 @@ export interface Settings {
   readonly logRetention: number;
   /** Bytes of stored logs kept per function (oldest dropped first); 0 stores none. */
   readonly logMaxBytes: number;
+  /** Hot reload: a change to a declared function's code, the manifest or the template takes effect on the next invocation. */
+  readonly watch: boolean;
 }
 
 /** How the Lambda APIs authenticate requests. */
@@ -111,6 +113,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   codeStorageLimit: 75 * 1024 * 1024 * 1024,
   logRetention: 7,
   logMaxBytes: 64 * 1024 * 1024,
+  watch: false,
 });
 
 type SettingName = keyof Settings;
@@ -199,6 +202,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   kmsKeyFile: { env: 'SERVERFULL_KMS_KEY_FILE', flag: 'kms-key-file', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a file path') },
   logRetention: { env: 'SERVERFULL_LOG_RETENTION', flag: 'log-retention', numeric: true, validate: checkDays },
   logMaxBytes: { env: 'SERVERFULL_LOG_MAX_BYTES', flag: 'log-max-bytes', numeric: true, validate: (v, w) => check.integer(v, w, 0, Number.MAX_SAFE_INTEGER) },
+  watch: { env: 'SERVERFULL_WATCH', flag: 'watch', numeric: false, boolean: true, validate: checkBoolean },
 };
 
 /** Names of the settings a manifest may set at its top level. */

@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AwsError } from '../errors.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
-import { isTypeScriptHandler } from '../handler/handler-loader.js';
+import { isTypeScriptHandler, type ModuleImporter } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
@@ -46,8 +46,17 @@ export class EnvironmentFactory {
   /** The same, without a network but serverfull's. */
   private readonly isolatedSandbox: ProcessSandboxOptions | undefined;
 
-  /** `network` is the server's `functionNetwork`: what a function that does not choose gets. */
-  constructor(private readonly region: string, private readonly access?: FunctionAccessProvider, sandbox?: SandboxHost, private readonly network: FunctionNetwork = 'all') {
+  /**
+   * `network` is the server's `functionNetwork`: what a function that does not choose gets; `inlineImporter` loads
+   * inline functions' modules instead of `import()` (hot reload: a fresh module instance per definition).
+   */
+  constructor(
+    private readonly region: string,
+    private readonly access?: FunctionAccessProvider,
+    sandbox?: SandboxHost,
+    private readonly network: FunctionNetwork = 'all',
+    private readonly inlineImporter?: ModuleImporter,
+  ) {
     this.sandbox = sandbox === undefined ? undefined
       : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders(), freeze: process.env[FREEZE_SWITCH] !== 'off', network: 'all' };
     this.isolatedSandbox = this.sandbox === undefined ? undefined : { ...this.sandbox, network: 'none' };
@@ -91,7 +100,7 @@ export class EnvironmentFactory {
     if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox && withEphemeralStorage(this.sandbox, definition));
     if (kind === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
-      if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
+      if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env, this.inlineImporter)));
       return new InlineEnvironment(fn, identity);
     }
     return new WorkerEnvironment(this.spares.take(definition.memorySize), { root: definition.root, handler, identity, env }, identity);
