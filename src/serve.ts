@@ -149,8 +149,9 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
   const metrics = new ServerMetrics(invoker.serverId, events);
-  const gateway = gatewayOf(manifest, template, options.functions);
-  const routes = new RouteTable(gateway.declaration);
+  // Replaced as a whole when hot reload reads new routes.
+  let gateway = gatewayOf(manifest, template, options.functions);
+  let routes = new RouteTable(gateway.declaration);
   // The hook points of each server: browser protection and authentication guard the Lambda APIs only;
   // the gateway answers the web as its routes declare.
   const apiHooks = new RequestHooks();
@@ -168,12 +169,21 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     maxLargeBodies: settings.maxConcurrentUploads,
   };
   const gatewayServer = routes.empty ? undefined : createGatewayServer({
-    table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks, limits,
+    get table() {
+      return routes;
+    },
+    get basePaths() {
+      return gateway.basePaths;
+    },
+    registry: catalog, invoker, identity: settings, logger, hooks: gatewayHooks, limits,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
   let httpUrl: string | undefined;
   const consolePages = consoleRoutes({
-    assets: new ConsoleAssets(), catalog, invoker, history, identity: settings, gatewayRoutes: gateway.declaration.routes, gatewayUrl: () => httpUrl,
+    assets: new ConsoleAssets(), catalog, invoker, history, identity: settings, gatewayUrl: () => httpUrl,
+    get gatewayRoutes() {
+      return gateway.declaration.routes;
+    },
     sessions: keys === undefined ? undefined : new ConsoleSessions(() => keys, settings.accountId),
     logs: settings.logMaxBytes > 0 ? logStore : undefined,
   });
@@ -205,9 +215,16 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         declaration, current: { settings, manifest, template, definitions }, dataDir, logger,
         apply: (next) => {
           checkFunctionNetwork(settings, next.definitions, sandbox);
+          const nextGateway = gatewayOf(next.manifest, next.template, options.functions);
+          const nextRoutes = new RouteTable(nextGateway.declaration);
           catalog.replaceManifest(next.definitions, templateAliases(next.template));
           declared = next.definitions;
           noteRuntimes(next.definitions);
+          if (gatewayServer === undefined && !nextRoutes.empty) {
+            logger.log('warn', 'routes declared after the start are served from the next start: the API Gateway starts with the server when routes are declared');
+          }
+          gateway = nextGateway;
+          routes = nextRoutes;
         },
       });
     } catch (error) {

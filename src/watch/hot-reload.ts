@@ -123,10 +123,8 @@ export class HotReload {
     const reloaded = definitions.filter((definition) => before.get(definition.name) !== definition);
     const removed = previous.definitions.filter((definition) => !definitions.some((d) => d.name === definition.name));
     if (next !== previous) this.noteSettings(previous.settings, next.settings);
-    if (reloaded.length === 0 && removed.length === 0) {
-      if (next !== previous) this.current = { ...next, definitions };
-      return;
-    }
+    // A new declaration is applied even when no function changed: its routes may have.
+    if (reloaded.length === 0 && removed.length === 0 && next === previous) return;
     const candidate = { ...next, definitions };
     try {
       this.options.apply(candidate);
@@ -138,7 +136,7 @@ export class HotReload {
     this.current = candidate;
     for (const { name } of removed) this.files.delete(name);
     await Promise.all(reloaded.map((definition) => this.learn(definition)));
-    logger.log('info', 'reloaded functions', {
+    logger.log('info', next === previous ? 'reloaded functions' : 'reloaded the declaration', {
       functions: reloaded.map((d) => d.name).join(','),
       ...(removed.length === 0 ? {} : { removed: removed.map((d) => d.name).join(',') }),
     });

@@ -35,7 +35,8 @@ const MANIFEST = {
     workerFn: { handler: 'worker.handler', isolation: 'worker' },
     processFn: { handler: 'proc.handler', isolation: 'process' },
     typedFn: { handler: 'typed.handler', isolation: 'inline' },
-    steady: { handler: 'steady.handler', isolation: 'worker' },
+    typedWorker: { handler: 'typed.handler', isolation: 'worker' },
+    steady: { handler: 'steady.handler', isolation: 'worker', http: [{ method: 'GET', path: '/steady' }] },
     configured: { handler: 'configured.handler', isolation: 'worker', environment: { GREETING: 'hello' } },
   },
 };
@@ -103,10 +104,19 @@ describe('hot reload (watch)', () => {
     await until('processFn', 2);
   });
 
-  it('TypeScript: an edited handler is compiled again', async () => {
+  it('TypeScript: an edited handler is compiled again, inline and in a worker', async () => {
     assert.deepEqual((await fx.invoke('typedFn')).json, { version: 1, fn: 'typedFn' });
+    assert.deepEqual((await fx.invoke('typedWorker')).json, { version: 1, fn: 'typedWorker' });
     write('typed.ts', typed(2));
     await until('typedFn', 2);
+    await until('typedWorker', 2);
+  });
+
+  it('inline: a syntax error is the runtime\'s init error until the file is fixed', async () => {
+    write('inline.mjs', 'export const handler = async () => ({ version: 3 ;\n');
+    await waitUntil(async () => (await fx.invoke('inlineFn')).json?.errorType === 'Runtime.UserCodeSyntaxError', 'inlineFn fails with a syntax error');
+    write('inline.mjs', `import { version } from './lib/message.mjs';\nexport const handler = async () => ({ version: version + 1 });\n`);
+    await until('inlineFn', 3);
   });
 
   it('an unchanged function keeps its warm environment while others reload', async () => {
@@ -128,6 +138,18 @@ describe('hot reload (watch)', () => {
     await until('configured', 'bonjour');
     assert.equal(await versionOf('added'), 'steady');
     assert.ok(fx.server.functions.some((d) => d.name === 'added'), 'the server lists the new function');
+  });
+
+  it('a manifest change to routes: the gateway serves the new route', async () => {
+    const status = async (path: string) => (await fetch(`${fx.server.httpUrl}${path}`)).status;
+    assert.equal(await status('/moved'), 404);
+    writeManifest({
+      ...MANIFEST,
+      functions: { ...MANIFEST.functions, configured: { ...MANIFEST.functions.configured, environment: { GREETING: 'bonjour' } }, added: { handler: 'steady.handler' },
+        steady: { ...MANIFEST.functions.steady, http: [{ method: 'GET', path: '/moved' }] } },
+    });
+    await waitUntil(async () => (await status('/moved')) === 200, 'the new route answers');
+    assert.equal(await status('/steady'), 404);
   });
 
   it('an invalid manifest keeps the last good configuration and says why; a valid one applies again', async () => {
