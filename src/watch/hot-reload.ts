@@ -76,7 +76,7 @@ export class HotReload {
       changed: (paths) => this.changed(paths),
       failed: (folder, error) => logger.log('warn', `hot reload cannot watch ${folder}: ${error.message}`, { folder }),
     });
-    logger.log('info', 'watching for changes (--watch)', { folders: outermost.join(',') });
+    logger.log('info', 'hot reload: watching for changes', { folders: outermost.join(',') });
   }
 
   private changed(paths: ReadonlySet<string>): void {

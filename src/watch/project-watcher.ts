@@ -5,7 +5,7 @@
  * the data directory are ignored. Each folder is watched on its own (`fs.watch`, not recursive)
  * so that ignored trees, `node_modules` first, cost no watch at all; new folders are added as they appear.
  */
-import { watch, statSync, readdirSync, type FSWatcher } from 'node:fs';
+import { watch, statSync, readdirSync, type Dirent, type FSWatcher } from 'node:fs';
 import { join, sep } from 'node:path';
 
 /** Milliseconds without a new event before a batch is reported. */
@@ -32,6 +32,8 @@ export class ProjectWatcher {
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** `MAX_FOLDERS` was reached (and said). */
+  private full = false;
 
   constructor(private readonly options: ProjectWatcherOptions) {
     for (const folder of options.folders) this.add(folder);
@@ -51,9 +53,17 @@ export class ProjectWatcher {
     return this.options.ignored.some((folder) => path === folder || path.startsWith(folder + sep));
   }
 
-  /** Watches `folder` and the folders under it that are not ignored. */
-  private add(folder: string): void {
-    if (this.closed || this.watchers.has(folder) || this.watchers.size >= MAX_FOLDERS) return;
+  /**
+   * Watches `folder` and the folders under it that are not ignored. A folder that appears while watched may
+   * already hold files (a `git checkout`, `mkdir -p` then a write): `appeared` reports them as changed.
+   */
+  private add(folder: string, appeared = false): void {
+    if (this.closed || this.watchers.has(folder)) return;
+    if (this.watchers.size >= MAX_FOLDERS) {
+      if (!this.full) this.options.failed(folder, new Error(`more than ${MAX_FOLDERS} folders to watch: this one and any later are not watched`));
+      this.full = true;
+      return;
+    }
     let watcher: FSWatcher;
     try {
       watcher = watch(folder, { persistent: false }, (_event, name) => this.event(folder, name));
@@ -67,13 +77,18 @@ export class ProjectWatcher {
       this.watchers.delete(folder);
     });
     this.watchers.set(folder, watcher);
-    let entries: string[] = [];
+    let entries: Dirent[] = [];
     try {
-      entries = readdirSync(folder, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(folder, entry.name));
+      entries = readdirSync(folder, { withFileTypes: true });
     } catch {
       // Gone meanwhile.
     }
-    for (const child of entries) if (!this.ignoredPath(child)) this.add(child);
+    for (const entry of entries) {
+      const child = join(folder, entry.name);
+      if (this.ignoredPath(child)) continue;
+      if (entry.isDirectory()) this.add(child, appeared);
+      else if (appeared) this.pending.add(child);
+    }
   }
 
   private event(folder: string, name: string | Buffer | null): void {
@@ -81,7 +96,7 @@ export class ProjectWatcher {
     // Without a name (some platforms, some events), the folder itself stands for what changed in it.
     const path = name === null ? folder : join(folder, name.toString());
     if (this.ignoredPath(path)) return;
-    if (!this.watchers.has(path) && isFolder(path)) this.add(path);
+    if (!this.watchers.has(path) && isFolder(path)) this.add(path, true);
     this.pending.add(path);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.flush(), QUIET_MS).unref();
