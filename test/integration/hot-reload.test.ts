@@ -29,15 +29,16 @@ export const handler = async (_event: unknown, context: { functionName: string }
 
 const message = (version: number) => `export const version = ${version};\n`;
 
+/** Generous timeouts: a cold start on a loaded machine is no failure of hot reload. */
 const MANIFEST = {
   functions: {
-    inlineFn: { handler: 'inline.handler', isolation: 'inline' },
-    workerFn: { handler: 'worker.handler', isolation: 'worker' },
-    processFn: { handler: 'proc.handler', isolation: 'process' },
-    typedFn: { handler: 'typed.handler', isolation: 'inline' },
-    typedWorker: { handler: 'typed.handler', isolation: 'worker' },
-    steady: { handler: 'steady.handler', isolation: 'worker', http: [{ method: 'GET', path: '/steady' }] },
-    configured: { handler: 'configured.handler', isolation: 'worker', environment: { GREETING: 'hello' } },
+    inlineFn: { handler: 'inline.handler', isolation: 'inline', timeout: 30 },
+    workerFn: { handler: 'worker.handler', isolation: 'worker', timeout: 30 },
+    processFn: { handler: 'proc.handler', isolation: 'process', timeout: 30 },
+    typedFn: { handler: 'typed.handler', isolation: 'inline', timeout: 30 },
+    typedWorker: { handler: 'typed.handler', isolation: 'worker', timeout: 30 },
+    steady: { handler: 'steady.handler', isolation: 'worker', timeout: 30, http: [{ method: 'GET', path: '/steady' }] },
+    configured: { handler: 'configured.handler', isolation: 'worker', timeout: 30, environment: { GREETING: 'hello' } },
   },
 };
 
@@ -51,10 +52,16 @@ describe('hot reload (watch)', () => {
   const onStop = (m: unknown) => void stopped.push(m as EnvironmentStopMessage);
   const write = (name: string, text: string) => writeFileSync(join(project, name), text);
   const writeManifest = (manifest: unknown) => write('serverfull.json', JSON.stringify(manifest, null, 2));
-  const versionOf = async (name: string) => (await fx.invoke(name)).json?.version;
+  /** The last answer of each function, for failure messages. */
+  const answers = new Map<string, string>();
+  const versionOf = async (name: string) => {
+    const { text, json } = await fx.invoke(name);
+    answers.set(name, text);
+    return json?.version;
+  };
   const until = (name: string, expected: unknown) =>
     waitUntil(async () => (await versionOf(name)) === expected, `${name} answers version ${JSON.stringify(expected)}`, {
-      detail: () => JSON.stringify(logs.slice(-5)),
+      detail: () => `last answer ${answers.get(name)}; last log lines ${JSON.stringify(logs.slice(-5))}`,
     });
   const createdFor = (name: string) => created.filter((m) => m.serverId === fx.server.serverId && m.functionName === name).length;
 
