@@ -42,6 +42,22 @@ const MANIFEST = {
   },
 };
 
+/** A SAM template with one function, whose `COLOR` variable is `color`. */
+const template = (color: string) => `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  FromTemplate:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: tpl/
+      Handler: app.handler
+      Runtime: nodejs22.x
+      Timeout: 30
+      Environment:
+        Variables:
+          COLOR: ${color}
+`;
+
 describe('hot reload (watch)', () => {
   let project: string;
   let fx: FixtureServer;
@@ -78,10 +94,13 @@ describe('hot reload (watch)', () => {
     write('steady.mjs', versioned('steady'));
     write('configured.mjs', `export const handler = async () => ({ version: process.env.GREETING });\n`);
     writeManifest(MANIFEST);
+    mkdirSync(join(project, 'tpl'));
+    write('tpl/app.mjs', `export const handler = async () => ({ version: process.env.COLOR });\n`);
+    write('template.yaml', template('blue'));
     diagnosticsChannel.subscribe(lifecycleChannelNames.environmentCreate, onCreate);
     diagnosticsChannel.subscribe(lifecycleChannelNames.environmentStop, onStop);
     const logger = createLogger({ level: 'info', format: 'json', write: (line) => void logs.push(JSON.parse(line)) });
-    fx = await startFixtureServer({ config: join(project, 'serverfull.json'), watch: true, logger });
+    fx = await startFixtureServer({ config: join(project, 'serverfull.json'), template: join(project, 'template.yaml'), watch: true, logger });
   });
 
   after(async () => {
@@ -173,6 +192,19 @@ describe('hot reload (watch)', () => {
     writeManifest({ ...MANIFEST, functions: { ...MANIFEST.functions, configured: { ...MANIFEST.functions.configured, environment: { GREETING: 'again' } } } });
     await until('configured', 'again');
     await assert.rejects(fx.invoke('added'), { name: 'ResourceNotFoundException' }, 'a function removed from the manifest is gone');
+  });
+
+  it('a template change applies; a template that no longer parses keeps the last good one', async () => {
+    assert.equal(await versionOf('FromTemplate'), 'blue');
+    write('template.yaml', template('green'));
+    await until('FromTemplate', 'green');
+    const said = () => logs.filter((line) => line.level === 'warn' && line.msg.includes('keeping the last good configuration')).length;
+    const warnings = said();
+    write('template.yaml', 'Resources: [unclosed');
+    await waitUntil(() => said() > warnings, 'the server says the template does not validate');
+    assert.equal(await versionOf('FromTemplate'), 'green');
+    write('template.yaml', template('red'));
+    await until('FromTemplate', 'red');
   });
 
   it('an invocation in flight finishes on the old code; the next one runs the new code', async () => {
