@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LambdaHandler } from '../registry/function-definition.js';
@@ -88,7 +88,9 @@ export async function loadHandler(root: string, handler: string, importer?: Modu
       errorMessage: `Error: Cannot find module '${parsed.modulePath}'`,
     });
   }
-  const module = await importModule(file, importer);
+  // A built-in handler is serverfull's own module, not the project's: it loads as always, whatever the importer.
+  const ownModule = isAbsolute(relative(root, file)) || relative(root, file).startsWith('..');
+  const module = await importModule(file, ownModule ? undefined : importer);
   const value = findExport(module, parsed.exportPath);
   const shortName = `${parsed.modulePath.slice(parsed.modulePath.lastIndexOf('/') + 1)}.${parsed.exportPath.join('.')}`;
   if (value === undefined) {

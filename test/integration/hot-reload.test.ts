@@ -39,6 +39,7 @@ const MANIFEST = {
     typedWorker: { handler: 'typed.handler', isolation: 'worker', timeout: 30 },
     steady: { handler: 'steady.handler', isolation: 'worker', timeout: 30, http: [{ method: 'GET', path: '/steady' }] },
     configured: { handler: 'configured.handler', isolation: 'worker', timeout: 30, environment: { GREETING: 'hello' } },
+    runner: { handler: 'serverfull/command-runner', isolation: 'inline', timeout: 30 },
   },
 };
 
@@ -115,6 +116,11 @@ describe('hot reload (watch)', () => {
     write('lib/message.mjs', message(2));
     await until('inlineFn', 2);
     assert.deepEqual(readdirSync(project).filter((name) => name.includes('.serverfull-')), []);
+  });
+
+  it('inline: a built-in handler (serverfull\'s own module, not the project\'s) loads as always', async () => {
+    const { json } = await fx.invoke('runner', { commands: ['true'] });
+    assert.equal(json?.passed, true, JSON.stringify(json));
   });
 
   it('worker: an edited handler runs in a new environment; the old one is retired', async () => {
