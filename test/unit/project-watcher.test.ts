@@ -1,6 +1,6 @@
 /** The project watcher: batches of changed files, with node_modules, dot folders and the data directory left out, and new folders watched. */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +14,8 @@ describe('ProjectWatcher', () => {
   const seen = () => batches.flatMap((batch) => [...batch]);
   before(() => {
     for (const folder of ['src', 'node_modules/pkg', '.git', 'data']) mkdirSync(join(root, folder), { recursive: true });
+    // A link back up the tree: followed, it would be watched without end (the watcher's `failed` throws here).
+    symlinkSync(root, join(root, 'src/loop'));
     watcher = new ProjectWatcher({ folders: [root], ignored: [join(root, 'data')], changed: (paths) => void batches.push(paths), failed: (_f, error) => { throw error; } });
   });
   after(() => {
