@@ -13,7 +13,7 @@ import { invokeRoute } from './api/invoke-api.js';
 import { metricsRoute } from './api/metrics-route.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { managementRoutes } from './api/management-api.js';
-import { loadDefinitions, type DeclarationOptions, type TypedDeclarationOptions } from './declared-functions.js';
+import { loadDefinitions, type DeclarationOptions, type DeclaredFunctions, type TypedDeclarationOptions } from './declared-functions.js';
 import type { Manifest } from './config/manifest.js';
 import { readManifestGateway, type ManifestGateway } from './gateway/manifest-gateway.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
@@ -193,50 +193,40 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
 
+  let declared = definitions;
+  /** Serves a reloaded declaration (hot reload); throws `ConfigError`, changing nothing, when it cannot be served. */
+  const applyDeclaration = (next: DeclaredFunctions) => {
+    checkFunctionNetwork(settings, next.definitions, sandbox);
+    const nextGateway = gatewayOf(next.manifest, next.template, options.functions);
+    const nextRoutes = new RouteTable(nextGateway.declaration);
+    catalog.replaceManifest(next.definitions, templateAliases(next.template));
+    declared = next.definitions;
+    noteRuntimes(next.definitions);
+    if (gatewayServer === undefined && !nextRoutes.empty) {
+      logger.log('warn', 'routes declared after the start are served from the next start: the API Gateway starts with the server when routes are declared');
+    }
+    gateway = nextGateway;
+    routes = nextRoutes;
+  };
+  let hotReload: HotReload | undefined;
   let url: string;
   try {
     url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
     functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
     if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
+    if (settings.watch) {
+      hotReload = await HotReload.start({ declaration, current: { settings, manifest, template, definitions }, dataDir, logger, apply: applyDeclaration });
+    }
   } catch (error) {
+    await hotReload?.close();
     server.close();
+    gatewayServer?.close();
     metrics.close();
     history.close();
     await invoker.close();
     catalog.close();
     await logStore.close();
     throw error;
-  }
-  let declared = definitions;
-  let hotReload: HotReload | undefined;
-  if (settings.watch) {
-    try {
-      hotReload = await HotReload.start({
-        declaration, current: { settings, manifest, template, definitions }, dataDir, logger,
-        apply: (next) => {
-          checkFunctionNetwork(settings, next.definitions, sandbox);
-          const nextGateway = gatewayOf(next.manifest, next.template, options.functions);
-          const nextRoutes = new RouteTable(nextGateway.declaration);
-          catalog.replaceManifest(next.definitions, templateAliases(next.template));
-          declared = next.definitions;
-          noteRuntimes(next.definitions);
-          if (gatewayServer === undefined && !nextRoutes.empty) {
-            logger.log('warn', 'routes declared after the start are served from the next start: the API Gateway starts with the server when routes are declared');
-          }
-          gateway = nextGateway;
-          routes = nextRoutes;
-        },
-      });
-    } catch (error) {
-      server.close();
-      gatewayServer?.close();
-      metrics.close();
-      history.close();
-      await invoker.close();
-      catalog.close();
-      await logStore.close();
-      throw error;
-    }
   }
   const servers = gatewayServer ? [server, gatewayServer] : [server];
   if (unref) {
