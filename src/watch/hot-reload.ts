@@ -31,7 +31,7 @@ export interface HotReloadOptions {
 }
 
 /** Settings that reach functions through their definitions: they take effect at a reload. The others need a restart. */
-const RELOADED_SETTINGS: ReadonlySet<keyof Settings> = new Set(['isolation', 'mock', 'watch']);
+const RELOADED_SETTINGS: ReadonlySet<keyof Settings> = new Set(['isolation', 'mock']);
 
 /** Watches the project of a running server and reloads what changed. */
 export class HotReload {
