@@ -44,7 +44,7 @@ import { ConsoleAssets } from './console/console-assets.js';
 import { isConsoleOperation, withConsoleGuard } from './console/console-guard.js';
 import { ConsoleSessions } from './console/console-sessions.js';
 import { InvocationHistory } from './console/invocation-history.js';
-import { importFreshModule } from './watch/fresh-module-importer.js';
+import { freshModuleImporter, type KeptModules } from './watch/fresh-module-importer.js';
 import { HotReload } from './watch/hot-reload.js';
 
 /** What `serve()` takes besides its settings. */
@@ -118,7 +118,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     recorder: settings.logMaxBytes > 0 ? logStore : undefined,
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
     // Hot reload: inline functions get a fresh module instance for each new definition.
-    inlineImporter: settings.watch ? importFreshModule : undefined,
+    inlineImporter: settings.watch ? freshModuleImporter(keptModulesNotice(logger)) : undefined,
   });
   let catalog: FunctionCatalog;
   try {
@@ -280,6 +280,20 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     get inFlight() {
       return invoker.inFlight + events.pending;
     },
+  };
+}
+
+/** Bytes of inline modules kept in memory by hot reload past which the log says so, the first time; then at each doubling. */
+const KEPT_MODULES_NOTICE_BYTES = 16 * 1024 * 1024;
+
+/** Says, as it grows, how much code hot reload's inline module instances keep in memory: Node.js cannot unload them. */
+function keptModulesNotice(logger: Logger): KeptModules {
+  let threshold = KEPT_MODULES_NOTICE_BYTES;
+  return ({ loads, bytes }) => {
+    if (bytes < threshold) return;
+    while (threshold <= bytes) threshold *= 2;
+    logger.log('warn', `hot reload has loaded inline functions ${loads} times, keeping ${Math.round(bytes / 1024 / 1024)} MB of their code in memory `
+      + '(Node.js cannot unload modules): restart to free it, or use worker isolation, whose threads end with their code', { loads, bytes });
   };
 }
 

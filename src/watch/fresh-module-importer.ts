@@ -5,7 +5,7 @@
  * by URL and cannot unload them: each load bundles the handler with its project-local imports
  * (esbuild; `node_modules` packages stay external, loaded once and shared) into a new file beside
  * the handler, imports it, and removes the file. The module of each load stays in memory until
- * the server stops: about the size of the function's own code, per reload.
+ * the server stops: about the size of the function's own code, per reload (the log says when that grows large).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -17,29 +17,38 @@ import type { ModuleImporter } from '../handler/handler-loader.js';
 
 let loads = 0;
 
-/** An importer (`loadHandler`'s) that gives every load a module instance of its own. */
-export const importFreshModule: ModuleImporter = async (file) => {
-  const format = moduleFormat(file);
-  let code: string;
-  try {
-    const result = await build({
-      entryPoints: [file], absWorkingDir: dirname(file), bundle: true, write: false, packages: 'external',
-      platform: 'node', format, target: `node${process.versions.node.split('.')[0]}`, logLevel: 'silent',
-    });
-    code = result.outputFiles[0]!.text;
-  } catch (error) {
-    throw new HandlerLoadError(buildFailure((error as { errors?: Message[] }).errors?.[0], error));
-  }
-  // Beside the handler: its packages resolve from there, and `import.meta.url` and `__dirname` name its folder.
-  // A dot file, which the watcher ignores; exclusive creation, so an existing file (or a planted link) is never written through.
-  const bundle = join(dirname(file), `.${basename(file)}.serverfull-${process.pid}-${++loads}.${format === 'esm' ? 'mjs' : 'cjs'}`);
-  await writeFile(bundle, code, { flag: 'wx', mode: 0o600 });
-  try {
-    return await import(pathToFileURL(bundle).href) as Record<string, unknown>;
-  } finally {
-    await rm(bundle, { force: true });
-  }
-};
+/** What the modules loaded so far keep in memory: told after each load, to say when it grows. */
+export type KeptModules = (kept: { readonly loads: number; readonly bytes: number }) => void;
+
+/** An importer (`loadHandler`'s) that gives every load a module instance of its own; `kept` hears what the loads keep. */
+export function freshModuleImporter(kept?: KeptModules): ModuleImporter {
+  let keptLoads = 0;
+  let keptBytes = 0;
+  return async (file) => {
+    const format = moduleFormat(file);
+    let code: string;
+    try {
+      const result = await build({
+        entryPoints: [file], absWorkingDir: dirname(file), bundle: true, write: false, packages: 'external',
+        platform: 'node', format, target: `node${process.versions.node.split('.')[0]}`, logLevel: 'silent',
+      });
+      code = result.outputFiles[0]!.text;
+    } catch (error) {
+      throw new HandlerLoadError(buildFailure((error as { errors?: Message[] }).errors?.[0], error));
+    }
+    // Beside the handler: its packages resolve from there, and `import.meta.url` and `__dirname` name its folder.
+    // A dot file, which the watcher ignores; exclusive creation, so an existing file (or a planted link) is never written through.
+    const bundle = join(dirname(file), `.${basename(file)}.serverfull-${process.pid}-${++loads}.${format === 'esm' ? 'mjs' : 'cjs'}`);
+    await writeFile(bundle, code, { flag: 'wx', mode: 0o600 });
+    try {
+      return await import(pathToFileURL(bundle).href) as Record<string, unknown>;
+    } finally {
+      await rm(bundle, { force: true });
+      keptBytes += code.length;
+      kept?.({ loads: ++keptLoads, bytes: keptBytes });
+    }
+  };
+}
 
 /** The module system Node.js loads `file` with: by extension, else by the nearest `package.json`'s `type`. */
 function moduleFormat(file: string): 'esm' | 'cjs' {
