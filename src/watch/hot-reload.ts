@@ -134,6 +134,8 @@ export class HotReload {
       return;
     }
     this.current = candidate;
+    // A new function may live outside the folders watched so far (a template's new `CodeUri`).
+    for (const definition of reloaded) if (typeof definition.handler === 'string') this.watcher?.include(definition.root);
     for (const { name } of removed) this.files.delete(name);
     await Promise.all(reloaded.map((definition) => this.learn(definition)));
     logger.log('info', next === previous ? 'reloaded functions' : 'reloaded the declaration', {

@@ -39,6 +39,11 @@ export class ProjectWatcher {
     for (const folder of options.folders) this.add(folder);
   }
 
+  /** Watches one more folder, with everything under it (nothing when it is watched already or ignored). */
+  include(folder: string): void {
+    if (!this.ignoredPath(folder)) this.add(folder);
+  }
+
   /** Stops watching; no batch is reported after this. */
   close(): void {
     this.closed = true;

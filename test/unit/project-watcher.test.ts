@@ -37,6 +37,20 @@ describe('ProjectWatcher', () => {
     await waitUntil(() => seen().includes(join(root, 'src/later/module.mjs')), 'a file in the new folder is reported');
   });
 
+  it('watches a folder included later (a new function elsewhere), but never the data directory', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'serverfull-project-watcher-elsewhere-'));
+    try {
+      watcher.include(join(root, 'data'));
+      watcher.include(elsewhere);
+      writeFileSync(join(root, 'data/later.db'), 'x');
+      writeFileSync(join(elsewhere, 'handler.mjs'), 'export const handler = 1;\n');
+      await waitUntil(() => seen().includes(join(elsewhere, 'handler.mjs')), 'the included folder\'s change is reported');
+      assert.ok(!seen().includes(join(root, 'data/later.db')));
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('reports the files of a folder that appears with them, however fast they came', async () => {
     mkdirSync(join(root, 'src/burst/deep'), { recursive: true });
     writeFileSync(join(root, 'src/burst/deep/module.mjs'), 'export const n = 1;\n');
