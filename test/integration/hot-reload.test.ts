@@ -34,6 +34,7 @@ const MANIFEST = {
   functions: {
     inlineFn: { handler: 'inline.handler', isolation: 'inline', timeout: 30 },
     workerFn: { handler: 'worker.handler', isolation: 'worker', timeout: 30 },
+    inlineGated: { handler: 'worker.handler', isolation: 'inline', timeout: 30 },
     processFn: { handler: 'proc.handler', isolation: 'process', timeout: 30 },
     typedFn: { handler: 'typed.handler', isolation: 'inline', timeout: 30 },
     typedWorker: { handler: 'typed.handler', isolation: 'worker', timeout: 30 },
@@ -213,16 +214,18 @@ describe('hot reload (watch)', () => {
     await until('FromTemplate', 'red');
   });
 
-  it('an invocation in flight finishes on the old code; the next one runs the new code', async () => {
+  it('invocations in flight (worker, inline) finish on the old code; the next ones run the new code', async () => {
     const door = gate();
     try {
       assert.equal(await versionOf('workerFn'), 3);
-      const inFlight = fx.invoke('workerFn', { gate: door.dir });
-      await door.arrived();
+      assert.equal(await versionOf('inlineGated'), 3);
+      const inFlight = [fx.invoke('workerFn', { gate: door.dir }), fx.invoke('inlineGated', { gate: door.dir })];
+      await door.arrived(2);
       write('worker.mjs', versioned(4));
       await until('workerFn', 4);
+      await until('inlineGated', 4);
       door.open();
-      assert.equal((await inFlight).json.version, 3);
+      assert.deepEqual((await Promise.all(inFlight)).map((output) => output.json.version), [3, 3]);
     } finally {
       door.open();
       door.remove();
