@@ -76,7 +76,8 @@ export class HotReload {
       changed: (paths) => this.changed(paths),
       failed: (folder, error) => logger.log('warn', `hot reload cannot watch ${folder}: ${error.message}`, { folder }),
     });
-    logger.log('info', 'hot reload: watching for changes', { folders: outermost.join(',') });
+    if (outermost.length === 0) logger.log('warn', 'hot reload has nothing to watch: no manifest, no template and no declared function with a handler file');
+    else logger.log('info', 'hot reload: watching for changes', { folders: outermost.join(',') });
   }
 
   private changed(paths: ReadonlySet<string>): void {
