@@ -42,12 +42,23 @@ export function freshModuleImporter(kept?: KeptModules): ModuleImporter {
     await writeFile(bundle, code, { flag: 'wx', mode: 0o600 });
     try {
       return await import(pathToFileURL(bundle).href) as Record<string, unknown>;
+    } catch (error) {
+      throw namingTheHandler(error, bundle, file);
     } finally {
       await rm(bundle, { force: true });
       keptBytes += code.length;
       kept?.({ loads: ++keptLoads, bytes: keptBytes });
     }
   };
+}
+
+/** An error of the bundle's init, with the bundle's path replaced by the handler's: the file the developer knows. */
+function namingTheHandler(error: unknown, bundle: string, file: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const rename = (text: string) => text.replaceAll(pathToFileURL(bundle).href, pathToFileURL(file).href).replaceAll(bundle, file);
+  error.message = rename(error.message);
+  if (error.stack !== undefined) error.stack = rename(error.stack);
+  return error;
 }
 
 /** The module system Node.js loads `file` with: by extension, else by the nearest `package.json`'s `type`. */

@@ -20,6 +20,7 @@ describe('freshModuleImporter', () => {
   write('common.cjs', "const { token } = require('counter');\nexports.handler = () => ({ token, dir: __dirname });\n");
   write('typed.mts', 'export const handler = (): number => 42;\n');
   write('broken.mjs', 'export const handler = () => {;\n');
+  write('throws.mjs', "throw new Error('init failed in ' + import.meta.url);\n");
   write('missing.mjs', "import { gone } from './gone.mjs';\nexport const handler = () => gone;\n");
 
   it('gives each load a module instance of its own, project imports included, and shares packages', async () => {
@@ -44,8 +45,10 @@ describe('freshModuleImporter', () => {
     assert.equal(((await importer(join(root, 'typed.mts'))).handler as () => number)(), 42);
   });
 
-  it('fails as the Node.js runtime does: a syntax error, a module that cannot be found', async () => {
+  it('fails as the Node.js runtime does: a syntax error, a module that cannot be found, an init error naming the handler\'s file', async () => {
     const importer = freshModuleImporter();
+    await assert.rejects(importer(join(root, 'throws.mjs')), (error: unknown) => error instanceof Error
+      && error.message === `init failed in file://${join(root, 'throws.mjs')}` && !error.stack!.includes('.serverfull-'));
     await assert.rejects(importer(join(root, 'broken.mjs')), (error: unknown) => error instanceof HandlerLoadError && error.payload.errorType === 'Runtime.UserCodeSyntaxError');
     await assert.rejects(importer(join(root, 'missing.mjs')), (error: unknown) => error instanceof HandlerLoadError
       && error.payload.errorType === 'Runtime.ImportModuleError' && /Cannot find module '\.\/gone\.mjs'/.test(error.payload.errorMessage));
