@@ -13,7 +13,7 @@ import { invokeRoute } from './api/invoke-api.js';
 import { metricsRoute } from './api/metrics-route.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { managementRoutes } from './api/management-api.js';
-import { loadDefinitions, type DeclarationOptions, type TypedDeclarationOptions } from './declared-functions.js';
+import { loadDefinitions, type DeclarationOptions, type DeclaredFunctions, type TypedDeclarationOptions } from './declared-functions.js';
 import type { Manifest } from './config/manifest.js';
 import { readManifestGateway, type ManifestGateway } from './gateway/manifest-gateway.js';
 import { createGatewayServer } from './gateway/gateway-server.js';
@@ -46,6 +46,8 @@ import { ConsoleAssets } from './console/console-assets.js';
 import { isConsoleOperation, withConsoleGuard } from './console/console-guard.js';
 import { ConsoleSessions } from './console/console-sessions.js';
 import { InvocationHistory } from './console/invocation-history.js';
+import { freshModuleImporter, type KeptModules } from './watch/fresh-module-importer.js';
+import { HotReload } from './watch/hot-reload.js';
 
 /** What `serve()` takes besides its settings. */
 interface ServeExtras {
@@ -70,7 +72,7 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly settings: Readonly<Settings>;
-  /** The manifest's, the template's and `serve()`'s functions (deployed ones come and go through the API). */
+  /** The manifest's, the template's and `serve()`'s functions (deployed ones come and go through the API); with `watch`, as last reloaded. */
   readonly functions: readonly FunctionDefinition[];
   /** `http://host:port` of the API Gateway, when routes are declared. */
   readonly httpUrl?: string;
@@ -118,6 +120,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     // With no room for logs, nothing is recorded: the hot path pays nothing.
     recorder: settings.logMaxBytes > 0 ? logStore : undefined,
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
+    // Hot reload: inline functions get a fresh module instance for each new definition.
+    inlineImporter: settings.watch ? freshModuleImporter(keptModulesNotice(logger)) : undefined,
   });
   let catalog: FunctionCatalog;
   try {
@@ -128,7 +132,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       concurrency: settings.concurrency,
       manifest: definitions,
       manifestSource: [manifest?.path, template?.path].filter(Boolean).join(' or ') || 'serve()',
-      manifestAliases: new Map((template?.functions ?? []).filter((fn) => fn.alias).map((fn) => [fn.name, fn.alias!])),
+      manifestAliases: templateAliases(template),
       codeStorageLimit: settings.codeStorageLimit,
       kmsKeyFile: settings.kmsKeyFile,
       listener: {
@@ -148,8 +152,9 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
   const metrics = new ServerMetrics(invoker.serverId, events);
-  const gateway = gatewayOf(manifest, template, options.functions);
-  const routes = new RouteTable(gateway.declaration);
+  // Replaced as a whole when hot reload reads new routes.
+  let gateway = gatewayOf(manifest, template, options.functions);
+  let routes = new RouteTable(gateway.declaration);
   // The hook points of each server: browser protection and authentication guard the Lambda APIs only;
   // the gateway answers the web as its routes declare.
   const apiHooks = new RequestHooks();
@@ -167,12 +172,21 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     maxLargeBodies: settings.maxConcurrentUploads,
   };
   const gatewayServer = routes.empty ? undefined : createGatewayServer({
-    table: routes, registry: catalog, invoker, identity: settings, basePaths: gateway.basePaths, logger, hooks: gatewayHooks, limits,
+    get table() {
+      return routes;
+    },
+    get basePaths() {
+      return gateway.basePaths;
+    },
+    registry: catalog, invoker, identity: settings, logger, hooks: gatewayHooks, limits,
   });
   // The Invoke route comes first: it is the hot path, matched before any other.
   let httpUrl: string | undefined;
   const consolePages = consoleRoutes({
-    assets: new ConsoleAssets(), catalog, invoker, history, identity: settings, gatewayRoutes: gateway.declaration.routes, gatewayUrl: () => httpUrl,
+    assets: new ConsoleAssets(), catalog, invoker, history, identity: settings, gatewayUrl: () => httpUrl,
+    get gatewayRoutes() {
+      return gateway.declaration.routes;
+    },
     sessions: keys === undefined ? undefined : new ConsoleSessions(() => keys, settings.accountId),
     logs: settings.logMaxBytes > 0 ? logStore : undefined,
   });
@@ -182,13 +196,34 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
 
+  let declared = definitions;
+  /** Serves a reloaded declaration (hot reload); throws `ConfigError`, changing nothing, when it cannot be served. */
+  const applyDeclaration = (next: DeclaredFunctions) => {
+    checkFunctionNetwork(settings, next.definitions, sandbox);
+    const nextGateway = gatewayOf(next.manifest, next.template, options.functions);
+    const nextRoutes = new RouteTable(nextGateway.declaration);
+    catalog.replaceManifest(next.definitions, templateAliases(next.template));
+    declared = next.definitions;
+    noteRuntimes(next.definitions);
+    if (gatewayServer === undefined && !nextRoutes.empty) {
+      logger.log('warn', 'routes declared after the start are served from the next start: the API Gateway starts with the server when routes are declared');
+    }
+    gateway = nextGateway;
+    routes = nextRoutes;
+  };
+  let hotReload: HotReload | undefined;
   let url: string;
   try {
     url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
     functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
     if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
+    if (settings.watch) {
+      hotReload = await HotReload.start({ declaration, current: { settings, manifest, template, definitions }, dataDir, logger, apply: applyDeclaration });
+    }
   } catch (error) {
+    await hotReload?.close();
     server.close();
+    gatewayServer?.close();
     metrics.close();
     history.close();
     await invoker.close();
@@ -219,6 +254,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       // Environments never keep the process alive; waiting for them to stop must, or the caller's await is dropped.
       const holdOpen = setInterval(() => undefined, 60_000);
       try {
+        await hotReload?.close();
         const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
         for (const s of servers) s.closeIdleConnections();
         const deadline = Date.now() + settings.shutdownTimeout * 1000;
@@ -240,11 +276,33 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     return closing;
   };
   return {
-    url, port, settings, functions: definitions, httpUrl, warnings: template?.warnings ?? [], close, serverId: invoker.serverId,
+    url, port, settings, httpUrl, warnings: template?.warnings ?? [], close, serverId: invoker.serverId,
+    get functions() {
+      return declared;
+    },
     get inFlight() {
       return invoker.inFlight + events.pending;
     },
   };
+}
+
+/** Bytes of inline modules kept in memory by hot reload past which the log says so, the first time; then at each doubling. */
+const KEPT_MODULES_NOTICE_BYTES = 16 * 1024 * 1024;
+
+/** Says, as it grows, how much code hot reload's inline module instances keep in memory: Node.js cannot unload them. */
+function keptModulesNotice(logger: Logger): KeptModules {
+  let threshold = KEPT_MODULES_NOTICE_BYTES;
+  return ({ loads, bytes }) => {
+    if (bytes < threshold) return;
+    while (threshold <= bytes) threshold *= 2;
+    logger.log('warn', `hot reload has loaded inline functions ${loads} times, keeping ${Math.round(bytes / 1024 / 1024)} MB of their code in memory `
+      + '(Node.js cannot unload modules): restart to free it, or use worker isolation, whose threads end with their code', { loads, bytes });
+  };
+}
+
+/** SAM's `AutoPublishAlias` of the template's functions, by function name. */
+function templateAliases(template: SamTemplate | undefined): ReadonlyMap<string, string> {
+  return new Map((template?.functions ?? []).filter((fn) => fn.alias).map((fn) => [fn.name, fn.alias!]));
 }
 
 /**

@@ -42,6 +42,8 @@ Options (each also read from the environment variable shown; flags win):
   --log-format FORMAT     json | pretty (SERVERFULL_LOG_FORMAT; default pretty on a terminal, else json)
   --mock                  answer with each function's declared mock (null when none) instead of running it;
                           "mock": false in the manifest opts a function out (SERVERFULL_MOCK=true|false|1|0)
+  --watch                 hot reload: a change to a function's code (and what it imports), the manifest or the
+                          template takes effect on the next invocation (SERVERFULL_WATCH=true|false|1|0)
   --event-queue-limit N   Event invocations queued at once; more are throttled (SERVERFULL_EVENT_QUEUE_LIMIT; default 10000)
   --event-queue-bytes N   payload bytes of queued Event invocations; more are throttled (SERVERFULL_EVENT_QUEUE_BYTES; default 134217728)
   --max-event-age S       seconds a queued event may wait before it is dropped (SERVERFULL_MAX_EVENT_AGE; default 21600)

@@ -78,6 +78,8 @@ export interface Settings {
    * process environments look for their runtime's Node.js; unset: `$XDG_DATA_HOME/serverfull/runtimes` or `~/.local/share/serverfull/runtimes`.
    */
   readonly runtimesDir?: string;
+  /** Hot reload: a change to a declared function's code, the manifest or the template takes effect on the next invocation. */
+  readonly watch: boolean;
 }
 
 /** How the Lambda APIs authenticate requests. */
@@ -116,6 +118,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   codeStorageLimit: 75 * 1024 * 1024 * 1024,
   logRetention: 7,
   logMaxBytes: 64 * 1024 * 1024,
+  watch: false,
 });
 
 type SettingName = keyof Settings;
@@ -205,6 +208,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   logRetention: { env: 'SERVERFULL_LOG_RETENTION', flag: 'log-retention', numeric: true, validate: checkDays },
   logMaxBytes: { env: 'SERVERFULL_LOG_MAX_BYTES', flag: 'log-max-bytes', numeric: true, validate: (v, w) => check.integer(v, w, 0, Number.MAX_SAFE_INTEGER) },
   runtimesDir: { env: 'SERVERFULL_RUNTIMES_DIR', flag: 'runtimes-dir', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a folder path') },
+  watch: { env: 'SERVERFULL_WATCH', flag: 'watch', numeric: false, boolean: true, validate: checkBoolean },
 };
 
 /** Names of the settings a manifest may set at its top level. */

@@ -76,6 +76,13 @@ type Notice =
   | { readonly kind: 'removed'; readonly name: string; readonly version: string }
   | { readonly kind: 'reserved'; readonly name: string; readonly limit: number | undefined };
 
+/** Version 1 of a manifest function with an alias, made from its `$LATEST` definition `latest`. */
+interface PublishedManifestVersion {
+  readonly alias: string;
+  readonly latest: FunctionDefinition;
+  readonly definition: FunctionDefinition;
+}
+
 interface DeployedVersion {
   readonly record: VersionRecord;
   readonly definition: FunctionDefinition;
@@ -94,11 +101,12 @@ const PRECONDITION_MESSAGE = 'The Revision Id provided does not match the latest
 /** The functions of one server: manifest and deployed, resolved for invocations. */
 export class FunctionCatalog implements FunctionRegistry {
   private readonly deployed = new Map<string, DeployedFunction>();
-  private readonly manifest: ReadonlyMap<string, FunctionDefinition>;
+  private manifest: ReadonlyMap<string, FunctionDefinition>;
   /** Version 1 of manifest functions with an alias, as a fresh SAM deployment would have it. */
-  private readonly manifestVersions = new Map<string, { alias: string; definition: FunctionDefinition }>();
-  private readonly manifestRevision = randomUUID();
-  private readonly startedAt = lastModified();
+  private manifestVersions = new Map<string, PublishedManifestVersion>();
+  private manifestRevision = randomUUID();
+  /** When the manifest functions were last read: at start, then at each reload. */
+  private startedAt = lastModified();
   private readonly store: DeploymentStore;
   private readonly code: CodeStore;
   /** Packages being uploaded for a change not yet committed, with how many uploads: never removed meanwhile. */
@@ -106,10 +114,7 @@ export class FunctionCatalog implements FunctionRegistry {
 
   constructor(private readonly options: CatalogOptions) {
     this.manifest = new Map(options.manifest.map((definition) => [definition.name, definition]));
-    for (const [name, alias] of options.manifestAliases ?? []) {
-      const definition = this.manifest.get(name);
-      if (definition) this.manifestVersions.set(name, { alias, definition: Object.freeze({ ...definition, version: '1' }) });
-    }
+    this.manifestVersions = publishedManifestVersions(this.manifest, options.manifestAliases, new Map());
     const notices: Notice[] = [];
     for (const { name, reservedConcurrency } of options.manifest) {
       if (reservedConcurrency !== undefined) notices.push({ kind: 'reserved', name, limit: reservedConcurrency });
@@ -152,6 +157,45 @@ export class FunctionCatalog implements FunctionRegistry {
 
   list(): readonly FunctionDefinition[] {
     return [...this.manifest.values(), ...[...this.deployed.values()].map((fn) => fn.latest.definition)];
+  }
+
+  // ---- Manifest -----------------------------------------------------------------------
+
+  /**
+   * Serves `definitions` as the manifest's functions from now on (hot reload). A definition that is the same
+   * object as before is unchanged and keeps its environments; a new object replaces the old, whose environments
+   * finish their invocations and stop. Throws `ConfigError`, changing nothing, when a name is also deployed.
+   */
+  replaceManifest(definitions: readonly FunctionDefinition[], aliases: ReadonlyMap<string, string> = new Map()): void {
+    for (const { name } of definitions) {
+      if (this.deployed.has(name)) {
+        throw new ConfigError(`function "${name}" is declared in ${this.options.manifestSource} and also deployed in ${this.options.dataDir}: rename one, or delete the deployed function`);
+      }
+    }
+    const before = this.manifest;
+    const versionsBefore = this.manifestVersions;
+    this.manifest = new Map(definitions.map((definition) => [definition.name, definition]));
+    this.manifestVersions = publishedManifestVersions(this.manifest, aliases, versionsBefore);
+    this.manifestRevision = randomUUID();
+    this.startedAt = lastModified();
+    const notices: Notice[] = [];
+    for (const [name, old] of before) {
+      const now = this.manifest.get(name);
+      if (now !== old) notices.push({ kind: 'removed', name, version: LATEST });
+      if (now?.reservedConcurrency !== old.reservedConcurrency) notices.push({ kind: 'reserved', name, limit: now?.reservedConcurrency });
+    }
+    for (const [name, old] of versionsBefore) {
+      if (this.manifestVersions.get(name)?.definition !== old.definition) notices.push({ kind: 'removed', name, version: old.definition.version });
+    }
+    for (const [name, definition] of this.manifest) {
+      if (before.get(name) === definition) continue;
+      if (!before.has(name) && definition.reservedConcurrency !== undefined) notices.push({ kind: 'reserved', name, limit: definition.reservedConcurrency });
+      notices.push({ kind: 'added', definition });
+    }
+    for (const [name, { definition }] of this.manifestVersions) {
+      if (versionsBefore.get(name)?.definition !== definition) notices.push({ kind: 'added', definition });
+    }
+    this.deliver(notices);
   }
 
   // ---- Functions ----------------------------------------------------------------------
@@ -669,6 +713,24 @@ function checkHandler(handler: string): void {
   if (escape !== undefined) {
     throw new AwsError('InvalidParameterValueException', `The handler ${handler} is not valid: ${escape}. A handler names a file inside the deployment package, relative to its root.`);
   }
+}
+
+/** Version 1 of the manifest functions that have an alias; an unchanged function keeps its version object from `before`. */
+function publishedManifestVersions(
+  manifest: ReadonlyMap<string, FunctionDefinition>,
+  aliases: ReadonlyMap<string, string> | undefined,
+  before: ReadonlyMap<string, PublishedManifestVersion>,
+): Map<string, PublishedManifestVersion> {
+  const versions = new Map<string, PublishedManifestVersion>();
+  for (const [name, alias] of aliases ?? []) {
+    const definition = manifest.get(name);
+    if (!definition) continue;
+    const previous = before.get(name);
+    // The same `$LATEST` object means the same code and configuration (hot reload makes a new one for any change).
+    const unchanged = previous !== undefined && previous.alias === alias && previous.latest === definition;
+    versions.set(name, unchanged ? previous : { alias, latest: definition, definition: Object.freeze({ ...definition, version: '1' }) });
+  }
+  return versions;
 }
 
 function added(version: DeployedVersion): Notice {

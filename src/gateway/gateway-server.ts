@@ -33,6 +33,7 @@ const MAX_BODY = 10_485_760;
 
 /** What the gateway needs from the server. */
 export interface GatewayOptions {
+  /** Read on every request: hot reload may replace it. */
   readonly table: RouteTable;
   readonly registry: FunctionRegistry;
   readonly invoker: Invoker;
@@ -66,7 +67,6 @@ export function createGatewayServer(options: GatewayOptions): Server {
 
 /** The gateway as a `PipelineApi`: its route table, proxy integration and API Gateway's error answers. */
 function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
-  const { table } = options;
   /** Writes a gateway answer with the API's CORS headers, the request id and the gateway's own framing. */
   const send = (request: GatewayRequestIn, response: ServerResponse, answer: GatewayResponse, withCors = true) => {
     const api = withCors ? request.target?.api : undefined;
@@ -87,6 +87,8 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
     failureMessage: 'gateway failure',
     logsQuery: true,
     match(request) {
+      // Read once: a request is routed by one table, whatever a reload does meanwhile.
+      const { table } = options;
       const method = request.method ?? 'GET';
       // Once, before anything reads it: routing, base paths and the event all see the resolved path.
       const normalised = normaliseRequestPath(request.path);
@@ -192,7 +194,7 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
       const api = request.target?.api;
       // The body may not have been read to its end (past the discard bound): this connection carries no next request.
       if (error.status === 413) response.shouldKeepAlive = false;
-      send(request, response, gatewayError(api?.kind ?? table.allApis()[0]?.kind ?? 'http', error.gatewayKind));
+      send(request, response, gatewayError(api?.kind ?? options.table.allApis()[0]?.kind ?? 'http', error.gatewayKind));
     },
   };
 }

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LambdaHandler } from '../registry/function-definition.js';
@@ -74,8 +74,11 @@ export async function warmTypeScript(): Promise<void> {
   }
 }
 
-/** Imports the handler module and returns the named export; throws `HandlerLoadError`. */
-export async function loadHandler(root: string, handler: string): Promise<LambdaHandler> {
+/** Imports a handler's module file; the default is Node.js's own `import()` (through tsx for TypeScript). */
+export type ModuleImporter = (file: string) => Promise<Record<string, unknown>>;
+
+/** Imports the handler module (with `importer`, when given) and returns the named export; throws `HandlerLoadError`. */
+export async function loadHandler(root: string, handler: string, importer?: ModuleImporter): Promise<LambdaHandler> {
   const parsed = parseHandlerString(handler);
   if (!parsed) throw new HandlerLoadError({ errorType: 'Runtime.MalformedHandlerName', errorMessage: 'Bad handler' });
   const file = resolveHandlerFile(root, parsed.modulePath);
@@ -85,7 +88,9 @@ export async function loadHandler(root: string, handler: string): Promise<Lambda
       errorMessage: `Error: Cannot find module '${parsed.modulePath}'`,
     });
   }
-  const module = await importModule(file);
+  // A built-in handler is serverfull's own module, not the project's: it loads as always, whatever the importer.
+  const ownModule = isAbsolute(relative(root, file)) || relative(root, file).startsWith('..');
+  const module = await importModule(file, ownModule ? undefined : importer);
   const value = findExport(module, parsed.exportPath);
   const shortName = `${parsed.modulePath.slice(parsed.modulePath.lastIndexOf('/') + 1)}.${parsed.exportPath.join('.')}`;
   if (value === undefined) {
@@ -97,14 +102,16 @@ export async function loadHandler(root: string, handler: string): Promise<Lambda
   return value as LambdaHandler;
 }
 
-async function importModule(file: string): Promise<Record<string, unknown>> {
+async function importModule(file: string, importer: ModuleImporter | undefined): Promise<Record<string, unknown>> {
   try {
+    if (importer) return await importer(file);
     if (TYPESCRIPT.test(file)) {
       const { tsImport } = await import('tsx/esm/api');
       return await tsImport(pathToFileURL(file).href, import.meta.url);
     }
     return await import(pathToFileURL(file).href);
   } catch (error) {
+    if (error instanceof HandlerLoadError) throw error;
     throw new HandlerLoadError(classifyImportError(error));
   }
 }

@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AwsError } from '../errors.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
-import { isTypeScriptHandler } from '../handler/handler-loader.js';
+import { isTypeScriptHandler, type ModuleImporter } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
@@ -50,7 +50,8 @@ export class EnvironmentFactory {
 
   /**
    * `network` is the server's `functionNetwork`: what a function that does not choose gets; `nodes`: the installed
-   * Node.js builds that process environments run their runtime on (none: all run on the server's Node.js).
+   * Node.js builds that process environments run their runtime on (none: all run on the server's Node.js);
+   * `inlineImporter` loads inline functions' modules instead of `import()` (hot reload: a fresh module instance per definition).
    */
   constructor(
     private readonly region: string,
@@ -58,6 +59,7 @@ export class EnvironmentFactory {
     sandbox?: SandboxHost,
     private readonly network: FunctionNetwork = 'all',
     private readonly nodes?: NodeInstalls,
+    private readonly inlineImporter?: ModuleImporter,
   ) {
     this.sandbox = sandbox === undefined ? undefined
       : { bwrap: sandbox.bwrap, runtimeFolders: runtimeFolders(), freeze: process.env[FREEZE_SWITCH] !== 'off', network: 'all' };
@@ -102,7 +104,7 @@ export class EnvironmentFactory {
     if (kind === 'process') return new ProcessEnvironment(this.runtimeCommand(definition, env), identity, this.sandbox && this.sandboxOf(this.sandbox, definition));
     if (kind === 'inline' || typeof handler !== 'string') {
       let fn = this.inlineFunctions.get(definition);
-      if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env)));
+      if (!fn) this.inlineFunctions.set(definition, (fn = new InlineFunction(definition, env, this.inlineImporter)));
       return new InlineEnvironment(fn, identity);
     }
     const worker = this.spares.take(definition.memorySize, isTypeScriptHandler(definition.root, handler));

@@ -5,7 +5,7 @@
  * per function), get their own `process.env` view and console capture through
  * `inline-scope`, and cannot be interrupted mid-computation or memory-limited.
  */
-import { loadHandler } from '../handler/handler-loader.js';
+import { loadHandler, type ModuleImporter } from '../handler/handler-loader.js';
 import { initErrorMessage, invokeErrorMessage } from '../handler/error-log-lines.js';
 import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
@@ -20,13 +20,14 @@ export class InlineFunction {
   /** Set once loading has settled: warm invocations skip awaiting the promise. */
   loaded: LoadedHandler | undefined;
 
-  constructor(private readonly definition: FunctionDefinition, readonly env: Record<string, string | undefined>) {}
+  /** `importer` loads the handler's module instead of `import()`: hot reload gives each load a fresh module instance. */
+  constructor(private readonly definition: FunctionDefinition, readonly env: Record<string, string | undefined>, private readonly importer?: ModuleImporter) {}
 
   /** The handler, loaded (inside the function's scope) on first use. */
   load(log: LogSink): Promise<LoadedHandler> {
     const { handler, root } = this.definition;
     this.loading ??= runInScope({ env: this.env, log }, () =>
-      settleHandler(async () => (typeof handler === 'string' ? loadHandler(root, handler) : handler)),
+      settleHandler(async () => (typeof handler === 'string' ? loadHandler(root, handler, this.importer) : handler)),
     ).then((loaded) => {
       // As AWS's runtime does: the failed init is logged outside any invocation, hence request id `undefined`.
       if ('loadError' in loaded) logOutsideInvocation(log, initErrorMessage(loaded.loadError));

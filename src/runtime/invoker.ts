@@ -9,6 +9,7 @@
  */
 import { AwsError } from '../errors.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
+import type { ModuleImporter } from '../handler/handler-loader.js';
 import { MAX_RESPONSE_BYTES, platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { Logger, LogLevel } from '../log.js';
 import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
@@ -73,6 +74,8 @@ export interface InvokerOptions {
   readonly environments?: EnvironmentFactory;
   /** Receives every invocation's log lines and summary (the stored log); none: nothing is recorded. */
   readonly recorder?: InvocationRecorder;
+  /** Loads inline functions' handler modules instead of `import()` (hot reload); none: `import()`. */
+  readonly inlineImporter?: ModuleImporter;
 }
 
 /** Characters of an error payload the server log repeats when no log line said what failed. */
@@ -97,7 +100,7 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
-    this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess, options.sandbox, options.functionNetwork, options.nodeInstalls);
+    this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess, options.sandbox, options.functionNetwork, options.nodeInstalls, options.inlineImporter);
     const idleMs = options.idleTimeout * 1000;
     this.reaper = setInterval(() => {
       for (const pool of this.pools.values()) pool.reap(idleMs);

@@ -21,7 +21,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['config/', 'runtime-client/', 'metrics/'],
   ['auth/', 'deploy/', 'gateway/'],
   ['template/', 'logs/'],
-  ['api/', 'lambda/'],
+  ['api/', 'lambda/', 'watch/'],
   ['cli/', 'testing/', 'console/'],
 ];
 

@@ -106,6 +106,34 @@ describe('FunctionCatalog notifications', () => {
     }
   });
 
+  it('tell of a replaced manifest what changed: a new object is a new function, the same object is untouched', async () => {
+    const declared = (name: string, extra: Partial<FunctionDefinition> = {}): FunctionDefinition => Object.freeze({
+      name, version: '$LATEST', runtime: 'nodejs22.x', handler: 'index.handler', root: process.cwd(),
+      timeout: 3, memorySize: 128, environment: {}, isolation: 'worker' as const, description: '', ...extra,
+    });
+    const kept = declared('kept');
+    const { catalog, heard } = openCatalog(await tempDir('data'), [kept, declared('changed', { reservedConcurrency: 5 }), declared('dropped')]);
+    try {
+      await catalog.createFunction('deployed', CONFIG, await packageZip(), false, {});
+      heard.length = 0;
+      const changed = declared('changed');
+      catalog.replaceManifest([kept, changed, declared('added')]);
+      assert.deepEqual(heard.map((h) => h.event), [
+        'removed changed:$LATEST', 'reserved changed=undefined', 'removed dropped:$LATEST', 'added changed:$LATEST', 'added added:$LATEST',
+      ]);
+      assert.equal(catalog.resolve('kept', undefined), kept);
+      assert.equal(catalog.resolve('changed', undefined), changed);
+      assert.equal(catalog.resolve('dropped', undefined), undefined);
+      heard.length = 0;
+      // A declared name that is also deployed: refused as a whole, nothing told.
+      assert.throws(() => catalog.replaceManifest([declared('deployed')]), (error: unknown) => error instanceof ConfigError && /also deployed/.test(error.message));
+      assert.deepEqual(heard, []);
+      assert.equal(catalog.resolve('kept', undefined), kept);
+    } finally {
+      catalog.close();
+    }
+  });
+
   it('are delivered for what a restart loads, once it is loaded', async () => {
     const dataDir = await tempDir('data');
     const first = openCatalog(dataDir);
