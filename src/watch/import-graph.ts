@@ -8,9 +8,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { build, type Message } from 'esbuild';
 import { parseHandlerString, resolveHandlerFile } from '../handler/handler-loader.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
-import { isCustomRuntime } from '../registry/runtimes.js';
+import { runsAsProcessOnly } from '../registry/runtimes.js';
 
-/** The files of one function: a set of absolute paths, or its whole folder (a custom runtime's bootstrap may read anything in it). */
+/** The files of one function: a set of absolute paths, or its whole folder (a custom runtime or Python function may use anything in it). */
 export type FunctionFiles = { readonly kind: 'files'; readonly files: ReadonlySet<string> } | { readonly kind: 'folder'; readonly folder: string };
 
 /**
@@ -20,7 +20,8 @@ export type FunctionFiles = { readonly kind: 'files'; readonly files: ReadonlySe
  */
 export async function functionFiles(definition: FunctionDefinition): Promise<FunctionFiles | undefined> {
   if (definition.mock || typeof definition.handler !== 'string') return undefined;
-  if (isCustomRuntime(definition.runtime)) return { kind: 'folder', folder: definition.root };
+  // A bootstrap, or Python's imports, which esbuild does not read: anything in the folder may be the function's.
+  if (runsAsProcessOnly(definition.runtime)) return { kind: 'folder', folder: definition.root };
   const parsed = parseHandlerString(definition.handler);
   const entry = parsed && resolveHandlerFile(definition.root, parsed.modulePath);
   if (entry === undefined) return undefined;

@@ -41,9 +41,10 @@ describe('functionFiles', () => {
     assert.ok(files?.kind === 'files' && files.files.has(join(root, 'broken.mjs')));
   });
 
-  it('a custom runtime is its whole folder; a handler given as a function or a mock has no files', async () => {
+  it('a custom runtime or a Python function is its whole folder; a handler given as a function or a mock has no files', async () => {
     const files = await functionFiles(definition('anything', { runtime: 'provided.al2023', isolation: 'process' }));
     assert.deepEqual(files, { kind: 'folder', folder: root });
+    assert.deepEqual(await functionFiles(definition('app.handler', { runtime: 'python3.12', isolation: 'process' })), { kind: 'folder', folder: root });
     assert.ok(belongsTo(files!, join(root, 'lib/shared.ts')));
     assert.ok(!belongsTo(files!, `${root}-sibling/bootstrap`));
     assert.equal(await functionFiles(definition(async () => 1)), undefined);
