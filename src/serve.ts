@@ -9,6 +9,9 @@ import { browserGuard, isLoopbackName } from './api/browser-guard.js';
 import { requireAuthentication } from './api/request-authentication.js';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { cloudWatchLogsRoute } from './api/cloudwatch-logs-api.js';
+import { ssmRoute } from './api/ssm-api.js';
+import { ParameterStore } from './parameters/parameter-store.js';
+import { ParameterService } from './parameters/parameter-service.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { metricsRoute } from './api/metrics-route.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -142,6 +145,17 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     await logStore.close();
     throw error;
   }
+  // After the catalog: the data directory's key exists by then, and seals SecureStrings too.
+  let parameterStore: ParameterStore;
+  try {
+    parameterStore = new ParameterStore(dataDir, settings.kmsKeyFile);
+  } catch (error) {
+    catalog.close();
+    await invoker.close();
+    await logStore.close();
+    throw error;
+  }
+  const parameters = new ParameterService(parameterStore, settings);
   invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
   const metrics = new ServerMetrics(invoker.serverId, events);
@@ -174,7 +188,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     logs: settings.logMaxBytes > 0 ? logStore : undefined,
   });
   const server = createApiServer([
-    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
+    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), ssmRoute(parameters, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
     metricsRoute(metrics), healthcheckRoute, ...consolePages,
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
@@ -190,6 +204,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     history.close();
     await invoker.close();
     catalog.close();
+    parameterStore.close();
     await logStore.close();
     throw error;
   }
@@ -228,6 +243,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         metrics.close();
         history.close();
         catalog.close();
+        parameterStore.close();
         // After the environments: the last invocations' lines are in the last batch.
         await logStore.close();
       } finally {

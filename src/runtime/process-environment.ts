@@ -251,9 +251,15 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 
   /** Without a network, serverfull's endpoint is where the forwarder serves it; an endpoint the function's configuration sets stays. */
-  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string } {
+  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string; AWS_ENDPOINT_URL_SSM?: string } {
     const served = sandbox.network?.lambdaEndpoint;
-    return served !== undefined && this.command.env.AWS_ENDPOINT_URL_LAMBDA === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_LAMBDA: served } : {};
+    if (served === undefined) return {};
+    const env = this.command.env;
+    // The Parameter Store shares the Lambda APIs' port, hence their forward.
+    return {
+      ...(env.AWS_ENDPOINT_URL_LAMBDA === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_LAMBDA: served } : {}),
+      ...(env.AWS_ENDPOINT_URL_SSM === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_SSM: served } : {}),
+    };
   }
 
   private readonly line = (level: FunctionLogLevel, message: string, raw: string): void => {

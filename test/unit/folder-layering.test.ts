@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['runtime/'],
   ['config/', 'runtime-client/', 'metrics/'],
   ['auth/', 'deploy/', 'gateway/'],
-  ['template/', 'logs/'],
+  ['template/', 'logs/', 'parameters/'],
   ['api/', 'lambda/'],
   ['cli/', 'testing/', 'console/'],
 ];
