@@ -10,6 +10,8 @@ import { requireAuthentication } from './api/request-authentication.js';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { cloudWatchLogsRoute } from './api/cloudwatch-logs-api.js';
 import { ssmRoute } from './api/ssm-api.js';
+import { createParametersExtensionServer, extensionCallers } from './api/parameters-extension-api.js';
+import { credentialResolver } from './auth/credentials.js';
 import { ParameterStore } from './parameters/parameter-store.js';
 import { ParameterService } from './parameters/parameter-service.js';
 import { invokeRoute } from './api/invoke-api.js';
@@ -108,6 +110,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const issuer = new SessionIssuer();
   // Known once the Lambda API listens, before any environment exists.
   let functionEndpoint = '';
+  let parametersPort: number | undefined;
   const dataDir = resolve(settings.dataDir);
   const sandbox = resolveSandbox(settings.sandbox, logger);
   checkFunctionNetwork(settings, definitions, sandbox);
@@ -117,7 +120,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     sandbox, functionNetwork: settings.functionNetwork,
     // With no room for logs, nothing is recorded: the hot path pays nothing.
     recorder: settings.logMaxBytes > 0 ? logStore : undefined,
-    functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
+    functionAccess: (definition) => ({ endpoint: functionEndpoint, parametersPort, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
   });
   let catalog: FunctionCatalog;
   try {
@@ -192,14 +195,24 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     metricsRoute(metrics), healthcheckRoute, ...consolePages,
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
+  const extensionHooks = new RequestHooks();
+  extensionHooks.beforeBody.push(browserGuard({ ...browserPolicy, boundHost: '127.0.0.1' }));
+  const extensionServer = createParametersExtensionServer({
+    service: parameters, identity: settings, logger, hooks: extensionHooks, limits,
+    caller: extensionCallers(issuer, keys === undefined ? undefined : credentialResolver(() => keys, settings.accountId, issuer)),
+    environmentOf: (name) => catalog.resolve(name, undefined)?.environment,
+  });
 
   let url: string;
   try {
     url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
     functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
     if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
+    parametersPort = await listenForExtension(extensionServer, settings.parametersPort, logger);
   } catch (error) {
     server.close();
+    extensionServer.close();
+    gatewayServer?.close();
     metrics.close();
     history.close();
     await invoker.close();
@@ -208,7 +221,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     await logStore.close();
     throw error;
   }
-  const servers = gatewayServer ? [server, gatewayServer] : [server];
+  const servers = gatewayServer ? [server, gatewayServer, extensionServer] : [server, extensionServer];
   if (unref) {
     for (const s of servers) {
       s.unref();
@@ -313,6 +326,22 @@ async function listen(server: Server, port: number, host: string, what: string, 
   }
   const bracketed = host.includes(':') ? `[${host}]` : host;
   return `http://${bracketed}:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * Listens for the Parameters and Secrets extension on loopback at `port`; when another server holds it (a second
+ * serverfull on the machine, tests), on a free port instead: functions learn it from `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`.
+ */
+async function listenForExtension(server: Server, port: number, logger: Logger): Promise<number> {
+  try {
+    await listen(server, port, '127.0.0.1', 'the Parameters and Secrets extension', '--parameters-port (SERVERFULL_PARAMETERS_PORT)');
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.log('warn', `port ${port} is in use: the Parameters and Secrets extension's interface listens on another port, `
+      + 'which functions read from PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (choose one with --parameters-port)');
+    await listen(server, 0, '127.0.0.1', 'the Parameters and Secrets extension', '--parameters-port (SERVERFULL_PARAMETERS_PORT)');
+  }
+  return (server.address() as AddressInfo).port;
 }
 
 /** The gateway as the manifest, the template and `serve({ functions })` declare it, together. */

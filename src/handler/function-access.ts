@@ -18,6 +18,8 @@ export interface TemporaryCredentials {
 export interface FunctionAccess extends TemporaryCredentials {
   /** The Lambda APIs' endpoint, e.g. `http://127.0.0.1:8080`. */
   readonly endpoint: string;
+  /** The port of the Parameters and Secrets extension's interface on loopback, when it is served. */
+  readonly parametersPort?: number;
 }
 
 /** Gives each new execution environment of `definition` its access; called once per environment. */

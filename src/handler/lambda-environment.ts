@@ -52,6 +52,8 @@ export function lambdaEnvironment(
       AWS_SECRET_ACCESS_KEY: access.secretAccessKey,
       AWS_SESSION_TOKEN: access.sessionToken,
     }),
+    // Where the extension's interface is: the server decides, whatever the function's configuration says.
+    ...(access?.parametersPort === undefined ? {} : { PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(access.parametersPort) }),
   };
   // Lambda sets no AWS_EXECUTION_ENV for OS-only runtimes.
   if (isCustomRuntime(definition.runtime)) delete environment.AWS_EXECUTION_ENV;

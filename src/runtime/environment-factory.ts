@@ -86,7 +86,7 @@ export class EnvironmentFactory {
       if (kind !== 'process' || this.isolatedSandbox === undefined) {
         throw new AwsError('ServiceException', `function ${definition.name} is declared without a network ("none"), which needs a sandboxed process environment`);
       }
-      return new ProcessEnvironment(runtimeCommand(definition, env), identity, withEphemeralStorage(this.isolatedSandbox, definition), access?.endpoint);
+      return new ProcessEnvironment(runtimeCommand(definition, env), identity, withEphemeralStorage(this.isolatedSandbox, definition), access?.endpoint, access?.parametersPort);
     }
     if (kind === 'process') return new ProcessEnvironment(runtimeCommand(definition, env), identity, this.sandbox && withEphemeralStorage(this.sandbox, definition));
     if (kind === 'inline' || typeof handler !== 'string') {

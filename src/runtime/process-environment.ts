@@ -107,6 +107,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     private readonly identity: EnvironmentIdentity,
     private readonly sandboxOptions?: ProcessSandboxOptions,
     private readonly lambdaEndpoint?: string,
+    /** The Parameters and Secrets extension's port on the host's loopback, forwarded into a sandbox without a network. */
+    private readonly parametersPort?: number,
   ) {
     this.sandbox = this.startSandbox();
   }
@@ -165,7 +167,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     let address: string;
     try {
       if (this.sandboxOptions?.network === 'none') {
-        sandbox.network = await IsolatedNetwork.open(sandbox.api, this.lambdaEndpoint);
+        sandbox.network = await IsolatedNetwork.open(sandbox.api, this.lambdaEndpoint, this.parametersPort);
         address = sandbox.network.runtimeApi;
       } else {
         address = await sandbox.api.listen();

@@ -78,6 +78,7 @@ describe('the Parameter Store with --auth sigv4', { timeout: 60_000 }, () => {
       names: ['/orders/checkout/api-key', '/orders/common/db-url', '/global/active-stack', '/orders/billing/secret', '/other/thing'],
       paths: ['/orders/checkout', '/orders'],
       put: '/orders/checkout/api-key',
+      extension: ['/orders/checkout/api-key', '/orders/billing/secret'],
     });
     assert.equal(out.endpoint, server.url);
     assert.equal(out.values['/orders/checkout/api-key'], 'value of /orders/checkout/api-key');
@@ -91,6 +92,11 @@ describe('the Parameter Store with --auth sigv4', { timeout: 60_000 }, () => {
     assert.deepEqual(out.paths['/orders/checkout'], ['/orders/checkout/api-key']);
     assert.equal(out.paths['/orders'].error, 'AccessDeniedException');
     assert.equal(out.put.error, 'AccessDeniedException');
+    // The extension's interface knows the function by its token, and applies the same policy.
+    assert.equal(out.extension[0].status, 200);
+    assert.equal(out.extension[0].body.Parameter.Value, 'value of /orders/checkout/api-key');
+    assert.equal(out.extension[1].status, 403);
+    assert.equal(out.extension[1].body.__type, 'AccessDeniedException');
   });
 
   it('gives a deployment pipeline the writes its policy allows; GetParameters needs the action on every name', async () => {
