@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['auth/', 'deploy/', 'gateway/'],
   ['template/', 'logs/', 'parameters/'],
   ['api/', 'lambda/'],
-  ['cli/', 'testing/', 'console/'],
+  ['cli/', 'testing/', 'console/', 'parameters-client/'],
 ];
 
 /** Static imports, re-exports and dynamic imports of a relative module. */
