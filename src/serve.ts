@@ -12,6 +12,10 @@ import { cloudWatchLogsRoute } from './api/cloudwatch-logs-api.js';
 import { ssmRoute } from './api/ssm-api.js';
 import { createParametersExtensionServer, extensionCallers } from './api/parameters-extension-api.js';
 import { credentialResolver } from './auth/credentials.js';
+import { authorize } from './auth/authorize.js';
+import { AwsError } from './errors.js';
+import { parameterArn } from './registry/arns.js';
+import type { TemporaryCredentials } from './handler/function-access.js';
 import { ParameterStore } from './parameters/parameter-store.js';
 import { ParameterService } from './parameters/parameter-service.js';
 import { invokeRoute } from './api/invoke-api.js';
@@ -111,6 +115,10 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   // Known once the Lambda API listens, before any environment exists.
   let functionEndpoint = '';
   let parametersPort: number | undefined;
+  // Set once the Parameter Store is open, before any environment starts.
+  let resolveParameterAs: (credentials: TemporaryCredentials, name: string) => string = () => {
+    throw new Error('the Parameter Store is not open yet');
+  };
   const dataDir = resolve(settings.dataDir);
   const sandbox = resolveSandbox(settings.sandbox, logger);
   checkFunctionNetwork(settings, definitions, sandbox);
@@ -120,7 +128,10 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     sandbox, functionNetwork: settings.functionNetwork,
     // With no room for logs, nothing is recorded: the hot path pays nothing.
     recorder: settings.logMaxBytes > 0 ? logStore : undefined,
-    functionAccess: (definition) => ({ endpoint: functionEndpoint, parametersPort, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
+    functionAccess: (definition) => {
+      const credentials = issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS);
+      return { endpoint: functionEndpoint, parametersPort, ...credentials, resolveParameter: (name) => resolveParameterAs(credentials, name) };
+    },
   });
   let catalog: FunctionCatalog;
   try {
@@ -159,6 +170,18 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     throw error;
   }
   const parameters = new ParameterService(parameterStore, settings);
+  const sessionResolver = keys === undefined ? undefined : credentialResolver(() => keys, settings.accountId, issuer);
+  // A `{{resolve:ssm:...}}` reference reads as the function would: with auth on, only what its role may read
+  // (else deploying a function would be a way to read any parameter).
+  resolveParameterAs = (credentials, name) => {
+    if (sessionResolver !== undefined) {
+      const resolved = sessionResolver(credentials.accessKeyId, credentials.sessionToken);
+      if (resolved instanceof AwsError) throw resolved;
+      const refusal = authorize(resolved.principal, { action: 'ssm:GetParameter', resource: parameterArn(settings, name.split(':')[0]!) });
+      if (refusal !== undefined) throw refusal;
+    }
+    return parameters.read(name, true).Value;
+  };
   invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
   const metrics = new ServerMetrics(invoker.serverId, events);
@@ -199,7 +222,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   extensionHooks.beforeBody.push(browserGuard({ ...browserPolicy, boundHost: '127.0.0.1' }));
   const extensionServer = createParametersExtensionServer({
     service: parameters, identity: settings, logger, hooks: extensionHooks, limits,
-    caller: extensionCallers(issuer, keys === undefined ? undefined : credentialResolver(() => keys, settings.accountId, issuer)),
+    caller: extensionCallers(issuer, sessionResolver),
     environmentOf: (name) => catalog.resolve(name, undefined)?.environment,
   });
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import type { FunctionAccess } from './function-access.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
+import { hasDynamicReferences, resolveDynamicReferences } from './dynamic-references.js';
 
 /** The identity of one execution environment: its log stream, as CloudWatch would name it. */
 export function newLogStreamName(version: string, now = new Date()): string {
@@ -19,7 +20,10 @@ export function logGroupName(functionName: string): string {
   return `/aws/lambda/${functionName}`;
 }
 
-/** The full environment of one execution environment of `definition`; `access` lets its code call serverfull. */
+/**
+ * The full environment of one execution environment of `definition`; `access` lets its code call serverfull, and
+ * resolves `{{resolve:ssm:...}}` in its variables (throwing `DynamicReferenceError` for one it cannot).
+ */
 export function lambdaEnvironment(
   definition: FunctionDefinition,
   region: string,
@@ -31,7 +35,9 @@ export function lambdaEnvironment(
     // The function's own configuration may point its SDK elsewhere (real AWS, say): it wins.
     // The Parameter Store is served on the same port: `new SSMClient({})` reaches it too.
     ...(access === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: access.endpoint, AWS_ENDPOINT_URL_SSM: access.endpoint }),
-    ...definition.environment,
+    ...(access?.resolveParameter !== undefined && hasDynamicReferences(definition.environment)
+      ? resolveDynamicReferences(definition.environment, access.resolveParameter)
+      : definition.environment),
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
     AWS_REGION: region,

@@ -50,7 +50,11 @@ describe('the Parameter Store with --auth sigv4', { timeout: 60_000 }, () => {
     server = await serve({
       auth: 'sigv4', port: 0, logLevel: 'silent', accountId: ACCOUNT, dataDir: join(dir, 'data'), env: {}, root: FIXTURES, isolation: 'worker',
       keys: join(dir, 'keys.json'),
-      functions: { checkout: { handler: 'functions/read-parameters.handler', timeout: 30, role: `arn:aws:iam::${ACCOUNT}:role/orders-fn` } },
+      functions: {
+        checkout: { handler: 'functions/read-parameters.handler', timeout: 30, role: `arn:aws:iam::${ACCOUNT}:role/orders-fn` },
+        'with-db': { handler: 'functions/read-parameters.handler', timeout: 30, role: `arn:aws:iam::${ACCOUNT}:role/orders-fn`, environment: { RESOLVED: 'url={{resolve:ssm:/orders/common/db-url:1}}' } },
+        'with-other': { handler: 'functions/read-parameters.handler', timeout: 30, role: `arn:aws:iam::${ACCOUNT}:role/orders-fn`, environment: { RESOLVED: '{{resolve:ssm-secure:/orders/billing/secret}}' } },
+      },
     });
     lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
     admin = ssm(ADMIN);
@@ -97,6 +101,16 @@ describe('the Parameter Store with --auth sigv4', { timeout: 60_000 }, () => {
     assert.equal(out.extension[0].body.Parameter.Value, 'value of /orders/checkout/api-key');
     assert.equal(out.extension[1].status, 403);
     assert.equal(out.extension[1].body.__type, 'AccessDeniedException');
+  });
+
+  it('resolves {{resolve:ssm:...}} in a function\'s environment as the function may read it, and fails its start otherwise', async () => {
+    assert.equal((await invoke('with-db', {})).resolved, 'url=value of /orders/common/db-url');
+    const refused = await lambda.send(new InvokeCommand({ FunctionName: 'with-other', Payload: '{}' }));
+    assert.equal(refused.FunctionError, 'Unhandled');
+    assert.equal(JSON.parse(Buffer.from(refused.Payload!).toString()).errorType, 'Runtime.InitError');
+    const error = JSON.parse(Buffer.from(refused.Payload!).toString());
+    assert.match(error.errorMessage, /environment variable RESOLVED: cannot resolve \{\{resolve:ssm-secure:\/orders\/billing\/secret\}\}: AccessDeniedException: User: .*assumed-role\/orders-fn\/with-other is not authorized/);
+    assert.doesNotMatch(error.errorMessage, /value of/);
   });
 
   it('gives a deployment pipeline the writes its policy allows; GetParameters needs the action on every name', async () => {

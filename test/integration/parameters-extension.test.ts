@@ -29,6 +29,7 @@ describe('the Parameters and Secrets extension interface', { timeout: 60_000 }, 
       functions: {
         cached: reader,
         uncached: { ...reader, environment: { SSM_PARAMETER_STORE_TTL: '0' } },
+        referencing: { ...reader, environment: { RESOLVED: '{{resolve:ssm:/global/later}}' } },
         ...(SANDBOX_UNUSABLE === undefined ? { isolated: { ...reader, isolation: 'process', network: 'none' } } : {}),
       },
     });
@@ -78,6 +79,18 @@ describe('the Parameters and Secrets extension interface', { timeout: 60_000 }, 
     const [stack] = await read('isolated', ['/global/active-stack']);
     assert.equal(stack.status, 200, JSON.stringify(stack));
     assert.equal(stack.body.Parameter.Version, 2);
+  });
+
+  it('fails the start of an environment whose {{resolve:ssm:...}} names a missing parameter, and resolves it once it exists', async () => {
+    const call = () => lambda.send(new InvokeCommand({ FunctionName: 'referencing', Payload: '{}' }));
+    const failed = await call();
+    assert.equal(failed.FunctionError, 'Unhandled');
+    assert.equal(JSON.parse(Buffer.from(failed.Payload!).toString()).errorType, 'Runtime.InitError');
+    assert.match(JSON.parse(Buffer.from(failed.Payload!).toString()).errorMessage, /environment variable RESOLVED: cannot resolve \{\{resolve:ssm:\/global\/later\}\}: ParameterNotFound$/);
+    await ssm.send(new PutParameterCommand({ Name: '/global/later', Value: 'arrived', Type: 'String' }));
+    const resolved = await call();
+    assert.equal(resolved.FunctionError, undefined);
+    assert.equal(JSON.parse(Buffer.from(resolved.Payload!).toString()).resolved, 'arrived');
   });
 
   /** The interface's address, as a function sees it. */
