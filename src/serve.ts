@@ -212,6 +212,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     assets: new ConsoleAssets(), catalog, invoker, history, identity: settings, gatewayRoutes: gateway.declaration.routes, gatewayUrl: () => httpUrl,
     sessions: keys === undefined ? undefined : new ConsoleSessions(() => keys, settings.accountId),
     logs: settings.logMaxBytes > 0 ? logStore : undefined,
+    parameters,
   });
   const server = createApiServer([
     invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), ssmRoute(parameters, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
