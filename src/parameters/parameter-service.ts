@@ -10,8 +10,9 @@
  * - SecureString values are sealed with the data directory's key whatever `KeyId` names (which is
  *   reported back as given, `alias/aws/ssm` by default); without `WithDecryption` the value is that
  *   sealed text, as AWS returns its ciphertext;
- * - an `AllowedPattern` is a JavaScript regular expression; patterns with a quantified group that
- *   itself repeats (`(a+)+`), which could take the server's time on a hostile value, are refused.
+ * - an `AllowedPattern` is a JavaScript regular expression; a group that repeats without bound and holds
+ *   a quantifier or an alternation (`(a+)+`, `(a|aa)*`), or a backreference, is refused: matched against a
+ *   hostile value, it could hold the server for minutes (catastrophic backtracking).
  */
 import { AwsError } from '../errors.js';
 import { parameterArn, type ServiceIdentity } from '../registry/arns.js';
@@ -31,8 +32,6 @@ export const MAX_VERSIONS = 100;
 const MAX_LABELS = 10;
 const TYPES: readonly ParameterType[] = ['String', 'StringList', 'SecureString'];
 const DEFAULT_KEY_ID = 'alias/aws/ssm';
-/** A group with a quantifier inside, itself quantified: the shape of catastrophic backtracking. */
-const NESTED_QUANTIFIER = /\([^)]*[+*}][^)]*\)\s*[+*{]/;
 
 /** A parameter as GetParameter and its neighbours answer it. */
 export interface ParameterAnswer {
@@ -366,12 +365,47 @@ function versionNotFound(name: string, version: string): AwsError {
 
 /** `AllowedPattern` as a regular expression; `InvalidAllowedPatternException` for one that is not, or that could backtrack without end. */
 function compilePattern(pattern: string): RegExp {
-  if (NESTED_QUANTIFIER.test(pattern)) throw new AwsError('InvalidAllowedPatternException', `The allowed pattern ${pattern} nests quantifiers, which serverfull refuses: it could take unbounded time to match.`);
+  if (canBacktrackWithoutBound(pattern)) {
+    throw new AwsError('InvalidAllowedPatternException', `The allowed pattern ${pattern} repeats a group that holds a quantifier or an alternation, or has a backreference, which serverfull refuses: it could take unbounded time to match.`);
+  }
   try {
     return new RegExp(pattern, 'u');
   } catch {
     throw new AwsError('InvalidAllowedPatternException', `The allowed pattern ${pattern} is not a valid regular expression.`);
   }
+}
+
+/**
+ * Whether `pattern` has a group repeated without bound (`*`, `+`, `{n,}`, `{n,m}`) whose body holds a quantifier or an
+ * alternation, or a backreference: the shapes whose matching can take exponential time. Conservative: it may refuse a
+ * safe pattern, never accepts one of those shapes.
+ */
+export function canBacktrackWithoutBound(pattern: string): boolean {
+  if (/\\[1-9k]/.test(pattern)) return true;
+  const opens: number[] = [];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i];
+    if (char === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (char === ']') inClass = false;
+      continue;
+    }
+    if (char === '[') inClass = true;
+    else if (char === '(') opens.push(i);
+    else if (char === ')') {
+      const start = opens.pop() ?? 0;
+      const after = pattern.slice(i + 1);
+      const repeats = /^(?:[*+]|\{\d*,\d*\})/.test(after);
+      // The body without escapes, classes and the group's own `?:`, `?=`, `?<name>` prefix.
+      const body = pattern.slice(start + 1, i).replace(/\\./g, 'x').replace(/\[[^\]]*\]/g, 'x').replace(/^\?(?::|=|!|<=|<!|<[a-zA-Z]\w*>)/, '');
+      if (repeats && /[*+?{|]/.test(body)) return true;
+    }
+  }
+  return false;
 }
 
 /** One filter of a request: `ParameterFilters` (Key, Option, Values) or the legacy `Filters` (Key, Values). */
