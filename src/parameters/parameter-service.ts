@@ -82,11 +82,6 @@ export class ParameterService {
     return { ...this.answer(found, decrypt), ...(selector.selector === undefined ? {} : { Selector: selector.selector }) };
   }
 
-  /** The current version of `name`, without its value: what a cheap version check needs. */
-  versionOf(name: string): number | undefined {
-    return this.store.current(name)?.version;
-  }
-
   private putParameter(body: Body, caller: string): unknown {
     const name = requiredString(body, 'Name', 2048);
     checkNewName(name, this.identity);

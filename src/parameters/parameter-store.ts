@@ -6,7 +6,7 @@
  * acknowledged is lost to a crash or kill -9), an exclusive lock (one server per data directory),
  * `secure_delete`, files 0600. SecureString values are sealed with the data directory's key
  * (`EnvironmentCipher`), bound to the parameter's name and version: never written in plain text.
- * The store holds no AWS rules; `ssm-parameters.ts` decides.
+ * The store holds no AWS rules; `parameter-service.ts` decides.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
