@@ -13,6 +13,7 @@ import { ssmRoute } from './api/ssm-api.js';
 import { createParametersExtensionServer, extensionCallers } from './api/parameters-extension-api.js';
 import { credentialResolver } from './auth/credentials.js';
 import { authorize } from './auth/authorize.js';
+import { decryptRefusal } from './auth/ssm-operations.js';
 import { AwsError } from './errors.js';
 import { parameterArn } from './registry/arns.js';
 import type { TemporaryCredentials } from './handler/function-access.js';
@@ -177,7 +178,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     if (sessionResolver !== undefined) {
       const resolved = sessionResolver(credentials.accessKeyId, credentials.sessionToken);
       if (resolved instanceof AwsError) throw resolved;
-      const refusal = authorize(resolved.principal, { action: 'ssm:GetParameter', resource: parameterArn(settings, name.split(':')[0]!) });
+      const refusal = authorize(resolved.principal, { action: 'ssm:GetParameter', resource: parameterArn(settings, name.split(':')[0]!) })
+        ?? decryptRefusal(resolved.principal, settings, parameters.keyIdOf(name));
       if (refusal !== undefined) throw refusal;
     }
     return parameters.read(name, true).Value;
@@ -193,7 +195,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const browserPolicy = { allowedOrigins: settings.allowedOrigins, allowedHosts: settings.allowedHosts, boundHost: settings.host };
   // The web console is a page of this server: its same-origin requests pass, with a session of its own when auth is on.
   apiHooks.beforeBody.push(withConsoleGuard(browserGuard(browserPolicy), browserPolicy));
-  if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer }), isConsoleOperation);
+  if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer, parameterKeyId: (name) => parameters.keyIdOf(name) }), isConsoleOperation);
   const history = new InvocationHistory(invoker.serverId);
   const gatewayHooks = new RequestHooks();
   gatewayHooks.finished.push(metrics.gatewayHook());

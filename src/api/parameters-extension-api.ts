@@ -18,6 +18,7 @@
  */
 import type { Server, ServerResponse } from 'node:http';
 import { authorize } from '../auth/authorize.js';
+import { decryptRefusal } from '../auth/ssm-operations.js';
 import type { Principal } from '../auth/principal.js';
 import type { SessionIssuer } from '../auth/session-issuer.js';
 import type { CredentialResolver } from '../auth/sigv4-verifier.js';
@@ -120,7 +121,8 @@ export function createParametersExtensionServer(options: ParametersExtensionOpti
       const given = version !== null ? `${name}:${version}` : label !== null ? `${name}:${label}` : name;
       const decrypt = request.query.get('withDecryption') === 'true';
       if (caller.principal !== undefined) {
-        const refusal = authorize(caller.principal, { action: 'ssm:GetParameter', resource: parameterArn(options.identity, name.split(':')[0]!) });
+        const refusal = authorize(caller.principal, { action: 'ssm:GetParameter', resource: parameterArn(options.identity, name.split(':')[0]!) })
+          ?? (decrypt ? decryptRefusal(caller.principal, options.identity, options.service.keyIdOf(name)) : undefined);
         if (refusal !== undefined) return finish(request, response, refusal);
       }
       const settings = cacheSettingsOf(options.environmentOf(caller.functionName));

@@ -21,7 +21,7 @@ import { authorizationTarget, recognizeOperation } from './lambda-operations.js'
 import { LOGS_SERVICE, logsAuthorizationTarget, logsOperationOf } from './logs-operations.js';
 import type { Principal } from './principal.js';
 import type { SessionIssuer } from './session-issuer.js';
-import { SSM_SERVICE, ssmAuthorizationTargets, ssmOperationOf } from './ssm-operations.js';
+import { decryptRefusal, namesToDecrypt, SSM_SERVICE, ssmAuthorizationTargets, ssmOperationOf } from './ssm-operations.js';
 import { completeSignature, LAMBDA_SERVICE, prepareSignature, type SignedRequest } from './sigv4-verifier.js';
 
 /** What request authentication needs. */
@@ -32,6 +32,8 @@ export interface RequestAuthOptions {
   readonly identity: ServiceIdentity;
   /** The issuer of function roles' temporary credentials, if the server hands any out. */
   readonly issuer?: SessionIssuer;
+  /** The `KeyId` of a SecureString parameter, for `kms:Decrypt`; undefined for any other name. */
+  readonly parameterKeyId?: (name: string) => string | undefined;
   /** The clock, in milliseconds; for tests. */
   readonly now?: () => number;
 }
@@ -70,6 +72,11 @@ export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
         if (ssmOperation !== undefined) {
           for (const target of ssmAuthorizationTargets(ssmOperation, body, options.identity)) {
             const refusal = authorize(principal, target);
+            if (refusal !== undefined) return refusal;
+          }
+          const keyIdOf = options.parameterKeyId;
+          for (const name of keyIdOf === undefined ? [] : namesToDecrypt(ssmOperation, body)) {
+            const refusal = decryptRefusal(principal, options.identity, keyIdOf!(name));
             if (refusal !== undefined) return refusal;
           }
           return principal;

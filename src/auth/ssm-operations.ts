@@ -5,13 +5,16 @@
  * The operation is named by `X-Amz-Target: AmazonSSM.<Operation>` (AWS JSON 1.1), the parameters by
  * the body: each named parameter's ARN (`GetParameters` and `DeleteParameters` need the action on
  * every one), the path's ARN for `GetParametersByPath`, every resource for `DescribeParameters`.
- * Also the namespace policy of function roles that have no SSM policy of their own.
+ * Also the namespace policy of function roles that have no SSM policy of their own, and `kms:Decrypt` on a
+ * SecureString's key for callers whose policy speaks of it.
  */
 import { parameterArn, type ServiceIdentity } from '../registry/arns.js';
 import { isObject } from '../values.js';
-import type { AuthorizationTarget } from './authorize.js';
+import type { AwsError } from '../errors.js';
+import { authorize, type AuthorizationTarget } from './authorize.js';
 import type { Policy } from './policy.js';
 import { parsePolicy } from './policy.js';
+import type { Principal } from './principal.js';
 
 /** The `X-Amz-Target` prefix of SSM operations. */
 export const SSM_TARGET_PREFIX = 'AmazonSSM.';
@@ -61,6 +64,29 @@ export function namespacePolicy(accountId: string, api: string | undefined, func
 /** Whether `policy` says anything about SSM: then it is the role's SSM policy, and no namespace policy is added. */
 export function coversSsm(policy: Policy): boolean {
   return policy.statements.some((statement) => statement.actions.some((pattern) => READ_ACTIONS.some((action) => pattern.test(action)) || pattern.test('ssm:PutParameter')));
+}
+
+/** The operations that return values, decrypted when the request says `WithDecryption`. */
+const DECRYPTING = new Set(['GetParameter', 'GetParameters', 'GetParameterHistory']);
+
+/** The names whose SecureString values a request asks decrypted (GetParametersByPath's are checked by no one here). */
+export function namesToDecrypt(operation: string, body: Buffer): string[] {
+  if (!DECRYPTING.has(operation)) return [];
+  const fields = bodyFields(body);
+  if (fields.WithDecryption !== true) return [];
+  const names = Array.isArray(fields.Names) ? fields.Names : [fields.Name];
+  return names.filter((name): name is string => typeof name === 'string').map((name) => name.split(':')[0]!);
+}
+
+/**
+ * `kms:Decrypt` on a SecureString's key, as IAM would check it, when the principal's policy says anything
+ * about `kms:Decrypt` (an Allow on some keys, a Deny): a policy silent about KMS decrypts what it may read,
+ * since serverfull has no key policies. `keyId` is the parameter's `KeyId`: an alias, a key id or an ARN.
+ */
+export function decryptRefusal(principal: Principal, identity: ServiceIdentity, keyId: string | undefined): AwsError | undefined {
+  if (keyId === undefined || !principal.policy.statements.some((statement) => statement.actions.some((pattern) => pattern.test('kms:Decrypt')))) return undefined;
+  const resource = keyId.startsWith('arn:') ? keyId : `arn:aws:kms:${identity.region}:${identity.accountId}:${keyId.startsWith('alias/') ? keyId : `key/${keyId}`}`;
+  return authorize(principal, { action: 'kms:Decrypt', resource });
 }
 
 function bodyFields(body: Buffer): Record<string, unknown> {

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import { authorize } from '../auth/authorize.js';
+import { decryptRefusal } from '../auth/ssm-operations.js';
 import type { Principal } from '../auth/principal.js';
 import { renderConfiguration } from '../api/function-configuration.js';
 import { parseFunctionRef } from '../api/function-ref.js';
@@ -207,7 +208,8 @@ export function consoleRoutes(options: ConsoleOptions): Route[] {
       const name = request.query.get('name');
       if (service === undefined || name === null || name === '') throw new AwsError('ValidationException', 'name is required');
       if (principal !== undefined) {
-        const refused = authorize(principal, { action: 'ssm:GetParameter', resource: parameterArn(identity, name.split(':')[0]!) });
+        const refused = authorize(principal, { action: 'ssm:GetParameter', resource: parameterArn(identity, name.split(':')[0]!) })
+          ?? (request.query.get('decrypt') === 'true' ? decryptRefusal(principal, identity, service.keyIdOf(name)) : undefined);
         if (refused) throw refused;
       }
       const parameter = service.read(name, request.query.get('decrypt') === 'true');

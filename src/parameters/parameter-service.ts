@@ -82,6 +82,11 @@ export class ParameterService {
     return { ...this.answer(found, decrypt), ...(selector.selector === undefined ? {} : { Selector: selector.selector }) };
   }
 
+  /** The `KeyId` of `name` (a selector's parameter) when it is a SecureString. */
+  keyIdOf(name: string): string | undefined {
+    return this.store.current(name.split(':')[0]!)?.keyId;
+  }
+
   private putParameter(body: Body, caller: string): unknown {
     const name = requiredString(body, 'Name', 2048);
     checkNewName(name, this.identity);

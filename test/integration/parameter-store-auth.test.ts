@@ -17,6 +17,7 @@ import { serve, type RunningServer } from '../../src/index.js';
 import { FIXTURES } from '../helpers/fixture-server.js';
 
 const ADMIN = { accessKeyId: 'AKIAADMIN00000000001', secretAccessKey: 'admin-secret-0000000000000000000000000' };
+const AUDITOR = { accessKeyId: 'AKIAAUDIT00000000001', secretAccessKey: 'audit-secret-0000000000000000000000000' };
 const PIPELINE = { accessKeyId: 'AKIAPIPE000000000001', secretAccessKey: 'pipe-secret-00000000000000000000000000' };
 const ACCOUNT = '123456789012';
 const AWS_CLI = '/usr/bin/aws';
@@ -37,6 +38,13 @@ describe('the Parameter Store with --auth sigv4', { timeout: 60_000 }, () => {
       users: {
         admin: { accessKeys: [ADMIN], policy: { Statement: [{ Effect: 'Allow', Action: ['lambda:*', 'ssm:*'], Resource: '*' }] } },
         // A deployment pipeline: writes and reads its API's parameters, nothing else.
+        auditor: {
+          accessKeys: [AUDITOR],
+          policy: { Statement: [
+            { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: '*' },
+            { Effect: 'Deny', Action: 'kms:Decrypt', Resource: `arn:aws:kms:us-east-1:${ACCOUNT}:alias/aws/ssm` },
+          ] },
+        },
         pipeline: {
           accessKeys: [PIPELINE],
           policy: { Statement: [{ Effect: 'Allow', Action: ['ssm:PutParameter', 'ssm:GetParameter*'], Resource: `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/orders/*` }] },
@@ -119,6 +127,21 @@ describe('the Parameter Store with --auth sigv4', { timeout: 60_000 }, () => {
     await assert.rejects(pipeline.send(new GetParametersCommand({ Names: ['/orders/common/db-url', '/other/thing'] })), { name: 'AccessDeniedException' });
     const { Parameter } = await admin.send(new GetParameterCommand({ Name: '/orders/common/db-url:1' }));
     assert.equal(Parameter?.Value, 'value of /orders/common/db-url');
+  });
+
+  it('checks kms:Decrypt on a SecureString\'s key when the caller\'s policy says anything about it', async () => {
+    const auditor = ssm(AUDITOR);
+    try {
+      await assert.rejects(auditor.send(new GetParameterCommand({ Name: '/orders/checkout/api-key', WithDecryption: true })), (error: Error) => {
+        assert.equal(error.name, 'AccessDeniedException');
+        assert.match(error.message, new RegExp(`^User: arn:aws:iam::${ACCOUNT}:user/auditor is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:${ACCOUNT}:alias/aws/ssm with an explicit deny`));
+        return true;
+      });
+      assert.notEqual((await auditor.send(new GetParameterCommand({ Name: '/orders/checkout/api-key' }))).Parameter?.Value, 'value of /orders/checkout/api-key');
+      assert.equal((await auditor.send(new GetParameterCommand({ Name: '/global/active-stack', WithDecryption: true }))).Parameter?.Value, 'value of /global/active-stack');
+    } finally {
+      auditor.destroy();
+    }
   });
 
   it('the aws CLI (v2) and boto3 sign for ssm with nothing changed but the endpoint', { skip: existsSync(AWS_CLI) ? false : `${AWS_CLI} not installed` }, async () => {
