@@ -122,7 +122,7 @@ async function refresh() {
     if (!functions.some((fn) => fn.name === state.selected)) state.selected = functions[0]?.name;
     renderFunctionList();
     renderFunction();
-    await Promise.all([refreshCharts(), refreshInvocations()]);
+    await Promise.all([refreshCharts(), refreshInvocations(), refreshParameters()]);
     clearError();
   } catch (error) {
     showError(error);
@@ -288,6 +288,36 @@ async function invoke(event) {
     $('invoke-button').disabled = false;
   }
   await Promise.all([refreshCharts(), refreshInvocations()]).catch(showError);
+}
+
+/** Names of the SecureStrings the user chose to see, until the page is left: shown again after each refresh. */
+const revealed = new Map();
+
+async function refreshParameters() {
+  const { parameters } = await api('parameters');
+  setRows('parameters', parameters.map((p) => {
+    let value;
+    if (!p.readable) {
+      value = el('span', '(not allowed)');
+    } else if (p.type !== 'SecureString') {
+      value = el('code', p.value);
+    } else if (revealed.get(p.name)?.version === p.version) {
+      value = el('code', revealed.get(p.name).value);
+    } else {
+      // A SecureString stays hidden until asked for, then is read alone, decrypted.
+      value = el('button', 'Show', { type: 'button', 'data-reveal': p.name });
+      value.addEventListener('click', async () => {
+        try {
+          const shown = await api(`parameter?name=${encodeURIComponent(p.name)}&decrypt=true`);
+          revealed.set(p.name, { version: shown.version, value: shown.value });
+          value.replaceWith(el('code', shown.value));
+        } catch (error) {
+          showError(error);
+        }
+      });
+    }
+    return row([p.name, p.type, p.version, new Date(p.lastModified).toISOString(), value]);
+  }));
 }
 
 function prettyJson(text) {

@@ -57,6 +57,32 @@ export const AWS_ERRORS = {
   /** An AWS JSON 1.1 body that is not a JSON object. */
   SerializationException: { status: 400, messageKey: 'message' },
   ServiceException: { status: 500, messageKey: 'message', type: 'Service' },
+  // Systems Manager Parameter Store (AWS JSON 1.1: every client fault is a 400 named in `__type`).
+  /** A parameter (or every parameter named) that does not exist. */
+  ParameterNotFound: { status: 400, messageKey: 'message' },
+  /** A `name:version` whose version the parameter does not have. */
+  ParameterVersionNotFound: { status: 400, messageKey: 'message' },
+  /** PutParameter without `Overwrite` on a name that exists. */
+  ParameterAlreadyExists: { status: 400, messageKey: 'message' },
+  /** More than 15 levels in a parameter name or path. */
+  HierarchyLevelLimitExceededException: { status: 400, messageKey: 'message' },
+  /** An overwrite that would change a parameter's type. */
+  HierarchyTypeMismatchException: { status: 400, messageKey: 'message' },
+  /** More parameters than the Standard tier holds. */
+  ParameterLimitExceeded: { status: 400, messageKey: 'message' },
+  /** A new version would drop the oldest, which has a label. */
+  ParameterMaxVersionLimitExceeded: { status: 400, messageKey: 'message' },
+  /** A value that does not match the parameter's `AllowedPattern`. */
+  ParameterPatternMismatchException: { status: 400, messageKey: 'message' },
+  /** An `AllowedPattern` that is not a usable regular expression. */
+  InvalidAllowedPatternException: { status: 400, messageKey: 'message' },
+  /** A `Type` other than String, StringList and SecureString. */
+  UnsupportedParameterType: { status: 400, messageKey: 'message' },
+  ParameterVersionLabelLimitExceeded: { status: 400, messageKey: 'message' },
+  InvalidFilterKey: { status: 400, messageKey: 'message' },
+  InvalidFilterOption: { status: 400, messageKey: 'message' },
+  InvalidFilterValue: { status: 400, messageKey: 'message' },
+  InvalidNextToken: { status: 400, messageKey: 'message' },
   // Authentication and authorization: AWS's front door answers these before Lambda sees the
   // request, with `{"message": ...}` and no `Type`.
   /** No `Authorization` header and no presigned query. */

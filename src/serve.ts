@@ -9,6 +9,16 @@ import { browserGuard, isLoopbackName } from './api/browser-guard.js';
 import { requireAuthentication } from './api/request-authentication.js';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
 import { cloudWatchLogsRoute } from './api/cloudwatch-logs-api.js';
+import { ssmRoute } from './api/ssm-api.js';
+import { createParametersExtensionServer, extensionCallers } from './api/parameters-extension-api.js';
+import { credentialResolver } from './auth/credentials.js';
+import { authorize } from './auth/authorize.js';
+import { decryptRefusal } from './auth/ssm-operations.js';
+import { AwsError } from './errors.js';
+import { parameterArn } from './registry/arns.js';
+import type { TemporaryCredentials } from './handler/function-access.js';
+import { ParameterStore } from './parameters/parameter-store.js';
+import { ParameterService } from './parameters/parameter-service.js';
 import { invokeRoute } from './api/invoke-api.js';
 import { metricsRoute } from './api/metrics-route.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -110,6 +120,11 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const issuer = new SessionIssuer();
   // Known once the Lambda API listens, before any environment exists.
   let functionEndpoint = '';
+  let parametersPort: number | undefined;
+  // Set once the Parameter Store is open, before any environment starts.
+  let resolveParameterAs: (credentials: TemporaryCredentials, name: string) => string = () => {
+    throw new Error('the Parameter Store is not open yet');
+  };
   const dataDir = resolve(settings.dataDir);
   const sandbox = resolveSandbox(settings.sandbox, logger);
   checkFunctionNetwork(settings, definitions, sandbox);
@@ -119,7 +134,10 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     sandbox, functionNetwork: settings.functionNetwork, nodeInstalls,
     // With no room for logs, nothing is recorded: the hot path pays nothing.
     recorder: settings.logMaxBytes > 0 ? logStore : undefined,
-    functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
+    functionAccess: (definition) => {
+      const credentials = issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS);
+      return { endpoint: functionEndpoint, parametersPort, ...credentials, resolveParameter: (name) => resolveParameterAs(credentials, name) };
+    },
     // Hot reload: inline functions get a fresh module instance for each new definition.
     inlineImporter: settings.watch ? freshModuleImporter(keptModulesNotice(logger)) : undefined,
   });
@@ -149,6 +167,30 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     await logStore.close();
     throw error;
   }
+  // After the catalog: the data directory's key exists by then, and seals SecureStrings too.
+  let parameterStore: ParameterStore;
+  try {
+    parameterStore = new ParameterStore(dataDir, settings.kmsKeyFile);
+  } catch (error) {
+    catalog.close();
+    await invoker.close();
+    await logStore.close();
+    throw error;
+  }
+  const parameters = new ParameterService(parameterStore, settings);
+  const sessionResolver = keys === undefined ? undefined : credentialResolver(() => keys, settings.accountId, issuer);
+  // A `{{resolve:ssm:...}}` reference reads as the function would: with auth on, only what its role may read
+  // (else deploying a function would be a way to read any parameter).
+  resolveParameterAs = (credentials, name) => {
+    if (sessionResolver !== undefined) {
+      const resolved = sessionResolver(credentials.accessKeyId, credentials.sessionToken);
+      if (resolved instanceof AwsError) throw resolved;
+      const refusal = authorize(resolved.principal, { action: 'ssm:GetParameter', resource: parameterArn(settings, name.split(':')[0]!) })
+        ?? decryptRefusal(resolved.principal, settings, parameters.keyIdOf(name));
+      if (refusal !== undefined) throw refusal;
+    }
+    return parameters.read(name, true).Value;
+  };
   invoker.prepare(definitions);
   const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
   const metrics = new ServerMetrics(invoker.serverId, events);
@@ -161,7 +203,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const browserPolicy = { allowedOrigins: settings.allowedOrigins, allowedHosts: settings.allowedHosts, boundHost: settings.host };
   // The web console is a page of this server: its same-origin requests pass, with a session of its own when auth is on.
   apiHooks.beforeBody.push(withConsoleGuard(browserGuard(browserPolicy), browserPolicy));
-  if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer }), isConsoleOperation);
+  if (keys !== undefined) requireAuthentication(apiHooks, createRequestAuth({ keys: () => keys, identity: settings, issuer, parameterKeyId: (name) => parameters.keyIdOf(name) }), isConsoleOperation);
   const history = new InvocationHistory(invoker.serverId);
   const gatewayHooks = new RequestHooks();
   gatewayHooks.finished.push(metrics.gatewayHook());
@@ -189,12 +231,20 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     },
     sessions: keys === undefined ? undefined : new ConsoleSessions(() => keys, settings.accountId),
     logs: settings.logMaxBytes > 0 ? logStore : undefined,
+    parameters,
   });
   const server = createApiServer([
-    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
+    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), ssmRoute(parameters, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
     metricsRoute(metrics), healthcheckRoute, ...consolePages,
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
+  const extensionHooks = new RequestHooks();
+  extensionHooks.beforeBody.push(browserGuard({ ...browserPolicy, boundHost: '127.0.0.1' }));
+  const extensionServer = createParametersExtensionServer({
+    service: parameters, identity: settings, logger, hooks: extensionHooks, limits,
+    caller: extensionCallers(issuer, sessionResolver),
+    environmentOf: (name) => catalog.resolve(name, undefined)?.environment,
+  });
 
   let declared = definitions;
   /** Serves a reloaded declaration (hot reload); throws `ConfigError`, changing nothing, when it cannot be served. */
@@ -217,21 +267,24 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
     functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
     if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
+    parametersPort = await listenForExtension(extensionServer, settings.parametersPort, logger);
     if (settings.watch) {
       hotReload = await HotReload.start({ declaration, current: { settings, manifest, template, definitions }, dataDir, logger, apply: applyDeclaration });
     }
   } catch (error) {
     await hotReload?.close();
     server.close();
+    extensionServer.close();
     gatewayServer?.close();
     metrics.close();
     history.close();
     await invoker.close();
     catalog.close();
+    parameterStore.close();
     await logStore.close();
     throw error;
   }
-  const servers = gatewayServer ? [server, gatewayServer] : [server];
+  const servers = gatewayServer ? [server, gatewayServer, extensionServer] : [server, extensionServer];
   if (unref) {
     for (const s of servers) {
       s.unref();
@@ -267,6 +320,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         metrics.close();
         history.close();
         catalog.close();
+        parameterStore.close();
         // After the environments: the last invocations' lines are in the last batch.
         await logStore.close();
       } finally {
@@ -382,6 +436,22 @@ async function listen(server: Server, port: number, host: string, what: string, 
   }
   const bracketed = host.includes(':') ? `[${host}]` : host;
   return `http://${bracketed}:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * Listens for the Parameters and Secrets extension on loopback at `port`; when another server holds it (a second
+ * serverfull on the machine, tests), on a free port instead: functions learn it from `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`.
+ */
+async function listenForExtension(server: Server, port: number, logger: Logger): Promise<number> {
+  try {
+    await listen(server, port, '127.0.0.1', 'the Parameters and Secrets extension', '--parameters-port (SERVERFULL_PARAMETERS_PORT)');
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.log('warn', `port ${port} is in use: the Parameters and Secrets extension's interface listens on another port, `
+      + 'which functions read from PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (choose one with --parameters-port)');
+    await listen(server, 0, '127.0.0.1', 'the Parameters and Secrets extension', '--parameters-port (SERVERFULL_PARAMETERS_PORT)');
+  }
+  return (server.address() as AddressInfo).port;
 }
 
 /** The gateway as the manifest, the template and `serve({ functions })` declare it, together. */

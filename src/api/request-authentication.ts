@@ -32,6 +32,8 @@ export function requireAuthentication(hooks: RequestHooks, auth: RequestAuth, au
     if (begun === undefined) return undefined;
     pending.delete(request);
     const outcome = await begun.finish(request.body);
-    return outcome instanceof AwsError ? outcome : undefined;
+    if (outcome instanceof AwsError) return outcome;
+    request.principalArn = outcome.arn;
+    return undefined;
   });
 }

@@ -24,6 +24,11 @@ export interface Route {
   readonly method: string;
   /** Anchored; capture groups become `params`. */
   readonly pattern: RegExp;
+  /**
+   * For routes that share a method and path (the AWS JSON 1.1 APIs, all `POST /`): whether this one
+   * takes the request, from its head; the next route that matches is tried otherwise.
+   */
+  claims?(request: RouteRequest): boolean;
   /** The AWS operation name: in 413 messages, for authorization's action and for metrics. */
   readonly operation: string;
   /**

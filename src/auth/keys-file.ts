@@ -26,6 +26,8 @@ export interface KeysFileUser {
 export interface KeysFileRole {
   readonly name: string;
   readonly policy: Policy;
+  /** The API its functions belong to: their parameter namespace is `/<api>/<function>/`, `/<api>/common/` (and `/global/`). */
+  readonly api?: string;
 }
 
 /** A loaded, validated keys file. */
@@ -36,6 +38,8 @@ export interface KeysFile {
   userByAccessKey(accessKeyId: string): { user: KeysFileUser; secretAccessKey: string } | undefined;
 }
 
+/** An API name, a level of a parameter path: letters, digits, `.-_`. */
+const API_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 /** IAM's user and role name characters. */
 const NAME = /^[\w+=,.@-]{1,64}$/;
 /** IAM's access key id shape; `ASIA` ids are serverfull's temporary credentials, never in the file. */
@@ -94,8 +98,11 @@ export function parseKeysFile(document: unknown, where: string): KeysFile {
     const at = `${where}: roles.${name}`;
     check.string(name, `${at} (the role name)`, NAME, 'an IAM role name (letters, digits, +=,.@_-, at most 64)');
     const entry = check.object(value, at);
-    check.knownKeys(entry, at, ['policy']);
-    roles.set(name, Object.freeze({ name, policy: parsePolicy(entry.policy, `${at}.policy`) }));
+    check.knownKeys(entry, at, ['policy', 'api']);
+    // With an API name, a role may leave out its policy: its functions then read their parameter namespace, and call nothing.
+    const policy = entry.policy === undefined && entry.api !== undefined ? parsePolicy({ Statement: [] }, `${at}.policy`) : parsePolicy(entry.policy, `${at}.policy`);
+    const api = entry.api === undefined ? undefined : check.string(entry.api, `${at}.api`, API_NAME, 'an API name: 1 to 64 letters, digits, ., - or _');
+    roles.set(name, Object.freeze({ name, policy, ...(api === undefined ? {} : { api }) }));
   }
   return Object.freeze({
     users,

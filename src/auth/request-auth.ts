@@ -21,6 +21,7 @@ import { authorizationTarget, recognizeOperation } from './lambda-operations.js'
 import { LOGS_SERVICE, logsAuthorizationTarget, logsOperationOf } from './logs-operations.js';
 import type { Principal } from './principal.js';
 import type { SessionIssuer } from './session-issuer.js';
+import { decryptRefusal, namesToDecrypt, SSM_SERVICE, ssmAuthorizationTargets, ssmOperationOf } from './ssm-operations.js';
 import { completeSignature, LAMBDA_SERVICE, prepareSignature, type SignedRequest } from './sigv4-verifier.js';
 
 /** What request authentication needs. */
@@ -31,6 +32,8 @@ export interface RequestAuthOptions {
   readonly identity: ServiceIdentity;
   /** The issuer of function roles' temporary credentials, if the server hands any out. */
   readonly issuer?: SessionIssuer;
+  /** The `KeyId` of a SecureString parameter, for `kms:Decrypt`; undefined for any other name. */
+  readonly parameterKeyId?: (name: string) => string | undefined;
   /** The clock, in milliseconds; for tests. */
   readonly now?: () => number;
 }
@@ -54,15 +57,30 @@ export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
   const resolve = credentialResolver(options.keys, options.identity.accountId, options.issuer);
   const now = options.now ?? Date.now;
   const begin = (request: Omit<SignedRequest, 'body'>): PendingAuth | AwsError => {
-    // A CloudWatch Logs request (AWS JSON 1.1, named by X-Amz-Target) is signed for `logs`, any other for `lambda`.
-    const logsOperation = request.method === 'POST' && request.path === '/' ? logsOperationOf(request.rawHeaders) : undefined;
-    const prepared = prepareSignature(request, resolve, now(), logsOperation === undefined ? LAMBDA_SERVICE : LOGS_SERVICE);
+    // A CloudWatch Logs or SSM request (AWS JSON 1.1, named by X-Amz-Target) is signed for `logs` or `ssm`, any other for `lambda`.
+    const json11 = request.method === 'POST' && request.path === '/';
+    const logsOperation = json11 ? logsOperationOf(request.rawHeaders) : undefined;
+    const ssmOperation = json11 && logsOperation === undefined ? ssmOperationOf(request.rawHeaders) : undefined;
+    const service = logsOperation !== undefined ? LOGS_SERVICE : ssmOperation !== undefined ? SSM_SERVICE : LAMBDA_SERVICE;
+    const prepared = prepareSignature(request, resolve, now(), service);
     if (prepared instanceof AwsError) return prepared;
     return {
       async finish(body) {
         const principal = await completeSignature(prepared, body);
         if (principal instanceof AwsError) return principal;
         if (logsOperation !== undefined) return authorize(principal, logsAuthorizationTarget(logsOperation, body, options.identity)) ?? principal;
+        if (ssmOperation !== undefined) {
+          for (const target of ssmAuthorizationTargets(ssmOperation, body, options.identity)) {
+            const refusal = authorize(principal, target);
+            if (refusal !== undefined) return refusal;
+          }
+          const keyIdOf = options.parameterKeyId;
+          for (const name of keyIdOf === undefined ? [] : namesToDecrypt(ssmOperation, body)) {
+            const refusal = decryptRefusal(principal, options.identity, keyIdOf!(name));
+            if (refusal !== undefined) return refusal;
+          }
+          return principal;
+        }
         const call = recognizeOperation(request.method, request.path, new URLSearchParams(request.query), body);
         // Not a Lambda operation: the router answers it (404 UnknownOperationException), to signed callers only.
         if (call === undefined) return principal;

@@ -85,6 +85,21 @@ export class SessionIssuer {
     };
   }
 
+  /**
+   * The access key id a session token was minted with (the token names it), for callers that hold only
+   * the token (the Parameters and Secrets extension's `X-Aws-Parameters-Secrets-Token`); check it with `resolve`.
+   */
+  accessKeyIdOf(sessionToken: string): string | undefined {
+    const dot = sessionToken.indexOf('.');
+    if (dot <= 0) return undefined;
+    try {
+      const claims = JSON.parse(Buffer.from(sessionToken.slice(0, dot), 'base64url').toString('utf8')) as { k?: unknown };
+      return typeof claims.k === 'string' ? claims.k : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   #secretOf(accessKeyId: string): string {
     return this.#mac('secret', accessKeyId).toString('base64').slice(0, 40);
   }

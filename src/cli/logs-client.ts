@@ -1,9 +1,9 @@
 /**
  * @module cli/logs-client
- * A minimal CloudWatch Logs client for `serverfull logs`: AWS JSON 1.1 over `fetch`, signed with
- * SigV4 for the `logs` service with the standard credential chain (or placeholder keys), as the
- * AWS SDK would sign it. Hand-written rather than the SDK's client so that the CLI can send
- * serverfull's own `traceId` member, and carries no second SDK as a dependency.
+ * A minimal AWS JSON 1.1 client for `serverfull logs` (CloudWatch Logs) and `serverfull params`
+ * (SSM): over `fetch`, signed with SigV4 for the service with the standard credential chain (or
+ * placeholder keys), as the AWS SDK would sign it. Hand-written rather than the SDKs' clients so that
+ * the CLI can send serverfull's own `traceId` member, and carries no second SDK as a dependency.
  */
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../auth/node-sha256.js';
@@ -16,14 +16,19 @@ export class LogsServiceError extends Error {
   }
 }
 
-/** Calls CloudWatch Logs operations on one serverfull endpoint. */
+/** Calls the operations of one AWS JSON 1.1 API on one serverfull endpoint. */
 export interface LogsClient {
   /** Sends `operation` with `body`; resolves with the parsed answer, rejects with a `LogsServiceError` or a network error. */
   call(operation: string, body: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
-/** A client for `endpoint` (`http://host:port`), in `region` (the credential scope's). */
-export async function logsClient(endpoint: string, region = process.env.AWS_REGION ?? 'us-east-1'): Promise<LogsClient> {
+/** A CloudWatch Logs client for `endpoint` (`http://host:port`), in `region` (the credential scope's). */
+export function logsClient(endpoint: string, region?: string): Promise<LogsClient> {
+  return json11Client(endpoint, 'logs', 'Logs_20140328.', region);
+}
+
+/** A client of the AWS JSON 1.1 API signed as `service`, whose operations `X-Amz-Target` names after `targetPrefix`. */
+export async function json11Client(endpoint: string, service: string, targetPrefix: string, region = process.env.AWS_REGION ?? 'us-east-1'): Promise<LogsClient> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
   const chain = defaultProvider();
@@ -35,7 +40,7 @@ export async function logsClient(endpoint: string, region = process.env.AWS_REGI
       return { accessKeyId: 'serverfull', secretAccessKey: 'serverfull' };
     }
   };
-  const signer = new SignatureV4({ credentials, region, service: 'logs', sha256: NodeSha256, uriEscapePath: true });
+  const signer = new SignatureV4({ credentials, region, service, sha256: NodeSha256, uriEscapePath: true });
   const url = new URL(endpoint);
   return {
     async call(operation, body) {
@@ -47,7 +52,7 @@ export async function logsClient(endpoint: string, region = process.env.AWS_REGI
         port: url.port === '' ? undefined : Number(url.port),
         path: '/',
         query: {},
-        headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `Logs_20140328.${operation}` },
+        headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${targetPrefix}${operation}` },
         body: text,
       });
       const { host: _host, ...headers } = signed.headers;

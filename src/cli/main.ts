@@ -14,6 +14,7 @@ Commands:
   deploy    zip a folder into a function on a running server (create or update, publish, alias)
   lambda    run one function as this process's Lambda runtime (AWS_LAMBDA_RUNTIME_API), e.g. in AWS
   bundle    package one function as a self-contained zip for AWS Lambda (esbuild; provided.al2023 or nodejs)
+  params    put, get, list and delete parameters of a running server's Parameter Store
   keys      add access keys for a user to the keys file (SigV4 authentication), list users
   runtimes  list, or install, the Node.js builds process isolation runs each nodejsNN.x runtime on
   init      create a new project: a serverfull.json, a TypeScript function with its test, package.json
@@ -44,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./bundle-command.js')).bundleCommand(rest);
       case 'lambda':
         return await (await import('./lambda-command.js')).lambdaCommand(rest);
+      case 'params':
+        return await (await import('./params-command.js')).paramsCommand(rest);
       case 'keys':
         return await (await import('./keys-command.js')).keysCommand(rest);
       case 'init':

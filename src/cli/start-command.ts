@@ -18,6 +18,8 @@ Options (each also read from the environment variable shown; flags win):
   --template PATH         AWS SAM template: its functions and HttpApi/Api routes (SERVERFULL_TEMPLATE)
   --parameter-overrides "K=V K2=V2"  values of the template's Parameters (SERVERFULL_PARAMETER_OVERRIDES)
   --http-port N           API Gateway port, used when routes are declared (SERVERFULL_HTTP_PORT; default 3000)
+  --parameters-port N     the Parameters and Secrets extension's local port, on loopback; a free one when taken
+                          (SERVERFULL_PARAMETERS_PORT; default 2773)
   --data-dir DIR          where deployed functions are kept (SERVERFULL_DATA_DIR; default ./.serverfull)
   --host HOST             bind address (SERVERFULL_HOST; default 127.0.0.1); beyond loopback it needs --auth sigv4
   --auth MODE             none | sigv4: requests to the Lambda APIs must be signed (SERVERFULL_AUTH; default none)

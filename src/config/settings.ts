@@ -15,6 +15,11 @@ export interface Settings {
   readonly port: number;
   /** The API Gateway's port, when routes are declared; 0 picks a free port. */
   readonly httpPort: number;
+  /**
+   * The Parameters and Secrets extension's local interface, on loopback: 2773 as in Lambda; when taken, a free
+   * one (functions read it from `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`); 0 picks a free port at once.
+   */
+  readonly parametersPort: number;
   readonly region: string;
   readonly accountId: string;
   /** Default execution environment kind for functions that do not choose one. */
@@ -90,6 +95,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   host: '127.0.0.1',
   port: 8080,
   httpPort: 3000,
+  parametersPort: 2773,
   region: 'us-east-1',
   accountId: '000000000000',
   isolation: 'worker',
@@ -171,6 +177,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   host: { env: 'SERVERFULL_HOST', flag: 'host', numeric: false, validate: (v, w) => check.string(v, w, /^\S+$/, 'a host name or address') },
   port: { env: 'SERVERFULL_PORT', flag: 'port', numeric: true, validate: (v, w) => check.integer(v, w, 0, 65535) },
   httpPort: { env: 'SERVERFULL_HTTP_PORT', flag: 'http-port', numeric: true, validate: (v, w) => check.integer(v, w, 0, 65535) },
+  parametersPort: { env: 'SERVERFULL_PARAMETERS_PORT', flag: 'parameters-port', numeric: true, validate: (v, w) => check.integer(v, w, 0, 65535) },
   region: { env: 'SERVERFULL_REGION', flag: 'region', numeric: false, validate: (v, w) => check.string(v, w, REGION, 'an AWS region such as "us-east-1"') },
   accountId: { env: 'SERVERFULL_ACCOUNT_ID', flag: 'account-id', numeric: false, validate: (v, w) => check.string(v, w, /^\d{12}$/, 'a 12-digit account id') },
   isolation: { env: 'SERVERFULL_ISOLATION', flag: 'isolation', numeric: false, validate: (v, w) => check.oneOf(v, w, ISOLATION_KINDS) },

@@ -7,12 +7,15 @@
  * With auth on, a request carries the session cookie of a console login instead of a signature,
  * and is authorized as that user with the policy the Lambda APIs apply: listing needs
  * `lambda:ListFunctions`, a function's data `lambda:GetFunction` on it, a test invoke
- * `lambda:InvokeFunction` on the function (and qualifier) invoked.
+ * `lambda:InvokeFunction` on the function (and qualifier) invoked; the Parameter Store's listing
+ * `ssm:DescribeParameters`, a value `ssm:GetParameter` on the parameter. SecureString values are never
+ * listed: each is read on its own, decrypted, when the user asks to see it.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import { authorize } from '../auth/authorize.js';
+import { decryptRefusal } from '../auth/ssm-operations.js';
 import type { Principal } from '../auth/principal.js';
 import { renderConfiguration } from '../api/function-configuration.js';
 import { parseFunctionRef } from '../api/function-ref.js';
@@ -30,6 +33,8 @@ import { CONSOLE_SECURITY_HEADERS, type ConsoleAssets } from './console-assets.j
 import { CONSOLE_OPERATION_PREFIX } from './console-guard.js';
 import { SESSION_COOKIE, sessionTokenOf, type ConsoleSessions } from './console-sessions.js';
 import type { InvocationHistory } from './invocation-history.js';
+import type { ParameterService } from '../parameters/parameter-service.js';
+import { parameterArn } from '../registry/arns.js';
 
 /** What the console reads and drives. */
 export interface ConsoleOptions {
@@ -46,7 +51,12 @@ export interface ConsoleOptions {
   readonly sessions?: ConsoleSessions;
   /** The stored logs, where an invocation's log is read; undefined when logs are not stored. */
   readonly logs?: LogStore;
+  /** The Parameter Store, shown on its own page of the console. */
+  readonly parameters?: ParameterService;
 }
+
+/** Parameters the console lists at most (the Standard tier holds 10,000). */
+const MAX_LISTED_PARAMETERS = 10_000;
 
 /** Log tails of test invokes kept to show again. */
 const MAX_KEPT_TAILS = 200;
@@ -164,6 +174,46 @@ export function consoleRoutes(options: ConsoleOptions): Route[] {
         if (events.length > 0) return { requestId, log: events.map((event) => event.message.endsWith('\n') ? event.message : `${event.message}\n`).join('') };
       }
       throw new AwsError('ResourceNotFoundException', 'No stored log for this invocation');
+    }),
+    apiRoute('GET', /^\/console\/api\/parameters$/, 'ListParameters', NO_BODY, true, ({ request, principal }) => {
+      const service = options.parameters;
+      if (service === undefined) return { parameters: [] };
+      if (principal !== undefined) {
+        const refused = authorize(principal, { action: 'ssm:DescribeParameters', resource: `arn:aws:ssm:${identity.region}:${identity.accountId}:*` });
+        if (refused) throw refused;
+      }
+      const path = request.query.get('path');
+      const filters = path === null || path === '' || path === '/' ? undefined : [{ Key: 'Path', Option: 'Recursive', Values: [path] }];
+      const listed: Array<{ Name: string; Type: string; Version: number; LastModifiedDate: number; Description?: string }> = [];
+      let token: string | undefined;
+      do {
+        const page = service.operations.DescribeParameters!({ ParameterFilters: filters, MaxResults: 50, NextToken: token }, '') as { Parameters: typeof listed; NextToken?: string };
+        listed.push(...page.Parameters);
+        token = page.NextToken;
+      } while (token !== undefined && listed.length < MAX_LISTED_PARAMETERS);
+      return {
+        parameters: listed.map((p) => {
+          const readable = principal === undefined || authorize(principal, { action: 'ssm:GetParameter', resource: parameterArn(identity, p.Name) }) === undefined;
+          return {
+            name: p.Name, type: p.Type, version: p.Version, lastModified: p.LastModifiedDate * 1000, description: p.Description ?? '',
+            // A SecureString's value only when asked for, one at a time.
+            value: p.Type === 'SecureString' || !readable ? null : service.read(p.Name, false).Value,
+            readable,
+          };
+        }),
+      };
+    }),
+    apiRoute('GET', /^\/console\/api\/parameter$/, 'GetParameter', NO_BODY, true, ({ request, principal }) => {
+      const service = options.parameters;
+      const name = request.query.get('name');
+      if (service === undefined || name === null || name === '') throw new AwsError('ValidationException', 'name is required');
+      if (principal !== undefined) {
+        const refused = authorize(principal, { action: 'ssm:GetParameter', resource: parameterArn(identity, name.split(':')[0]!) })
+          ?? (request.query.get('decrypt') === 'true' ? decryptRefusal(principal, identity, service.keyIdOf(name)) : undefined);
+        if (refused) throw refused;
+      }
+      const parameter = service.read(name, request.query.get('decrypt') === 'true');
+      return { name: parameter.Name, type: parameter.Type, version: parameter.Version, value: parameter.Value };
     }),
     apiRoute('POST', /^\/console\/api\/invoke$/, 'Invoke', INVOKE_BODY_LIMIT, true, async ({ request, principal }) => {
       const body = jsonBody(request);

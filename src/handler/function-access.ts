@@ -6,6 +6,7 @@
  * `new LambdaClient({})` in a handler calls this server with no code change.
  */
 import type { FunctionDefinition } from '../registry/function-definition.js';
+import type { ParameterResolver } from './dynamic-references.js';
 
 /** Temporary credentials, as STS issues them for a role. */
 export interface TemporaryCredentials {
@@ -18,6 +19,10 @@ export interface TemporaryCredentials {
 export interface FunctionAccess extends TemporaryCredentials {
   /** The Lambda APIs' endpoint, e.g. `http://127.0.0.1:8080`. */
   readonly endpoint: string;
+  /** The port of the Parameters and Secrets extension's interface on loopback, when it is served. */
+  readonly parametersPort?: number;
+  /** Reads parameters as this environment's function, for `{{resolve:ssm:...}}` in its environment variables. */
+  readonly resolveParameter?: ParameterResolver;
 }
 
 /** Gives each new execution environment of `definition` its access; called once per environment. */

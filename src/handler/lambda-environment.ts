@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import type { FunctionAccess } from './function-access.js';
 import { isCustomRuntime } from '../registry/runtimes.js';
+import { hasDynamicReferences, resolveDynamicReferences } from './dynamic-references.js';
 
 /** The identity of one execution environment: its log stream, as CloudWatch would name it. */
 export function newLogStreamName(version: string, now = new Date()): string {
@@ -19,7 +20,10 @@ export function logGroupName(functionName: string): string {
   return `/aws/lambda/${functionName}`;
 }
 
-/** The full environment of one execution environment of `definition`; `access` lets its code call serverfull. */
+/**
+ * The full environment of one execution environment of `definition`; `access` lets its code call serverfull, and
+ * resolves `{{resolve:ssm:...}}` in its variables (throwing `DynamicReferenceError` for one it cannot).
+ */
 export function lambdaEnvironment(
   definition: FunctionDefinition,
   region: string,
@@ -29,8 +33,11 @@ export function lambdaEnvironment(
   const handler = typeof definition.handler === 'string' ? definition.handler : 'inline.handler';
   const environment: Record<string, string> = {
     // The function's own configuration may point its SDK elsewhere (real AWS, say): it wins.
-    ...(access === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: access.endpoint }),
-    ...definition.environment,
+    // The Parameter Store is served on the same port: `new SSMClient({})` reaches it too.
+    ...(access === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: access.endpoint, AWS_ENDPOINT_URL_SSM: access.endpoint }),
+    ...(access?.resolveParameter !== undefined && hasDynamicReferences(definition.environment)
+      ? resolveDynamicReferences(definition.environment, access.resolveParameter)
+      : definition.environment),
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
     AWS_REGION: region,
@@ -51,6 +58,8 @@ export function lambdaEnvironment(
       AWS_SECRET_ACCESS_KEY: access.secretAccessKey,
       AWS_SESSION_TOKEN: access.sessionToken,
     }),
+    // Where the extension's interface is: the server decides, whatever the function's configuration says.
+    ...(access?.parametersPort === undefined ? {} : { PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(access.parametersPort) }),
   };
   // Lambda sets no AWS_EXECUTION_ENV for OS-only runtimes.
   if (isCustomRuntime(definition.runtime)) delete environment.AWS_EXECUTION_ENV;

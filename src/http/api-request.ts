@@ -46,6 +46,8 @@ export class ApiRequest<T = unknown> extends IncomingMessage {
   bodyLimit = NO_BODY;
   /** The whole body, read once by the pipeline before any hook or handler sees it. */
   body: Buffer = EMPTY_BODY;
+  /** The ARN of who signed the request, once authentication has checked it; undefined without authentication. */
+  principalArn: string | undefined = undefined;
   /** Set once the pipeline has answered: a second answer (a late callback) is ignored. */
   answered = false;
   /** Body reading state, kept here so that the data listeners can be shared functions. */

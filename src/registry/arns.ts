@@ -47,3 +47,8 @@ export function groupNameOf(identifier: string): string {
   const arn = /^arn:aws[a-zA-Z-]*:logs:[^:]*:[^:]*:log-group:(.+?)(?::\*)?$/.exec(identifier);
   return arn ? arn[1]! : identifier;
 }
+
+/** `arn:aws:ssm:<region>:<account>:parameter/<name without its leading slash>`: a parameter's ARN and IAM resource. */
+export function parameterArn(identity: ServiceIdentity, name: string): string {
+  return `arn:aws:ssm:${identity.region}:${identity.accountId}:parameter/${name.startsWith('/') ? name.slice(1) : name}`;
+}

@@ -7,6 +7,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AwsError } from '../errors.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
+import { DynamicReferenceError } from '../handler/dynamic-references.js';
+import { UnresolvedEnvironment } from './unresolved-environment.js';
 import { isTypeScriptHandler, type ModuleImporter } from '../handler/handler-loader.js';
 import { lambdaEnvironment, logGroupName, newLogStreamName } from '../handler/lambda-environment.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
@@ -92,14 +94,20 @@ export class EnvironmentFactory {
       logStreamName,
     };
     const access = this.access?.(definition);
-    const env = lambdaEnvironment(definition, this.region, logStreamName, access);
+    let env: Record<string, string>;
+    try {
+      env = lambdaEnvironment(definition, this.region, logStreamName, access);
+    } catch (error) {
+      if (error instanceof DynamicReferenceError) return new UnresolvedEnvironment(error.message);
+      throw error;
+    }
     const { handler } = definition;
     if ((definition.network ?? this.network) === 'none') {
       // Start and deploy refuse this; should a definition get here anyway, it does not run with the host's network.
       if (kind !== 'process' || this.isolatedSandbox === undefined) {
         throw new AwsError('ServiceException', `function ${definition.name} is declared without a network ("none"), which needs a sandboxed process environment`);
       }
-      return new ProcessEnvironment(this.runtimeCommand(definition, env), identity, this.sandboxOf(this.isolatedSandbox, definition), access?.endpoint);
+      return new ProcessEnvironment(this.runtimeCommand(definition, env), identity, this.sandboxOf(this.isolatedSandbox, definition), access?.endpoint, access?.parametersPort);
     }
     if (kind === 'process') return new ProcessEnvironment(this.runtimeCommand(definition, env), identity, this.sandbox && this.sandboxOf(this.sandbox, definition));
     if (kind === 'inline' || typeof handler !== 'string') {

@@ -109,6 +109,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     private readonly identity: EnvironmentIdentity,
     private readonly sandboxOptions?: ProcessSandboxOptions,
     private readonly lambdaEndpoint?: string,
+    /** The Parameters and Secrets extension's port on the host's loopback, forwarded into a sandbox without a network. */
+    private readonly parametersPort?: number,
   ) {
     this.sandbox = this.startSandbox();
   }
@@ -167,7 +169,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     let address: string;
     try {
       if (this.sandboxOptions?.network === 'none') {
-        sandbox.network = await IsolatedNetwork.open(sandbox.api, this.lambdaEndpoint);
+        sandbox.network = await IsolatedNetwork.open(sandbox.api, this.lambdaEndpoint, this.parametersPort);
         address = sandbox.network.runtimeApi;
       } else {
         address = await sandbox.api.listen();
@@ -253,9 +255,15 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 
   /** Without a network, serverfull's endpoint is where the forwarder serves it; an endpoint the function's configuration sets stays. */
-  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string } {
+  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string; AWS_ENDPOINT_URL_SSM?: string } {
     const served = sandbox.network?.lambdaEndpoint;
-    return served !== undefined && this.command.env.AWS_ENDPOINT_URL_LAMBDA === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_LAMBDA: served } : {};
+    if (served === undefined) return {};
+    const env = this.command.env;
+    // The Parameter Store shares the Lambda APIs' port, hence their forward.
+    return {
+      ...(env.AWS_ENDPOINT_URL_LAMBDA === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_LAMBDA: served } : {}),
+      ...(env.AWS_ENDPOINT_URL_SSM === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_SSM: served } : {}),
+    };
   }
 
   private readonly line = (level: FunctionLogLevel, message: string, raw: string): void => {

@@ -1,9 +1,11 @@
 /**
  * @module runtime/sandbox-network
  * A sandbox without a network (`network: "none"`): bubblewrap gives it a network namespace of its own
- * (a loopback only), and the server lends it two Unix sockets, in a private folder bind-mounted into that
- * sandbox alone: one serves its Runtime API, the other pipes to serverfull's Lambda APIs. Inside, the
- * network forwarder (`network-forwarder.ts`) listens on `127.0.0.1` ports for them before the runtime runs.
+ * (a loopback only), and the server lends it Unix sockets, in a private folder bind-mounted into that
+ * sandbox alone: one serves its Runtime API, one pipes to serverfull's Lambda APIs (and the Parameter Store,
+ * on the same port), one to the Parameters and Secrets extension's interface. Inside, the network forwarder
+ * (`network-forwarder.ts`) listens on `127.0.0.1` ports for them before the runtime runs: the extension's at
+ * the port functions are told (`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`), the namespace's own.
  *
  * No connection-owner check applies to these sockets (the kernel's TCP table knows nothing of them), and none
  * is needed: the folder is made 0700 by the server under the host's temporary folder, which no sandbox sees
@@ -25,6 +27,7 @@ const SANDBOX_SOCKETS = '/run/serverfull';
 const RUNTIME_API_PORT = 9001;
 const RUNTIME_SOCKET = 'runtime-api.sock';
 const LAMBDA_SOCKET = 'lambda-api.sock';
+const PARAMETERS_SOCKET = 'parameters-extension.sock';
 /** The forwarder, compiled beside this file: inside serverfull's compiled folder, which every sandbox sees read-only. */
 const FORWARDER = fileURLToPath(new URL('./network-forwarder.js', import.meta.url));
 /** The forwarder needs little memory and counts against the function's: a small heap. */
@@ -44,6 +47,7 @@ export class IsolatedNetwork {
   /** The private host folder holding the sockets. */
   private readonly folder: string;
   private readonly lambdaForward?: Server;
+  private readonly parametersForward?: Server;
   /** The forwarder's `address=socket` pairs, as the sandbox sees them. */
   private readonly forwards: string[];
   /** Where the forwarder serves serverfull's Lambda APIs inside the sandbox, for `AWS_ENDPOINT_URL_LAMBDA`; undefined: not served. */
@@ -51,7 +55,7 @@ export class IsolatedNetwork {
   /** Where the forwarder serves the Runtime API inside the sandbox, for `AWS_LAMBDA_RUNTIME_API`. */
   readonly runtimeApi: string;
 
-  private constructor(folder: string, lambdaEndpoint: URL | undefined) {
+  private constructor(folder: string, lambdaEndpoint: URL | undefined, parametersPort: number | undefined) {
     this.folder = folder;
     const port = lambdaEndpoint === undefined ? undefined : Number(lambdaEndpoint.port || (lambdaEndpoint.protocol === 'https:' ? 443 : 80));
     this.runtimeApi = `127.0.0.1:${port === RUNTIME_API_PORT ? RUNTIME_API_PORT + 1 : RUNTIME_API_PORT}`;
@@ -64,6 +68,12 @@ export class IsolatedNetwork {
       // The same port inside: loopback, whatever address the server listens on (the SDK signs the Host it sends).
       this.lambdaEndpoint = `${lambdaEndpoint.protocol}//127.0.0.1:${port}`;
     }
+    // The extension listens on loopback on the host; inside, at the same port, unless another forward has it.
+    if (parametersPort !== undefined && parametersPort !== port && `127.0.0.1:${parametersPort}` !== this.runtimeApi) {
+      this.parametersForward = createServer((client) => pipeTo(client, parametersPort, '127.0.0.1'));
+      this.parametersForward.unref();
+      this.forwards.push(`127.0.0.1:${parametersPort}=${SANDBOX_SOCKETS}/${PARAMETERS_SOCKET}`);
+    }
   }
 
   /**
@@ -71,14 +81,14 @@ export class IsolatedNetwork {
    * `lambdaEndpoint` on the other: the server's own endpoint, never one a function's configuration names
    * (that would be a way out to any address).
    */
-  static async open(runtimeApi: RuntimeApiServer, lambdaEndpoint: string | undefined): Promise<IsolatedNetwork> {
+  static async open(runtimeApi: RuntimeApiServer, lambdaEndpoint: string | undefined, parametersPort?: number): Promise<IsolatedNetwork> {
     // mkdtemp makes the folder 0700.
-    const network = new IsolatedNetwork(mkdtempSync(join(tmpdir(), 'serverfull-net-')), parseEndpoint(lambdaEndpoint));
+    const network = new IsolatedNetwork(mkdtempSync(join(tmpdir(), 'serverfull-net-')), parseEndpoint(lambdaEndpoint), parametersPort);
     try {
       await runtimeApi.listenAt(join(network.folder, RUNTIME_SOCKET));
-      const forward = network.lambdaForward;
-      if (forward !== undefined) {
-        await new Promise<void>((resolve, reject) => forward.once('error', reject).listen(join(network.folder, LAMBDA_SOCKET), resolve));
+      for (const [forward, socket] of [[network.lambdaForward, LAMBDA_SOCKET], [network.parametersForward, PARAMETERS_SOCKET]] as const) {
+        if (forward === undefined) continue;
+        await new Promise<void>((resolve, reject) => forward.once('error', reject).listen(join(network.folder, socket), resolve));
       }
     } catch (error) {
       network.close();
@@ -101,6 +111,7 @@ export class IsolatedNetwork {
   /** Stops the pipe to the Lambda APIs and removes the folder (the Runtime API closes with its environment). */
   close(): void {
     this.lambdaForward?.close();
+    this.parametersForward?.close();
     rmSync(this.folder, { recursive: true, force: true });
   }
 }

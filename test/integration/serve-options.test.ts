@@ -70,13 +70,13 @@ describe('serve() options', () => {
     };
     const development = { watch: true };
     const server = await serve({
-      host: '127.0.0.1', port: 0, httpPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline', deployedIsolation: 'worker', sandbox: 'off', functionNetwork: 'all',
+      host: '127.0.0.1', port: 0, httpPort: 0, parametersPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline', deployedIsolation: 'worker', sandbox: 'off', functionNetwork: 'all',
       concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security, ...development,
       functions: { hello: async () => 'hi' },
     });
     try {
       assert.deepEqual({ ...server.settings, port: undefined }, {
-        host: '127.0.0.1', port: undefined, httpPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline', deployedIsolation: 'worker', sandbox: 'off', functionNetwork: 'all',
+        host: '127.0.0.1', port: undefined, httpPort: 0, parametersPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline', deployedIsolation: 'worker', sandbox: 'off', functionNetwork: 'all',
         concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security, ...development,
       });
       assert.ok(server.port > 0);

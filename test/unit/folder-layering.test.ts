@@ -20,9 +20,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['runtime/'],
   ['config/', 'runtime-client/', 'metrics/'],
   ['auth/', 'deploy/', 'gateway/'],
-  ['template/', 'logs/'],
+  ['template/', 'logs/', 'parameters/'],
   ['api/', 'lambda/', 'watch/'],
-  ['cli/', 'testing/', 'console/'],
+  ['cli/', 'testing/', 'console/', 'parameters-client/'],
 ];
 
 /** Static imports, re-exports and dynamic imports of a relative module. */
