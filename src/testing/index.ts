@@ -184,7 +184,7 @@ function startLocal(options: LocalOptions): LocalServer {
   removeAtExit(dataDir);
   const config = options.config ?? (options.template || options.functions ? undefined : 'serverfull.json');
   const server = serve({
-    port: 0, httpPort: 0, logLevel: 'warn', unref: true, ...options.serve,
+    port: 0, httpPort: 0, parametersPort: 0, logLevel: 'warn', unref: true, ...options.serve,
     config, template: options.template, functions: options.functions, dataDir,
   });
   let closing: Promise<void> | undefined;
