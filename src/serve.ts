@@ -32,6 +32,7 @@ import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
 import { FunctionCatalog } from './deploy/function-catalog.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
+import { EventStore } from './runtime/event-store.js';
 import { KEYS_FILE_NAME, loadKeysFile } from './auth/keys-file.js';
 import { roleNameOf } from './auth/principal.js';
 import { createRequestAuth } from './auth/request-auth.js';
@@ -143,7 +144,19 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     throw error;
   }
   invoker.prepare(definitions);
-  const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
+  let eventStore: EventStore;
+  try {
+    eventStore = new EventStore(dataDir);
+  } catch (error) {
+    await invoker.close();
+    catalog.close();
+    await logStore.close();
+    throw error;
+  }
+  const events = new AsyncInvocations({
+    runner: invoker, logger, store: eventStore, retryDelay: settings.eventRetryDelay,
+    limits: { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge },
+  });
   const metrics = new ServerMetrics(invoker.serverId, events);
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
@@ -190,9 +203,13 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     history.close();
     await invoker.close();
     catalog.close();
+    eventStore.close();
     await logStore.close();
     throw error;
   }
+  // Events a stopped server had accepted and not finished: run once the functions can reach the API.
+  const restored = events.restore(catalog);
+  if (restored > 0) logger.log('info', `${restored} queued events from before the restart are run again`);
   const servers = gatewayServer ? [server, gatewayServer] : [server];
   if (unref) {
     for (const s of servers) {
@@ -223,6 +240,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
         events.close();
+        eventStore.close();
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);
         metrics.close();

@@ -1,0 +1,190 @@
+/**
+ * @module runtime/event-store
+ * The Event invocations accepted and not yet finished, in `events.db` of the data directory
+ * (SQLite, WAL + synchronous FULL, as the deployment store): an event is on disk before its 202
+ * goes out, and stays until its last attempt ended, so a crash or kill -9 loses none
+ * (at-least-once). Writes are group-committed: every event accepted in one turn of the event loop
+ * shares one transaction and one fsync, so a burst costs about one fsync per turn, not per event.
+ */
+import { join } from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { ConfigError } from '../config/config-error.js';
+import { loadSqlite } from '../deploy/sqlite-module.js';
+import { privateFile, tightenFile } from '../deploy/private-files.js';
+
+/** One stored event: what is needed to invoke it again after a restart. */
+export interface StoredEvent {
+  /** The store's key, in order of arrival. */
+  readonly id: number;
+  readonly requestId: string;
+  readonly functionName: string;
+  /** The qualifier the event was sent to (alias or version); undefined: `$LATEST`. */
+  readonly qualifier: string | undefined;
+  readonly invokedFunctionArn: string;
+  readonly payload: string;
+  readonly traceHeader: string | undefined;
+  /** When the event was accepted, in epoch milliseconds: its age counts from here. */
+  readonly queuedAt: number;
+  /** Attempts that ended (with a function error or a timeout). */
+  readonly attempts: number;
+}
+
+/** An event to store, before it has an id. */
+export type NewEvent = Omit<StoredEvent, 'id' | 'attempts'>;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  request_id TEXT NOT NULL,
+  function_name TEXT NOT NULL,
+  qualifier TEXT,
+  invoked_function_arn TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  trace_header TEXT,
+  queued_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0
+);`;
+
+interface EventRow {
+  id: number;
+  request_id: string;
+  function_name: string;
+  qualifier: string | null;
+  invoked_function_arn: string;
+  payload: string;
+  trace_header: string | null;
+  queued_at: number;
+  attempts: number;
+}
+
+/** A write waiting for the next group commit. */
+type PendingWrite =
+  | { readonly kind: 'insert'; readonly event: NewEvent; readonly stored: (error: Error | undefined, id: number) => void }
+  | { readonly kind: 'delete'; readonly id: number }
+  | { readonly kind: 'attempts'; readonly id: number; readonly attempts: number };
+
+/** The durable Event queue of one data directory. */
+export class EventStore {
+  private readonly db: DatabaseSync;
+  private readonly statements: Record<'insert' | 'delete' | 'attempts', StatementSync>;
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
+  private open = true;
+
+  constructor(dataDir: string) {
+    const file = join(dataDir, 'events.db');
+    const { DatabaseSync } = loadSqlite();
+    let db: DatabaseSync | undefined;
+    try {
+      // Payloads are the callers' data: the files are the server user's only.
+      privateFile(file);
+      for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
+      db = new DatabaseSync(file);
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = FULL');
+      db.exec('PRAGMA secure_delete = ON');
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      db.exec('PRAGMA busy_timeout = 0');
+      db.exec(SCHEMA);
+      db.exec('BEGIN IMMEDIATE; COMMIT;');
+      for (const companion of [`${file}-wal`, `${file}-shm`]) tightenFile(companion);
+    } catch (error) {
+      db?.close();
+      const message = (error as Error).message;
+      if (/locked|busy/i.test(message)) throw new ConfigError(`the data directory's event queue ${file} is in use by another serverfull server`);
+      throw new ConfigError(`cannot open the data directory's event queue ${file}: ${message}`);
+    }
+    this.db = db;
+    this.statements = {
+      insert: db.prepare(`INSERT INTO events (request_id, function_name, qualifier, invoked_function_arn, payload, trace_header, queued_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      delete: db.prepare('DELETE FROM events WHERE id = ?'),
+      attempts: db.prepare('UPDATE events SET attempts = ? WHERE id = ?'),
+    };
+  }
+
+  /** Every event not yet finished, in order of arrival; called once at start. */
+  load(): StoredEvent[] {
+    return (this.db.prepare('SELECT * FROM events ORDER BY id').all() as unknown as EventRow[]).map((row) => ({
+      id: row.id,
+      requestId: row.request_id,
+      functionName: row.function_name,
+      qualifier: row.qualifier ?? undefined,
+      invokedFunctionArn: row.invoked_function_arn,
+      payload: row.payload,
+      traceHeader: row.trace_header ?? undefined,
+      queuedAt: row.queued_at,
+      attempts: row.attempts,
+    }));
+  }
+
+  /** Stores an event with the next group commit; `stored` is called once it is on disk (or failed to be). */
+  insert(event: NewEvent, stored: (error: Error | undefined, id: number) => void): void {
+    if (!this.open) return stored(new Error('the event queue is closed'), 0);
+    this.enqueue({ kind: 'insert', event, stored });
+  }
+
+  /** Forgets a finished event (with the next group commit: if that is lost, the event runs again, as at-least-once allows). */
+  delete(id: number): void {
+    if (this.open) this.enqueue({ kind: 'delete', id });
+  }
+
+  /** Records how many attempts of an event ended, so that a restart does not give it more. */
+  setAttempts(id: number, attempts: number): void {
+    if (this.open) this.enqueue({ kind: 'attempts', id, attempts });
+  }
+
+  /** Writes what is pending, then closes the database. */
+  close(): void {
+    if (!this.open) return;
+    this.flush();
+    this.open = false;
+    this.db.close();
+  }
+
+  private enqueue(write: PendingWrite): void {
+    this.pending.push(write);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // After the I/O of this turn: every request already read joins the same transaction.
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const writes = this.pending;
+    if (writes.length === 0) return;
+    this.pending = [];
+    const ids: number[] = [];
+    let failure: Error | undefined;
+    try {
+      this.db.exec('BEGIN');
+      try {
+        for (const write of writes) {
+          if (write.kind === 'insert') {
+            const { event } = write;
+            const result = this.statements.insert.run(
+              event.requestId, event.functionName, event.qualifier ?? null, event.invokedFunctionArn, event.payload, event.traceHeader ?? null, event.queuedAt,
+            );
+            ids.push(Number(result.lastInsertRowid));
+          } else if (write.kind === 'delete') {
+            this.statements.delete.run(write.id);
+          } else {
+            this.statements.attempts.run(write.attempts, write.id);
+          }
+        }
+        this.db.exec('COMMIT');
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } catch (error) {
+      failure = error as Error;
+    }
+    let next = 0;
+    for (const write of writes) {
+      if (write.kind === 'insert') write.stored(failure, failure ? 0 : ids[next++]!);
+    }
+  }
+}
