@@ -30,9 +30,15 @@ import { checkFunctionNetwork } from './config/function-network-setting.js';
 import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
-import { FunctionCatalog } from './deploy/function-catalog.js';
+import { FunctionCatalog, LATEST } from './deploy/function-catalog.js';
+import { functionArn } from './registry/arns.js';
+import { randomUUID } from 'node:crypto';
 import { AsyncInvocations } from './runtime/async-invocations.js';
 import { EventStore } from './runtime/event-store.js';
+import { EventInvokeConfigs } from './runtime/event-invoke-configs.js';
+import { EventDestinations } from './runtime/event-destinations.js';
+import { eventInvokeConfigRoutes } from './api/event-invoke-config-api.js';
+import { parseFunctionRef } from './api/function-ref.js';
 import { KEYS_FILE_NAME, loadKeysFile } from './auth/keys-file.js';
 import { roleNameOf } from './auth/principal.js';
 import { createRequestAuth } from './auth/request-auth.js';
@@ -118,6 +124,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
   });
   let catalog: FunctionCatalog;
+  let invokeConfigs: EventInvokeConfigs | undefined;
   try {
     catalog = new FunctionCatalog({
       dataDir,
@@ -131,7 +138,11 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       kmsKeyFile: settings.kmsKeyFile,
       listener: {
         reservedConcurrencyChanged: (name, limit) => invoker.setReservedConcurrency(name, limit),
-        versionRemoved: (name, version) => invoker.retire(name, version),
+        versionRemoved: (name, version) => {
+          invoker.retire(name, version);
+          // A deleted function (its $LATEST gone) or version takes its event invoke configuration along, as AWS's does.
+          invokeConfigs?.forget(name, version === LATEST ? undefined : version);
+        },
         versionAdded: (definition) => {
           invoker.prepare([definition]);
           noteRuntimes([definition]);
@@ -153,10 +164,39 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     await logStore.close();
     throw error;
   }
+  const configs = invokeConfigs = new EventInvokeConfigs(eventStore);
+  const destinations = new EventDestinations(configs, {
+    invokeFunction: (arn, payload) => submitRecord(arn, payload),
+    publish: () => false,
+  }, logger, (name, qualifier) => functionArn(settings, name, qualifier));
   const events = new AsyncInvocations({
     runner: invoker, logger, store: eventStore, retryDelay: settings.eventRetryDelay,
     limits: { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge },
+    handling: (definition, qualifier) => configs.handling(definition, qualifier),
+    outcomes: destinations,
   });
+  /** Queues an invocation record for the destination function an ARN names. */
+  const submitRecord = (arn: string, payload: string): boolean => {
+    let ref;
+    try {
+      ref = parseFunctionRef(arn, undefined, settings);
+    } catch {
+      return false;
+    }
+    const definition = catalog.resolve(ref.name, ref.qualifier);
+    if (definition === undefined) return false;
+    const requestId = randomUUID();
+    try {
+      events.submit({
+        definition, requestId, payload, event: JSON.parse(payload), invokedFunctionArn: functionArn(settings, ref.name, ref.qualifier), tail: false,
+      }, ref.qualifier ?? LATEST, (error) => {
+        if (error !== undefined) logger.log('error', `async invocation record not delivered: ${error.message}`, { function: ref.name, requestId });
+      });
+    } catch (error) {
+      logger.log('error', `async invocation record not delivered: ${(error as Error).message}`, { function: ref.name, requestId });
+    }
+    return true;
+  };
   const metrics = new ServerMetrics(invoker.serverId, events);
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
@@ -187,7 +227,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     logs: settings.logMaxBytes > 0 ? logStore : undefined,
   });
   const server = createApiServer([
-    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
+    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), ...eventInvokeConfigRoutes(catalog, configs, settings, () => false), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
     metricsRoute(metrics), healthcheckRoute, ...consolePages,
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;

@@ -35,7 +35,8 @@ const PLAIN_NAME = /^[a-zA-Z0-9-_]+$/;
 /** Fields of AWS's model that serverfull cannot honour: refused rather than silently ignored. */
 const UNSUPPORTED_FIELDS = ['Layers', 'VpcConfig', 'DeadLetterConfig', 'KMSKeyArn', 'FileSystemConfigs', 'ImageConfig', 'CodeSigningConfigArn', 'SnapStart', 'DryRun'];
 
-interface Operation {
+/** One management request, as a handler sees it. */
+export interface Operation {
   readonly ref: FunctionRef;
   readonly request: RouteRequest;
   readonly body: RequestBody;
@@ -43,12 +44,14 @@ interface Operation {
   readonly origin: string;
 }
 
-interface Reply {
+/** A handler's answer. */
+export interface Reply {
   readonly status: number;
   readonly body?: unknown;
 }
 
-type OperationHandler = (operation: Operation) => Reply | Promise<Reply>;
+/** Answers one management operation. */
+export type OperationHandler = (operation: Operation) => Reply | Promise<Reply>;
 
 /** The management API routes over `catalog`. */
 export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIdentity): Route[] {
@@ -229,7 +232,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
 }
 
 /** A route that parses the JSON body the pipeline read, runs `handle` and writes its reply as JSON. */
-function operationRoute(method: string, pattern: RegExp, operation: string, maxBody: number, identity: ServiceIdentity, handle: OperationHandler): Route {
+export function operationRoute(method: string, pattern: RegExp, operation: string, maxBody: number, identity: ServiceIdentity, handle: OperationHandler): Route {
   return {
     method,
     pattern,

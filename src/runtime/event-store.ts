@@ -43,6 +43,12 @@ CREATE TABLE IF NOT EXISTS events (
   trace_header TEXT,
   queued_at INTEGER NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS event_invoke_configs (
+  function_name TEXT NOT NULL,
+  qualifier TEXT NOT NULL,
+  config TEXT NOT NULL,
+  PRIMARY KEY (function_name, qualifier)
 );`;
 
 interface EventRow {
@@ -116,6 +122,22 @@ export class EventStore {
       queuedAt: row.queued_at,
       attempts: row.attempts,
     }));
+  }
+
+  /** Every stored event invoke configuration, as JSON text. */
+  loadConfigs(): string[] {
+    return (this.db.prepare('SELECT config FROM event_invoke_configs').all() as unknown as { config: string }[]).map((row) => row.config);
+  }
+
+  /** Stores (replaces) the event invoke configuration of a function and qualifier, at once (a management call, off the hot path). */
+  putConfig(functionName: string, qualifier: string, config: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO event_invoke_configs (function_name, qualifier, config) VALUES (?, ?, ?)').run(functionName, qualifier, config);
+  }
+
+  /** Removes the event invoke configuration of a function and qualifier, or, without a qualifier, all of the function's. */
+  deleteConfig(functionName: string, qualifier?: string): void {
+    if (qualifier === undefined) this.db.prepare('DELETE FROM event_invoke_configs WHERE function_name = ?').run(functionName);
+    else this.db.prepare('DELETE FROM event_invoke_configs WHERE function_name = ? AND qualifier = ?').run(functionName, qualifier);
   }
 
   /** Stores an event with the next group commit; `stored` is called once it is on disk (or failed to be). */
