@@ -39,6 +39,9 @@ import { EventInvokeConfigs } from './runtime/event-invoke-configs.js';
 import { EventDestinations } from './runtime/event-destinations.js';
 import { eventInvokeConfigRoutes } from './api/event-invoke-config-api.js';
 import { parseFunctionRef } from './api/function-ref.js';
+import { snsRoute } from './api/sns-api.js';
+import { TopicStore } from './topics/topic-store.js';
+import { Topics } from './topics/topics.js';
 import { KEYS_FILE_NAME, loadKeysFile } from './auth/keys-file.js';
 import { roleNameOf } from './auth/principal.js';
 import { createRequestAuth } from './auth/request-auth.js';
@@ -165,9 +168,18 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     throw error;
   }
   const configs = invokeConfigs = new EventInvokeConfigs(eventStore);
+  let topics: Topics | undefined;
   const destinations = new EventDestinations(configs, {
-    invokeFunction: (arn, payload) => submitRecord(arn, payload),
-    publish: () => false,
+    invokeFunction: (arn, payload) => submitToFunction(arn, payload, (error) => {
+      if (error !== undefined) logger.log('error', `async invocation record not delivered: ${error.message}`, { destination: arn });
+    }),
+    publish: (arn, message) => {
+      if (topics === undefined || !topics.exists(arn)) return false;
+      topics.publish(arn, { message, attributes: new Map() }).catch((error: Error) => {
+        logger.log('error', `async invocation record not published: ${error.message}`, { destination: arn });
+      });
+      return true;
+    },
   }, logger, (name, qualifier) => functionArn(settings, name, qualifier));
   const events = new AsyncInvocations({
     runner: invoker, logger, store: eventStore, retryDelay: settings.eventRetryDelay,
@@ -175,8 +187,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     handling: (definition, qualifier) => configs.handling(definition, qualifier),
     outcomes: destinations,
   });
-  /** Queues an invocation record for the destination function an ARN names. */
-  const submitRecord = (arn: string, payload: string): boolean => {
+  /** Queues an Event invocation of the function an ARN names (a destination, a topic's subscriber); false when there is none. */
+  const submitToFunction = (arn: string, payload: string, accepted: (error?: Error) => void): boolean => {
     let ref;
     try {
       ref = parseFunctionRef(arn, undefined, settings);
@@ -185,18 +197,33 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     }
     const definition = catalog.resolve(ref.name, ref.qualifier);
     if (definition === undefined) return false;
-    const requestId = randomUUID();
     try {
       events.submit({
-        definition, requestId, payload, event: JSON.parse(payload), invokedFunctionArn: functionArn(settings, ref.name, ref.qualifier), tail: false,
-      }, ref.qualifier ?? LATEST, (error) => {
-        if (error !== undefined) logger.log('error', `async invocation record not delivered: ${error.message}`, { function: ref.name, requestId });
-      });
+        definition, requestId: randomUUID(), payload, event: JSON.parse(payload), invokedFunctionArn: functionArn(settings, ref.name, ref.qualifier), tail: false,
+      }, ref.qualifier ?? LATEST, accepted);
     } catch (error) {
-      logger.log('error', `async invocation record not delivered: ${(error as Error).message}`, { function: ref.name, requestId });
+      accepted(error as Error);
     }
     return true;
   };
+  let topicStore: TopicStore;
+  try {
+    topicStore = new TopicStore(dataDir);
+  } catch (error) {
+    await invoker.close();
+    catalog.close();
+    eventStore.close();
+    await logStore.close();
+    throw error;
+  }
+  topics = new Topics(topicStore, settings, (subscription, payload, stored) => {
+    if (!submitToFunction(subscription.endpoint, payload, stored)) {
+      // As SNS: a subscription whose function is gone is not the publisher's error.
+      logger.log('warn', 'topic message not delivered: the subscribed function does not exist', { subscription: subscription.arn, function: subscription.endpoint });
+      stored();
+    }
+  }, () => functionEndpoint);
+  const topicsApi = topics;
   const metrics = new ServerMetrics(invoker.serverId, events);
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
@@ -227,7 +254,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     logs: settings.logMaxBytes > 0 ? logStore : undefined,
   });
   const server = createApiServer([
-    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), ...eventInvokeConfigRoutes(catalog, configs, settings, () => false), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
+    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), ...eventInvokeConfigRoutes(catalog, configs, settings, (arn) => topicsApi.exists(arn)), snsRoute(topicsApi), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
     metricsRoute(metrics), healthcheckRoute, ...consolePages,
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
@@ -244,6 +271,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     await invoker.close();
     catalog.close();
     eventStore.close();
+    topicStore.close();
     await logStore.close();
     throw error;
   }
@@ -281,6 +309,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         }
         events.close();
         eventStore.close();
+        topicStore.close();
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);
         metrics.close();

@@ -31,7 +31,7 @@ export function lambdaApi(routes: readonly Route[]): PipelineApi<Route> {
       for (const route of routes) {
         if (route.method !== method) continue;
         const match = route.pattern.exec(request.path);
-        if (match) return accept(request, route, match);
+        if (match && (route.accepts === undefined || route.accepts(request))) return accept(request, route, match);
       }
       return new AwsError('UnknownOperationException', 'Unknown operation');
     },

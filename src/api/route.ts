@@ -31,6 +31,8 @@ export interface Route {
    * the request's operation, or the error to answer. `operation` then names the API in logs.
    */
   operationOf?(request: RouteRequest): string | AwsError;
+  /** For APIs that share a path with another (`POST /`: CloudWatch Logs and SNS): whether this request is this route's. */
+  accepts?(request: RouteRequest): boolean;
   /** Writes an error in this route's wire shape; default: the Lambda APIs' REST-JSON shape. */
   renderError?(request: RouteRequest, response: ServerResponse, error: AwsError): void;
   /**

@@ -20,6 +20,7 @@ import type { KeysFile } from './keys-file.js';
 import { authorizationTarget, recognizeOperation } from './lambda-operations.js';
 import { LOGS_SERVICE, logsAuthorizationTarget, logsOperationOf } from './logs-operations.js';
 import type { Principal } from './principal.js';
+import { isSnsRequest, SNS_SERVICE, snsAuthorizationTarget } from './sns-operations.js';
 import type { SessionIssuer } from './session-issuer.js';
 import { completeSignature, LAMBDA_SERVICE, prepareSignature, type SignedRequest } from './sigv4-verifier.js';
 
@@ -55,14 +56,18 @@ export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
   const now = options.now ?? Date.now;
   const begin = (request: Omit<SignedRequest, 'body'>): PendingAuth | AwsError => {
     // A CloudWatch Logs request (AWS JSON 1.1, named by X-Amz-Target) is signed for `logs`, any other for `lambda`.
-    const logsOperation = request.method === 'POST' && request.path === '/' ? logsOperationOf(request.rawHeaders) : undefined;
-    const prepared = prepareSignature(request, resolve, now(), logsOperation === undefined ? LAMBDA_SERVICE : LOGS_SERVICE);
+    // An SNS request (AWS Query, a form body without X-Amz-Target) for `sns`.
+    const rootPost = request.method === 'POST' && request.path === '/';
+    const logsOperation = rootPost ? logsOperationOf(request.rawHeaders) : undefined;
+    const sns = rootPost && logsOperation === undefined && isSnsRequest(request.rawHeaders);
+    const prepared = prepareSignature(request, resolve, now(), logsOperation !== undefined ? LOGS_SERVICE : sns ? SNS_SERVICE : LAMBDA_SERVICE);
     if (prepared instanceof AwsError) return prepared;
     return {
       async finish(body) {
         const principal = await completeSignature(prepared, body);
         if (principal instanceof AwsError) return principal;
         if (logsOperation !== undefined) return authorize(principal, logsAuthorizationTarget(logsOperation, body, options.identity)) ?? principal;
+        if (sns) return authorize(principal, snsAuthorizationTarget(body, options.identity)) ?? principal;
         const call = recognizeOperation(request.method, request.path, new URLSearchParams(request.query), body);
         // Not a Lambda operation: the router answers it (404 UnknownOperationException), to signed callers only.
         if (call === undefined) return principal;

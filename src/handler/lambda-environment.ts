@@ -29,7 +29,7 @@ export function lambdaEnvironment(
   const handler = typeof definition.handler === 'string' ? definition.handler : 'inline.handler';
   const environment: Record<string, string> = {
     // The function's own configuration may point its SDK elsewhere (real AWS, say): it wins.
-    ...(access === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: access.endpoint }),
+    ...(access === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: access.endpoint, AWS_ENDPOINT_URL_SNS: access.endpoint }),
     ...definition.environment,
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',

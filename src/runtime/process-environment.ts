@@ -251,9 +251,14 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 
   /** Without a network, serverfull's endpoint is where the forwarder serves it; an endpoint the function's configuration sets stays. */
-  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string } {
+  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string; AWS_ENDPOINT_URL_SNS?: string } {
     const served = sandbox.network?.lambdaEndpoint;
-    return served !== undefined && this.command.env.AWS_ENDPOINT_URL_LAMBDA === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_LAMBDA: served } : {};
+    if (served === undefined) return {};
+    const endpoints: { AWS_ENDPOINT_URL_LAMBDA?: string; AWS_ENDPOINT_URL_SNS?: string } = {};
+    if (this.command.env.AWS_ENDPOINT_URL_LAMBDA === this.lambdaEndpoint) endpoints.AWS_ENDPOINT_URL_LAMBDA = served;
+    // Topics are served on the same port as the Lambda APIs: the forwarder reaches them too.
+    if (this.command.env.AWS_ENDPOINT_URL_SNS === this.lambdaEndpoint) endpoints.AWS_ENDPOINT_URL_SNS = served;
+    return endpoints;
   }
 
   private readonly line = (level: FunctionLogLevel, message: string, raw: string): void => {

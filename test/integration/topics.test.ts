@@ -1,0 +1,126 @@
+/**
+ * SNS-style topics through @aws-sdk/client-sns (AWS Query over real HTTP, on the Lambda API's
+ * port): one publish, every subscribed function invoked once with the SNS event; topics as
+ * destinations of Event invocations.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DeleteFunctionEventInvokeConfigCommand, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateTopicCommand, DeleteTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, NotFoundException, PublishBatchCommand,
+  PublishCommand, SNSClient, SubscribeCommand, UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
+import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { waitUntil } from '../helpers/wait-until.js';
+
+const FN = 'arn:aws:lambda:us-east-1:000000000000:function';
+const TOPIC = 'arn:aws:sns:us-east-1:000000000000';
+
+function kept(dir: string, prefix = ''): { event: any; requestId: string; name: string }[] {
+  return readdirSync(dir).filter((name) => name.startsWith(prefix) && name.endsWith('.json'))
+    .map((name) => ({ ...JSON.parse(readFileSync(join(dir, name), 'utf8')), name }));
+}
+
+describe('topics', () => {
+  let fx: FixtureServer;
+  let sns: SNSClient;
+  before(async () => {
+    fx = await startFixtureServer({ config: join(FIXTURES, 'async/serverfull.json'), eventRetryDelay: 0 });
+    sns = new SNSClient({ endpoint: fx.server.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  });
+  after(async () => {
+    sns.destroy();
+    await fx.close();
+  });
+
+  it('delivers one publish to each of three subscribed functions, with the SNS event', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serverfull-topic-'));
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'orders' }));
+    assert.equal(TopicArn, `${TOPIC}:orders`);
+    assert.equal((await sns.send(new CreateTopicCommand({ Name: 'orders' }))).TopicArn, TopicArn, 'CreateTopic is idempotent');
+    const subscriptions: string[] = [];
+    for (const name of ['subscriber-a', 'subscriber-b', 'subscriber-c']) {
+      const { SubscriptionArn } = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: `${FN}:${name}` }));
+      assert.match(SubscriptionArn!, new RegExp(`^${TOPIC}:orders:[0-9a-f-]{36}$`));
+      subscriptions.push(SubscriptionArn!);
+    }
+    const listed = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
+    assert.deepEqual(listed.Subscriptions?.map((s) => s.Endpoint), [`${FN}:subscriber-a`, `${FN}:subscriber-b`, `${FN}:subscriber-c`]);
+    assert.equal(listed.Subscriptions?.[0]?.Protocol, 'lambda');
+    assert.ok((await sns.send(new ListTopicsCommand({}))).Topics?.some((t) => t.TopicArn === TopicArn));
+
+    const message = JSON.stringify({ dir, order: 42 });
+    const { MessageId } = await sns.send(new PublishCommand({
+      TopicArn, Message: message, Subject: 'New order <&>', MessageAttributes: { kind: { DataType: 'String', StringValue: 'retail' } },
+    }));
+    await waitUntil(() => kept(dir).length === 3, 'each subscribed function gets the message');
+    const byFunction = new Map(kept(dir).map((k) => [k.name.split('-').slice(0, 2).join('-'), k.event]));
+    assert.deepEqual([...byFunction.keys()].sort(), ['subscriber-a', 'subscriber-b', 'subscriber-c']);
+    for (const [name, event] of byFunction) {
+      assert.equal(event.Records.length, 1);
+      const [record] = event.Records;
+      assert.equal(record.EventSource, 'aws:sns');
+      assert.equal(record.EventVersion, '1.0');
+      assert.equal(record.EventSubscriptionArn, subscriptions[['subscriber-a', 'subscriber-b', 'subscriber-c'].indexOf(name)]);
+      assert.equal(record.Sns.Type, 'Notification');
+      assert.equal(record.Sns.MessageId, MessageId);
+      assert.equal(record.Sns.TopicArn, TopicArn);
+      assert.equal(record.Sns.Subject, 'New order <&>');
+      assert.equal(record.Sns.Message, message);
+      assert.ok(!Number.isNaN(Date.parse(record.Sns.Timestamp)));
+      assert.deepEqual(record.Sns.MessageAttributes, { kind: { Type: 'String', Value: 'retail' } });
+    }
+
+    const batch = await sns.send(new PublishBatchCommand({
+      TopicArn, PublishBatchRequestEntries: [{ Id: 'one', Message: JSON.stringify({ dir, n: 1 }) }, { Id: 'two', Message: '' }],
+    }));
+    assert.deepEqual(batch.Successful?.map((s) => s.Id), ['one']);
+    assert.deepEqual(batch.Failed?.map((f) => [f.Id, f.Code, f.SenderFault]), [['two', 'InvalidParameter', true]]);
+    await waitUntil(() => kept(dir).length === 6, 'the batch\'s message reaches the three functions');
+
+    await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptions[0] }));
+    assert.equal((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions?.length, 2);
+    await sns.send(new DeleteTopicCommand({ TopicArn }));
+    await assert.rejects(sns.send(new PublishCommand({ TopicArn, Message: 'gone' })), (error) => {
+      assert.ok(error instanceof NotFoundException, String(error));
+      assert.equal(error.$metadata.httpStatusCode, 404);
+      return true;
+    });
+  });
+
+  it('refuses what it does not emulate, as SNS refuses bad parameters', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'refusals' }));
+    for (const command of [
+      new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: 'arn:aws:sqs:us-east-1:000000000000:q' }),
+      new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: 'not-an-arn' }),
+      new CreateTopicCommand({ Name: 'fifo.fifo' }),
+      new CreateTopicCommand({ Name: 'bad name' }),
+    ]) {
+      await assert.rejects(sns.send(command as never), (error: Error & { $metadata: { httpStatusCode?: number } }) => {
+        assert.equal(error.name, 'InvalidParameterException', error.message);
+        assert.equal(error.$metadata.httpStatusCode, 400);
+        return true;
+      });
+    }
+    await sns.send(new DeleteTopicCommand({ TopicArn }));
+  });
+
+  it('is the on-failure destination of a function: its subscribers get the invocation record in the message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serverfull-topic-'));
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'failures' }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: `${FN}:on-failure` }));
+    await fx.lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'worker', MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: TopicArn } } }));
+    try {
+      const out = await fx.invoke('worker', { dir, fail: 'to a topic' }, { InvocationType: 'Event' });
+      await waitUntil(() => kept(dir, 'on-failure-').length === 1, 'the topic\'s subscriber gets the record');
+      const record = JSON.parse(kept(dir, 'on-failure-')[0]!.event.Records[0].Sns.Message);
+      assert.equal(record.requestContext.requestId, out.$metadata.requestId);
+      assert.equal(record.requestContext.condition, 'RetriesExhausted');
+    } finally {
+      await fx.lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'worker' }));
+    }
+  });
+});
