@@ -173,9 +173,9 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     invokeFunction: (arn, payload) => submitToFunction(arn, payload, (error) => {
       if (error !== undefined) logger.log('error', `async invocation record not delivered: ${error.message}`, { destination: arn });
     }),
-    publish: (arn, message) => {
+    publish: (arn, message, attributes) => {
       if (topics === undefined || !topics.exists(arn)) return false;
-      topics.publish(arn, { message, attributes: new Map() }).catch((error: Error) => {
+      topics.publish(arn, { message, attributes: attributes ?? new Map() }).catch((error: Error) => {
         logger.log('error', `async invocation record not published: ${error.message}`, { destination: arn });
       });
       return true;
@@ -254,7 +254,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     logs: settings.logMaxBytes > 0 ? logStore : undefined,
   });
   const server = createApiServer([
-    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), ...eventInvokeConfigRoutes(catalog, configs, settings, (arn) => topicsApi.exists(arn)), snsRoute(topicsApi), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
+    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings, (arn) => topicsApi.exists(arn)), ...eventInvokeConfigRoutes(catalog, configs, settings, (arn) => topicsApi.exists(arn)), snsRoute(topicsApi), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
     metricsRoute(metrics), healthcheckRoute, ...consolePages,
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;

@@ -560,6 +560,7 @@ export class FunctionCatalog implements FunctionRegistry {
       isolation: isCustomRuntime(config.runtime) ? 'process' : this.options.isolation,
       description: config.description,
       role: config.role,
+      ...(config.deadLetterTarget ? { deadLetterTarget: config.deadLetterTarget } : {}),
     });
     return { record, definition };
   }

@@ -44,6 +44,8 @@ export interface FunctionDefinition {
   readonly reservedConcurrency?: number;
   /** Seconds an Event invocation may wait in the queue before it is dropped; undefined: the server's `maxEventAge`. */
   readonly maximumEventAge?: number;
+  /** The topic ARN an Event invocation that failed for good is published to (`DeadLetterConfig`); undefined: none. */
+  readonly deadLetterTarget?: string;
   /** The function's own environment variables, seen by no other function. */
   readonly environment: Readonly<Record<string, string>>;
   readonly isolation: IsolationKind;

@@ -14,8 +14,8 @@ import type { InvokeOutput } from './invoker.js';
 export interface DestinationTargets {
   /** Invokes the function an ARN names asynchronously with `payload`; false when it does not exist (any more). */
   invokeFunction(functionArn: string, payload: string): boolean;
-  /** Publishes `message` to the topic an ARN names; false when it does not exist (any more). */
-  publish(topicArn: string, message: string): boolean;
+  /** Publishes `message` (with SNS message attributes) to the topic an ARN names; false when it does not exist (any more). */
+  publish(topicArn: string, message: string, attributes?: ReadonlyMap<string, { dataType: string; value: string }>): boolean;
 }
 
 /** The record AWS sends to a destination. */
@@ -53,6 +53,18 @@ export class EventDestinations implements EventOutcomeHandler {
     const destination = this.configs.get(event.input.definition.name, event.qualifier)?.onFailure;
     if (output !== undefined) this.logger.log('warn', `async invocation failed: ${output.payload}`, { ...fields, functionError: output.functionError });
     if (destination !== undefined) this.send(destination, event, this.record(event, condition, output));
+    const deadLetter = event.input.definition.deadLetterTarget;
+    if (deadLetter !== undefined) {
+      // As AWS: the dead-letter target gets the event itself, with what failed in message attributes.
+      const attributes = new Map([
+        ['RequestID', { dataType: 'String', value: event.input.requestId }],
+        ['ErrorCode', { dataType: 'Number', value: '200' }],
+        ['ErrorMessage', { dataType: 'String', value: output === undefined ? 'Event age exceeded' : errorMessageOf(output.payload) }],
+      ]);
+      if (!this.targets.publish(deadLetter, event.input.payload, attributes)) {
+        this.logger.log('warn', 'async invocation not sent to its dead-letter target: the topic does not exist', { ...fields, deadLetterTarget: deadLetter });
+      }
+    }
   }
 
   private send(destination: string, event: FinishedEvent, record: InvocationRecord): void {
@@ -84,6 +96,11 @@ export class EventDestinations implements EventOutcomeHandler {
       : { statusCode: 200, executedVersion: output.executedVersion, functionError: 'Unhandled' };
     return { ...record, responseContext, responsePayload: parsed(output.payload) };
   }
+}
+
+function errorMessageOf(payload: string): string {
+  const error = parsed(payload) as { errorMessage?: unknown } | null;
+  return typeof error?.errorMessage === 'string' ? error.errorMessage : payload;
 }
 
 function parsed(payload: string): unknown {

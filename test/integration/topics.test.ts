@@ -8,13 +8,30 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeleteFunctionEventInvokeConfigCommand, PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionCommand, DeleteFunctionEventInvokeConfigCommand, GetFunctionConfigurationCommand, PutFunctionConcurrencyCommand,
+  PutFunctionEventInvokeConfigCommand, UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
 import {
   CreateTopicCommand, DeleteTopicCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, NotFoundException, PublishBatchCommand,
   PublishCommand, SNSClient, SubscribeCommand, UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
 import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
+import { zipOf } from '../helpers/zip-fixture.js';
+
+/** A deployed function that waits at a gate when given one, then always fails. */
+const DOOMED = `
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+export const handler = async (event) => {
+  if (event.gate) {
+    writeFileSync(join(event.gate, 'arrived-' + Math.random()), '');
+    while (!existsSync(join(event.gate, 'open'))) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error('doomed');
+};`;
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function';
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000';
@@ -28,7 +45,8 @@ describe('topics', () => {
   let fx: FixtureServer;
   let sns: SNSClient;
   before(async () => {
-    fx = await startFixtureServer({ config: join(FIXTURES, 'async/serverfull.json'), eventRetryDelay: 0 });
+    // A short maximum event age for the dead-letter test; every other event here ends well within it.
+    fx = await startFixtureServer({ config: join(FIXTURES, 'async/serverfull.json'), eventRetryDelay: 0, maxEventAge: 2, deployedIsolation: 'inline' });
     sns = new SNSClient({ endpoint: fx.server.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
   });
   after(async () => {
@@ -121,6 +139,45 @@ describe('topics', () => {
       assert.equal(record.requestContext.condition, 'RetriesExhausted');
     } finally {
       await fx.lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'worker' }));
+    }
+  });
+
+  it('publishes an event older than its maximum age to the function\'s dead-letter topic, with what failed in message attributes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serverfull-topic-'));
+    const held = gate();
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'dead-letters' }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: `${FN}:on-failure` }));
+    const role = 'arn:aws:iam::000000000000:role/test';
+    for (const [TargetArn, message] of [['arn:aws:sqs:us-east-1:000000000000:dlq', /SQS queue, which serverfull does not emulate/], [`${TOPIC}:missing`, /not a topic of this server/]] as const) {
+      await assert.rejects(fx.lambda.send(new CreateFunctionCommand({
+        FunctionName: 'refused', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: role, Code: { ZipFile: await zipOf({ 'index.mjs': DOOMED }) }, DeadLetterConfig: { TargetArn },
+      })), (error: Error) => error.name === 'InvalidParameterValueException' && message.test(error.message));
+    }
+    await fx.lambda.send(new CreateFunctionCommand({
+      FunctionName: 'doomed', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: role, Code: { ZipFile: await zipOf({ 'index.mjs': DOOMED }) }, DeadLetterConfig: { TargetArn: TopicArn },
+    }));
+    assert.equal((await fx.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'doomed' }))).DeadLetterConfig?.TargetArn, TopicArn);
+    await fx.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'doomed', ReservedConcurrentExecutions: 1 }));
+    try {
+      // One execution at a time: the second event waits behind the first until it is too old.
+      await fx.invoke('doomed', { gate: held.dir }, { InvocationType: 'Event' });
+      await held.arrived(1);
+      const late = await fx.invoke('doomed', { dir, late: true }, { InvocationType: 'Event' });
+      await waitUntil(() => kept(dir, 'on-failure-').length === 1, 'the dead-letter topic\'s subscriber gets the event');
+      const { Sns } = kept(dir, 'on-failure-')[0]!.event.Records[0];
+      assert.equal(Sns.TopicArn, TopicArn);
+      assert.deepEqual(JSON.parse(Sns.Message), { dir, late: true });
+      assert.deepEqual(Sns.MessageAttributes, {
+        RequestID: { Type: 'String', Value: late.$metadata.requestId },
+        ErrorCode: { Type: 'Number', Value: '200' },
+        ErrorMessage: { Type: 'String', Value: 'Event age exceeded' },
+      });
+      const cleared = await fx.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'doomed', DeadLetterConfig: { TargetArn: '' } }));
+      assert.equal(cleared.DeadLetterConfig, undefined);
+    } finally {
+      held.open();
+      await waitUntil(() => fx.server.inFlight === 0, 'the held event ends');
+      held.remove();
     }
   });
 });
