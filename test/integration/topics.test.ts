@@ -4,10 +4,12 @@
  * destinations of Event invocations.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import {
   CreateFunctionCommand, DeleteFunctionEventInvokeConfigCommand, GetFunctionConfigurationCommand, PutFunctionConcurrencyCommand,
   PutFunctionEventInvokeConfigCommand, UpdateFunctionConfigurationCommand,
@@ -35,6 +37,7 @@ export const handler = async (event) => {
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function';
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000';
+const AWS_CLI = '/usr/bin/aws';
 
 function kept(dir: string, prefix = ''): { event: any; requestId: string; name: string }[] {
   return readdirSync(dir).filter((name) => name.startsWith(prefix) && name.endsWith('.json'))
@@ -179,5 +182,36 @@ describe('topics', () => {
       await waitUntil(() => fx.server.inFlight === 0, 'the held event ends');
       held.remove();
     }
+  });
+
+  it('works from boto3 and `aws sns` with only the endpoint changed', { skip: existsSync(AWS_CLI) ? false : `${AWS_CLI} not installed` }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serverfull-topic-'));
+    const env = { PATH: process.env.PATH, HOME: dir, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
+    const boto = `
+import boto3, json, sys
+sns = boto3.client('sns', endpoint_url=sys.argv[1])
+arn = sns.create_topic(Name='from-python', Attributes={'DisplayName': 'py'}, Tags=[{'Key': 'team', 'Value': 'a'}])['TopicArn']
+sns.subscribe(TopicArn=arn, Protocol='lambda', Endpoint='${FN}:subscriber-a')
+print(arn)
+print(sns.list_subscriptions_by_topic(TopicArn=arn)['Subscriptions'][0]['Endpoint'])
+print(sns.publish(TopicArn=arn, Message=json.dumps({'dir': sys.argv[2], 'via': 'boto3'}), MessageAttributes={'n': {'DataType': 'Number', 'StringValue': '7'}})['MessageId'])
+try:
+    sns.publish(TopicArn=arn + '-missing', Message='x')
+except sns.exceptions.NotFoundException as error:
+    print(error.response['Error']['Code'])
+`;
+    const python = await promisify(execFile)('python3', ['-c', boto, fx.server.url, dir], { env });
+    const [arn, endpoint, messageId, missing] = python.stdout.trim().split('\n');
+    assert.equal(arn, `${TOPIC}:from-python`);
+    assert.equal(endpoint, `${FN}:subscriber-a`);
+    assert.equal(missing, 'NotFound');
+    const cli = await promisify(execFile)(AWS_CLI, ['sns', 'publish', '--endpoint-url', fx.server.url, '--topic-arn', arn!, '--message', JSON.stringify({ dir, via: 'aws' }), '--output', 'json'], { env });
+    assert.match(JSON.parse(cli.stdout).MessageId, /^[0-9a-f-]{36}$/);
+    await waitUntil(() => kept(dir, 'subscriber-a-').length === 2, 'both messages reach the subscriber');
+    const records = kept(dir, 'subscriber-a-').map((k) => k.event.Records[0].Sns);
+    const fromPython = records.find((r) => JSON.parse(r.Message).via === 'boto3')!;
+    assert.equal(fromPython.MessageId, messageId);
+    assert.deepEqual(fromPython.MessageAttributes, { n: { Type: 'Number', Value: '7' } });
+    assert.ok(records.some((r) => JSON.parse(r.Message).via === 'aws'));
   });
 });
