@@ -224,6 +224,9 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     }
   }, () => functionEndpoint);
   const topicsApi = topics;
+  for (const definition of definitions) {
+    for (const topicName of definition.topics ?? []) topics.declare(topicName, functionArn(settings, definition.name));
+  }
   const metrics = new ServerMetrics(invoker.serverId, events);
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);

@@ -46,6 +46,8 @@ export interface FunctionDefinition {
   readonly maximumEventAge?: number;
   /** The topic ARN an Event invocation that failed for good is published to (`DeadLetterConfig`); undefined: none. */
   readonly deadLetterTarget?: string;
+  /** Topics the manifest or template subscribes the function to, by name. */
+  readonly topics?: readonly string[];
   /** The function's own environment variables, seen by no other function. */
   readonly environment: Readonly<Record<string, string>>;
   readonly isolation: IsolationKind;

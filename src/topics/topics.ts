@@ -5,7 +5,7 @@
  * an event in the durable Event queue, so it gets the queue's retries, maximum age and destinations.
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AwsError } from '../errors.js';
 import type { ServiceIdentity } from '../registry/arns.js';
 import type { SubscriptionRecord, TopicRecord, TopicStore } from './topic-store.js';
@@ -37,6 +37,8 @@ export type SubscriptionDelivery = (subscription: SubscriptionRecord, event: str
 export class Topics {
   private readonly topics = new Map<string, TopicRecord>();
   private readonly subscriptions = new Map<string, SubscriptionRecord>();
+  /** Topics and subscriptions the manifest or template declares: served from memory, changed only there. */
+  private readonly declared = new Set<string>();
 
   constructor(
     private readonly store: TopicStore,
@@ -48,6 +50,23 @@ export class Topics {
     const loaded = store.load();
     for (const topic of loaded.topics) this.topics.set(topic.name, topic);
     for (const subscription of loaded.subscriptions) this.subscriptions.set(subscription.arn, subscription);
+  }
+
+  /** Subscribes a function to a topic as the manifest or template declares it, creating the topic if needed (neither is stored). */
+  declare(topicName: string, functionArn: string): void {
+    if (!this.topics.has(topicName)) {
+      this.topics.set(topicName, { name: topicName, attributes: {}, tags: {} });
+      this.declared.add(topicName);
+    }
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.topicName === topicName && subscription.endpoint === functionArn) return;
+    }
+    // The same declaration gets the same ARN at every start.
+    const hex = createHash('sha256').update(`${topicName}\u0000${functionArn}`).digest('hex');
+    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const subscription: SubscriptionRecord = { arn: `${this.arnOf(topicName)}:${id}`, topicName, protocol: 'lambda', endpoint: functionArn };
+    this.subscriptions.set(subscription.arn, subscription);
+    this.declared.add(subscription.arn);
   }
 
   /** A topic's ARN. */
@@ -75,6 +94,9 @@ export class Topics {
   /** Deletes a topic and its subscriptions. */
   deleteTopic(topicArn: string): void {
     const name = this.required(topicArn);
+    if (this.declared.has(name) || [...this.subscriptions.values()].some((s) => s.topicName === name && this.declared.has(s.arn))) {
+      throw new AwsError('InvalidParameter', 'Invalid parameter: TopicArn: the topic has subscriptions declared in the manifest or template: change them there');
+    }
     this.store.deleteTopic(name);
     this.topics.delete(name);
     for (const [arn, subscription] of this.subscriptions) if (subscription.topicName === name) this.subscriptions.delete(arn);
@@ -101,6 +123,7 @@ export class Topics {
 
   unsubscribe(subscriptionArn: string): void {
     if (!this.subscriptions.has(subscriptionArn)) throw new AwsError('NotFound', 'Subscription does not exist');
+    if (this.declared.has(subscriptionArn)) throw new AwsError('InvalidParameter', 'Invalid parameter: SubscriptionArn: the subscription is declared in the manifest or template: change it there');
     this.store.deleteSubscription(subscriptionArn);
     this.subscriptions.delete(subscriptionArn);
   }

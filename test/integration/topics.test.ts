@@ -112,6 +112,18 @@ describe('topics', () => {
     });
   });
 
+  it('serves the subscriptions the manifest declares, which only the manifest changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serverfull-topic-'));
+    const TopicArn = `${TOPIC}:declared`;
+    assert.ok((await sns.send(new ListTopicsCommand({}))).Topics?.some((t) => t.TopicArn === TopicArn));
+    const [subscription] = (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions ?? [];
+    assert.equal(subscription?.Endpoint, `${FN}:subscriber-c`);
+    await sns.send(new PublishCommand({ TopicArn, Message: JSON.stringify({ dir }) }));
+    await waitUntil(() => kept(dir, 'subscriber-c-').length === 1, 'the declared subscriber gets the message');
+    await assert.rejects(sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription!.SubscriptionArn })), (error: Error) => error.name === 'InvalidParameterException');
+    await assert.rejects(sns.send(new DeleteTopicCommand({ TopicArn })), (error: Error) => error.name === 'InvalidParameterException');
+  });
+
   it('refuses what it does not emulate, as SNS refuses bad parameters', async () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'refusals' }));
     for (const command of [
