@@ -186,6 +186,16 @@ export class AsyncInvocations {
     }
   }
 
+  /** Calls `visit` with every function that has events waiting to run, and the age in seconds of the oldest of them. */
+  forEachOldest(visit: (functionName: string, ageSeconds: number) => void): void {
+    const now = this.now();
+    for (const [name, queue] of this.queues) {
+      let oldest = Infinity;
+      for (let i = queue.head; i < queue.events.length; i++) oldest = Math.min(oldest, queue.events[i]!.queuedAt);
+      if (oldest !== Infinity) visit(name, Math.max(0, (now - oldest) / 1000));
+    }
+  }
+
   /** Queues again the events the store kept from before a restart, in their order of arrival. */
   restore(resolver: EventFunctionResolver): number {
     if (this.store === undefined) return 0;

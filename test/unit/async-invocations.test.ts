@@ -93,10 +93,15 @@ describe('AsyncInvocations', () => {
   });
 
   it('runs a throttled function\'s events in order of arrival, each as soon as a slot frees', async () => {
+    let clock = 1_000_000;
     const runner = fakeRunner(2, () => ok);
-    const events = new AsyncInvocations({ runner, logger: recordingLogger() });
+    const events = new AsyncInvocations({ runner, logger: recordingLogger(), now: () => clock });
     for (let i = 0; i < 7; i++) events.submit(input(definition('f'), `e${i}`), '$LATEST', () => undefined);
     assert.deepEqual(runner.started, ['e0', 'e1']);
+    clock += 5_000;
+    const oldest: [string, number][] = [];
+    events.forEachOldest((name, age) => oldest.push([name, age]));
+    assert.deepEqual(oldest, [['f', 5]], 'the five waiting events are 5 s old');
     runner.finishAll();
     await settle();
     assert.deepEqual(runner.started, ['e0', 'e1', 'e2', 'e3']);
