@@ -31,17 +31,9 @@ import { createLogger, type Logger } from './log.js';
 import type { FunctionDefinition } from './registry/function-definition.js';
 import { runtimeMismatch } from './registry/runtimes.js';
 import { FunctionCatalog, LATEST } from './deploy/function-catalog.js';
-import { functionArn } from './registry/arns.js';
-import { randomUUID } from 'node:crypto';
-import { AsyncInvocations } from './runtime/async-invocations.js';
-import { EventStore } from './runtime/event-store.js';
-import { EventInvokeConfigs } from './runtime/event-invoke-configs.js';
-import { EventDestinations } from './runtime/event-destinations.js';
+import { openEventServices, type EventServices } from './event-services.js';
 import { eventInvokeConfigRoutes } from './api/event-invoke-config-api.js';
-import { parseFunctionRef } from './api/function-ref.js';
 import { snsRoute } from './api/sns-api.js';
-import { TopicStore } from './topics/topic-store.js';
-import { Topics } from './topics/topics.js';
 import { KEYS_FILE_NAME, loadKeysFile } from './auth/keys-file.js';
 import { roleNameOf } from './auth/principal.js';
 import { createRequestAuth } from './auth/request-auth.js';
@@ -127,7 +119,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     functionAccess: (definition) => ({ endpoint: functionEndpoint, ...issuer.issue(roleNameOf(definition.role), definition.name, FUNCTION_SESSION_SECONDS) }),
   });
   let catalog: FunctionCatalog;
-  let invokeConfigs: EventInvokeConfigs | undefined;
+  let eventServices: EventServices | undefined;
   try {
     catalog = new FunctionCatalog({
       dataDir,
@@ -144,7 +136,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         versionRemoved: (name, version) => {
           invoker.retire(name, version);
           // A deleted function (its $LATEST gone) or version takes its event invoke configuration along, as AWS's does.
-          invokeConfigs?.forget(name, version === LATEST ? undefined : version);
+          eventServices?.configs.forget(name, version === LATEST ? undefined : version);
         },
         versionAdded: (definition) => {
           invoker.prepare([definition]);
@@ -158,75 +150,16 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     throw error;
   }
   invoker.prepare(definitions);
-  let eventStore: EventStore;
+  let services: EventServices;
   try {
-    eventStore = new EventStore(dataDir);
+    services = eventServices = openEventServices({ dataDir, settings, invoker, catalog, logger, endpoint: () => functionEndpoint, declared: definitions });
   } catch (error) {
     await invoker.close();
     catalog.close();
     await logStore.close();
     throw error;
   }
-  const configs = invokeConfigs = new EventInvokeConfigs(eventStore);
-  let topics: Topics | undefined;
-  const destinations = new EventDestinations(configs, {
-    invokeFunction: (arn, payload) => submitToFunction(arn, payload, (error) => {
-      if (error !== undefined) logger.log('error', `async invocation record not delivered: ${error.message}`, { destination: arn });
-    }),
-    publish: (arn, message, attributes) => {
-      if (topics === undefined || !topics.exists(arn)) return false;
-      topics.publish(arn, { message, attributes: attributes ?? new Map() }).catch((error: Error) => {
-        logger.log('error', `async invocation record not published: ${error.message}`, { destination: arn });
-      });
-      return true;
-    },
-  }, logger, (name, qualifier) => functionArn(settings, name, qualifier));
-  const events = new AsyncInvocations({
-    runner: invoker, logger, store: eventStore, retryDelay: settings.eventRetryDelay,
-    limits: { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge },
-    handling: (definition, qualifier) => configs.handling(definition, qualifier),
-    outcomes: destinations,
-  });
-  /** Queues an Event invocation of the function an ARN names (a destination, a topic's subscriber); false when there is none. */
-  const submitToFunction = (arn: string, payload: string, accepted: (error?: Error) => void): boolean => {
-    let ref;
-    try {
-      ref = parseFunctionRef(arn, undefined, settings);
-    } catch {
-      return false;
-    }
-    const definition = catalog.resolve(ref.name, ref.qualifier);
-    if (definition === undefined) return false;
-    try {
-      events.submit({
-        definition, requestId: randomUUID(), payload, event: JSON.parse(payload), invokedFunctionArn: functionArn(settings, ref.name, ref.qualifier), tail: false,
-      }, ref.qualifier ?? LATEST, accepted);
-    } catch (error) {
-      accepted(error as Error);
-    }
-    return true;
-  };
-  let topicStore: TopicStore;
-  try {
-    topicStore = new TopicStore(dataDir);
-  } catch (error) {
-    await invoker.close();
-    catalog.close();
-    eventStore.close();
-    await logStore.close();
-    throw error;
-  }
-  topics = new Topics(topicStore, settings, (subscription, payload, stored) => {
-    if (!submitToFunction(subscription.endpoint, payload, stored)) {
-      // As SNS: a subscription whose function is gone is not the publisher's error.
-      logger.log('warn', 'topic message not delivered: the subscribed function does not exist', { subscription: subscription.arn, function: subscription.endpoint });
-      stored();
-    }
-  }, () => functionEndpoint);
-  const topicsApi = topics;
-  for (const definition of definitions) {
-    for (const topicName of definition.topics ?? []) topics.declare(topicName, functionArn(settings, definition.name));
-  }
+  const { events, topics } = services;
   const metrics = new ServerMetrics(invoker.serverId, events);
   const gateway = gatewayOf(manifest, template, options.functions);
   const routes = new RouteTable(gateway.declaration);
@@ -257,7 +190,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     logs: settings.logMaxBytes > 0 ? logStore : undefined,
   });
   const server = createApiServer([
-    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings, (arn) => topicsApi.exists(arn)), ...eventInvokeConfigRoutes(catalog, configs, settings, (arn) => topicsApi.exists(arn)), snsRoute(topicsApi), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
+    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings, (arn) => topics.exists(arn)),
+    ...eventInvokeConfigRoutes(catalog, services.configs, settings, (arn) => topics.exists(arn)), snsRoute(topics), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
     metricsRoute(metrics), healthcheckRoute, ...consolePages,
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
@@ -273,13 +207,12 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     history.close();
     await invoker.close();
     catalog.close();
-    eventStore.close();
-    topicStore.close();
+    services.close();
     await logStore.close();
     throw error;
   }
   // Events a stopped server had accepted and not finished: run once the functions can reach the API.
-  const restored = events.restore(catalog);
+  const restored = services.restore();
   if (restored > 0) logger.log('info', `${restored} queued events from before the restart are run again`);
   const servers = gatewayServer ? [server, gatewayServer] : [server];
   if (unref) {
@@ -310,9 +243,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         while ((invoker.inFlight > 0 || events.pending > 0) && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        events.close();
-        eventStore.close();
-        topicStore.close();
+        services.close();
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);
         metrics.close();

@@ -14,7 +14,10 @@ import { waitUntil } from '../helpers/wait-until.js';
 const EVENTS = 500;
 
 async function startServer(dataDir: string, concurrency: number): Promise<{ cli: CliProcess; url: string }> {
-  const cli = runCli(['start', '--port', '0', '--http-port', '0', '--config', FIXTURE_MANIFEST, '--concurrency', String(concurrency)], { SERVERFULL_DATA_DIR: dataDir });
+  // Inline: no cold start of a worker or process per execution; a failed attempt (none expected) is retried at once.
+  const cli = runCli(['start', '--port', '0', '--http-port', '0', '--config', FIXTURE_MANIFEST, '--isolation', 'inline', '--concurrency', String(concurrency)], {
+    SERVERFULL_DATA_DIR: dataDir, SERVERFULL_EVENT_RETRY_DELAY: '0',
+  });
   return { cli, url: await listeningUrl(cli) };
 }
 
@@ -47,7 +50,11 @@ describe('Event invocation durability', () => {
       const second = await startServer(dataDir, 50);
       try {
         await waitUntil(() => readdirSync(out).filter((name) => !name.endsWith('.tmp')).length === EVENTS, `all ${EVENTS} events run after the restart`, {
-          detail: () => `${readdirSync(out).length} files; ${second.cli.stderr()}`,
+          detail: () => {
+            const present = new Set(readdirSync(out));
+            const missing = Array.from({ length: EVENTS }, (_, i) => String(i)).filter((name) => !present.has(name));
+            return `${present.size} files, missing ${missing.join(', ')}; ${second.cli.stderr()}${second.cli.stdout().split('\n').filter((line) => !/"msg":"request"/.test(line)).join('\n')}`;
+          },
         });
         const values = readdirSync(out).filter((name) => !name.endsWith('.tmp')).map(Number).sort((a, b) => a - b);
         assert.deepEqual(values, Array.from({ length: EVENTS }, (_, i) => i));
