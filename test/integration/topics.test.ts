@@ -39,7 +39,7 @@ const FN = 'arn:aws:lambda:us-east-1:000000000000:function';
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000';
 const AWS_CLI = '/usr/bin/aws';
 
-function kept(dir: string, prefix = ''): { event: any; requestId: string; name: string }[] {
+function kept(dir: string, prefix = ''): { event: any; requestId: string; snsEndpoint?: string; name: string }[] {
   return readdirSync(dir).filter((name) => name.startsWith(prefix) && name.endsWith('.json'))
     .map((name) => ({ ...JSON.parse(readFileSync(join(dir, name), 'utf8')), name }));
 }
@@ -78,6 +78,7 @@ describe('topics', () => {
       TopicArn, Message: message, Subject: 'New order <&>', MessageAttributes: { kind: { DataType: 'String', StringValue: 'retail' } },
     }));
     await waitUntil(() => kept(dir).length === 3, 'each subscribed function gets the message');
+    assert.ok(kept(dir).every((k) => k.snsEndpoint === fx.server.url), 'functions find the topics at AWS_ENDPOINT_URL_SNS');
     const byFunction = new Map(kept(dir).map((k) => [k.name.split('-').slice(0, 2).join('-'), k.event]));
     assert.deepEqual([...byFunction.keys()].sort(), ['subscriber-a', 'subscriber-b', 'subscriber-c']);
     for (const [name, event] of byFunction) {
