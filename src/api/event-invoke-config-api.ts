@@ -14,6 +14,7 @@ import type { FunctionRegistry } from '../registry/function-definition.js';
 import { functionArn, type ServiceIdentity } from '../registry/arns.js';
 import type { EventInvokeConfig, EventInvokeConfigs } from '../runtime/event-invoke-configs.js';
 import { LATEST } from '../deploy/function-catalog.js';
+import { MAXIMUM_EVENT_AGE, MAXIMUM_RETRY_ATTEMPTS } from '../registry/function-limits.js';
 import { field, paginate, validationError, type RequestBody } from './management-request.js';
 import { operationRoute, type OperationHandler } from './management-api.js';
 import type { Route } from './route.js';
@@ -21,8 +22,6 @@ import type { Route } from './route.js';
 /** AWS's pattern for a destination ARN, as its validation message prints it. */
 const DESTINATION_PATTERN_TEXT = '$|kafka://([^.]([a-zA-Z0-9\\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)';
 const DESTINATION_PATTERN = /^(|kafka:\/\/([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*))$/;
-const MAX_RETRIES = { min: 0, max: 2 };
-const EVENT_AGE = { min: 60, max: 21_600 };
 
 /** Tells whether a topic ARN names a topic of this server. */
 export type TopicLookup = (topicArn: string) => boolean;
@@ -54,8 +53,8 @@ export function eventInvokeConfigRoutes(registry: FunctionRegistry, configs: Eve
 
   /** The fields of a Put or Update body that are present: undefined when absent, null for a destination given without an ARN. */
   const read = (name: string, body: RequestBody) => {
-    const maximumRetryAttempts = field.integer(body, 'MaximumRetryAttempts', 'maximumRetryAttempts', MAX_RETRIES.min, MAX_RETRIES.max);
-    const maximumEventAge = field.integer(body, 'MaximumEventAgeInSeconds', 'maximumEventAgeInSeconds', EVENT_AGE.min, EVENT_AGE.max);
+    const maximumRetryAttempts = field.integer(body, 'MaximumRetryAttempts', 'maximumRetryAttempts', MAXIMUM_RETRY_ATTEMPTS.min, MAXIMUM_RETRY_ATTEMPTS.max);
+    const maximumEventAge = field.integer(body, 'MaximumEventAgeInSeconds', 'maximumEventAgeInSeconds', MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max);
     const destinations = field.object(body, 'DestinationConfig', 'destinationConfig');
     const destination = (key: 'OnSuccess' | 'OnFailure'): string | null | undefined => {
       if (destinations === undefined) return undefined;

@@ -11,7 +11,7 @@ import {
   FUNCTION_NETWORKS, ISOLATION_KINDS, type FunctionDefinition, type FunctionNetwork, type IsolationKind, type LambdaHandler, type MockDeclaration,
 } from '../registry/function-definition.js';
 import {
-  ENVIRONMENT_KEY, EPHEMERAL_STORAGE, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
+  ENVIRONMENT_KEY, EPHEMERAL_STORAGE, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MAXIMUM_RETRY_ATTEMPTS, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
 } from '../registry/function-limits.js';
 import { DEFAULT_RUNTIME, isCustomRuntime, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
@@ -31,6 +31,8 @@ export interface FunctionConfig {
   readonly reservedConcurrency?: number;
   /** Seconds an Event invocation may wait before it is dropped (AWS's `MaximumEventAgeInSeconds`, 60 to 21600). */
   readonly maximumEventAge?: number;
+  /** Retries of an Event invocation after a function error or timeout (AWS's `MaximumRetryAttempts`, 0 to 2; default 2). */
+  readonly maximumRetryAttempts?: number;
   /** Names of topics the function subscribes to (created at start if missing): each message published there invokes it asynchronously. */
   readonly topics?: readonly string[];
   readonly environment?: Readonly<Record<string, string>>;
@@ -69,7 +71,7 @@ export interface Manifest {
 const ROLE = /^(?:arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*)?[\w+=,.@-]{1,64}$/;
 
 /** `http` holds the function's routes, read by `manifest-gateway.ts`. */
-const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency', 'maximumEventAge', 'topics', 'environment', 'isolation', 'network', 'description', 'role', 'http', 'mock'];
+const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency', 'maximumEventAge', 'maximumRetryAttempts', 'topics', 'environment', 'isolation', 'network', 'description', 'role', 'http', 'mock'];
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
@@ -176,6 +178,9 @@ function commonFields(config: Record<string, unknown>, field: (key: string) => s
       : check.integer(config.reservedConcurrency, field('reservedConcurrency'), RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
     ...(config.maximumEventAge === undefined ? {} : {
       maximumEventAge: check.integer(config.maximumEventAge, field('maximumEventAge'), MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max),
+    }),
+    ...(config.maximumRetryAttempts === undefined ? {} : {
+      maximumRetryAttempts: check.integer(config.maximumRetryAttempts, field('maximumRetryAttempts'), MAXIMUM_RETRY_ATTEMPTS.min, MAXIMUM_RETRY_ATTEMPTS.max),
     }),
     ...(config.topics === undefined ? {} : { topics: Object.freeze(checkTopics(config.topics, field('topics'))) }),
     environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),

@@ -277,7 +277,7 @@ export class AsyncInvocations {
     const event: QueuedEvent = {
       id: stored.id, input, qualifier, size, queuedAt: stored.queuedAt, attempts: stored.attempts,
       deadline: stored.queuedAt + maxEventAge * 1000, maxEventAge,
-      maximumRetryAttempts: handling?.maximumRetryAttempts ?? 2,
+      maximumRetryAttempts: handling?.maximumRetryAttempts ?? input.definition.maximumRetryAttempts ?? 2,
     };
     return this.ready(event);
   }

@@ -10,7 +10,7 @@ import { parseDocument } from 'yaml';
 import { check, ConfigError } from '../config/config-error.js';
 import type { FunctionConfig } from '../config/manifest.js';
 import type { GatewayDeclaration } from '../gateway/http-api.js';
-import { EPHEMERAL_STORAGE, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
+import { EPHEMERAL_STORAGE, MAXIMUM_EVENT_AGE, MAXIMUM_RETRY_ATTEMPTS, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
 import { handlerEscape } from '../registry/handler-path.js';
 import { SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { CLOUDFORMATION_TAGS, TemplateScope, type ParameterValue } from './intrinsics.js';
@@ -207,7 +207,7 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
   const name = scope.functionNames.get(id) ?? id;
   const alias = props.string('AutoPublishAlias');
   const invokeConfig = props.nested('EventInvokeConfig');
-  invokeConfig?.ignoreUnknown(['MaximumEventAgeInSeconds']);
+  invokeConfig?.ignoreUnknown(['MaximumEventAgeInSeconds', 'MaximumRetryAttempts']);
   const storage = props.nested('EphemeralStorage');
   storage?.ignoreUnknown(['Size']);
   const config: FunctionConfig = withoutUndefined({
@@ -218,6 +218,7 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
     ephemeralStorage: storage?.integer('Size', EPHEMERAL_STORAGE.min, EPHEMERAL_STORAGE.max),
     reservedConcurrency: props.integer('ReservedConcurrentExecutions', RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
     maximumEventAge: invokeConfig?.integer('MaximumEventAgeInSeconds', MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max),
+    maximumRetryAttempts: invokeConfig?.integer('MaximumRetryAttempts', MAXIMUM_RETRY_ATTEMPTS.min, MAXIMUM_RETRY_ATTEMPTS.max),
     environment: readEnvironment(props),
     description: props.string('Description'),
     // A role written out (its ARN); one made by the template (!GetAtt) has no keys file entry to name.

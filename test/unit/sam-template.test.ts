@@ -430,9 +430,10 @@ describe('readSamTemplate: APIs', () => {
 
 describe('readSamTemplate: EventInvokeConfig', () => {
   it('reads MaximumEventAgeInSeconds as the function\'s maximum event age, and names what it ignores', () => {
-    const template = readInline(sam(fn('Api', '      EventInvokeConfig: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 0 }\n')));
+    const template = readInline(sam(fn('Api', '      EventInvokeConfig: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 0, DestinationConfig: {} }\n')));
     assert.equal(template.functions[0]!.config.maximumEventAge, 120);
-    assert.ok(template.warnings.some((warning) => /EventInvokeConfig\.?MaximumRetryAttempts not supported, ignored/.test(warning)), template.warnings.join('; '));
+    assert.equal(template.functions[0]!.config.maximumRetryAttempts, 0);
+    assert.ok(template.warnings.some((warning) => /EventInvokeConfig\.?DestinationConfig not supported, ignored/.test(warning)), template.warnings.join('; '));
   });
 
   it('reads SNS events as subscriptions to the template\'s AWS::SNS::Topic (by !Ref, TopicName or logical id) or a topic ARN', () => {
