@@ -73,6 +73,7 @@ export function openEventServices(options: EventServicesOptions): EventServices 
     limits: { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge },
     handling: (definition, qualifier) => configs.handling(definition, qualifier),
     outcomes: destinations,
+    resolver: catalog,
   });
 
   /** Queues an Event invocation of the function an ARN names (a destination, a topic's subscriber); false when there is none. */

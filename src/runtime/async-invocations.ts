@@ -88,13 +88,22 @@ export interface AsyncInvocationsOptions {
   readonly outcomes?: EventOutcomeHandler;
   /** The clock events are aged by, in milliseconds. */
   readonly now?: () => number;
+  /**
+   * Finds an event's function again when it is about to run, as Lambda does: an event sent to
+   * `$LATEST` runs the code current then, and one whose function was deleted is dropped. None: the
+   * function as it was when the event arrived.
+   */
+  readonly resolver?: EventFunctionResolver;
 }
 
 /** One event in memory. */
 interface QueuedEvent {
   /** The store's id; 0 when there is no store. */
   readonly id: number;
-  readonly input: InvokeInput;
+  /** Its definition is the current one at each attempt. */
+  input: InvokeInput;
+  /** The definition it is counted under (in the metrics' per-version counts): the one it arrived with. */
+  readonly counted: FunctionDefinition;
   readonly qualifier: string;
   readonly size: number;
   /** When it must have started, in epoch milliseconds. */
@@ -275,7 +284,7 @@ export class AsyncInvocations {
     const handling = this.options.handling?.(input.definition, qualifier);
     const maxEventAge = handling?.maximumEventAge ?? input.definition.maximumEventAge ?? this.limits.maxEventAge;
     const event: QueuedEvent = {
-      id: stored.id, input, qualifier, size, queuedAt: stored.queuedAt, attempts: stored.attempts,
+      id: stored.id, input, counted: input.definition, qualifier, size, queuedAt: stored.queuedAt, attempts: stored.attempts,
       deadline: stored.queuedAt + maxEventAge * 1000, maxEventAge,
       maximumRetryAttempts: handling?.maximumRetryAttempts ?? input.definition.maximumRetryAttempts ?? 2,
     };
@@ -300,6 +309,17 @@ export class AsyncInvocations {
         this.active--;
         this.expired(event);
         continue;
+      }
+      if (this.options.resolver !== undefined) {
+        const current = this.options.resolver.resolve(event.input.definition.name, event.qualifier);
+        if (current === undefined) {
+          queue.shift();
+          this.active--;
+          this.logger.log('warn', 'async invocation dropped: its function no longer exists', this.fieldsOf(event));
+          this.end(event);
+          continue;
+        }
+        if (current !== event.input.definition) event.input = { ...event.input, definition: current };
       }
       try {
         this.runner.invoke(event.input, (output) => this.attempted(event, output));
@@ -409,7 +429,7 @@ export class AsyncInvocations {
   /** The event is over: out of the store and the counts. */
   private end(event: QueuedEvent): void {
     if (event.id !== 0) this.store?.delete(event.id);
-    this.count(event.input.definition, event.size, -1);
+    this.count(event.counted, event.size, -1);
   }
 
   private count(definition: FunctionDefinition, size: number, delta: 1 | -1): void {

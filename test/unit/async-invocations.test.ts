@@ -142,3 +142,30 @@ describe('AsyncInvocations', () => {
     events.close();
   });
 });
+
+describe('AsyncInvocations: the function at run time', () => {
+  it('runs an event with its function as it is when the event starts, and drops one whose function is gone', async () => {
+    const runner = fakeRunner(1, () => ok);
+    const functions = new Map([['f', definition('f')], ['gone', definition('gone')]]);
+    const logger = recordingLogger();
+    const events = new AsyncInvocations({ runner, logger, resolver: { resolve: (name) => functions.get(name) } });
+    events.submit(input(functions.get('f')!, 'first'), '$LATEST', () => undefined);
+    events.submit(input(functions.get('f')!, 'second'), '$LATEST', () => undefined);
+    events.submit(input(functions.get('gone')!, 'dropped'), '$LATEST', () => undefined);
+    const updated = { ...definition('f'), description: 'new code' };
+    functions.set('f', updated);
+    functions.delete('gone');
+    runner.finishAll();
+    await settle();
+    assert.deepEqual(runner.started, ['first', 'second']);
+    assert.equal(runner.running[0]!.event.definition, updated, 'the second event runs the function as updated');
+    runner.finishAll();
+    await settle();
+    assert.ok(logger.lines.some((line) => /its function no longer exists/.test(line.msg) && line.fields.requestId === 'dropped'));
+    assert.equal(events.pending, 0);
+    assert.equal(events.pendingBytes, 0);
+    let versions = 0;
+    events.forEachPending(() => versions++);
+    assert.equal(versions, 0, 'nothing left counted');
+  });
+});
