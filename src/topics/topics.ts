@@ -111,7 +111,11 @@ export class Topics {
   subscribe(topicArn: string, protocol: string, endpoint: string): string {
     const topicName = this.required(topicArn);
     if (protocol !== 'lambda') throw new AwsError('InvalidParameter', `Invalid parameter: Protocol: serverfull serves lambda subscriptions only, not ${protocol}`);
-    if (!FUNCTION_ARN.test(endpoint)) throw new AwsError('InvalidParameter', 'Invalid parameter: Lambda endpoint ARN');
+    const [, , , region, account] = endpoint.split(':');
+    // A function of another account or region is not one this server can invoke.
+    if (!FUNCTION_ARN.test(endpoint) || region !== this.identity.region || account !== this.identity.accountId) {
+      throw new AwsError('InvalidParameter', 'Invalid parameter: Lambda endpoint ARN');
+    }
     for (const subscription of this.subscriptions.values()) {
       if (subscription.topicName === topicName && subscription.endpoint === endpoint) return subscription.arn;
     }

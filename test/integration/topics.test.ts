@@ -130,6 +130,8 @@ describe('topics', () => {
     for (const command of [
       new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: 'arn:aws:sqs:us-east-1:000000000000:q' }),
       new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: 'not-an-arn' }),
+      new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: 'arn:aws:lambda:us-east-1:999999999999:function:theirs' }),
+      new PublishCommand({ TopicArn, Message: 'x'.repeat(262_145) }),
       new CreateTopicCommand({ Name: 'fifo.fifo' }),
       new CreateTopicCommand({ Name: 'bad name' }),
     ]) {
@@ -139,6 +141,11 @@ describe('topics', () => {
         return true;
       });
     }
+    // What the request names comes back escaped, never as markup.
+    const response = await fetch(fx.server.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=%3Cx%3E%26' });
+    assert.equal(response.status, 400);
+    const text = await response.text();
+    assert.match(text, /<Code>InvalidAction<\/Code><Message>The action &lt;x&gt;&amp; is not valid for this endpoint.<\/Message>/);
     await sns.send(new DeleteTopicCommand({ TopicArn }));
   });
 
