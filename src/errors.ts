@@ -83,6 +83,12 @@ export const AWS_ERRORS = {
   InvalidFilterOption: { status: 400, messageKey: 'message' },
   InvalidFilterValue: { status: 400, messageKey: 'message' },
   InvalidNextToken: { status: 400, messageKey: 'message' },
+  /** SNS (AWS Query, rendered as XML by the topics API): a topic or subscription that does not exist. */
+  NotFound: { status: 404, messageKey: 'message' },
+  /** SNS: a parameter it refuses. */
+  InvalidParameter: { status: 400, messageKey: 'message' },
+  /** SNS: an `Action` it does not know. */
+  InvalidAction: { status: 400, messageKey: 'message' },
   // Authentication and authorization: AWS's front door answers these before Lambda sees the
   // request, with `{"message": ...}` and no `Type`.
   /** No `Authorization` header and no presigned query. */

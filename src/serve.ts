@@ -42,8 +42,10 @@ import type { FunctionDefinition } from './registry/function-definition.js';
 import { isCustomRuntime, isPythonRuntime, runtimeMismatch } from './registry/runtimes.js';
 import { defaultRuntimesDir, NodeInstalls } from './runtime/node-installs.js';
 import { pythonInterpreter, pythonMismatch } from './runtime/python-interpreter.js';
-import { FunctionCatalog } from './deploy/function-catalog.js';
-import { AsyncInvocations } from './runtime/async-invocations.js';
+import { FunctionCatalog, LATEST } from './deploy/function-catalog.js';
+import { openEventServices, type EventServices } from './event-services.js';
+import { eventInvokeConfigRoutes } from './api/event-invoke-config-api.js';
+import { snsRoute } from './api/sns-api.js';
 import { KEYS_FILE_NAME, loadKeysFile } from './auth/keys-file.js';
 import { roleNameOf } from './auth/principal.js';
 import { createRequestAuth } from './auth/request-auth.js';
@@ -142,6 +144,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     inlineImporter: settings.watch ? freshModuleImporter(keptModulesNotice(logger)) : undefined,
   });
   let catalog: FunctionCatalog;
+  let eventServices: EventServices | undefined;
   try {
     catalog = new FunctionCatalog({
       dataDir,
@@ -155,7 +158,11 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       kmsKeyFile: settings.kmsKeyFile,
       listener: {
         reservedConcurrencyChanged: (name, limit) => invoker.setReservedConcurrency(name, limit),
-        versionRemoved: (name, version) => invoker.retire(name, version),
+        versionRemoved: (name, version) => {
+          invoker.retire(name, version);
+          // A deleted function (its $LATEST gone) or version takes its event invoke configuration along, as AWS's does.
+          eventServices?.configs.forget(name, version === LATEST ? undefined : version);
+        },
         versionAdded: (definition) => {
           invoker.prepare([definition]);
           noteRuntimes([definition]);
@@ -192,7 +199,16 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     return parameters.read(name, true).Value;
   };
   invoker.prepare(definitions);
-  const events = new AsyncInvocations(invoker, logger, { maxEvents: settings.eventQueueLimit, maxBytes: settings.eventQueueBytes, maxEventAge: settings.maxEventAge });
+  let services: EventServices;
+  try {
+    services = eventServices = openEventServices({ dataDir, settings, invoker, catalog, logger, endpoint: () => functionEndpoint, declared: definitions });
+  } catch (error) {
+    await invoker.close();
+    catalog.close();
+    await logStore.close();
+    throw error;
+  }
+  const { events, topics } = services;
   const metrics = new ServerMetrics(invoker.serverId, events);
   // Replaced as a whole when hot reload reads new routes.
   let gateway = gatewayOf(manifest, template, options.functions);
@@ -234,7 +250,9 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     parameters,
   });
   const server = createApiServer([
-    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings), ssmRoute(parameters, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
+    invokeRoute(catalog, invoker, events, settings), ...managementRoutes(catalog, settings, (arn) => topics.exists(arn)),
+    ...eventInvokeConfigRoutes(catalog, services.configs, settings, (arn) => topics.exists(arn)), snsRoute(topics),
+    ssmRoute(parameters, settings), cloudWatchLogsRoute(logStore, settings, settings.logRetention),
     metricsRoute(metrics), healthcheckRoute, ...consolePages,
   ], logger, apiHooks, limits);
   server.keepAliveTimeout = 65_000;
@@ -281,9 +299,13 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     await invoker.close();
     catalog.close();
     parameterStore.close();
+    services.close();
     await logStore.close();
     throw error;
   }
+  // Events a stopped server had accepted and not finished: run once the functions can reach the API.
+  const restored = services.restore();
+  if (restored > 0) logger.log('info', `${restored} queued events from before the restart are run again`);
   const servers = gatewayServer ? [server, gatewayServer, extensionServer] : [server, extensionServer];
   if (unref) {
     for (const s of servers) {
@@ -314,7 +336,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         while ((invoker.inFlight > 0 || events.pending > 0) && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        events.close();
+        services.close();
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);
         metrics.close();

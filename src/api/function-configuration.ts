@@ -47,6 +47,7 @@ export function renderConfiguration(view: VersionView, state: ReportedState): Fu
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${record.functionName}` },
   };
   if (Object.keys(config.environment).length > 0) rendered.Environment = { Variables: config.environment };
+  if (config.deadLetterTarget) rendered.DeadLetterConfig = { TargetArn: config.deadLetterTarget };
   if (state === 'created') Object.assign(rendered, CREATING);
   else if (state === 'updated') Object.assign(rendered, UPDATING);
   else if (state === 'current') Object.assign(rendered, CURRENT);

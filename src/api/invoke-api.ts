@@ -5,8 +5,7 @@
  *
  * Where serverfull differs from AWS:
  * - `Event` payloads are limited to 1 MB (AWS's limit since October 2025, 256 KB before).
- * - Event invocations are queued in memory: they are lost if the server stops first,
- *   and a function error is logged, not retried.
+ * - Event invocations are stored in the data directory before the 202 (`runtime/async-invocations`).
  * - `X-Amz-Client-Context` is checked for valid base64 JSON up to 3,583 bytes.
  * - `X-Amz-Invocation-Type: Error` (with `X-Error-Type`) is serverfull's own, for mocked
  *   functions: it answers a declared mock error. Other functions refuse it as AWS does.
@@ -90,9 +89,12 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
       }
       if (invocationType === 'Event') {
         // AWS does not pass the client context to asynchronous invocations.
-        events.submit({ ...input, clientContext: undefined, tail: false });
-        response.writeHead(202, { 'x-amzn-RequestId': requestId, 'Content-Length': 0 }).end();
-        return finish(request, response, undefined, fields);
+        events.submit({ ...input, clientContext: undefined, tail: false }, ref.qualifier ?? '$LATEST', (error) => {
+          if (error !== undefined) return finish(request, response, error);
+          response.writeHead(202, { 'x-amzn-RequestId': requestId, 'Content-Length': 0 }).end();
+          finish(request, response, undefined, fields);
+        });
+        return;
       }
       invoker.invoke(input, (output) => {
         // From here on this runs in a callback: errors go to `finish`, never up the stack.

@@ -33,9 +33,10 @@ const FUNCTION_VERSION = /^(\$LATEST|[0-9]+)$/;
 const QUALIFIER = /^(|[a-zA-Z0-9$_-]+)$/;
 const PLAIN_NAME = /^[a-zA-Z0-9-_]+$/;
 /** Fields of AWS's model that serverfull cannot honour: refused rather than silently ignored. */
-const UNSUPPORTED_FIELDS = ['Layers', 'VpcConfig', 'DeadLetterConfig', 'KMSKeyArn', 'FileSystemConfigs', 'ImageConfig', 'CodeSigningConfigArn', 'SnapStart', 'DryRun'];
+const UNSUPPORTED_FIELDS = ['Layers', 'VpcConfig', 'KMSKeyArn', 'FileSystemConfigs', 'ImageConfig', 'CodeSigningConfigArn', 'SnapStart', 'DryRun'];
 
-interface Operation {
+/** One management request, as a handler sees it. */
+export interface Operation {
   readonly ref: FunctionRef;
   readonly request: RouteRequest;
   readonly body: RequestBody;
@@ -43,15 +44,17 @@ interface Operation {
   readonly origin: string;
 }
 
-interface Reply {
+/** A handler's answer. */
+export interface Reply {
   readonly status: number;
   readonly body?: unknown;
 }
 
-type OperationHandler = (operation: Operation) => Reply | Promise<Reply>;
+/** Answers one management operation. */
+export type OperationHandler = (operation: Operation) => Reply | Promise<Reply>;
 
 /** The management API routes over `catalog`. */
-export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIdentity): Route[] {
+export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIdentity, topicExists: (topicArn: string) => boolean = () => false): Route[] {
   const fn = '/2015-03-31/functions';
   const one = `${fn}/([^/]+)`;
   const route = (method: string, path: string, name: string, handle: OperationHandler, maxBody = MAX_REQUEST): Route =>
@@ -95,6 +98,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
         environment: readEnvironment(body) ?? {},
         description: field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }) ?? '',
         architectures: readArchitectures(body) ?? ['x86_64'],
+        ...deadLetterOf(readDeadLetterTarget(body, topicExists)),
       };
       const zip = readZip(field.object(body, 'Code', 'code'));
       const publish = field.boolean(body, 'Publish', 'publish') ?? false;
@@ -135,6 +139,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
         ephemeralStorage: readEphemeralStorage(body),
         environment: readEnvironment(body),
         description: field.string(body, 'Description', 'description', { max: MAX_DESCRIPTION_LENGTH }),
+        deadLetterTarget: readDeadLetterTarget(body, topicExists),
       };
       const view = catalog.updateConfiguration(ref.name, change, revisionOf(body));
       return { status: 200, body: renderConfiguration(view, 'updated') };
@@ -229,7 +234,7 @@ export function managementRoutes(catalog: FunctionCatalog, identity: ServiceIden
 }
 
 /** A route that parses the JSON body the pipeline read, runs `handle` and writes its reply as JSON. */
-function operationRoute(method: string, pattern: RegExp, operation: string, maxBody: number, identity: ServiceIdentity, handle: OperationHandler): Route {
+export function operationRoute(method: string, pattern: RegExp, operation: string, maxBody: number, identity: ServiceIdentity, handle: OperationHandler): Route {
   return {
     method,
     pattern,
@@ -366,6 +371,26 @@ function readWeights(body: RequestBody): Record<string, number> | null | undefin
     }
   }
   return weights as Record<string, number>;
+}
+
+/**
+ * `DeadLetterConfig.TargetArn`: a topic of this server, or '' (given empty: none); undefined when absent.
+ * AWS also takes SQS queues, which serverfull does not emulate.
+ */
+function readDeadLetterTarget(body: RequestBody, topicExists: (topicArn: string) => boolean): string | undefined {
+  const config = field.object(body, 'DeadLetterConfig', 'deadLetterConfig');
+  if (config === undefined) return undefined;
+  const arn = field.string(config, 'TargetArn', 'deadLetterConfig.targetArn', { max: 1024 }) ?? '';
+  if (arn === '') return '';
+  if (arn.startsWith('arn:aws:sqs:')) {
+    throw new AwsError('InvalidParameterValueException', `The dead-letter target ${arn} is an SQS queue, which serverfull does not emulate: use an SNS topic of this server.`);
+  }
+  if (!topicExists(arn)) throw new AwsError('InvalidParameterValueException', `The dead-letter target ${arn} is not a topic of this server: create it first (sns create-topic).`);
+  return arn;
+}
+
+function deadLetterOf(target: string | undefined): { deadLetterTarget?: string } {
+  return target ? { deadLetterTarget: target } : {};
 }
 
 function revisionOf(body: RequestBody): string | undefined {

@@ -25,7 +25,7 @@ export interface Route {
   /** Anchored; capture groups become `params`. */
   readonly pattern: RegExp;
   /**
-   * For routes that share a method and path (the AWS JSON 1.1 APIs, all `POST /`): whether this one
+   * For routes that share a method and path (`POST /`: the AWS JSON 1.1 APIs and SNS's AWS Query): whether this one
    * takes the request, from its head; the next route that matches is tried otherwise.
    */
   claims?(request: RouteRequest): boolean;

@@ -21,6 +21,8 @@ export type LambdaOperation =
   | 'CreateAlias' | 'ListAliases' | 'GetAlias' | 'UpdateAlias' | 'DeleteAlias'
   | 'PutFunctionConcurrency' | 'DeleteFunctionConcurrency' | 'GetFunctionConcurrency'
   | 'TagResource' | 'UntagResource' | 'ListTags'
+  | 'PutFunctionEventInvokeConfig' | 'UpdateFunctionEventInvokeConfig' | 'GetFunctionEventInvokeConfig'
+  | 'DeleteFunctionEventInvokeConfig' | 'ListFunctionEventInvokeConfigs'
   | 'GetAccountSettings'
   | 'GetFunctionCodePackage'
   | 'GetMetrics';
@@ -78,6 +80,11 @@ const OPERATIONS: Record<LambdaOperation, { readonly action: string; readonly re
   UntagResource: { action: 'UntagResource', resource: 'arn' },
   ListTags: { action: 'ListTags', resource: 'arn' },
   GetAccountSettings: { action: 'GetAccountSettings', resource: 'none' },
+  PutFunctionEventInvokeConfig: { action: 'PutFunctionEventInvokeConfig', resource: 'qualified' },
+  UpdateFunctionEventInvokeConfig: { action: 'UpdateFunctionEventInvokeConfig', resource: 'qualified' },
+  GetFunctionEventInvokeConfig: { action: 'GetFunctionEventInvokeConfig', resource: 'qualified' },
+  DeleteFunctionEventInvokeConfig: { action: 'DeleteFunctionEventInvokeConfig', resource: 'qualified' },
+  ListFunctionEventInvokeConfigs: { action: 'ListFunctionEventInvokeConfigs', resource: 'function' },
   // serverfull's stand-in for the presigned S3 URL of GetFunction's Code.Location: the package
   // is named by its hash, not by a function, so only a GetFunction grant on every resource opens it.
   GetFunctionCodePackage: { action: 'GetFunction', resource: 'none' },
@@ -111,6 +118,11 @@ const ROUTES: ReadonlyArray<{ method: string; pattern: RegExp; operation: Lambda
   { method: 'POST', pattern: /^\/2017-03-31\/tags\/([^/]+)\/?$/, operation: 'TagResource', params: 'arn' },
   { method: 'DELETE', pattern: /^\/2017-03-31\/tags\/([^/]+)\/?$/, operation: 'UntagResource', params: 'arn' },
   { method: 'GET', pattern: /^\/2017-03-31\/tags\/([^/]+)\/?$/, operation: 'ListTags', params: 'arn' },
+  { method: 'PUT', pattern: new RegExp(`^/2019-09-25/functions/${FN}/event-invoke-config/?$`), operation: 'PutFunctionEventInvokeConfig', params: 'function' },
+  { method: 'POST', pattern: new RegExp(`^/2019-09-25/functions/${FN}/event-invoke-config/?$`), operation: 'UpdateFunctionEventInvokeConfig', params: 'function' },
+  { method: 'GET', pattern: new RegExp(`^/2019-09-25/functions/${FN}/event-invoke-config/?$`), operation: 'GetFunctionEventInvokeConfig', params: 'function' },
+  { method: 'DELETE', pattern: new RegExp(`^/2019-09-25/functions/${FN}/event-invoke-config/?$`), operation: 'DeleteFunctionEventInvokeConfig', params: 'function' },
+  { method: 'GET', pattern: new RegExp(`^/2019-09-25/functions/${FN}/event-invoke-config/list/?$`), operation: 'ListFunctionEventInvokeConfigs', params: 'function' },
   { method: 'GET', pattern: /^\/2016-08-19\/account-settings\/?$/, operation: 'GetAccountSettings', params: 'none' },
   { method: 'GET', pattern: /^\/serverfull\/code\/[0-9a-f]{64}\.zip$/, operation: 'GetFunctionCodePackage', params: 'none' },
   { method: 'GET', pattern: /^\/metrics\/?$/, operation: 'GetMetrics', params: 'none' },

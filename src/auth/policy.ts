@@ -85,7 +85,7 @@ export function evaluatePolicy(policy: Policy, action: string, resource: string)
 }
 
 /** The policy `serverfull keys add --policy admin` writes: every Lambda action, and reading the functions' logs (`logs:*`), on every resource. */
-export const ADMIN_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:*', 'logs:*'], Resource: '*' }] } as const;
+export const ADMIN_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:*', 'logs:*', 'sns:*'], Resource: '*' }] } as const;
 
 /** The policy `serverfull keys add --policy invoke` writes: invoke any function, nothing else. */
 export const INVOKE_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: '*' }] } as const;

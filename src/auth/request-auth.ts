@@ -20,6 +20,7 @@ import type { KeysFile } from './keys-file.js';
 import { authorizationTarget, recognizeOperation } from './lambda-operations.js';
 import { LOGS_SERVICE, logsAuthorizationTarget, logsOperationOf } from './logs-operations.js';
 import type { Principal } from './principal.js';
+import { isSnsRequest, SNS_SERVICE, snsAuthorizationTarget } from './sns-operations.js';
 import type { SessionIssuer } from './session-issuer.js';
 import { decryptRefusal, namesToDecrypt, SSM_SERVICE, ssmAuthorizationTargets, ssmOperationOf } from './ssm-operations.js';
 import { completeSignature, LAMBDA_SERVICE, prepareSignature, type SignedRequest } from './sigv4-verifier.js';
@@ -57,11 +58,13 @@ export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
   const resolve = credentialResolver(options.keys, options.identity.accountId, options.issuer);
   const now = options.now ?? Date.now;
   const begin = (request: Omit<SignedRequest, 'body'>): PendingAuth | AwsError => {
-    // A CloudWatch Logs or SSM request (AWS JSON 1.1, named by X-Amz-Target) is signed for `logs` or `ssm`, any other for `lambda`.
-    const json11 = request.method === 'POST' && request.path === '/';
-    const logsOperation = json11 ? logsOperationOf(request.rawHeaders) : undefined;
-    const ssmOperation = json11 && logsOperation === undefined ? ssmOperationOf(request.rawHeaders) : undefined;
-    const service = logsOperation !== undefined ? LOGS_SERVICE : ssmOperation !== undefined ? SSM_SERVICE : LAMBDA_SERVICE;
+    // A CloudWatch Logs or SSM request (AWS JSON 1.1, named by X-Amz-Target) is signed for `logs` or `ssm`; an SNS
+    // request (AWS Query, a form body without X-Amz-Target) for `sns`; any other for `lambda`.
+    const rootPost = request.method === 'POST' && request.path === '/';
+    const logsOperation = rootPost ? logsOperationOf(request.rawHeaders) : undefined;
+    const ssmOperation = rootPost && logsOperation === undefined ? ssmOperationOf(request.rawHeaders) : undefined;
+    const sns = rootPost && logsOperation === undefined && ssmOperation === undefined && isSnsRequest(request.rawHeaders);
+    const service = logsOperation !== undefined ? LOGS_SERVICE : ssmOperation !== undefined ? SSM_SERVICE : sns ? SNS_SERVICE : LAMBDA_SERVICE;
     const prepared = prepareSignature(request, resolve, now(), service);
     if (prepared instanceof AwsError) return prepared;
     return {
@@ -81,6 +84,7 @@ export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
           }
           return principal;
         }
+        if (sns) return authorize(principal, snsAuthorizationTarget(body, options.identity)) ?? principal;
         const call = recognizeOperation(request.method, request.path, new URLSearchParams(request.query), body);
         // Not a Lambda operation: the router answers it (404 UnknownOperationException), to signed callers only.
         if (call === undefined) return principal;

@@ -49,6 +49,7 @@ Options (each also read from the environment variable shown; flags win):
   --event-queue-limit N   Event invocations queued at once; more are throttled (SERVERFULL_EVENT_QUEUE_LIMIT; default 10000)
   --event-queue-bytes N   payload bytes of queued Event invocations; more are throttled (SERVERFULL_EVENT_QUEUE_BYTES; default 134217728)
   --max-event-age S       seconds a queued event may wait before it is dropped (SERVERFULL_MAX_EVENT_AGE; default 21600)
+  --event-retry-delay S   seconds before a failed event's first retry, twice that before the second (SERVERFULL_EVENT_RETRY_DELAY; default 60)
   --code-storage-limit N  bytes of code packages kept; more are refused (SERVERFULL_CODE_STORAGE_LIMIT; default 80530636800)
   --kms-key-file PATH     32-byte key encrypting environment variables at rest (SERVERFULL_KMS_KEY_FILE; default DATA_DIR/serverfull.key)
   --log-retention DAYS    days invocation logs are kept, or a duration: 12h, 30m (SERVERFULL_LOG_RETENTION; default 7)

@@ -11,7 +11,7 @@ import {
   FUNCTION_NETWORKS, ISOLATION_KINDS, type FunctionDefinition, type FunctionNetwork, type IsolationKind, type LambdaHandler, type MockDeclaration,
 } from '../registry/function-definition.js';
 import {
-  ENVIRONMENT_KEY, EPHEMERAL_STORAGE, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
+  ENVIRONMENT_KEY, EPHEMERAL_STORAGE, exceedsEnvironmentLimit, MAX_DESCRIPTION_LENGTH, MAXIMUM_EVENT_AGE, MAXIMUM_RETRY_ATTEMPTS, MEMORY_SIZE, RESERVED_CONCURRENCY, RESERVED_ENVIRONMENT_KEYS, TIMEOUT,
 } from '../registry/function-limits.js';
 import { DEFAULT_RUNTIME, isCustomRuntime, isPythonRuntime, SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { EMPTY_MOCK, MAX_MOCK_SEED, mockOutput } from '../runtime/mock-output.js';
@@ -31,6 +31,10 @@ export interface FunctionConfig {
   readonly reservedConcurrency?: number;
   /** Seconds an Event invocation may wait before it is dropped (AWS's `MaximumEventAgeInSeconds`, 60 to 21600). */
   readonly maximumEventAge?: number;
+  /** Retries of an Event invocation after a function error or timeout (AWS's `MaximumRetryAttempts`, 0 to 2; default 2). */
+  readonly maximumRetryAttempts?: number;
+  /** Names of topics the function subscribes to (created at start if missing): each message published there invokes it asynchronously. */
+  readonly topics?: readonly string[];
   readonly environment?: Readonly<Record<string, string>>;
   readonly isolation?: IsolationKind;
   /** `none`: the code reaches only serverfull's own APIs (a sandboxed process environment; the isolation when none is given); default: the server's `functionNetwork`. */
@@ -67,7 +71,7 @@ export interface Manifest {
 const ROLE = /^(?:arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*)?[\w+=,.@-]{1,64}$/;
 
 /** The fields a function declares; `http` holds its routes, read by `manifest-gateway.ts`. */
-export const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency', 'maximumEventAge', 'environment', 'isolation', 'network', 'description', 'role', 'http', 'mock'];
+export const FUNCTION_KEYS = ['handler', 'runtime', 'timeout', 'memorySize', 'ephemeralStorage', 'reservedConcurrency', 'maximumEventAge', 'maximumRetryAttempts', 'topics', 'environment', 'isolation', 'network', 'description', 'role', 'http', 'mock'];
 const MOCK_KEYS = ['example', 'schema', 'seed', 'errors'];
 /** Error types as the Node.js runtime names them: identifiers, dotted for the platform's (`Sandbox.Timedout`). */
 const ERROR_TYPE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
@@ -192,12 +196,22 @@ function commonFields(config: Record<string, unknown>, field: (key: string) => s
     ...(config.maximumEventAge === undefined ? {} : {
       maximumEventAge: check.integer(config.maximumEventAge, field('maximumEventAge'), MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max),
     }),
+    ...(config.maximumRetryAttempts === undefined ? {} : {
+      maximumRetryAttempts: check.integer(config.maximumRetryAttempts, field('maximumRetryAttempts'), MAXIMUM_RETRY_ATTEMPTS.min, MAXIMUM_RETRY_ATTEMPTS.max),
+    }),
+    ...(config.topics === undefined ? {} : { topics: Object.freeze(checkTopics(config.topics, field('topics'))) }),
     environment: Object.freeze(checkEnvironment(config.environment, field('environment'))),
     ...(config.network === undefined ? {} : { network: check.oneOf(config.network, field('network'), FUNCTION_NETWORKS) }),
     description: config.description === undefined ? '' : check.string(config.description, field('description'), DESCRIPTION, `a string of at most ${MAX_DESCRIPTION_LENGTH} characters`),
     ...(config.role === undefined ? {} : { role: check.string(config.role, field('role'), ROLE, 'a role name or an IAM role ARN (arn:aws:iam::123456789012:role/NAME)') }),
     ...(config.mock === undefined ? {} : { mock: checkMock(config.mock, field('mock')) }),
   };
+}
+
+/** `topics`: a list of SNS topic names (1 to 256 letters, digits, `-` and `_`). */
+function checkTopics(raw: unknown, where: string): string[] {
+  if (!Array.isArray(raw)) throw new ConfigError(`${where} must be a list of topic names`);
+  return raw.map((name, i) => check.string(name, `${where}[${i}]`, /^[A-Za-z0-9_-]{1,256}$/, 'a topic name (1 to 256 letters, digits, "-" and "_")'));
 }
 
 function isExecutableFile(path: string): boolean {

@@ -70,6 +70,8 @@ export interface Settings {
   readonly eventQueueBytes: number;
   /** Seconds an event may wait in the queue before it is dropped (AWS's `MaximumEventAgeInSeconds`). */
   readonly maxEventAge: number;
+  /** Seconds before a failed Event invocation is retried; the second retry waits twice as long (AWS: about 1, then 2 minutes). */
+  readonly eventRetryDelay: number;
   /** Bytes of code packages (zips as uploaded) the data directory may hold: AWS's code storage quota. */
   readonly codeStorageLimit: number;
   /** File holding the 32-byte key that encrypts environment variables at rest; unset: `serverfull.key` in the data directory. */
@@ -121,6 +123,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   eventQueueBytes: 128 * 1024 * 1024,
   // AWS's defaults: 6 hours, and 75 GB of code storage per region.
   maxEventAge: 21_600,
+  eventRetryDelay: 60,
   codeStorageLimit: 75 * 1024 * 1024 * 1024,
   logRetention: 7,
   logMaxBytes: 64 * 1024 * 1024,
@@ -210,6 +213,8 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   eventQueueBytes: { env: 'SERVERFULL_EVENT_QUEUE_BYTES', flag: 'event-queue-bytes', numeric: true, validate: (v, w) => check.integer(v, w, 1, Number.MAX_SAFE_INTEGER) },
   // AWS's range is 60 to 21600; shorter ages are allowed for tests.
   maxEventAge: { env: 'SERVERFULL_MAX_EVENT_AGE', flag: 'max-event-age', numeric: true, validate: (v, w) => check.integer(v, w, 1, 21_600) },
+  // 0 retries at once: for tests.
+  eventRetryDelay: { env: 'SERVERFULL_EVENT_RETRY_DELAY', flag: 'event-retry-delay', numeric: true, validate: (v, w) => check.integer(v, w, 0, 3600) },
   codeStorageLimit: { env: 'SERVERFULL_CODE_STORAGE_LIMIT', flag: 'code-storage-limit', numeric: true, validate: (v, w) => check.integer(v, w, 0, Number.MAX_SAFE_INTEGER) },
   kmsKeyFile: { env: 'SERVERFULL_KMS_KEY_FILE', flag: 'kms-key-file', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a file path') },
   logRetention: { env: 'SERVERFULL_LOG_RETENTION', flag: 'log-retention', numeric: true, validate: checkDays },

@@ -26,6 +26,8 @@ export interface StoredConfiguration {
   readonly environment: Readonly<Record<string, string>>;
   readonly description: string;
   readonly architectures: readonly string[];
+  /** `DeadLetterConfig.TargetArn`: the topic events that failed for good are published to; absent or empty: none. */
+  readonly deadLetterTarget?: string;
 }
 
 /** One function version row: `$LATEST` or a published number. */

@@ -604,6 +604,7 @@ export class FunctionCatalog implements FunctionRegistry {
       isolation: runsAsProcessOnly(config.runtime) ? 'process' : this.options.isolation,
       description: config.description,
       role: config.role,
+      ...(config.deadLetterTarget ? { deadLetterTarget: config.deadLetterTarget } : {}),
     });
     return { record, definition };
   }

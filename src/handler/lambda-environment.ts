@@ -33,8 +33,8 @@ export function lambdaEnvironment(
   const handler = typeof definition.handler === 'string' ? definition.handler : 'inline.handler';
   const environment: Record<string, string> = {
     // The function's own configuration may point its SDK elsewhere (real AWS, say): it wins.
-    // The Parameter Store is served on the same port: `new SSMClient({})` reaches it too.
-    ...(access === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: access.endpoint, AWS_ENDPOINT_URL_SSM: access.endpoint }),
+    // The Parameter Store and topics are served on the same port: `new SSMClient({})` and `new SNSClient({})` reach them too.
+    ...(access === undefined ? {} : { AWS_ENDPOINT_URL_LAMBDA: access.endpoint, AWS_ENDPOINT_URL_SSM: access.endpoint, AWS_ENDPOINT_URL_SNS: access.endpoint }),
     ...(access?.resolveParameter !== undefined && hasDynamicReferences(definition.environment)
       ? resolveDynamicReferences(definition.environment, access.resolveParameter)
       : definition.environment),

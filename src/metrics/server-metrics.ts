@@ -52,6 +52,16 @@ export class ServerMetrics {
         for (const key of now) seen.add(key);
       },
     });
+    new Gauge<'function'>({
+      name: 'serverfull_async_event_oldest_age_seconds',
+      help: 'Age of the oldest Event invocation waiting to run (not running, not waiting for a retry), per function',
+      labelNames: ['function'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        events.forEachOldest((name, age) => this.set({ function: name }, age));
+      },
+    });
   }
 
   /** The server's metrics and the process's, in the Prometheus text format. */

@@ -44,6 +44,12 @@ export interface FunctionDefinition {
   readonly reservedConcurrency?: number;
   /** Seconds an Event invocation may wait in the queue before it is dropped; undefined: the server's `maxEventAge`. */
   readonly maximumEventAge?: number;
+  /** Retries of an Event invocation after a function error (0 to 2); undefined: 2, as AWS. */
+  readonly maximumRetryAttempts?: number;
+  /** The topic ARN an Event invocation that failed for good is published to (`DeadLetterConfig`); undefined: none. */
+  readonly deadLetterTarget?: string;
+  /** Topics the manifest or template subscribes the function to, by name. */
+  readonly topics?: readonly string[];
   /** The function's own environment variables, seen by no other function. */
   readonly environment: Readonly<Record<string, string>>;
   readonly isolation: IsolationKind;

@@ -25,6 +25,8 @@ export const RESERVED_CONCURRENCY: IntegerLimit = Object.freeze({ min: 0, max: 1
 
 /** `MaximumEventAgeInSeconds` of a function's asynchronous invocation configuration (AWS's default: the maximum, 6 hours). */
 export const MAXIMUM_EVENT_AGE: IntegerLimit = Object.freeze({ min: 60, max: 21_600 });
+/** `MaximumRetryAttempts` of an event invoke configuration: retries after a function error. */
+export const MAXIMUM_RETRY_ATTEMPTS: IntegerLimit = Object.freeze({ min: 0, max: 2 });
 
 /** `Description` of a function, version or alias, in characters. */
 export const MAX_DESCRIPTION_LENGTH = 256;

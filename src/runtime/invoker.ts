@@ -97,6 +97,8 @@ export class Invoker {
   private readonly reaper: NodeJS.Timeout;
   /** Names this invoker's server in its lifecycle events: several servers may share one process. */
   readonly serverId = ++lastServerId;
+  /** Told when an execution ends and frees its slot (the Event queue waits on it); none: no call. */
+  private slotFreed: (() => void) | undefined;
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
@@ -159,6 +161,7 @@ export class Invoker {
       settled = true;
       clearTimeout(timer);
       pool.release(environment, outcome.reusable, outcome.failure);
+      if (this.slotFreed !== undefined) this.slotFreed();
       let { payload, functionError } = outcome;
       if (payload.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(payload) > MAX_RESPONSE_BYTES) {
         const error = platformErrors.responseTooLarge();
@@ -237,6 +240,11 @@ export class Invoker {
         reject(error);
       }
     });
+  }
+
+  /** Sets the one listener told each time an execution ends and its concurrency slot is free again. */
+  onSlotFreed(listener: () => void): void {
+    this.slotFreed = listener;
   }
 
   /** Gets execution environments ready ahead of the first invocation of these functions. */

@@ -255,14 +255,15 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 
   /** Without a network, serverfull's endpoint is where the forwarder serves it; an endpoint the function's configuration sets stays. */
-  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string; AWS_ENDPOINT_URL_SSM?: string } {
+  private isolatedEndpoint(sandbox: Sandbox): { AWS_ENDPOINT_URL_LAMBDA?: string; AWS_ENDPOINT_URL_SSM?: string; AWS_ENDPOINT_URL_SNS?: string } {
     const served = sandbox.network?.lambdaEndpoint;
     if (served === undefined) return {};
     const env = this.command.env;
-    // The Parameter Store shares the Lambda APIs' port, hence their forward.
+    // The Parameter Store and topics share the Lambda APIs' port, hence their forward.
     return {
       ...(env.AWS_ENDPOINT_URL_LAMBDA === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_LAMBDA: served } : {}),
       ...(env.AWS_ENDPOINT_URL_SSM === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_SSM: served } : {}),
+      ...(env.AWS_ENDPOINT_URL_SNS === this.lambdaEndpoint ? { AWS_ENDPOINT_URL_SNS: served } : {}),
     };
   }
 

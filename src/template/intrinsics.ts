@@ -78,6 +78,8 @@ export class TemplateScope {
   readonly warnings: string[] = [];
   /** Logical id to function name, filled in as names are resolved (until then a function's `Ref` is its logical id). */
   readonly functionNames = new Map<string, string>();
+  /** `AWS::SNS::Topic` logical ids and their topic names: a `Ref` to one is its ARN, as in CloudFormation. */
+  readonly topicNames = new Map<string, string>();
   private readonly pseudo: ReadonlyMap<string, string>;
   private readonly conditionValues = new Map<string, boolean>();
   private readonly conditionsInProgress = new Set<string>();
@@ -193,10 +195,17 @@ export class TemplateScope {
     }
   }
 
+  /** The ARN of a topic of the template's account and region. */
+  topicArn(name: string): string {
+    return `arn:aws:sns:${this.options.region}:${this.options.accountId}:${name}`;
+  }
+
   private ref(name: string): unknown {
     if (name === 'AWS::NoValue') return NO_VALUE;
     const value = this.pseudo.get(name) ?? this.options.parameters.get(name);
     if (value !== undefined) return value;
+    const topic = this.topicNames.get(name);
+    if (topic !== undefined) return this.topicArn(topic);
     if (this.options.resources.has(name)) return this.functionNames.get(name) ?? name;
     throw new Unresolved(`Ref to unknown "${name}"`);
   }

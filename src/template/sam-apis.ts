@@ -55,6 +55,8 @@ export function readEvents(scope: TemplateScope, label: string, events: unknown,
     const properties = new PropertyReader(scope, label, check.object(event.Properties ?? {}, `${scope.source}: ${label}: Events.${id}.Properties`), `Events.${id}.`);
     if (event.Type === 'HttpApi') routes.push(readRoute(properties, 'http', target, `${label}: Events.${id}`));
     else if (event.Type === 'Api') routes.push(readRoute(properties, 'rest', target, `${label}: Events.${id}`));
+    // Subscriptions: read with the function (`sam-template`).
+    else if (event.Type === 'SNS') continue;
     else scope.warn(label, `event ${id} of type ${event.Type} not supported, ignored`);
   }
   return routes;

@@ -10,11 +10,12 @@ import { parseDocument } from 'yaml';
 import { check, ConfigError } from '../config/config-error.js';
 import type { FunctionConfig } from '../config/manifest.js';
 import type { GatewayDeclaration } from '../gateway/http-api.js';
-import { EPHEMERAL_STORAGE, MAXIMUM_EVENT_AGE, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
+import { EPHEMERAL_STORAGE, MAXIMUM_EVENT_AGE, MAXIMUM_RETRY_ATTEMPTS, MEMORY_SIZE, RESERVED_CONCURRENCY, TIMEOUT } from '../registry/function-limits.js';
 import { handlerEscape } from '../registry/handler-path.js';
 import { SUPPORTED_RUNTIMES } from '../registry/runtimes.js';
 import { CLOUDFORMATION_TAGS, TemplateScope, type ParameterValue } from './intrinsics.js';
 import { mergeGlobals, PropertyReader, withoutUndefined } from './properties.js';
+import { isObject } from '../values.js';
 import { API_TYPES, buildGateway, IMPLICIT_HTTP_API, IMPLICIT_REST_API, readEvents, type ApiResource, type DeclaredRoute } from './sam-apis.js';
 
 /** One AWS::Serverless::Function, ready to become a FunctionDefinition. */
@@ -49,6 +50,7 @@ export interface SamTemplateOptions {
 
 const TRANSFORM = 'AWS::Serverless-2016-10-31';
 const FUNCTION_TYPE = 'AWS::Serverless::Function';
+const TOPIC_TYPE = 'AWS::SNS::Topic';
 const SECTIONS = ['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Transform', 'Parameters', 'Mappings', 'Conditions', 'Globals', 'Resources', 'Outputs'];
 const FUNCTION_PROPERTIES = [
   'CodeUri', 'Handler', 'Runtime', 'Timeout', 'MemorySize', 'EphemeralStorage', 'Environment', 'ReservedConcurrentExecutions', 'Description',
@@ -89,6 +91,11 @@ export function readSamTemplate(path: string, options: SamTemplateOptions): SamT
   const active = [...resources].filter(([id, { type, condition }]) => condition === undefined || scope.condition(condition, `${type} ${id}`, 'Condition'));
   for (const [id, { type, properties }] of active) {
     if (type === FUNCTION_TYPE) scope.functionNames.set(id, functionName(scope, id, properties));
+    if (type === TOPIC_TYPE) {
+      const topic = new PropertyReader(scope, `${type} ${id}`, check.object(properties ?? {}, `${scope.source}: Resources.${id}.Properties`));
+      topic.ignoreUnknown(['TopicName']);
+      scope.topicNames.set(id, topic.string('TopicName') ?? id);
+    }
   }
   const functions: TemplateFunction[] = [];
   const routes: DeclaredRoute[] = [];
@@ -102,6 +109,8 @@ export function readSamTemplate(path: string, options: SamTemplateOptions): SamT
         functions.push(read.function);
         routes.push(...read.routes);
       }
+    } else if (type === TOPIC_TYPE) {
+      // Read above: its subscriptions come from the functions' SNS events.
     } else if (type === API_TYPES.http || type === API_TYPES.rest) {
       apis.push({ id, kind: type === API_TYPES.http ? 'http' : 'rest', properties });
     } else {
@@ -198,7 +207,7 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
   const name = scope.functionNames.get(id) ?? id;
   const alias = props.string('AutoPublishAlias');
   const invokeConfig = props.nested('EventInvokeConfig');
-  invokeConfig?.ignoreUnknown(['MaximumEventAgeInSeconds']);
+  invokeConfig?.ignoreUnknown(['MaximumEventAgeInSeconds', 'MaximumRetryAttempts']);
   const storage = props.nested('EphemeralStorage');
   storage?.ignoreUnknown(['Size']);
   const config: FunctionConfig = withoutUndefined({
@@ -209,10 +218,12 @@ function readFunction(scope: TemplateScope, id: string, properties: unknown, tem
     ephemeralStorage: storage?.integer('Size', EPHEMERAL_STORAGE.min, EPHEMERAL_STORAGE.max),
     reservedConcurrency: props.integer('ReservedConcurrentExecutions', RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
     maximumEventAge: invokeConfig?.integer('MaximumEventAgeInSeconds', MAXIMUM_EVENT_AGE.min, MAXIMUM_EVENT_AGE.max),
+    maximumRetryAttempts: invokeConfig?.integer('MaximumRetryAttempts', MAXIMUM_RETRY_ATTEMPTS.min, MAXIMUM_RETRY_ATTEMPTS.max),
     environment: readEnvironment(props),
     description: props.string('Description'),
     // A role written out (its ARN); one made by the template (!GetAtt) has no keys file entry to name.
     role: typeof props.raw('Role') === 'string' ? props.raw('Role') as string : undefined,
+    topics: readTopicEvents(scope, label, props.raw('Events')),
   });
   const fn: TemplateFunction = withoutUndefined({ name, logicalId: id, root: resolve(templateDir, codeUri ?? '.'), config, alias });
   return { function: fn, routes: readEvents(scope, label, props.raw('Events'), { functionName: name, qualifier: alias }) };
@@ -268,4 +279,21 @@ function shellWords(text: string): string[] {
   if (quote !== undefined) throw new ConfigError(`parameter overrides: unterminated ${quote} quote in ${JSON.stringify(text)}`);
   if (word !== undefined) words.push(word);
   return words;
+}
+
+/** The topics a function's `Events` of type `SNS` subscribe it to (`Topic`: a `!Ref` to an `AWS::SNS::Topic` of the template, or its ARN). */
+function readTopicEvents(scope: TemplateScope, label: string, events: unknown): string[] | undefined {
+  if (!isObject(events)) return undefined;
+  const topics: string[] = [];
+  const prefix = scope.topicArn('');
+  for (const [id, event] of Object.entries(events as Record<string, unknown>)) {
+    if (!isObject(event) || event.Type !== 'SNS') continue;
+    const properties = new PropertyReader(scope, label, check.object(event.Properties ?? {}, `${scope.source}: ${label}: Events.${id}.Properties`), `Events.${id}.`);
+    properties.ignoreUnknown(['Topic']);
+    const arn = properties.string('Topic');
+    const name = arn?.startsWith(prefix) && /^[A-Za-z0-9_-]{1,256}$/.test(arn.slice(prefix.length)) ? arn.slice(prefix.length) : undefined;
+    if (name === undefined) throw properties.error('Topic', `must be a !Ref to an AWS::SNS::Topic of the template or the ARN of a topic of this account and region (got ${JSON.stringify(arn)})`);
+    topics.push(name);
+  }
+  return topics.length > 0 ? topics : undefined;
 }

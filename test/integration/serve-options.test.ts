@@ -63,7 +63,7 @@ describe('serve() options', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'serverfull-serve-options-'));
     const kmsKeyFile = join(mkdtempSync(join(tmpdir(), 'serverfull-serve-options-key-')), 'serverfull.key');
     writeFileSync(kmsKeyFile, randomBytes(32));
-    const bounds = { eventQueueLimit: 50, eventQueueBytes: 65_536, maxEventAge: 60, codeStorageLimit: 1_000_000, kmsKeyFile, logRetention: 3, logMaxBytes: 1_000_000 };
+    const bounds = { eventQueueLimit: 50, eventQueueBytes: 65_536, maxEventAge: 60, eventRetryDelay: 5, codeStorageLimit: 1_000_000, kmsKeyFile, logRetention: 3, logMaxBytes: 1_000_000 };
     const security = {
       auth: 'none' as const, insecure: false, allowedOrigins: ['http://localhost:5173'], allowedHosts: ['lambda.internal'],
       maxConnections: 50, headersTimeout: 5, requestTimeout: 60, maxConcurrentUploads: 2,

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { writeKeysFile } from '../../src/auth/keys-file.js';
 import { serve, type RunningServer } from '../../src/index.js';
+import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CLI } from '../helpers/cli-process.js';
 import { FIXTURES } from '../helpers/fixture-server.js';
 
@@ -35,13 +36,14 @@ describe('a server with --auth sigv4', { timeout: 60_000 }, () => {
     dir = mkdtempSync(join(tmpdir(), 'serverfull-auth-'));
     writeKeysFile(join(dir, 'keys.json'), {
       users: {
-        admin: { accessKeys: [ADMIN], policy: { Statement: [{ Effect: 'Allow', Action: 'lambda:*', Resource: '*' }] } },
+        admin: { accessKeys: [ADMIN], policy: { Statement: [{ Effect: 'Allow', Action: ['lambda:*', 'sns:*'], Resource: '*' }] } },
         app: {
           accessKeys: [APP],
           policy: {
             Statement: [
               { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:*:*:function:orders-*' },
               { Effect: 'Deny', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:*:*:function:orders-admin*' },
+              { Effect: 'Allow', Action: 'sns:Publish', Resource: `arn:aws:sns:us-east-1:${ACCOUNT}:orders` },
             ],
           },
         },
@@ -69,6 +71,29 @@ describe('a server with --auth sigv4', { timeout: 60_000 }, () => {
     app.destroy();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('checks SNS requests against sns:* actions on the topic\'s ARN', async () => {
+    const sns = (credentials: { accessKeyId: string; secretAccessKey: string }) => new SNSClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const [adminSns, appSns] = [sns(ADMIN), sns(APP)];
+    try {
+      const { TopicArn } = await adminSns.send(new CreateTopicCommand({ Name: 'orders' }));
+      const billing = (await adminSns.send(new CreateTopicCommand({ Name: 'billing' }))).TopicArn;
+      assert.ok((await appSns.send(new PublishCommand({ TopicArn, Message: 'allowed' }))).MessageId);
+      for (const command of [new PublishCommand({ TopicArn: billing, Message: 'not allowed' }), new CreateTopicCommand({ Name: 'mine' })]) {
+        await assert.rejects(appSns.send(command as never), (error: Error & { $metadata: { httpStatusCode?: number } }) => {
+          assert.equal(error.name, 'AuthorizationErrorException', error.message);
+          assert.equal(error.$metadata.httpStatusCode, 403);
+          assert.match(error.message, /is not authorized to perform: sns:(Publish|CreateTopic)/);
+          return true;
+        });
+      }
+      const unsigned = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `Action=Publish&TopicArn=${TopicArn}&Message=x` });
+      assert.equal(unsigned.status, 403);
+    } finally {
+      adminSns.destroy();
+      appSns.destroy();
+    }
   });
 
   it('refuses an unsigned request as AWS does, and answers the health check to anyone', async () => {

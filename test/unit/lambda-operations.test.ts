@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { authorizationTarget, operationActions, recognizeOperation, type LambdaOperation } from '../../src/auth/lambda-operations.js';
 import { invokeRoute } from '../../src/api/invoke-api.js';
+import { eventInvokeConfigRoutes } from '../../src/api/event-invoke-config-api.js';
+import type { EventInvokeConfigs } from '../../src/runtime/event-invoke-configs.js';
 import { managementRoutes } from '../../src/api/management-api.js';
 import type { FunctionCatalog } from '../../src/deploy/function-catalog.js';
 import type { AsyncInvocations } from '../../src/runtime/async-invocations.js';
@@ -35,6 +37,11 @@ const SAMPLES: Array<[LambdaOperation, string, string, string, string | undefine
   ['TagResource', 'POST', `/2017-03-31/tags/${encodeURIComponent(`${FN}:hello`)}`, '', '{}', 'lambda:TagResource', `${FN}:hello`],
   ['UntagResource', 'DELETE', `/2017-03-31/tags/${encodeURIComponent(`${FN}:hello`)}`, 'tagKeys=a', undefined, 'lambda:UntagResource', `${FN}:hello`],
   ['ListTags', 'GET', `/2017-03-31/tags/${encodeURIComponent(`${FN}:hello`)}`, '', undefined, 'lambda:ListTags', `${FN}:hello`],
+  ['PutFunctionEventInvokeConfig', 'PUT', '/2019-09-25/functions/hello/event-invoke-config', 'Qualifier=prod', '{}', 'lambda:PutFunctionEventInvokeConfig', `${FN}:hello:prod`],
+  ['UpdateFunctionEventInvokeConfig', 'POST', '/2019-09-25/functions/hello/event-invoke-config', '', '{}', 'lambda:UpdateFunctionEventInvokeConfig', `${FN}:hello`],
+  ['GetFunctionEventInvokeConfig', 'GET', '/2019-09-25/functions/hello/event-invoke-config', 'Qualifier=1', undefined, 'lambda:GetFunctionEventInvokeConfig', `${FN}:hello:1`],
+  ['DeleteFunctionEventInvokeConfig', 'DELETE', '/2019-09-25/functions/hello/event-invoke-config', '', undefined, 'lambda:DeleteFunctionEventInvokeConfig', `${FN}:hello`],
+  ['ListFunctionEventInvokeConfigs', 'GET', '/2019-09-25/functions/hello/event-invoke-config/list', '', undefined, 'lambda:ListFunctionEventInvokeConfigs', `${FN}:hello`],
   ['GetAccountSettings', 'GET', '/2016-08-19/account-settings/', '', undefined, 'lambda:GetAccountSettings', '*'],
   ['GetFunctionCodePackage', 'GET', `/serverfull/code/${'ab'.repeat(32)}.zip`, '', undefined, 'lambda:GetFunction', '*'],
   ['GetMetrics', 'GET', '/metrics', '', undefined, 'lambda:GetMetrics', '*'],
@@ -91,6 +98,7 @@ describe('served routes', () => {
     const routes = [
       invokeRoute({} as never, {} as Invoker, {} as AsyncInvocations, IDENTITY),
       ...managementRoutes({} as FunctionCatalog, IDENTITY),
+      ...eventInvokeConfigRoutes({} as FunctionCatalog, {} as EventInvokeConfigs, IDENTITY, () => false),
     ];
     // A sample of what the API serves today: if route building changed shape, the loop below would check nothing.
     assert.ok(routes.length >= 19, `only ${routes.length} routes`);

@@ -130,7 +130,7 @@ describe('readSamTemplate: the fixture template', () => {
     assert.equal(prod.functions[1]!.config.environment!.ITEMS_ARN, 'arn:aws:lambda:eu-west-1:123456789012:function:items-prod');
     assert.equal(prod.gateway.routes[0]!.functionName, 'items-prod');
     assert.equal(prod.warnings[0], 'parameter overrides: Unused is not a parameter of the template, ignored');
-    assert.ok(prod.warnings.includes('AWS::SNS::Topic AlarmTopic: resource type not supported, ignored'));
+    assert.ok(prod.warnings.includes('AWS::CloudWatch::Alarm ProdAlarm: resource type not supported, ignored'));
   });
 
   it('refuses an override outside AllowedValues', () => {
@@ -430,9 +430,41 @@ describe('readSamTemplate: APIs', () => {
 
 describe('readSamTemplate: EventInvokeConfig', () => {
   it('reads MaximumEventAgeInSeconds as the function\'s maximum event age, and names what it ignores', () => {
-    const template = readInline(sam(fn('Api', '      EventInvokeConfig: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 0 }\n')));
+    const template = readInline(sam(fn('Api', '      EventInvokeConfig: { MaximumEventAgeInSeconds: 120, MaximumRetryAttempts: 0, DestinationConfig: {} }\n')));
     assert.equal(template.functions[0]!.config.maximumEventAge, 120);
-    assert.ok(template.warnings.some((warning) => /EventInvokeConfig\.?MaximumRetryAttempts not supported, ignored/.test(warning)), template.warnings.join('; '));
+    assert.equal(template.functions[0]!.config.maximumRetryAttempts, 0);
+    assert.ok(template.warnings.some((warning) => /EventInvokeConfig\.?DestinationConfig not supported, ignored/.test(warning)), template.warnings.join('; '));
+  });
+
+  it('reads SNS events as subscriptions to the template\'s AWS::SNS::Topic (by !Ref, TopicName or logical id) or a topic ARN', () => {
+    const template = readInline(sam(`${fn('Worker', `      Events:
+        Orders:
+          Type: SNS
+          Properties:
+            Topic: !Ref OrdersTopic
+        Audit:
+          Type: SNS
+          Properties:
+            Topic: !Ref AuditTopic
+        ByArn:
+          Type: SNS
+          Properties:
+            Topic: arn:aws:sns:eu-west-1:123456789012:legacy
+`)}  OrdersTopic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: orders
+  AuditTopic:
+    Type: AWS::SNS::Topic
+`));
+    assert.deepEqual(template.functions[0]!.config.topics, ['orders', 'AuditTopic', 'legacy']);
+    assert.deepEqual(template.warnings, []);
+    assertConfigError(() => readInline(sam(fn('Worker', `      Events:
+        Elsewhere:
+          Type: SNS
+          Properties:
+            Topic: arn:aws:sns:us-east-1:999999999999:other
+`))), /Events.Elsewhere.Topic.*must be a !Ref to an AWS::SNS::Topic/);
   });
 
   it('refuses an age outside AWS\'s 60 to 21600 seconds', () => {
