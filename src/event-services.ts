@@ -14,7 +14,7 @@ import type { FunctionDefinition } from './registry/function-definition.js';
 import { AsyncInvocations } from './runtime/async-invocations.js';
 import { EventDestinations } from './runtime/event-destinations.js';
 import { EventInvokeConfigs } from './runtime/event-invoke-configs.js';
-import { EventStore } from './runtime/event-store.js';
+import { EventStore } from './deploy/event-store.js';
 import type { Invoker } from './runtime/invoker.js';
 import { TopicStore } from './topics/topic-store.js';
 import { Topics } from './topics/topics.js';

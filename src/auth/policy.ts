@@ -84,8 +84,8 @@ export function evaluatePolicy(policy: Policy, action: string, resource: string)
   return allowed ? 'Allow' : 'ImplicitDeny';
 }
 
-/** The policy `serverfull keys add --policy admin` writes: every Lambda action, and reading the functions' logs (`logs:*`), on every resource. */
-export const ADMIN_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:*', 'logs:*', 'sns:*'], Resource: '*' }] } as const;
+/** The policy `serverfull keys add --policy admin` writes: every Lambda, CloudWatch Logs, SNS and SSM Parameter Store action, on every resource. */
+export const ADMIN_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:*', 'logs:*', 'sns:*', 'ssm:*'], Resource: '*' }] } as const;
 
 /** The policy `serverfull keys add --policy invoke` writes: invoke any function, nothing else. */
 export const INVOKE_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: '*' }] } as const;

@@ -17,7 +17,7 @@ import { AwsError } from '../errors.js';
 import type { LogFields, Logger } from '../log.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import type { InvokeInput, InvokeOutput } from './invoker.js';
-import type { EventStore, StoredEvent } from './event-store.js';
+import type { EventQueueStore, StoredEvent } from './event-queue-store.js';
 import { traceIdOf } from '../handler/trace-header.js';
 
 /** Seconds before an event whose environment failed (not the function) is tried again. */
@@ -78,7 +78,7 @@ export interface AsyncInvocationsOptions {
   readonly runner: EventRunner;
   readonly logger: Logger;
   /** Where events are kept until they end; none: in memory only (unit tests). */
-  readonly store?: EventStore;
+  readonly store?: EventQueueStore;
   readonly limits?: EventQueueLimits;
   /** Seconds before the first retry of a failed event; the second waits twice as long. Default 60. */
   readonly retryDelay?: number;
@@ -158,7 +158,7 @@ export class AsyncInvocations {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly runner: EventRunner;
   private readonly logger: Logger;
-  private readonly store: EventStore | undefined;
+  private readonly store: EventQueueStore | undefined;
   private readonly limits: EventQueueLimits;
   private readonly retryDelayMs: number;
   private readonly now: () => number;

@@ -6,7 +6,7 @@
  */
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import type { EventHandling } from './async-invocations.js';
-import type { EventStore } from './event-store.js';
+import type { EventQueueStore } from './event-queue-store.js';
 
 /** One function's (and qualifier's) configuration, as stored. */
 export interface EventInvokeConfig {
@@ -26,7 +26,7 @@ export interface EventInvokeConfig {
 export class EventInvokeConfigs {
   private readonly configs = new Map<string, EventInvokeConfig>();
 
-  constructor(private readonly store: EventStore) {
+  constructor(private readonly store: EventQueueStore) {
     for (const text of store.loadConfigs()) {
       const config = JSON.parse(text) as EventInvokeConfig;
       this.configs.set(keyOf(config.functionName, config.qualifier), config);

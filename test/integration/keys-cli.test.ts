@@ -53,7 +53,7 @@ describe('serverfull keys', () => {
     assert.equal(second.code, 0, second.stderr);
     const file = loadKeysFile(path);
     assert.equal(file.users.get('ops')?.accessKeys.length, 2);
-    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')).users.ops.policy.Statement[0].Action, ['lambda:*', 'logs:*', 'sns:*'], 'the second add kept the admin policy');
+    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')).users.ops.policy.Statement[0].Action, ['lambda:*', 'logs:*', 'sns:*', 'ssm:*'], 'the second add kept the admin policy');
 
     const policyFile = join(mkdtempSync(join(tmpdir(), 'serverfull-policy-')), 'policy.json');
     writeFileSync(policyFile, JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'lambda:Get*', Resource: '*' }] }));

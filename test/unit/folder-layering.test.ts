@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['runtime/'],
   ['config/', 'runtime-client/', 'metrics/'],
   ['auth/', 'deploy/', 'gateway/'],
-  ['template/', 'logs/', 'parameters/'],
+  ['template/', 'logs/', 'parameters/', 'topics/'],
   ['api/', 'lambda/', 'watch/'],
   ['cli/', 'testing/', 'console/', 'parameters-client/'],
 ];

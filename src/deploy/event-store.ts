@@ -1,7 +1,7 @@
 /**
- * @module runtime/event-store
+ * @module deploy/event-store
  * The Event invocations accepted and not yet finished, in `events.db` of the data directory
- * (SQLite, WAL + synchronous FULL, as the deployment store): an event is on disk before its 202
+ * (SQLite, WAL; durable as the deployment store, see below): an event is on disk before its 202
  * goes out, and stays until its last attempt ended, so a crash or kill -9 loses none
  * (at-least-once). Writes are group-committed: every event accepted in one turn of the event loop
  * shares one transaction. The transaction's fsync is not SQLite's own (that would hold the event
@@ -15,28 +15,10 @@ import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, openSync } 
 import { dirname, join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error.js';
-import { loadSqlite } from '../deploy/sqlite-module.js';
-import { privateFile, tightenFile } from '../deploy/private-files.js';
+import type { EventQueueStore, NewEvent, StoredEvent } from '../runtime/event-queue-store.js';
+import { loadSqlite } from './sqlite-module.js';
+import { privateFile, tightenFile } from './private-files.js';
 
-/** One stored event: what is needed to invoke it again after a restart. */
-export interface StoredEvent {
-  /** The store's key, in order of arrival. */
-  readonly id: number;
-  readonly requestId: string;
-  readonly functionName: string;
-  /** The qualifier the event was sent to (alias or version); undefined: `$LATEST`. */
-  readonly qualifier: string | undefined;
-  readonly invokedFunctionArn: string;
-  readonly payload: string;
-  readonly traceHeader: string | undefined;
-  /** When the event was accepted, in epoch milliseconds: its age counts from here. */
-  readonly queuedAt: number;
-  /** Attempts that ended (with a function error or a timeout). */
-  readonly attempts: number;
-}
-
-/** An event to store, before it has an id. */
-export type NewEvent = Omit<StoredEvent, 'id' | 'attempts'>;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -76,7 +58,7 @@ type PendingWrite =
   | { readonly kind: 'attempts'; readonly id: number; readonly attempts: number };
 
 /** The durable Event queue of one data directory. */
-export class EventStore {
+export class EventStore implements EventQueueStore {
   private readonly db: DatabaseSync;
   private readonly statements: Record<'insert' | 'delete' | 'attempts', StatementSync>;
   private pending: PendingWrite[] = [];
