@@ -6,8 +6,19 @@
 import { ConfigError } from './config/config-error.js';
 import { applyMockSetting, buildDefinitions, manifestRoot, readManifest, type FunctionConfig, type Manifest } from './config/manifest.js';
 import { resolveSettings, type Settings, type SettingsInput, type SettingsOptions } from './config/settings.js';
-import { parseParameterOverrides, readSamTemplate, type SamTemplate } from './template/sam-template.js';
+import { createRequire } from 'node:module';
+import type { SamTemplate } from './template/sam-template.js';
 import type { FunctionDefinition, LambdaHandler } from './registry/function-definition.js';
+
+/**
+ * The SAM template reader, loaded on first use: it brings a YAML parser (70-odd modules) that a server without a
+ * template, and every CLI command but `start --template`, would load for nothing. Synchronous (`require` of an ES
+ * module, which Node.js 22.12+ allows) because declarations are read synchronously.
+ */
+const templates = (() => {
+  let module: typeof import('./template/sam-template.js') | undefined;
+  return () => (module ??= createRequire(import.meta.url)('./template/sam-template.js') as typeof import('./template/sam-template.js'));
+})();
 
 /** Where functions are declared (the settings aside). */
 export interface DeclarationSources {
@@ -44,8 +55,8 @@ export function loadDefinitions(options: DeclarationOptions): DeclaredFunctions 
   const { config, template: templatePath, parameterOverrides, functions, root, env, ...flags } = options;
   const manifest = config === undefined ? undefined : readManifest(config);
   const settings = resolveSettings({ manifest: manifest?.settings, env: env ?? process.env, flags });
-  const template = templatePath === undefined ? undefined : readSamTemplate(templatePath, {
-    parameterOverrides: typeof parameterOverrides === 'string' ? parseParameterOverrides(parameterOverrides) : parameterOverrides,
+  const template = templatePath === undefined ? undefined : templates().readSamTemplate(templatePath, {
+    parameterOverrides: typeof parameterOverrides === 'string' ? templates().parseParameterOverrides(parameterOverrides) : parameterOverrides,
     region: settings.region,
     accountId: settings.accountId,
   });

@@ -58,8 +58,8 @@ import { ConsoleAssets } from './console/console-assets.js';
 import { isConsoleOperation, withConsoleGuard } from './console/console-guard.js';
 import { ConsoleSessions } from './console/console-sessions.js';
 import { InvocationHistory } from './console/invocation-history.js';
-import { freshModuleImporter, type KeptModules } from './watch/fresh-module-importer.js';
-import { HotReload } from './watch/hot-reload.js';
+import type { KeptModules } from './watch/fresh-module-importer.js';
+import type { HotReload } from './watch/hot-reload.js';
 
 /** What `serve()` takes besides its settings. */
 interface ServeExtras {
@@ -131,6 +131,10 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const sandbox = resolveSandbox(settings.sandbox, logger);
   checkFunctionNetwork(settings, definitions, sandbox);
   const logStore = new LogStore({ dataDir, retentionDays: settings.logRetention, maxBytesPerFunction: settings.logMaxBytes, logger });
+  // Hot reload's modules (and esbuild) only for a server that watches.
+  const watching = settings.watch
+    ? { importer: await import('./watch/fresh-module-importer.js'), reload: await import('./watch/hot-reload.js') }
+    : undefined;
   const invoker = new Invoker({
     region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
     sandbox, functionNetwork: settings.functionNetwork, nodeInstalls,
@@ -141,7 +145,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
       return { endpoint: functionEndpoint, parametersPort, ...credentials, resolveParameter: (name) => resolveParameterAs(credentials, name) };
     },
     // Hot reload: inline functions get a fresh module instance for each new definition.
-    inlineImporter: settings.watch ? freshModuleImporter(keptModulesNotice(logger)) : undefined,
+    inlineImporter: watching?.importer.freshModuleImporter(keptModulesNotice(logger)),
   });
   let catalog: FunctionCatalog;
   let eventServices: EventServices | undefined;
@@ -286,8 +290,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
     if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
     parametersPort = await listenForExtension(extensionServer, settings.parametersPort, logger);
-    if (settings.watch) {
-      hotReload = await HotReload.start({ declaration, current: { settings, manifest, template, definitions }, dataDir, logger, apply: applyDeclaration });
+    if (watching) {
+      hotReload = await watching.reload.HotReload.start({ declaration, current: { settings, manifest, template, definitions }, dataDir, logger, apply: applyDeclaration });
     }
   } catch (error) {
     await hotReload?.close();
