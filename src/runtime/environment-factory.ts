@@ -35,13 +35,10 @@ const NODE_RUNTIME_CLIENT = fileURLToPath(new URL('../runtime-client/process-run
  */
 const FREEZE_SWITCH = 'SERVERFULL_SANDBOX_FREEZE';
 
-/** Spare threads kept per memory size: enough to absorb a small burst of cold starts. */
-const SPARES_PER_SIZE = 2;
-
 /** Creates execution environments for function definitions. */
 export class EnvironmentFactory {
   private readonly inlineFunctions = new WeakMap<FunctionDefinition, InlineFunction>();
-  private readonly spares = new WorkerSpares(SPARES_PER_SIZE);
+  private readonly spares = new WorkerSpares();
   /** The log stream each environment's context names: its stored log is kept under the same name. */
   private readonly logStreams = new WeakMap<ExecutionEnvironment, string>();
 
@@ -150,10 +147,7 @@ export class EnvironmentFactory {
   /** Starts spare threads for the worker functions among `definitions`, before their first invocation. */
   prepare(definitions: readonly FunctionDefinition[]): void {
     const workers = definitions.filter((d) => d.isolation === 'worker' && typeof d.handler === 'string' && !d.mock);
-    this.spares.prepare(
-      new Set(workers.map((d) => d.memorySize)),
-      new Set(workers.filter((d) => isTypeScriptHandler(d.root, d.handler as string)).map((d) => d.memorySize)),
-    );
+    this.spares.prepare(new Set(workers.map((d) => d.memorySize)));
   }
 
   /** Stops the spare threads. */

@@ -17,35 +17,35 @@ interface Spare {
 }
 
 /**
- * Pre-started worker threads: one per memory size in use from the start, `perSize` once a size has had a cold
- * start (a burst of cold starts then finds several ready; a size never invoked costs one idle thread, not more).
+ * Pre-started worker threads: one per memory size in use, replaced as soon as a cold start takes it; once a
+ * TypeScript function of a memory size has had a cold start, a second one for that size, which has loaded the
+ * TypeScript compiler. More would only speed up the second of several simultaneous cold starts, at a thread's
+ * memory per size, all the time.
  */
 export class WorkerSpares {
   private readonly spares = new Map<number, Spare[]>();
-  /** Memory sizes of TypeScript functions: one spare of each loads the compiler while it waits. */
+  /** Memory sizes whose TypeScript functions have had a cold start: they also keep a spare that has loaded the compiler. */
   private readonly typeScriptSizes = new Set<number>();
   private closed = false;
-
-  constructor(private readonly perSize: number) {}
 
   /**
    * A thread with this heap limit: a spare if one is ready, else a new one; a replacement starts in the background.
    * A TypeScript function takes the spare that has loaded the compiler; any other function leaves it for one.
    */
   take(memorySize: number, typeScript: boolean): Worker {
+    // Learnt from cold starts, not declarations: a server whose TypeScript functions never run pays for no compiler.
+    if (typeScript) this.typeScriptSizes.add(memorySize);
     const ready = this.spares.get(memorySize) ?? [];
     const preferred = ready.findIndex((spare) => spare.typeScript === typeScript);
     const [spare] = ready.splice(preferred >= 0 ? preferred : 0, 1);
     spare?.worker.removeAllListeners('exit');
-    setImmediate(() => this.fill(memorySize, this.perSize));
+    setImmediate(() => this.fill(memorySize));
     return spare?.worker ?? startThread(memorySize, false);
   }
 
-  /** Starts a spare for each of these memory sizes ahead of the first invocation; for the sizes of TypeScript functions, it loads the compiler. */
-  prepare(memorySizes: Iterable<number>, typeScriptSizes: Iterable<number>): void {
-    // Functions are only ever added: a size that served TypeScript keeps a compiler-ready spare.
-    for (const size of typeScriptSizes) this.typeScriptSizes.add(size);
-    for (const size of memorySizes) this.fill(size, 1);
+  /** Starts spares for these memory sizes ahead of the first invocation. */
+  prepare(memorySizes: Iterable<number>): void {
+    for (const size of memorySizes) this.fill(size);
   }
 
   /** Stops every spare; no new ones start. */
@@ -56,13 +56,14 @@ export class WorkerSpares {
     await Promise.all(all.map((spare) => spare.worker.terminate()));
   }
 
-  private fill(memorySize: number, count: number): void {
+  private fill(memorySize: number): void {
     if (this.closed) return;
     let list = this.spares.get(memorySize);
     if (!list) this.spares.set(memorySize, (list = []));
-    while (list.length < count) {
-      // Only one per size: each compiler costs a thread its own esbuild process, mostly for functions that never need it.
-      const typeScript = this.typeScriptSizes.has(memorySize) && !list.some((spare) => spare.typeScript);
+    // Each compiler costs its thread an esbuild process: only TypeScript functions' cold starts take that spare.
+    const kinds = this.typeScriptSizes.has(memorySize) ? [false, true] : [false];
+    for (const typeScript of kinds) {
+      if (list.some((spare) => spare.typeScript === typeScript)) continue;
       const spare: Spare = { worker: startThread(memorySize, typeScript), typeScript };
       spare.worker.unref();
       const spares = list;
