@@ -7,12 +7,10 @@
  * Environment variables are stored encrypted (`EnvironmentCipher`); rows from before encryption are
  * read as they are and rewritten encrypted at start. The database and its WAL are 0600.
  */
+import { openPrivateDatabase } from './private-database.js';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { ConfigError } from '../config/config-error.js';
 import { EPHEMERAL_STORAGE } from '../registry/function-limits.js';
 import { EnvironmentCipher } from './environment-cipher.js';
-import { privateFile, tightenFile } from './private-files.js';
-import { loadSqlite } from './sqlite-module.js';
 
 /** A version's configuration as deployed: what the management API reports and the runtime needs. */
 export interface StoredConfiguration {
@@ -118,32 +116,8 @@ export class DeploymentStore {
   private open = true;
 
   constructor(file: string, private readonly cipher: EnvironmentCipher) {
-    const { DatabaseSync } = loadSqlite();
-    let db: DatabaseSync | undefined;
-    try {
-      // SQLite gives the WAL and shared-memory files the database file's mode: create it 0600 first.
-      privateFile(file);
-      for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
-      db = new DatabaseSync(file);
-      // WAL + FULL: a committed transaction survives a crash of the process (or the machine).
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = FULL');
-      db.exec('PRAGMA foreign_keys = ON');
-      // What a change deletes or replaces is overwritten, not left in free pages.
-      db.exec('PRAGMA secure_delete = ON');
-      // One server per data directory: a second one would serve a stale copy of the catalog.
-      db.exec('PRAGMA locking_mode = EXCLUSIVE');
-      db.exec('PRAGMA busy_timeout = 0');
-      db.exec(SCHEMA);
-      // The exclusive lock is taken at the first write: take it now, not at the first deployment.
-      db.exec('BEGIN IMMEDIATE; COMMIT;');
-      for (const companion of [`${file}-wal`, `${file}-shm`]) tightenFile(companion);
-    } catch (error) {
-      db?.close();
-      const message = (error as Error).message;
-      if (/locked|busy/i.test(message)) throw new ConfigError(`the data directory's database ${file} is in use by another serverfull server`);
-      throw new ConfigError(`cannot open the data directory's database ${file}: ${message}`);
-    }
+    // WAL + FULL: a committed transaction survives a crash of the process (or the machine).
+    const db = openPrivateDatabase(file, { schema: SCHEMA, synchronous: 'FULL', what: 'database' });
     this.db = db;
     this.statements = {
       // An upsert, not INSERT OR REPLACE: a replace deletes the row first, and the cascade would take its versions along.

@@ -11,13 +11,11 @@
  * on disk before its 202, as with `synchronous = FULL`, at about one fsync per burst, off the loop.
  * (Checkpoints, which copy the WAL into the database, fsync both themselves.)
  */
+import { openPrivateDatabase } from './private-database.js';
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { ConfigError } from '../config/config-error.js';
 import type { EventQueueStore, NewEvent, StoredEvent } from '../runtime/event-queue-store.js';
-import { loadSqlite } from './sqlite-module.js';
-import { privateFile, tightenFile } from './private-files.js';
 
 
 const SCHEMA = `
@@ -72,39 +70,26 @@ export class EventStore implements EventQueueStore {
 
   constructor(dataDir: string) {
     const file = join(dataDir, 'events.db');
-    const { DatabaseSync } = loadSqlite();
-    let db: DatabaseSync | undefined;
-    try {
-      // Payloads are the callers' data: the files are the server user's only.
-      privateFile(file);
-      for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
-      db = new DatabaseSync(file);
-      db.exec('PRAGMA journal_mode = WAL');
-      // The WAL is synced by `syncWal`, off the event loop, before any event is acknowledged.
-      db.exec('PRAGMA synchronous = NORMAL');
-      db.exec('PRAGMA secure_delete = ON');
-      db.exec('PRAGMA locking_mode = EXCLUSIVE');
-      db.exec('PRAGMA busy_timeout = 0');
-      db.exec(SCHEMA);
-      db.exec('BEGIN IMMEDIATE; COMMIT;');
-      // A write, so that the WAL file exists from now on (with the exclusive lock it is kept until close).
-      db.exec('PRAGMA user_version = 1');
-      for (const companion of [`${file}-wal`, `${file}-shm`]) tightenFile(companion);
-      if (!existsSync(`${file}-wal`)) throw new Error('SQLite did not create the write-ahead log');
-      this.walFd = openSync(`${file}-wal`, 'r');
-      // The WAL's directory entry is durable too.
-      const directory = openSync(dirname(file), 'r');
-      try {
-        fsyncSync(directory);
-      } finally {
-        closeSync(directory);
-      }
-    } catch (error) {
-      db?.close();
-      const message = (error as Error).message;
-      if (/locked|busy/i.test(message)) throw new ConfigError(`the data directory's event queue ${file} is in use by another serverfull server`);
-      throw new ConfigError(`cannot open the data directory's event queue ${file}: ${message}`);
-    }
+    // Payloads are the callers' data: the files are the server user's only (as every store's). The WAL is synced by
+    // `syncWal`, off the event loop, before any event is acknowledged.
+    let walFd = -1;
+    const db = openPrivateDatabase(file, {
+      schema: SCHEMA, synchronous: 'NORMAL', what: 'event queue',
+      then: (opened) => {
+        // A write, so that the WAL file exists from now on (with the exclusive lock it is kept until close).
+        opened.exec('PRAGMA user_version = 1');
+        if (!existsSync(`${file}-wal`)) throw new Error('SQLite did not create the write-ahead log');
+        walFd = openSync(`${file}-wal`, 'r');
+        // The WAL's directory entry is durable too.
+        const directory = openSync(dirname(file), 'r');
+        try {
+          fsyncSync(directory);
+        } finally {
+          closeSync(directory);
+        }
+      },
+    });
+    this.walFd = walFd;
     this.db = db;
     this.statements = {
       insert: db.prepare(`INSERT INTO events (request_id, function_name, qualifier, invoked_function_arn, payload, trace_header, queued_at)

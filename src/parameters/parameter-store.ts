@@ -8,12 +8,10 @@
  * (`EnvironmentCipher`), bound to the parameter's name and version: never written in plain text.
  * The store holds no AWS rules; `parameter-service.ts` decides.
  */
+import { openPrivateDatabase } from '../deploy/private-database.js';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
-import { ConfigError } from '../config/config-error.js';
 import { EnvironmentCipher } from '../deploy/environment-cipher.js';
-import { privateFile, tightenFile } from '../deploy/private-files.js';
-import { loadSqlite } from '../deploy/sqlite-module.js';
 
 /** The three parameter types. */
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
@@ -78,26 +76,7 @@ export class ParameterStore {
   constructor(dataDir: string, kmsKeyFile?: string) {
     const file = join(dataDir, PARAMETERS_FILE);
     this.cipher = EnvironmentCipher.forDataDir(dataDir, kmsKeyFile);
-    const { DatabaseSync } = loadSqlite();
-    let db: DatabaseSync | undefined;
-    try {
-      privateFile(file);
-      for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
-      db = new DatabaseSync(file);
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = FULL');
-      db.exec('PRAGMA secure_delete = ON');
-      db.exec('PRAGMA locking_mode = EXCLUSIVE');
-      db.exec('PRAGMA busy_timeout = 0');
-      db.exec(SCHEMA);
-      db.exec('BEGIN IMMEDIATE; COMMIT;');
-      for (const companion of [`${file}-wal`, `${file}-shm`]) tightenFile(companion);
-    } catch (error) {
-      db?.close();
-      const message = (error as Error).message;
-      if (/locked|busy/i.test(message)) throw new ConfigError(`the data directory's parameter database ${file} is in use by another serverfull server`);
-      throw new ConfigError(`cannot open the data directory's parameter database ${file}: ${message}`);
-    }
+    const db = openPrivateDatabase(file, { schema: SCHEMA, synchronous: 'FULL', what: 'parameter database' });
     this.db = db;
     this.statements = {
       current: db.prepare('SELECT v.* FROM parameters p JOIN parameter_versions v ON v.name = p.name AND v.version = p.version WHERE p.name = ?'),

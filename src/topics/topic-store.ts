@@ -3,11 +3,9 @@
  * The topics and subscriptions of a data directory, in `topics.db` (SQLite, WAL + synchronous
  * FULL, as the other stores): each change is on disk before it is answered.
  */
+import { openPrivateDatabase } from '../deploy/private-database.js';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { ConfigError } from '../config/config-error.js';
-import { loadSqlite } from '../deploy/sqlite-module.js';
-import { privateFile, tightenFile } from '../deploy/private-files.js';
 
 /** A topic as stored. */
 export interface TopicRecord {
@@ -36,25 +34,7 @@ export class TopicStore {
 
   constructor(dataDir: string) {
     const file = join(dataDir, 'topics.db');
-    const { DatabaseSync } = loadSqlite();
-    let db: DatabaseSync | undefined;
-    try {
-      privateFile(file);
-      for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
-      db = new DatabaseSync(file);
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = FULL');
-      db.exec('PRAGMA locking_mode = EXCLUSIVE');
-      db.exec('PRAGMA busy_timeout = 0');
-      db.exec(SCHEMA);
-      db.exec('BEGIN IMMEDIATE; COMMIT;');
-      for (const companion of [`${file}-wal`, `${file}-shm`]) tightenFile(companion);
-    } catch (error) {
-      db?.close();
-      const message = (error as Error).message;
-      if (/locked|busy/i.test(message)) throw new ConfigError(`the data directory's topics database ${file} is in use by another serverfull server`);
-      throw new ConfigError(`cannot open the data directory's topics database ${file}: ${message}`);
-    }
+    const db = openPrivateDatabase(file, { schema: SCHEMA, synchronous: 'FULL', what: 'topics database' });
     this.db = db;
   }
 
