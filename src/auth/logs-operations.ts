@@ -5,6 +5,7 @@
  * The operation is named by `X-Amz-Target: Logs_20140328.<Operation>` (AWS JSON 1.1), the log group
  * and stream by the body. Like `lambda-operations`, it reads the request on its own, before the API.
  */
+import { targetOperationOf } from '../http/amz-target.js';
 import { groupNameOf, logGroupArn, logStreamArn, type ServiceIdentity } from '../registry/arns.js';
 import { isObject } from '../values.js';
 import type { AuthorizationTarget } from './authorize.js';
@@ -16,12 +17,7 @@ export const LOGS_SERVICE = 'logs';
 
 /** The CloudWatch Logs operation a request names in `X-Amz-Target` (from `rawHeaders`), or undefined for any other request. */
 export function logsOperationOf(rawHeaders: readonly string[]): string | undefined {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length !== 12 || rawHeaders[i]!.toLowerCase() !== 'x-amz-target') continue;
-    const target = rawHeaders[i + 1]!;
-    return target.startsWith(LOGS_TARGET_PREFIX) ? target.slice(LOGS_TARGET_PREFIX.length) : undefined;
-  }
-  return undefined;
+  return targetOperationOf(rawHeaders, LOGS_TARGET_PREFIX);
 }
 
 /**

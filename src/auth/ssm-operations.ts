@@ -8,6 +8,7 @@
  * Also the namespace policy of function roles that have no SSM policy of their own, and `kms:Decrypt` on a
  * SecureString's key for callers whose policy speaks of it.
  */
+import { targetOperationOf } from '../http/amz-target.js';
 import { parameterArn, type ServiceIdentity } from '../registry/arns.js';
 import { isObject } from '../values.js';
 import type { AwsError } from '../errors.js';
@@ -23,12 +24,7 @@ export const SSM_SERVICE = 'ssm';
 
 /** The SSM operation a request names in `X-Amz-Target` (from `rawHeaders`), or undefined for any other request. */
 export function ssmOperationOf(rawHeaders: readonly string[]): string | undefined {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length !== 12 || rawHeaders[i]!.toLowerCase() !== 'x-amz-target') continue;
-    const target = rawHeaders[i + 1]!;
-    return target.startsWith(SSM_TARGET_PREFIX) ? target.slice(SSM_TARGET_PREFIX.length) : undefined;
-  }
-  return undefined;
+  return targetOperationOf(rawHeaders, SSM_TARGET_PREFIX);
 }
 
 /** The IAM checks of an SSM request: one per parameter it names (all must pass). */
