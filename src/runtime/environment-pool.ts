@@ -49,7 +49,16 @@ export class EnvironmentPool {
       // It died while idle (a crash, an exit from a timer): only now does the pool see it.
       this.stopped(environment, 'crash');
     }
-    const environment = this.factory.create(this.definition);
+    let environment: ExecutionEnvironment;
+    try {
+      environment = this.factory.create(this.definition);
+    } catch (error) {
+      // No environment (a Python function on a machine without Python, say): the slots go back, or each such
+      // invocation would keep one for good, until the function, then the whole server, only throttled.
+      this.reserved.release();
+      this.account.release();
+      throw error;
+    }
     environmentIds.set(environment, ++lastEnvironmentId);
     if (environmentCreateChannel.hasSubscribers) {
       const { name, version } = this.definition;

@@ -78,6 +78,17 @@ describe('EnvironmentPool', () => {
     assert.equal(account.inFlight, 2);
   });
 
+  it('hands both slots back when no environment can be made, so that failed creations never throttle later invocations', () => {
+    const broken = new FakeFactory();
+    broken.create = () => { throw new AwsError('ServiceException', 'no interpreter'); };
+    const failing = new EnvironmentPool(fakeDefinition('broken'), broken.asFactory, account, reserved);
+    for (let i = 0; i < 20; i++) assert.throws(() => failing.acquire(), /no interpreter/);
+    assert.equal(account.inFlight, 0);
+    assert.equal(reserved.inFlight, 0);
+    acquire();
+    assert.equal(account.inFlight, 1, 'the next invocation still gets a slot');
+  });
+
   it('shares the account limit and a function’s reserved concurrency between pools', () => {
     const other = new EnvironmentPool(fakeDefinition('pooled', { version: '1' }), factory.asFactory, account, reserved);
     reserved.limit = 2;
