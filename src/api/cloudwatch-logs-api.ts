@@ -15,7 +15,7 @@
  * - `logGroupNamePattern`, `unmask`, `interleaved` (always interleaved) and `searchedLogStreams` are
  *   accepted and ignored (the last is always empty, as AWS now sends it).
  */
-import { isUtf8 } from 'node:buffer';
+import { parseJsonBody, type JsonBody } from '../http/json-body.js';
 import type { ServerResponse } from 'node:http';
 import { LOGS_TARGET_PREFIX } from '../auth/logs-operations.js';
 import { AwsError } from '../errors.js';
@@ -26,7 +26,6 @@ import type { EventPosition, LogStore, StoredEvent } from '../logs/log-store.js'
 import { logGroupName } from '../handler/lambda-environment.js';
 import { functionOfLogGroup } from '../logs/log-stream-name.js';
 import { groupNameOf, logGroupArn, logStreamArn, type ServiceIdentity } from '../registry/arns.js';
-import { isObject } from '../values.js';
 import type { Route, RouteRequest } from './route.js';
 
 /** The largest request body: every operation served takes a few small members. */
@@ -36,7 +35,7 @@ const MAX_PAGE_BYTES = 1024 * 1024;
 /** Events FilterLogEvents examines per call; past it the page ends (maybe empty) with a `nextToken`, as AWS's does. */
 const MAX_SCANNED = 50_000;
 
-type Body = Readonly<Record<string, unknown>>;
+type Body = JsonBody;
 type Operation = (body: Body, store: LogStore, identity: ServiceIdentity, retentionDays: number) => unknown;
 
 const OPERATIONS: Readonly<Record<string, Operation>> = {
@@ -68,7 +67,7 @@ export function cloudWatchLogsRoute(store: LogStore, identity: ServiceIdentity, 
     },
     handle(request: RouteRequest, response: ServerResponse, finish: FinishRequest) {
       const operation = OPERATIONS[request.operation!]!;
-      const body = parseBody(request.body);
+      const body = parseJsonBody(request.body);
       // What was logged before this request (an invocation whose answer is out) is read too.
       store.sync().then(() => {
         const text = JSON.stringify(operation(body, store, identity, retentionDays));
@@ -231,19 +230,6 @@ function readGroup(body: Body, store: LogStore): { functionName: string; groupNa
   const functionName = functionOfLogGroup(groupName);
   if (functionName === undefined || !store.hasGroup(functionName)) throw new AwsError('ResourceNotFoundException', 'The specified log group does not exist.');
   return { functionName, groupName };
-}
-
-function parseBody(body: Buffer): Body {
-  if (body.length === 0) return {};
-  let parsed: unknown;
-  try {
-    if (!isUtf8(body)) throw new Error('invalid UTF-8');
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new AwsError('SerializationException', 'The request body is not valid JSON.');
-  }
-  if (!isObject(parsed)) throw new AwsError('SerializationException', 'The request body must be a JSON object.');
-  return parsed;
 }
 
 function readString(body: Body, key: string): string | undefined {

@@ -14,7 +14,7 @@ import { AwsError } from '../errors.js';
 import { AWS_JSON_11, writeAwsJson11Error } from '../http/aws-json11-error.js';
 import type { FinishRequest } from '../http/request-pipeline.js';
 import type { ParameterService } from '../parameters/parameter-service.js';
-import { parseBody } from '../parameters/request-fields.js';
+import { parseJsonBody } from '../http/json-body.js';
 import type { ServiceIdentity } from '../registry/arns.js';
 import type { Route, RouteRequest } from './route.js';
 
@@ -44,7 +44,7 @@ export function ssmRoute(service: ParameterService, identity: ServiceIdentity): 
       writeAwsJson11Error(response, request.requestId, error);
     },
     handle(request: RouteRequest, response: ServerResponse, finish: FinishRequest) {
-      const answer = service.operations[request.operation!]!(parseBody(request.body), request.principalArn ?? anonymous);
+      const answer = service.operations[request.operation!]!(parseJsonBody(request.body), request.principalArn ?? anonymous);
       const text = JSON.stringify(answer);
       response.writeHead(200, { 'Content-Type': AWS_JSON_11, 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': request.requestId }).end(text);
       finish(request, response, undefined);

@@ -5,9 +5,9 @@
  * The operation is named by `X-Amz-Target: Logs_20140328.<Operation>` (AWS JSON 1.1), the log group
  * and stream by the body. Like `lambda-operations`, it reads the request on its own, before the API.
  */
+import { jsonBodyFields } from '../http/json-body.js';
 import { targetOperationOf } from '../http/amz-target.js';
 import { groupNameOf, logGroupArn, logStreamArn, type ServiceIdentity } from '../registry/arns.js';
-import { isObject } from '../values.js';
 import type { AuthorizationTarget } from './authorize.js';
 
 /** The `X-Amz-Target` prefix of CloudWatch Logs operations. */
@@ -29,20 +29,10 @@ export function logsAuthorizationTarget(operation: string, body: Buffer, identit
   const action = `logs:${operation}`;
   const allGroups = logGroupArn(identity, '*');
   if (operation === 'DescribeLogGroups') return { action, resource: allGroups };
-  const fields = bodyFields(body);
+  const fields = jsonBodyFields(body);
   const named = typeof fields.logGroupName === 'string' ? fields.logGroupName : typeof fields.logGroupIdentifier === 'string' ? fields.logGroupIdentifier : undefined;
   if (named === undefined) return { action, resource: allGroups };
   const group = groupNameOf(named);
   if (operation === 'GetLogEvents' && typeof fields.logStreamName === 'string') return { action, resource: logStreamArn(identity, group, fields.logStreamName) };
   return { action, resource: `${logGroupArn(identity, group)}:*` };
-}
-
-function bodyFields(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) return {};
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return isObject(parsed) ? parsed : {};
-  } catch {
-    return {};
-  }
 }

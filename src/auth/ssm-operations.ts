@@ -8,9 +8,9 @@
  * Also the namespace policy of function roles that have no SSM policy of their own, and `kms:Decrypt` on a
  * SecureString's key for callers whose policy speaks of it.
  */
+import { jsonBodyFields } from '../http/json-body.js';
 import { targetOperationOf } from '../http/amz-target.js';
 import { parameterArn, type ServiceIdentity } from '../registry/arns.js';
-import { isObject } from '../values.js';
 import type { AwsError } from '../errors.js';
 import { authorize, type AuthorizationTarget } from './authorize.js';
 import type { Policy } from './policy.js';
@@ -30,7 +30,7 @@ export function ssmOperationOf(rawHeaders: readonly string[]): string | undefine
 /** The IAM checks of an SSM request: one per parameter it names (all must pass). */
 export function ssmAuthorizationTargets(operation: string, body: Buffer, identity: ServiceIdentity): AuthorizationTarget[] {
   const action = `ssm:${operation}`;
-  const fields = bodyFields(body);
+  const fields = jsonBodyFields(body);
   const every = `arn:aws:ssm:${identity.region}:${identity.accountId}:*`;
   if (operation === 'GetParametersByPath') {
     const path = typeof fields.Path === 'string' ? fields.Path : '';
@@ -68,7 +68,7 @@ const DECRYPTING = new Set(['GetParameter', 'GetParameters', 'GetParameterHistor
 /** The names whose SecureString values a request asks decrypted (GetParametersByPath's are checked by no one here). */
 export function namesToDecrypt(operation: string, body: Buffer): string[] {
   if (!DECRYPTING.has(operation)) return [];
-  const fields = bodyFields(body);
+  const fields = jsonBodyFields(body);
   if (fields.WithDecryption !== true) return [];
   const names = Array.isArray(fields.Names) ? fields.Names : [fields.Name];
   return names.filter((name): name is string => typeof name === 'string').map((name) => name.split(':')[0]!);
@@ -83,14 +83,4 @@ export function decryptRefusal(principal: Principal, identity: ServiceIdentity, 
   if (keyId === undefined || !principal.policy.statements.some((statement) => statement.actions.some((pattern) => pattern.test('kms:Decrypt')))) return undefined;
   const resource = keyId.startsWith('arn:') ? keyId : `arn:aws:kms:${identity.region}:${identity.accountId}:${keyId.startsWith('alias/') ? keyId : `key/${keyId}`}`;
   return authorize(principal, { action: 'kms:Decrypt', resource });
-}
-
-function bodyFields(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) return {};
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return isObject(parsed) ? parsed : {};
-  } catch {
-    return {};
-  }
 }

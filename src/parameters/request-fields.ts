@@ -4,26 +4,11 @@
  * JSON type is a `SerializationException`, one out of its bounds a `ValidationException` worded as
  * AWS words its "1 validation error detected" messages (member names in lower camel case).
  */
-import { isUtf8 } from 'node:buffer';
 import { AwsError } from '../errors.js';
-import { isObject } from '../values.js';
+import type { JsonBody } from '../http/json-body.js';
 
 /** A parsed request body. */
-export type Body = Readonly<Record<string, unknown>>;
-
-/** The body as a JSON object; an empty body is `{}`. */
-export function parseBody(body: Buffer): Body {
-  if (body.length === 0) return {};
-  let parsed: unknown;
-  try {
-    if (!isUtf8(body)) throw new Error('invalid UTF-8');
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new AwsError('SerializationException', 'The request body is not valid JSON.');
-  }
-  if (!isObject(parsed)) throw new AwsError('SerializationException', 'The request body must be a JSON object.');
-  return parsed;
-}
+export type Body = JsonBody;
 
 /** AWS's "1 validation error detected" message for `member` (its wire name, first letter lowered). */
 export function validationError(value: unknown, member: string, constraint: string): AwsError {
