@@ -209,6 +209,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   } catch (error) {
     await invoker.close();
     catalog.close();
+    parameterStore.close();
     await logStore.close();
     throw error;
   }

@@ -1,5 +1,7 @@
 /** The programmatic API: `serve({ functions })`, the static map of the original serverfull. */
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Context } from 'aws-lambda';
 import { ConfigError, serve } from '../../src/index.js';
@@ -54,6 +56,16 @@ describe('serve()', () => {
       assert.match(error.message, /function "echo" is declared twice/);
       return true;
     });
+  });
+
+  it('a start that fails releases every store it had opened: the data directory serves a next start', async () => {
+    const dataDir = tempDataDir();
+    // The event queue's database is the last store opened: make it impossible to open.
+    mkdirSync(join(dataDir, 'events.db'), { recursive: true });
+    await assert.rejects(serve({ port: 0, logLevel: 'silent', dataDir, functions: { f: async () => 1 } }), /event queue/);
+    rmSync(join(dataDir, 'events.db'), { recursive: true });
+    const server = await serve({ port: 0, logLevel: 'silent', dataDir, functions: { f: async () => 1 } });
+    await server.close();
   });
 
   it('close() stops listening', async () => {
