@@ -26,6 +26,8 @@ if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/r
 /** A new page whose console errors and uncaught exceptions are collected in `errors`. */
 async function watchedPage(browser: Browser, errors: string[]): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // Waits are for events; this only bounds them, generously, for a browser beside the whole suite on 2 cores.
+  page.setDefaultTimeout(120_000);
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
   });

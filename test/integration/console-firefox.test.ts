@@ -58,6 +58,8 @@ describe('console in Firefox', { skip: available ? false : `${FIREFOX} not insta
     browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true });
     server = await serveConsoleFixtures();
     page = await browser.newPage();
+    // Waits are for events; this only bounds them, generously: Firefox beside the whole suite on 2 cores once took over 30 s.
+    page.setDefaultTimeout(120_000);
     await page.setViewport({ width: 1280, height: 800 });
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
