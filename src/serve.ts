@@ -167,10 +167,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
           // A deleted function (its $LATEST gone) or version takes its event invoke configuration along, as AWS's does.
           eventServices?.configs.forget(name, version === LATEST ? undefined : version);
         },
-        versionAdded: (definition) => {
-          invoker.prepare([definition]);
-          noteRuntimes([definition]);
-        },
+        versionAdded: (definition) => noteRuntimes([definition]),
       },
     });
   } catch (error) {
@@ -202,7 +199,6 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     }
     return parameters.read(name, true).Value;
   };
-  invoker.prepare(definitions);
   let services: EventServices;
   try {
     services = eventServices = openEventServices({ dataDir, settings, invoker, catalog, logger, endpoint: () => functionEndpoint, declared: definitions });

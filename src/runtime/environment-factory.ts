@@ -144,12 +144,6 @@ export class EnvironmentFactory {
     return withEphemeralStorage(withNode, definition);
   }
 
-  /** Starts spare threads for the worker functions among `definitions`, before their first invocation. */
-  prepare(definitions: readonly FunctionDefinition[]): void {
-    const workers = definitions.filter((d) => d.isolation === 'worker' && typeof d.handler === 'string' && !d.mock);
-    this.spares.prepare(new Set(workers.map((d) => d.memorySize)));
-  }
-
   /** Stops the spare threads. */
   close(): Promise<void> {
     return this.spares.close();

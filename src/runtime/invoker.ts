@@ -247,11 +247,6 @@ export class Invoker {
     this.slotFreed = listener;
   }
 
-  /** Gets execution environments ready ahead of the first invocation of these functions. */
-  prepare(definitions: readonly FunctionDefinition[]): void {
-    this.factory.prepare(definitions);
-  }
-
   /** Sets (or, with undefined, lifts) a function's reserved concurrency; invocations in flight are not affected. */
   setReservedConcurrency(name: string, limit: number | undefined): void {
     this.reservedFor(name).limit = limit ?? Infinity;

@@ -17,10 +17,12 @@ interface Spare {
 }
 
 /**
- * Pre-started worker threads: one per memory size in use, replaced as soon as a cold start takes it; once a
- * TypeScript function of a memory size has had a cold start, a second one for that size, which has loaded the
- * TypeScript compiler. More would only speed up the second of several simultaneous cold starts, at a thread's
- * memory per size, all the time.
+ * Pre-started worker threads: once a memory size has had a cold start, one for it, replaced as soon as a cold start
+ * takes it; once a TypeScript function of a memory size has had a cold start, a second one for that size, which has
+ * loaded the TypeScript compiler. Learnt from cold starts rather than started for every declared size: a server whose
+ * worker functions never run (or run once) pays no thread for them, and the first cold start of a size pays the
+ * thread's start (~50 ms) once. More spares would only speed up the second of several simultaneous cold starts, at a
+ * thread's memory per size, all the time.
  */
 export class WorkerSpares {
   private readonly spares = new Map<number, Spare[]>();
@@ -41,11 +43,6 @@ export class WorkerSpares {
     spare?.worker.removeAllListeners('exit');
     setImmediate(() => this.fill(memorySize));
     return spare?.worker ?? startThread(memorySize, false);
-  }
-
-  /** Starts spares for these memory sizes ahead of the first invocation. */
-  prepare(memorySizes: Iterable<number>): void {
-    for (const size of memorySizes) this.fill(size);
   }
 
   /** Stops every spare; no new ones start. */

@@ -60,17 +60,12 @@ export class FakeEnvironment implements ExecutionEnvironment {
 /** A factory of fake environments that keeps every environment it made. */
 export class FakeFactory {
   readonly made: FakeEnvironment[] = [];
-  readonly prepared: FunctionDefinition[][] = [];
   closed = false;
 
   create(definition: FunctionDefinition): FakeEnvironment {
     const environment = new FakeEnvironment(this.made.length + 1, definition);
     this.made.push(environment);
     return environment;
-  }
-
-  prepare(definitions: readonly FunctionDefinition[]): void {
-    this.prepared.push([...definitions]);
   }
 
   async close(): Promise<void> {
