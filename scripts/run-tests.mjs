@@ -16,7 +16,7 @@
 // per file (about 20 s of CPU on a 2-core machine, where the suite is bound by CPU).
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from 'node:test';
@@ -45,11 +45,26 @@ if (isolation !== 'process' && isolation !== 'none') {
 
 const wholeSuite = args.length === 0;
 const targets = wholeSuite ? ['dist/test/integration'] : args;
-// Integration files first: they take longest, and a long file started last would finish alone.
-const files = targets.flatMap((target) => statSync(target).isFile() ? [target] : readdirSync(target, { recursive: true, encoding: 'utf8' })
+const found = targets.flatMap((target) => statSync(target).isFile() ? [target] : readdirSync(target, { recursive: true, encoding: 'utf8' })
   .filter((name) => name.endsWith('.test.js'))
   .sort()
   .map((name) => join(target, name)));
+
+// Each file's time in the last run here (kept beside the build, which `npm ci` leaves alone), else as measured on a
+// 2-core machine when the suite last changed much (test/file-durations.json), to start the longest first: a long file
+// started last would run alone at the end, on one core of two. Files without a time start first, in name order.
+const DURATIONS = join('dist', 'test-durations.json');
+const readDurations = (file) => {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
+const lastDurations = readDurations(DURATIONS) ?? readDurations(join('test', 'file-durations.json')) ?? {};
+const lastTime = (file) => lastDurations[file] ?? Infinity;
+const files = isolation === 'none' ? found : [...found].sort((a, b) => lastTime(b) - lastTime(a));
+const durations = {};
 
 /** The unit files, in a copy of this script with one process for all: its output is kept for after ours. */
 function runUnitFiles() {
@@ -66,6 +81,12 @@ const skipped = [];
 const started = Date.now();
 // In one process, files run one after another: tests of one file may mock timers or count threads.
 const stream = run({ files, concurrency: isolation === 'none' ? 1 : concurrency, isolation });
+// A file's top-level tests run one after another: their sum is the file's time.
+const timed = (test) => {
+  if (test.nesting === 0 && test.file !== undefined) durations[test.file] = (durations[test.file] ?? 0) + (test.details?.duration_ms ?? 0);
+};
+stream.on('test:pass', timed);
+stream.on('test:fail', timed);
 stream.on('test:pass', (test) => {
   // Suites report too: count the tests, and a skipped suite once.
   if (test.skip !== undefined) skipped.push(`${relative(process.cwd(), test.file ?? '')}: ${test.name}${typeof test.skip === 'string' ? ` (${test.skip})` : ''}`);
@@ -104,6 +125,13 @@ stream.once('end', () => {
       if (!counted) {
         process.stdout.write(`run-tests: the unit files' run ended (exit ${code}) without its counts\n`);
         process.exitCode = 1;
+      }
+    }
+    if (isolation !== 'none') {
+      try {
+        writeFileSync(DURATIONS, JSON.stringify({ ...lastDurations, ...Object.fromEntries(Object.entries(durations).map(([file, ms]) => [relative(process.cwd(), file), Math.round(ms)])) }));
+      } catch {
+        // Only an ordering hint: a read-only checkout runs in name order.
       }
     }
     for (const line of skipped) process.stdout.write(`skipped: ${line}\n`);

@@ -58,8 +58,17 @@ export interface InvocationOutcome {
 export interface ExecutionEnvironment {
   /** False once the environment died or was disposed; the pool then drops it. */
   readonly alive: boolean;
-  /** Runs one invocation; calls `done` exactly once. Callback-based to keep promises off the hot path. */
-  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void;
+  /**
+   * False while the function's init has not finished (a cold start, or an init still running): the next invocation
+   * then gets `initialized`. Absent: the environment is always ready (it has no init of its own).
+   */
+  readonly ready?: boolean;
+  /**
+   * Runs one invocation; calls `done` exactly once. Callback-based to keep promises off the hot path. When given,
+   * `initialized` is called once the function's init has finished and before its handler runs: the invocation's
+   * timeout counts from there, as in AWS, where init has a limit of its own.
+   */
+  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void, initialized?: () => void): void;
   /** Stops the environment at once, even mid-invocation. */
   dispose(): Promise<void>;
 }

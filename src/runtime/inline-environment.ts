@@ -49,7 +49,12 @@ export class InlineEnvironment implements ExecutionEnvironment {
 
   constructor(private readonly fn: InlineFunction, private readonly identity: EnvironmentIdentity) {}
 
-  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {
+  /** The function's handler is loaded (environments of one function share it). */
+  get ready(): boolean {
+    return this.fn.loaded !== undefined;
+  }
+
+  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void, initialized?: () => void): void {
     const loaded = this.fn.loaded;
     if (loaded) {
       this.run(loaded, request, log, undefined, done);
@@ -57,7 +62,10 @@ export class InlineEnvironment implements ExecutionEnvironment {
     }
     const initStart = performance.now();
     this.fn.load(log).then(
-      (settled) => this.run(settled, request, log, performance.now() - initStart, done),
+      (settled) => {
+        initialized?.();
+        this.run(settled, request, log, performance.now() - initStart, done);
+      },
       // settleHandler never rejects; this only guards against a fault in serverfull itself.
       () => done(platformFailure(platformErrors.unknown())),
     );

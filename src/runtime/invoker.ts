@@ -87,6 +87,9 @@ const LOG_LEVELS: Record<Exclude<FunctionLogLevel, undefined>, LogLevel> = {
 
 let lastServerId = 0;
 
+/** AWS Lambda's limit on a function's init (on-demand), which its timeout does not include. */
+const INIT_LIMIT_MS = 10_000;
+
 /** Invokes functions through per-version environment pools. */
 export class Invoker {
   private readonly pools = new Map<string, EnvironmentPool>();
@@ -210,7 +213,12 @@ export class Invoker {
       done({ payload, functionError, executedVersion: definition.version, logResult });
     };
     // A timed-out environment is not reusable: the pool disposes it, as AWS does.
-    const timer = setTimeout(() => finish(platformFailure(platformErrors.timeout(requestId, definition.timeout), { durationMs: timeoutMs, failure: 'timeout' })), timeoutMs);
+    const timedOut = () => finish(platformFailure(platformErrors.timeout(requestId, definition.timeout), { durationMs: timeoutMs, failure: 'timeout' }));
+    // As in AWS, a cold start's init does not count against the function's timeout: it has a limit of its own, and the
+    // timeout starts when the handler does. Beyond the init limit, AWS runs the init again inside the invocation,
+    // under the timeout: together, at most the init limit plus the timeout.
+    const cold = environment.ready === false;
+    let timer = setTimeout(timedOut, cold ? INIT_LIMIT_MS + timeoutMs : timeoutMs);
 
     const request = {
       requestId,
@@ -223,7 +231,12 @@ export class Invoker {
       report: input.tail || recording !== undefined,
     };
     try {
-      environment.invoke(request, sink, finish);
+      environment.invoke(request, sink, finish, cold ? () => {
+        if (settled) return;
+        clearTimeout(timer);
+        timer = setTimeout(timedOut, timeoutMs);
+        request.deadlineMs = Date.now() + timeoutMs;
+      } : undefined);
     } catch (error) {
       // An environment failing in itself (not the function) is still only this invocation's error.
       logger.log('error', `execution environment failed: ${(error as Error)?.stack ?? String(error)}`, fields);

@@ -61,6 +61,7 @@ interface Pending {
   readonly request: InvocationRequest;
   readonly log: LogSink;
   readonly done: (outcome: InvocationOutcome) => void;
+  readonly initialized: (() => void) | undefined;
 }
 
 /** One start of the runtime: its process and its Runtime API. */
@@ -115,8 +116,13 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     this.sandbox = this.startSandbox();
   }
 
-  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {
-    this.pending = { request, log, done };
+  /** The runtime has finished its init and asked for its first event. */
+  get ready(): boolean {
+    return this.sandbox.ready;
+  }
+
+  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void, initialized?: () => void): void {
+    this.pending = { request, log, done, initialized };
     this.logTarget = log;
     if (this.early.length > 0) {
       for (const [level, message, raw] of this.early) log(level, message, raw);
@@ -146,6 +152,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
           sandbox.ready = true;
           this.initDurationMs = performance.now() - sandbox.startedAt;
           this.deliveredAt = performance.now();
+          // Before the queued event is handed over: its deadline counts from here.
+          this.pending?.initialized?.();
         },
         onAnswer: (requestId, payload, functionError) => this.onAnswer(requestId, payload, functionError),
         onInitError: (payload, errorType) => this.onInitError(sandbox, payload, errorType),

@@ -17,6 +17,7 @@ interface Pending {
   readonly requestId: string;
   readonly log: LogSink;
   readonly done: (outcome: InvocationOutcome) => void;
+  readonly initialized: (() => void) | undefined;
 }
 
 /** A worker-thread execution environment. */
@@ -26,6 +27,8 @@ export class WorkerEnvironment implements ExecutionEnvironment {
   /** Output from outside an invocation: it goes into the next invocation's log, as a thawed Lambda environment's would. */
   private early: Array<[FunctionLogLevel, string, string | undefined]> = [];
   alive = true;
+  /** Set when the thread says the function's init has finished. */
+  ready = false;
 
   /** Binds `worker` (fresh or a spare, started with this function's memory limit) to the function. */
   constructor(private readonly worker: Worker, bind: Omit<BindMessage, 'type'>, private readonly identity: EnvironmentIdentity) {
@@ -40,8 +43,8 @@ export class WorkerEnvironment implements ExecutionEnvironment {
     worker.unref();
   }
 
-  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void): void {
-    this.pending = { requestId: request.requestId, log, done };
+  invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void, initialized?: () => void): void {
+    this.pending = { requestId: request.requestId, log, done, initialized };
     if (this.early.length > 0) {
       for (const [level, text, raw] of this.early) log(level, text, raw);
       this.early = [];
@@ -68,6 +71,11 @@ export class WorkerEnvironment implements ExecutionEnvironment {
 
   private onMessage(message: ThreadMessage): void {
     const pending = this.pending;
+    if (message.type === 'initialized') {
+      this.ready = true;
+      pending?.initialized?.();
+      return;
+    }
     if (message.type === 'log') {
       if (pending) pending.log(message.level, message.text, message.raw);
       else if (this.early.length < MAX_EARLY_LINES) this.early.push([message.level, message.text, message.raw]);

@@ -49,5 +49,10 @@ export interface ResultMessage {
   readonly uncaught?: true;
 }
 
+/** Thread → host: the function's init has finished (the handler is loaded, or failed to load). */
+export interface InitializedMessage {
+  readonly type: 'initialized';
+}
+
 /** Anything the thread sends. */
-export type ThreadMessage = LogMessage | ResultMessage;
+export type ThreadMessage = LogMessage | ResultMessage | InitializedMessage;

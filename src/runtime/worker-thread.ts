@@ -54,7 +54,9 @@ function invoke(handler: LoadedHandler, message: InvokeMessage): void {
   if (message.traceHeader === undefined) delete process.env._X_AMZN_TRACE_ID;
   else process.env._X_AMZN_TRACE_ID = message.traceHeader;
   const started = performance.now();
-  executeInvocation(handler, identity, message, eventLoop, JSON.parse(message.payload), (executed) => {
+  // The host started this invocation's timeout when the init ended, not when it sent the event: so does its deadline.
+  const invocation = reportedInit === undefined ? message : { ...message, deadlineMs: message.deadlineMs + reportedInit };
+  executeInvocation(handler, identity, invocation, eventLoop, JSON.parse(message.payload), (executed) => {
     const durationMs = performance.now() - started;
     busy = false;
     if (executed.functionError !== undefined && !executed.fatal) {
@@ -86,6 +88,7 @@ function bind(message: BindMessage): void {
       send({ type: 'log', level: 'ERROR', text, raw: lineOutsideInvocation(text) });
     }
     loaded = settled;
+    send({ type: 'initialized' });
     return settled;
   });
 }

@@ -93,6 +93,12 @@ for (const { isolation, sandbox } of VARIANTS) {
       await expectRecovery();
     });
 
+    it('an init longer than the timeout does not count against it, as in AWS: the timeout starts with the handler', async () => {
+      const out = await fx.invoke('slow-init', {});
+      assert.equal(out.FunctionError, undefined, out.text);
+      assert.ok(out.json.remaining > 0 && out.json.remaining <= 1000, `remaining time ${out.text}`);
+    });
+
     it('a response over 6 MB', async () => {
       const out = await expectFunctionError('faults', { fault: 'big-response' }, 'Function.ResponseSizeTooLarge');
       assert.equal(out.json.errorMessage, 'Response payload size exceeded maximum allowed payload size (6291556 bytes).');
