@@ -20,13 +20,16 @@ export interface RoundResult {
   readonly non2xx: number;
   /** Connection errors and timeouts. */
   readonly errors: number;
-  /** Server CPU (all threads) per request, when it could be read. */
+  /** Server CPU (all threads, or the process tree if so read) per request, when it could be read. */
   readonly cpuMicrosPerRequest?: number;
 }
 
-/** POSTs `REQUEST_BODY` to `url` from `CONNECTIONS` connections for `durationSeconds`; `pid` is the server's. */
-export async function runLoadRound(url: string, durationSeconds: number, pid: number): Promise<RoundResult> {
-  const cpuBefore = processCpuMicros(pid);
+/** How a server's CPU microseconds so far are read from its process id. */
+export type CpuReader = (pid: number) => number | undefined;
+
+/** POSTs `REQUEST_BODY` to `url` from `CONNECTIONS` connections for `durationSeconds`; `pid` is the server's, its CPU read by `readCpu`. */
+export async function runLoadRound(url: string, durationSeconds: number, pid: number, readCpu: CpuReader = processCpuMicros): Promise<RoundResult> {
+  const cpuBefore = readCpu(pid);
   const result = await autocannon({
     url,
     method: 'POST',
@@ -35,7 +38,7 @@ export async function runLoadRound(url: string, durationSeconds: number, pid: nu
     connections: CONNECTIONS,
     duration: durationSeconds,
   });
-  const cpuAfter = processCpuMicros(pid);
+  const cpuAfter = readCpu(pid);
   return {
     cpuMicrosPerRequest: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / result.requests.total,
     requestsPerSecond: result.requests.average,
