@@ -89,3 +89,23 @@ export function formatDeployments(results: DeployResults, labels: readonly strin
     `first, unmeasured deployment (create + invoke): ${first}`,
   ].join('\n');
 }
+
+/** Two rows to set side by side: the `faster` one's label, and the `slower` one it is compared with. */
+export interface SpeedupPair {
+  readonly faster: string;
+  readonly slower: string;
+}
+
+/** For each pair, how many times the `faster` row's req/s the `slower` row's is, and how many times its CPU per request. */
+export function formatSpeedups(rows: readonly ThroughputRow[], pairs: readonly SpeedupPair[]): string {
+  const rounds = new Map(rows.map((row) => [row.label, row.round]));
+  const cells = pairs.map(({ faster, slower }) => {
+    const fast = rounds.get(faster)!;
+    const slow = rounds.get(slower)!;
+    const cpu = fast.cpuMicrosPerRequest === undefined || slow.cpuMicrosPerRequest === undefined ? '-' : `${(slow.cpuMicrosPerRequest / fast.cpuMicrosPerRequest).toFixed(1)}x`;
+    // A round that completed no request has no ratio.
+    const speed = slow.requestsPerSecond === 0 ? '-' : `${(fast.requestsPerSecond / slow.requestsPerSecond).toFixed(1)}x`;
+    return [faster, slower, speed, cpu];
+  });
+  return formatTable(['variant', 'compared with', 'req/s, times theirs', 'CPU per request, times less'], cells, new Set([0, 1]));
+}
