@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   console.log(`serverfull next to serverless-offline, ${new Date().toISOString()}`);
   console.log(`node ${process.version}, ${versions}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), load average ${load()} at the start`);
   console.log(`load: autocannon, ${CONNECTIONS} connections, POST ${REQUEST_BODY}, ${plan.rounds} round(s) x ${plan.duration} s per variant, rounds interleaved, ${plan.warmup} s unmeasured warm-up each; the median round by req/s is reported`);
-  console.log('every server runs the echo of bench/fixtures/echo.mjs in its own child process, stdout discarded; serverfull with --log-level warn; serverless-offline with --noTimeout');
+  console.log('every server runs the echo of bench/fixtures/echo.mjs in its own child process, stdout discarded; serverfull with --log-level warn; serverless-offline with SLS_LOG_LEVEL=warning, --noTimeout and --terminateIdleLambdaTime 300');
   console.log('Invoke: POST /2015-03-31/functions/NAME/invocations; gateway: POST /echo through an HTTP API route (payload 2.0), the echo wrapped in a proxy response; the baseline answers the echo at any path');
   console.log('CPU: user + system time of the server\'s whole process tree, from /proc');
   console.log('');

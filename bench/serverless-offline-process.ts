@@ -28,8 +28,11 @@ export const OFFLINE_ECHO_FUNCTION = 'peers-bench-echo';
 /** Loading the Serverless Framework and its plugins takes several seconds, far longer on a busy machine. */
 const READY_TIMEOUT_MS = 120_000;
 
-/** The Serverless Framework's own network calls (telemetry, update notices) turned off. */
-const QUIET_ENV = { SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+/**
+ * The Serverless Framework's own network calls (telemetry, update notices) turned off, and its log at warnings, as
+ * serverfull runs with `--log-level warn`: no line per invocation (serverless-offline logs each at the notice level).
+ */
+const QUIET_ENV = { SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_LOG_LEVEL: 'warning' };
 
 /**
  * Runs `serverless offline start` (the CLI script `serverlessBin`) in `mode`. `--noTimeout` spares serverless-offline
