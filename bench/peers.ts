@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log('serverfull over serverless-offline, same rounds:');
     console.log(formatSpeedups(throughput.rows, ['Invoke', 'gateway'].flatMap((api) => COUNTERPARTS.map(([isolation, mode]) =>
-      ({ faster: `${api}: serverfull ${isolation}`, slower: `${api}: ${offlineLabel(mode)}` })))));
+      ({ variant: `${api}: serverfull ${isolation}`, comparedWith: `${api}: ${offlineLabel(mode)}` })))));
     console.log(`load average ${load()} at the end`);
   } finally {
     // A serverless-offline server is in the list twice, once per origin; stopping it twice is harmless.
