@@ -39,8 +39,11 @@ export async function runLoadRound(url: string, durationSeconds: number, pid: nu
     duration: durationSeconds,
   });
   const cpuAfter = readCpu(pid);
+  // A process tree's count drops when a process leaves it unreaped (its parent ended first, as when an environment's
+  // sandbox is torn down mid-round): no number rather than a wrong one.
+  const cpuKnown = cpuBefore !== undefined && cpuAfter !== undefined && cpuAfter >= cpuBefore && result.requests.total > 0;
   return {
-    cpuMicrosPerRequest: cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0 ? undefined : (cpuAfter - cpuBefore) / result.requests.total,
+    cpuMicrosPerRequest: cpuKnown ? (cpuAfter - cpuBefore) / result.requests.total : undefined,
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,

@@ -22,8 +22,9 @@ export function processCpuMicros(pid: number): number | undefined {
 
 /**
  * User + system CPU microseconds used so far by process `pid` and every process below it, those
- * already exited included, or undefined where /proc is missing: what a server that runs its
- * functions in child processes costs in all.
+ * that exited and were reaped by a member of the tree included, or undefined where /proc is
+ * missing: what a server that runs its functions in child processes costs in all. A process
+ * that leaves the tree unreaped (reparented to init) takes its time with it, so the count can drop.
  */
 export function processTreeCpuMicros(pid: number): number | undefined {
   // A live process's reaped children are in its own cutime and cstime and no longer in the tree, so nothing counts twice.
