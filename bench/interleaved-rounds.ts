@@ -4,7 +4,7 @@
  * variant, rounds interleaved, the median round reported.
  */
 import { postEcho } from './echo-response.js';
-import { runLoadRound, type RoundResult } from './load-round.js';
+import { runLoadRound, type CpuReader, type RoundResult } from './load-round.js';
 import { medianBy } from './percentile.js';
 import type { ThroughputRow } from './report.js';
 
@@ -24,6 +24,30 @@ export interface RoundPlan {
   readonly warmup: number;
   readonly duration: number;
   readonly rounds: number;
+  /** How each server's CPU is read: its own process (`processCpuMicros`) unless given. */
+  readonly cpu?: CpuReader;
+}
+
+/**
+ * The plan `BENCH_DURATION` (seconds per round, 10 unless set) and `BENCH_ROUNDS` (3 unless set) ask for,
+ * with a warm-up of up to 5 s; throws on a value that is not a positive number.
+ */
+export function roundPlanFromEnvironment(): RoundPlan {
+  const duration = envNumber('BENCH_DURATION', 10, false);
+  const rounds = envNumber('BENCH_ROUNDS', 3, true);
+  // Unmeasured load first: JIT warm-up, and worker mode starts its environments here, not in round 1.
+  // Each worker environment is its own V8 isolate that JIT-compiles on its own, so it needs a few seconds.
+  return { warmup: Math.min(5, duration), duration, rounds };
+}
+
+function envNumber(name: string, fallback: number, integer: boolean): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'} (got ${JSON.stringify(text)})`);
+  }
+  return value;
 }
 
 /**
@@ -45,12 +69,12 @@ export async function runInterleavedRounds(
   // Unmeasured load first: JIT warm-up, and worker mode starts its environments here, not in round 1.
   for (const [index, { url, pid }] of variants.entries()) {
     await postEcho(url);
-    record(index, await runLoadRound(url, plan.warmup, pid));
+    record(index, await runLoadRound(url, plan.warmup, pid, plan.cpu));
   }
   // Interleaved so that slow drift of a shared machine spreads over every variant alike.
   for (let round = 0; round < plan.rounds; round++) {
     for (const [index, { url, pid }] of variants.entries()) {
-      const result = await runLoadRound(url, plan.duration, pid);
+      const result = await runLoadRound(url, plan.duration, pid, plan.cpu);
       record(index, result);
       results[index]!.push(result);
     }

@@ -20,13 +20,16 @@ export interface RoundResult {
   readonly non2xx: number;
   /** Connection errors and timeouts. */
   readonly errors: number;
-  /** Server CPU (all threads) per request, when it could be read. */
+  /** Server CPU (all threads, or the process tree if so read) per request, when it could be read. */
   readonly cpuMicrosPerRequest?: number;
 }
 
-/** POSTs `REQUEST_BODY` to `url` from `CONNECTIONS` connections for `durationSeconds`; `pid` is the server's. */
-export async function runLoadRound(url: string, durationSeconds: number, pid: number): Promise<RoundResult> {
-  const cpuBefore = processCpuMicros(pid);
+/** How a server's CPU microseconds so far are read from its process id. */
+export type CpuReader = (pid: number) => number | undefined;
+
+/** POSTs `REQUEST_BODY` to `url` from `CONNECTIONS` connections for `durationSeconds`; `pid` is the server's, its CPU read by `readCpu`. */
+export async function runLoadRound(url: string, durationSeconds: number, pid: number, readCpu: CpuReader = processCpuMicros): Promise<RoundResult> {
+  const cpuBefore = readCpu(pid);
   const result = await autocannon({
     url,
     method: 'POST',
@@ -35,9 +38,12 @@ export async function runLoadRound(url: string, durationSeconds: number, pid: nu
     connections: CONNECTIONS,
     duration: durationSeconds,
   });
-  const cpuAfter = processCpuMicros(pid);
+  const cpuAfter = readCpu(pid);
+  // A process tree's count drops when a process leaves it unreaped (its parent ended first, as when an environment's
+  // sandbox is torn down mid-round): no number rather than a wrong one.
+  const cpuKnown = cpuBefore !== undefined && cpuAfter !== undefined && cpuAfter >= cpuBefore && result.requests.total > 0;
   return {
-    cpuMicrosPerRequest: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / result.requests.total,
+    cpuMicrosPerRequest: cpuKnown ? (cpuAfter - cpuBefore) / result.requests.total : undefined,
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,

@@ -89,3 +89,23 @@ export function formatDeployments(results: DeployResults, labels: readonly strin
     `first, unmeasured deployment (create + invoke): ${first}`,
   ].join('\n');
 }
+
+/** Two rows to set side by side: a `variant`'s label and the label of the row it is `comparedWith`. */
+export interface SpeedupPair {
+  readonly variant: string;
+  readonly comparedWith: string;
+}
+
+/** For each pair, the variant's req/s over the compared row's, and the compared row's CPU per request over the variant's. */
+export function formatSpeedups(rows: readonly ThroughputRow[], pairs: readonly SpeedupPair[]): string {
+  const rounds = new Map(rows.map((row) => [row.label, row.round]));
+  const cells = pairs.map(({ variant, comparedWith }) => {
+    const ours = rounds.get(variant)!;
+    const theirs = rounds.get(comparedWith)!;
+    const cpu = ours.cpuMicrosPerRequest === undefined || theirs.cpuMicrosPerRequest === undefined ? '-' : `${(theirs.cpuMicrosPerRequest / ours.cpuMicrosPerRequest).toFixed(1)}x`;
+    // A round that completed no request has no ratio.
+    const speed = theirs.requestsPerSecond === 0 ? '-' : `${(ours.requestsPerSecond / theirs.requestsPerSecond).toFixed(1)}x`;
+    return [variant, comparedWith, speed, cpu];
+  });
+  return formatTable(['variant', 'compared with', 'req/s, times theirs', 'CPU per request, times less'], cells, new Set([0, 1]));
+}

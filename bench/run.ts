@@ -11,15 +11,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
 import { measureColdStarts } from './cold-start.js';
 import { baselineDeployTarget, deployWithAlias, invokePath, measureDeployments, serverfullDeployTarget } from './deployment.js';
-import { runInterleavedRounds, type RoundPlan } from './interleaved-rounds.js';
+import { roundPlanFromEnvironment, runInterleavedRounds } from './interleaved-rounds.js';
 import { CONNECTIONS, REQUEST_BODY } from './load-round.js';
-import { formatColdStarts, formatDeployments, formatRounds, formatThroughputTable } from './report.js';
+import { formatColdStarts, formatDeployments } from './report.js';
 import { REPO_ROOT } from './repo-root.js';
-import { killAllServerProcesses, startServerProcess, type ServerProcess } from './server-process.js';
+import { killAllServerProcesses, killServerProcessesOnExit, type ServerProcess } from './server-process.js';
 import { startServerfull } from './serverfull-process.js';
+import { measureVariants, printThroughput, startBaseline, startGateway, type Variant } from './throughput-variants.js';
 
 const COLD_START_FUNCTIONS = Array.from({ length: 15 }, (_, index) => `echo${index + 1}`);
 const COLD_START_TARGET_P50_MS = 50;
@@ -37,62 +37,6 @@ const GATEWAY_PATH = '/echo';
 /** The acceptance bar: gateway request → function → response at 0.6x the baseline's req/s or more, inline. */
 const GATEWAY_INLINE_TARGET = 0.6;
 
-interface Variant {
-  readonly label: string;
-  readonly target?: number;
-  readonly start: () => Promise<ServerProcess>;
-  /** Path the load is sent to on the started server. */
-  readonly path: string;
-}
-
-/** The throughput of each variant, and what `runInterleavedRounds` reports. */
-type Throughput = Awaited<ReturnType<typeof runInterleavedRounds>>;
-
-function envNumber(name: string, fallback: number, integer: boolean): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'} (got ${JSON.stringify(text)})`);
-  }
-  return value;
-}
-
-/**
- * serverfull serving `bench/fixtures/gateway.json`, with its `url` the API Gateway's origin
- * rather than the Invoke API's. The gateway listens right after the Invoke API answers its
- * healthcheck, well before the first request goes to it.
- */
-async function startGateway(isolation: 'inline' | 'worker'): Promise<ServerProcess> {
-  const httpPort = await freePort();
-  const server = await startServerfull('gateway.json', isolation, ['--http-port', String(httpPort)]);
-  return { ...server, url: `http://127.0.0.1:${httpPort}` };
-}
-
-/** Starts each variant's server (kept in `servers`, to be stopped with the others) and loads them in interleaved rounds. */
-async function measureVariants(variants: readonly Variant[], servers: ServerProcess[], plan: RoundPlan): Promise<Throughput> {
-  const started: ServerProcess[] = [];
-  for (const variant of variants) {
-    const server = await variant.start();
-    servers.push(server);
-    started.push(server);
-  }
-  return runInterleavedRounds(variants.map((variant, index) => ({ ...variant, url: started[index]!.url + variant.path, pid: started[index]!.pid })), plan);
-}
-
-/** A throughput table under its `heading`, relative to `reference`, every round's req/s unless `rounds` is false, then the warnings. */
-function printThroughput(throughput: Throughput, options: { heading?: string; reference?: string; rounds?: boolean } = {}): void {
-  if (options.heading !== undefined) console.log(options.heading);
-  console.log(formatThroughputTable(throughput.rows, options.reference));
-  if (options.rounds ?? true) console.log(formatRounds(throughput.rows, throughput.results));
-  for (const warning of throughput.warnings) console.log(warning);
-}
-
-async function startBaseline(node?: string): Promise<ServerProcess> {
-  const port = await freePort();
-  return startServerProcess([join(REPO_ROOT, 'dist/bench/baseline-server.js'), String(port)], port, node);
-}
-
 /**
  * The other supported Node.js to compare with (22 when running on 24, and the reverse):
  * `BENCH_COMPARE_NODE`, else the build `scripts/install-node.sh` put in `.node/`; none, no comparison.
@@ -105,11 +49,7 @@ function comparisonNode(): { node: string; version: string } | undefined {
 }
 
 async function main(): Promise<void> {
-  const duration = envNumber('BENCH_DURATION', 10, false);
-  const rounds = envNumber('BENCH_ROUNDS', 3, true);
-  // Unmeasured load first: JIT warm-up, and worker mode starts its environments here, not in round 1.
-  // Each worker environment is its own V8 isolate that JIT-compiles on its own, so it needs a few seconds.
-  const warmup = Math.min(5, duration);
+  const { warmup, duration, rounds } = roundPlanFromEnvironment();
   const variants: Variant[] = [
     { label: 'baseline node:http', start: startBaseline, path: '/' },
     { label: 'serverfull inline', target: 0.8, start: () => startServerfull('serverfull.json', 'inline'), path: INVOKE_PATH },
@@ -190,13 +130,7 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('exit', killAllServerProcesses);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAllServerProcesses();
-    process.exit(130);
-  });
-}
+killServerProcessesOnExit();
 
 try {
   await main();

@@ -22,13 +22,23 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** Where a server child runs and how long it may take to start. */
+export interface StartOptions {
+  /** Its working directory: the repository root unless given. */
+  readonly cwd?: string;
+  /** How long it may take to answer its healthcheck: 15 s unless given. */
+  readonly readyTimeoutMs?: number;
+}
+
 /**
  * Spawns `node ...args` (this Node.js unless another binary is given; with `env` added to this process's environment)
- * from the repository root and waits until `GET /healthcheck` is 200.
+ * from the repository root (or `options.cwd`) and waits until `GET /healthcheck` on `port` is 200.
  * stdout is discarded (it would only slow the child); stderr is kept to explain a failed start.
  */
-export async function startServerProcess(args: readonly string[], port: number, node = process.execPath, env: Readonly<Record<string, string>> = {}): Promise<ServerProcess> {
-  const child = spawn(node, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+export async function startServerProcess(
+  args: readonly string[], port: number, node = process.execPath, env: Readonly<Record<string, string>> = {}, options: StartOptions = {},
+): Promise<ServerProcess> {
+  const child = spawn(node, args, { cwd: options.cwd ?? REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let stderr = '';
@@ -45,7 +55,7 @@ export async function startServerProcess(args: readonly string[], port: number, 
     clearTimeout(timer);
   };
 
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? READY_TIMEOUT_MS);
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;
     try {
@@ -64,4 +74,15 @@ export async function startServerProcess(args: readonly string[], port: number, 
 /** Kills every child still running; synchronous so it also works from an `exit` handler. */
 export function killAllServerProcesses(): void {
   for (const child of running) child.kill('SIGKILL');
+}
+
+/** Kills every server child when this process exits or is interrupted (SIGINT, SIGTERM: exit code 130). */
+export function killServerProcessesOnExit(): void {
+  process.on('exit', killAllServerProcesses);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAllServerProcesses();
+      process.exit(130);
+    });
+  }
 }
