@@ -4,7 +4,9 @@
  * summary, kept in the data directory (`logs.db`, SQLite, 0600) and read back by the CloudWatch Logs
  * API. It is the invoker's `InvocationRecorder`: recording only queues an object per line on the
  * server's thread; every `flushIntervalMs` (at once past `MAX_PENDING_CHARS`, and at `close`) the queue
- * goes to a writer thread (`log-writer.ts`) that formats it and writes it in one transaction. A crash
+ * goes to a writer thread (`log-writer.ts`) that writes it in one transaction. An invocation is one
+ * row, its record, from which its START, END and REPORT lines are built when read (`record-lines.ts`);
+ * its output lines are rows of their own, so a silent invocation costs one row. A crash
  * of the server loses the lines not yet written (at most the last interval's); a written batch
  * survives a crash of the process (WAL; `synchronous = NORMAL`, so a power cut may lose the last ones).
  *
@@ -22,9 +24,10 @@ import type { Logger } from '../log.js';
 import type { FunctionLogLevel } from '../runtime/execution-environment.js';
 import type { InvocationRecorder, RecordedEnd, RecordedStart, RecordedStatus, RecordingHandle } from '../runtime/invocation-recorder.js';
 import {
-  END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, SCHEMA,
+  END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, prepareLogDatabase,
   type PendingLine, type WriterReply, type WriterRequest, type WriterSettings,
 } from './log-writer.js';
+import { END_EVENT, END_LINES, recordLine, REPORT_EVENT, START_EVENT, START_LINE, STORED_EVENT } from './record-lines.js';
 
 export { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from './log-writer.js';
 
@@ -140,9 +143,54 @@ export interface StreamQuery {
   readonly maxBytes: number;
 }
 
+/** A read event: a stored line (`kind` STORED_EVENT), or one of the lines a record stands for, with the record's fields. */
 interface EventRow {
-  /** UTF-8 bytes (see the writer); text in a store written before that. */
-  id: number; function_name: string; stream: string; timestamp: number; ingestion_time: number; message: Uint8Array | string; request_id: string | null; trace_id: string | null;
+  /** UTF-8 bytes (see the writer); text in a store written before that; null for a record's line. */
+  id: number; function_name: string; stream: string; timestamp: number; ingestion_time: number; message: Uint8Array | string | null; request_id: string | null; trace_id: string | null;
+  kind: number; version: string | null; duration_ms: number | null; memory_size: number | null; memory_used: number | null;
+  init_duration_ms: number | null; init_failed: number | null; status: RecordedStatus | null; error_type: string | null;
+}
+
+/** Where read events come from: stored lines, and records for each kind of line they stand for; `time` and `id` are their position. */
+interface EventSource {
+  readonly select: string;
+  readonly time: string;
+  readonly id: string;
+}
+
+const RECORD_FIELDS = 'version, duration_ms, memory_size, memory_used, init_duration_ms, init_failed, status, error_type';
+const COMMON_FIELDS = 'function_name, stream';
+const EVENT_SOURCES: readonly EventSource[] = [
+  {
+    select: `SELECT id, ${COMMON_FIELDS}, timestamp, ingestion_time, message, request_id, trace_id, ${STORED_EVENT} AS kind, NULL AS version, NULL AS duration_ms,
+      NULL AS memory_size, NULL AS memory_used, NULL AS init_duration_ms, NULL AS init_failed, NULL AS status, NULL AS error_type FROM log_events WHERE function_name = ?`,
+    time: 'timestamp', id: 'id',
+  },
+  {
+    select: `SELECT rowid, ${COMMON_FIELDS}, start_time, ingestion_time, NULL, request_id, trace_id, ${START_EVENT}, ${RECORD_FIELDS}
+      FROM invocations WHERE function_name = ? AND lines & ${START_LINE}`,
+    time: 'start_time', id: 'rowid',
+  },
+  {
+    select: `SELECT end_id, ${COMMON_FIELDS}, end_time, ingestion_time, NULL, request_id, trace_id, ${END_EVENT}, ${RECORD_FIELDS}
+      FROM invocations WHERE function_name = ? AND lines & ${END_LINES}`,
+    time: 'end_time', id: 'end_id',
+  },
+  {
+    select: `SELECT end_id + 1, ${COMMON_FIELDS}, end_time, ingestion_time, NULL, request_id, trace_id, ${REPORT_EVENT}, ${RECORD_FIELDS}
+      FROM invocations WHERE function_name = ? AND lines & ${END_LINES}`,
+    time: 'end_time', id: 'end_id + 1',
+  },
+];
+
+/** A read of a function's events from every source, each narrowed by `where` (given its position columns), in `order`. */
+function eventsSql(where: (time: string, id: string) => string, order: string): string {
+  return `${EVENT_SOURCES.map((source) => `${source.select} ${where(source.time, source.id)}`).join('\nUNION ALL\n')}\nORDER BY ${order}`;
+}
+
+/** The parameters of an `eventsSql` read: the function and `params`, for each source. */
+function eventsParams(functionName: string, params: ReadonlyArray<string | number>): Array<string | number> {
+  return EVENT_SOURCES.flatMap(() => [functionName, ...params]);
 }
 
 /** A stored message as text. */
@@ -184,7 +232,7 @@ export class LogStore implements InvocationRecorder {
       privateFile(file);
       for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
       db = openLogDatabase(file);
-      db.exec(SCHEMA);
+      prepareLogDatabase(db);
       // The bounds at open, before the writer starts: a shorter retention or a smaller bound applies at once.
       const writer = new LogWriter(db, settings);
       writer.applyBounds(writer.functions(), true);
@@ -320,12 +368,10 @@ export class LogStore implements InvocationRecorder {
   /** A window of one stream, in id order (see `StreamQuery`). */
   streamEvents(query: StreamQuery): StoredEvent[] {
     const forward = query.beforeId === undefined;
-    const sql = `SELECT * FROM log_events WHERE function_name = ? AND stream = ? AND timestamp >= ? AND timestamp <= ? AND id ${forward ? '>' : '<'} ?
-      ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(
-      query.functionName, query.stream, query.startTime ?? 0, query.endTime ?? Number.MAX_SAFE_INTEGER,
-      forward ? query.afterId ?? 0 : query.beforeId!, query.limit,
-    ) as unknown as EventRow[];
+    const sql = `${eventsSql((time, id) => `AND stream = ? AND ${time} >= ? AND ${time} <= ? AND ${id} ${forward ? '>' : '<'} ?`, `id ${forward ? 'ASC' : 'DESC'}`)} LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...eventsParams(query.functionName, [
+      query.stream, query.startTime ?? 0, query.endTime ?? Number.MAX_SAFE_INTEGER, forward ? query.afterId ?? 0 : query.beforeId!,
+    ]), query.limit) as unknown as EventRow[];
     const events: StoredEvent[] = [];
     let bytes = 0;
     for (const row of rows) {
@@ -342,11 +388,12 @@ export class LogStore implements InvocationRecorder {
     const after = query.after;
     const start = Math.max(query.startTime ?? 0, after?.timestamp ?? 0);
     const end = query.endTime ?? Number.MAX_SAFE_INTEGER;
-    const sql = `SELECT * FROM log_events WHERE function_name = ? AND timestamp >= ? AND timestamp <= ?
-      ${after === undefined ? '' : 'AND (timestamp > ? OR id > ?)'} ${query.traceId === undefined ? '' : 'AND trace_id = ?'} ORDER BY timestamp, id`;
-    const params: Array<string | number> = [query.functionName, start, end];
-    if (after !== undefined) params.push(after.timestamp, after.id);
-    if (query.traceId !== undefined) params.push(query.traceId);
+    const sql = eventsSql((time, id) => `AND ${time} >= ? AND ${time} <= ?
+      ${after === undefined ? '' : `AND (${time} > ? OR ${id} > ?)`} ${query.traceId === undefined ? '' : 'AND trace_id = ?'}`, 'timestamp, id');
+    const where: Array<string | number> = [start, end];
+    if (after !== undefined) where.push(after.timestamp, after.id);
+    if (query.traceId !== undefined) where.push(query.traceId);
+    const params = eventsParams(query.functionName, where);
     const events: StoredEvent[] = [];
     let scanned = 0;
     let bytes = 0;
@@ -357,7 +404,7 @@ export class LogStore implements InvocationRecorder {
       last = { timestamp: row.timestamp, id: row.id };
       if (query.streams !== undefined && !query.streams.has(row.stream)) continue;
       if (query.streamPrefix !== undefined && !row.stream.startsWith(query.streamPrefix)) continue;
-      const message = messageText(row.message);
+      const message = eventMessage(row);
       if (!query.matches(message)) continue;
       events.push(toEvent(row, message));
       bytes += message.length + EVENT_OVERHEAD_BYTES;
@@ -370,14 +417,15 @@ export class LogStore implements InvocationRecorder {
    * as `FilterLogEvents` would show it. `since` lets the function's time index find them without reading its whole log.
    */
   invocationEvents(functionName: string, requestId: string, since: number, limit = 1000): StoredEvent[] {
-    const rows = this.db.prepare('SELECT * FROM log_events WHERE function_name = ? AND timestamp >= ? AND request_id = ? ORDER BY timestamp, id LIMIT ?')
-      .all(functionName, since, requestId, limit) as unknown as EventRow[];
+    const sql = `${eventsSql((time) => `AND ${time} >= ? AND request_id = ?`, 'timestamp, id')} LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...eventsParams(functionName, [since, requestId]), limit) as unknown as EventRow[];
     return rows.map((row) => toEvent(row));
   }
 
   /** A function's invocation records, newest first. */
   invocations(functionName: string, limit = 100): StoredInvocation[] {
-    const rows = this.db.prepare('SELECT * FROM invocations WHERE function_name = ? ORDER BY start_time DESC LIMIT ?').all(functionName, limit) as Array<{
+    // A record standing for its START line only is of an invocation still running.
+    const rows = this.db.prepare(`SELECT * FROM invocations WHERE function_name = ? AND lines != ${START_LINE} ORDER BY start_time DESC LIMIT ?`).all(functionName, limit) as Array<{
       request_id: string; function_name: string; version: string; stream: string; start_time: number; duration_ms: number; status: RecordedStatus;
       error_type: string | null; cold_start: number; init_duration_ms: number | null; trace_id: string | null;
     }>;
@@ -408,7 +456,16 @@ export class LogStore implements InvocationRecorder {
   }
 }
 
-function toEvent(row: EventRow, message = messageText(row.message)): StoredEvent {
+/** A read event's message: stored, or built from its record. */
+function eventMessage(row: EventRow): string {
+  if (row.kind === STORED_EVENT) return messageText(row.message!);
+  return recordLine(row.kind as typeof START_EVENT | typeof END_EVENT | typeof REPORT_EVENT, {
+    requestId: row.request_id!, version: row.version!, durationMs: row.duration_ms!, memorySize: row.memory_size!, memoryUsedMB: row.memory_used!,
+    initDurationMs: row.init_duration_ms ?? undefined, initFailed: row.init_failed === 1, status: row.status!, errorType: row.error_type ?? undefined,
+  });
+}
+
+function toEvent(row: EventRow, message = eventMessage(row)): StoredEvent {
   return {
     id: row.id, functionName: row.function_name, stream: row.stream, timestamp: row.timestamp, ingestionTime: row.ingestion_time,
     message, requestId: row.request_id ?? undefined, traceId: row.trace_id ?? undefined,
