@@ -27,7 +27,8 @@ import {
   END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, prepareLogDatabase,
   type PendingLine, type WriterReply, type WriterRequest, type WriterSettings,
 } from './log-writer.js';
-import { END_EVENT, END_LINES, recordLine, REPORT_EVENT, START_EVENT, START_LINE, STORED_EVENT } from './record-lines.js';
+import { readEvents, type EventRow } from './event-reader.js';
+import { END_EVENT, recordLine, REPORT_EVENT, START_EVENT, START_LINE, STORED_EVENT } from './record-lines.js';
 
 export { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from './log-writer.js';
 
@@ -141,56 +142,6 @@ export interface StreamQuery {
   readonly beforeId?: number;
   readonly limit: number;
   readonly maxBytes: number;
-}
-
-/** A read event: a stored line (`kind` STORED_EVENT), or one of the lines a record stands for, with the record's fields. */
-interface EventRow {
-  /** UTF-8 bytes (see the writer); text in a store written before that; null for a record's line. */
-  id: number; function_name: string; stream: string; timestamp: number; ingestion_time: number; message: Uint8Array | string | null; request_id: string | null; trace_id: string | null;
-  kind: number; version: string | null; duration_ms: number | null; memory_size: number | null; memory_used: number | null;
-  init_duration_ms: number | null; init_failed: number | null; status: RecordedStatus | null; error_type: string | null;
-}
-
-/** Where read events come from: stored lines, and records for each kind of line they stand for; `time` and `id` are their position. */
-interface EventSource {
-  readonly select: string;
-  readonly time: string;
-  readonly id: string;
-}
-
-const RECORD_FIELDS = 'version, duration_ms, memory_size, memory_used, init_duration_ms, init_failed, status, error_type';
-const COMMON_FIELDS = 'function_name, stream';
-const EVENT_SOURCES: readonly EventSource[] = [
-  {
-    select: `SELECT id, ${COMMON_FIELDS}, timestamp, ingestion_time, message, request_id, trace_id, ${STORED_EVENT} AS kind, NULL AS version, NULL AS duration_ms,
-      NULL AS memory_size, NULL AS memory_used, NULL AS init_duration_ms, NULL AS init_failed, NULL AS status, NULL AS error_type FROM log_events WHERE function_name = ?`,
-    time: 'timestamp', id: 'id',
-  },
-  {
-    select: `SELECT rowid, ${COMMON_FIELDS}, start_time, ingestion_time, NULL, request_id, trace_id, ${START_EVENT}, ${RECORD_FIELDS}
-      FROM invocations WHERE function_name = ? AND lines & ${START_LINE}`,
-    time: 'start_time', id: 'rowid',
-  },
-  {
-    select: `SELECT end_id, ${COMMON_FIELDS}, end_time, ingestion_time, NULL, request_id, trace_id, ${END_EVENT}, ${RECORD_FIELDS}
-      FROM invocations WHERE function_name = ? AND lines & ${END_LINES}`,
-    time: 'end_time', id: 'end_id',
-  },
-  {
-    select: `SELECT end_id + 1, ${COMMON_FIELDS}, end_time, ingestion_time, NULL, request_id, trace_id, ${REPORT_EVENT}, ${RECORD_FIELDS}
-      FROM invocations WHERE function_name = ? AND lines & ${END_LINES}`,
-    time: 'end_time', id: 'end_id + 1',
-  },
-];
-
-/** A read of a function's events from every source, each narrowed by `where` (given its position columns), in `order`. */
-function eventsSql(where: (time: string, id: string) => string, order: string): string {
-  return `${EVENT_SOURCES.map((source) => `${source.select} ${where(source.time, source.id)}`).join('\nUNION ALL\n')}\nORDER BY ${order}`;
-}
-
-/** The parameters of an `eventsSql` read: the function and `params`, for each source. */
-function eventsParams(functionName: string, params: ReadonlyArray<string | number>): Array<string | number> {
-  return EVENT_SOURCES.flatMap(() => [functionName, ...params]);
 }
 
 /** A stored message as text. */
@@ -368,10 +319,16 @@ export class LogStore implements InvocationRecorder {
   /** A window of one stream, in id order (see `StreamQuery`). */
   streamEvents(query: StreamQuery): StoredEvent[] {
     const forward = query.beforeId === undefined;
-    const sql = `${eventsSql((time, id) => `AND stream = ? AND ${time} >= ? AND ${time} <= ? AND ${id} ${forward ? '>' : '<'} ?`, `id ${forward ? 'ASC' : 'DESC'}`)} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...eventsParams(query.functionName, [
-      query.stream, query.startTime ?? 0, query.endTime ?? Number.MAX_SAFE_INTEGER, forward ? query.afterId ?? 0 : query.beforeId!,
-    ]), query.limit) as unknown as EventRow[];
+    const startTime = query.startTime ?? 0;
+    const endTime = query.endTime ?? Number.MAX_SAFE_INTEGER;
+    const bound = forward ? query.afterId ?? 0 : query.beforeId!;
+    const rows = readEvents(this.db, {
+      functionName: query.functionName,
+      where: (time, id) => `AND stream = ? AND ${time} >= ? AND ${time} <= ? AND ${id} ${forward ? '>' : '<'} ?`,
+      params: [query.stream, startTime, endTime, bound],
+      within: (timestamp, id) => timestamp >= startTime && timestamp <= endTime && (forward ? id > bound : id < bound),
+      byId: true, descending: !forward, limit: query.limit,
+    });
     const events: StoredEvent[] = [];
     let bytes = 0;
     for (const row of rows) {
@@ -388,17 +345,22 @@ export class LogStore implements InvocationRecorder {
     const after = query.after;
     const start = Math.max(query.startTime ?? 0, after?.timestamp ?? 0);
     const end = query.endTime ?? Number.MAX_SAFE_INTEGER;
-    const sql = eventsSql((time, id) => `AND ${time} >= ? AND ${time} <= ?
-      ${after === undefined ? '' : `AND (${time} > ? OR ${id} > ?)`} ${query.traceId === undefined ? '' : 'AND trace_id = ?'}`, 'timestamp, id');
-    const where: Array<string | number> = [start, end];
-    if (after !== undefined) where.push(after.timestamp, after.id);
-    if (query.traceId !== undefined) where.push(query.traceId);
-    const params = eventsParams(query.functionName, where);
+    const params: Array<string | number> = [start, end];
+    if (after !== undefined) params.push(after.timestamp, after.id);
+    if (query.traceId !== undefined) params.push(query.traceId);
+    const rows = readEvents(this.db, {
+      functionName: query.functionName,
+      where: (time, id) => `AND ${time} >= ? AND ${time} <= ?
+        ${after === undefined ? '' : `AND (${time} > ? OR ${id} > ?)`} ${query.traceId === undefined ? '' : 'AND trace_id = ?'}`,
+      params,
+      within: (timestamp, id) => timestamp >= start && timestamp <= end && (after === undefined || timestamp > after.timestamp || id > after.id),
+      byId: false, descending: false,
+    });
     const events: StoredEvent[] = [];
     let scanned = 0;
     let bytes = 0;
     let last: EventPosition | undefined;
-    for (const row of this.db.prepare(sql).iterate(...params) as Iterable<EventRow>) {
+    for (const row of rows) {
       if (events.length >= query.limit || scanned >= query.maxScanned || bytes >= query.maxBytes) return { events, next: last };
       scanned++;
       last = { timestamp: row.timestamp, id: row.id };
@@ -417,9 +379,11 @@ export class LogStore implements InvocationRecorder {
    * as `FilterLogEvents` would show it. `since` lets the function's time index find them without reading its whole log.
    */
   invocationEvents(functionName: string, requestId: string, since: number, limit = 1000): StoredEvent[] {
-    const sql = `${eventsSql((time) => `AND ${time} >= ? AND request_id = ?`, 'timestamp, id')} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...eventsParams(functionName, [since, requestId]), limit) as unknown as EventRow[];
-    return rows.map((row) => toEvent(row));
+    const rows = readEvents(this.db, {
+      functionName, where: (time) => `AND ${time} >= ? AND request_id = ?`, params: [since, requestId], within: (timestamp) => timestamp >= since,
+      byId: false, descending: false, limit,
+    });
+    return [...rows].map((row) => toEvent(row));
   }
 
   /** A function's invocation records, newest first. */

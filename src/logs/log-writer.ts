@@ -131,7 +131,7 @@ export function prepareLogDatabase(db: DatabaseSync): void {
     for (const [name, type] of RECORD_COLUMNS) {
       if (!present.has(name)) db.exec(`ALTER TABLE invocations ADD COLUMN ${name} ${type}`);
     }
-    db.exec('CREATE INDEX IF NOT EXISTS invocations_by_end ON invocations (function_name, end_time)');
+    db.exec('CREATE INDEX IF NOT EXISTS invocations_by_end ON invocations (function_name, end_time, end_id)');
     // Event ids go on from every id ever given: a paging token never points at a new event.
     const hasSequence = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get() !== undefined;
     const { next } = db.prepare(`SELECT 1 + max(
@@ -179,6 +179,8 @@ export class LogWriter {
   private readonly bytes = new Map<string, number>();
   private lastAgeCheck = 0;
   private readonly started = new Map<string, Started>();
+  /** The last END time written per function. */
+  private readonly lastEnd = new Map<string, number>();
   /** The next event id to give. */
   private next: number;
   /** Whether records of a store written before are left (their lines are rows: they go with them). */
@@ -226,6 +228,7 @@ export class LogWriter {
           this.started.set(requestId, started);
           startedHere.push(requestId);
         }
+        const time = line.kind === OUTPUT ? line.time : this.endTime(functionName, line.time);
         if (line.kind === OUTPUT) {
           const text = boundedMessage(outputLine(line.time, requestId, line.level, line.text!, line.raw));
           const bytes = eventBytes(text);
@@ -234,15 +237,15 @@ export class LogWriter {
           this.addBytes(functionName, bytes);
         } else {
           this.started.delete(requestId);
-          this.writeEnd(started, line.time, line.end!, ingestion);
+          this.writeEnd(started, time, line.end!, ingestion);
         }
         touched.add(functionName);
         const key = `${functionName}\n${stream}`;
         const seen = streams.get(key);
-        if (seen === undefined) streams.set(key, { functionName, stream, version: start.version, first: start.startTime, last: line.time });
+        if (seen === undefined) streams.set(key, { functionName, stream, version: start.version, first: start.startTime, last: time });
         else {
           seen.first = Math.min(seen.first, start.startTime);
-          seen.last = Math.max(seen.last, line.time);
+          seen.last = Math.max(seen.last, time);
         }
       }
       // Invocations still running: their record, standing for their START line, is read before their output.
@@ -273,6 +276,20 @@ export class LogWriter {
       throw error;
     }
     this.applyBounds([...touched], this.now() - this.lastAgeCheck >= AGE_CHECK_MS);
+  }
+
+  /**
+   * The time of an END line: never before the function's last one (a clock set back), so that END ids, given
+   * in the order of the ends, also follow END times, which lets the reads use one index for both orders.
+   */
+  private endTime(functionName: string, time: number): number {
+    let last = this.lastEnd.get(functionName);
+    if (last === undefined) {
+      last = (this.db.prepare('SELECT max(end_time) AS last FROM invocations WHERE function_name = ?').get(functionName) as { last: number | null }).last ?? 0;
+    }
+    const end = Math.max(time, last);
+    this.lastEnd.set(functionName, end);
+    return end;
   }
 
   /** Writes the record of an invocation that ended: it then stands for its START, END and REPORT lines. */
