@@ -124,7 +124,7 @@ const SCHEMA_VERSION = 1;
 export function prepareLogDatabase(db: DatabaseSync): void {
   db.exec(SCHEMA);
   const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  if (version >= SCHEMA_VERSION) return;
+  if (version >= SCHEMA_VERSION && db.prepare('SELECT 1 FROM log_sequence').get() !== undefined) return;
   db.exec('BEGIN');
   try {
     const present = new Set((db.prepare('PRAGMA table_info(invocations)').all() as Array<{ name: string }>).map((column) => column.name));
