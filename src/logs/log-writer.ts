@@ -315,7 +315,13 @@ export class LogWriter {
         this.addBytes(start.functionName, endBytes);
         return;
       }
-      // Its record went past a bound while it ran: written again, whole.
+      // Its record (its START line) went past a bound while it ran: its END and REPORT lines are new, and kept.
+      this.insertRecord.run(
+        started.id, requestId, start.functionName, start.version, start.logStreamName, start.startTime, end.durationMs, end.status, errorType, coldStart,
+        initDuration, start.traceId ?? null, END_LINES, endId, time, end.memorySize, end.memoryUsedMB, initFailed, ingestion, endBytes,
+      );
+      this.addBytes(start.functionName, endBytes);
+      return;
     }
     const bytes = eventBytes(boundedMessage(startLine(requestId, start.version))) + endBytes;
     this.insertRecord.run(
@@ -345,11 +351,13 @@ export class LogWriter {
       let freed = 0;
       let last: Position | undefined;
       const lines = this.db.prepare('SELECT id, timestamp, bytes FROM log_events WHERE function_name = ? ORDER BY timestamp, id').iterate(name) as Iterator<WeighedRow>;
-      // A record weighs all its lines and goes with its START line: the first of them.
-      const records = this.db.prepare(`SELECT rowid AS id, start_time AS timestamp, bytes FROM invocations WHERE function_name = ? AND lines != 0
+      // A record weighs all its lines and goes with the first of them: its START line, or its END line when it stands for no START.
+      const records = this.db.prepare(`SELECT rowid AS id, start_time AS timestamp, bytes FROM invocations WHERE function_name = ? AND lines & ${START_LINE}
         ORDER BY start_time, rowid`).iterate(name) as Iterator<WeighedRow>;
+      const endsOnly = this.db.prepare(`SELECT end_id AS id, end_time AS timestamp, bytes FROM invocations WHERE function_name = ? AND lines = ${END_LINES}
+        ORDER BY end_time, end_id`).iterate(name) as Iterator<WeighedRow>;
       try {
-        for (const row of inPositionOrder(lines, records)) {
+        for (const row of inPositionOrder(inPositionOrder(lines, records), endsOnly)) {
           freed += row.bytes;
           last = row;
           if (freed >= excess) break;
@@ -357,6 +365,7 @@ export class LogWriter {
       } finally {
         lines.return?.();
         records.return?.();
+        endsOnly.return?.();
       }
       if (last !== undefined) this.dropBefore(name, { timestamp: last.timestamp, id: last.id }, true);
     }
@@ -369,23 +378,26 @@ export class LogWriter {
 
   /** Deletes a function's events before `position` (up to it, when `inclusive`), the records of their invocations, and what is left empty. */
   private dropBefore(name: string, position: Position, inclusive: boolean): void {
-    const lines = inclusive ? 'function_name = ? AND (timestamp < ? OR (timestamp = ? AND id <= ?))' : 'function_name = ? AND timestamp < ?';
-    // A record goes with its START line (and the END and REPORT lines it stands for with it).
-    const records = inclusive ? `function_name = ? AND lines != 0 AND (start_time < ? OR (start_time = ? AND rowid <= ?))` : 'function_name = ? AND lines != 0 AND start_time < ?';
-    const params = inclusive ? [name, position.timestamp, position.timestamp, position.id] : [name, position.timestamp];
+    const before = (time: string, id: string) => (inclusive ? `(${time} < ? OR (${time} = ? AND ${id} <= ?))` : `${time} < ?`);
+    const at = inclusive ? [position.timestamp, position.timestamp, position.id] : [position.timestamp];
+    const lines = `function_name = ? AND ${before('timestamp', 'id')}`;
+    // A record goes with the first line it stands for (and the others with it).
+    const records = `function_name = ? AND ((lines & ${START_LINE} AND ${before('start_time', 'rowid')}) OR (lines = ${END_LINES} AND ${before('end_time', 'end_id')}))`;
+    const params = [name, ...at];
+    const recordParams = [name, ...at, ...at];
     const { freed } = this.db.prepare(`SELECT COALESCE((SELECT SUM(bytes) FROM log_events WHERE ${lines}), 0)
-      + COALESCE((SELECT SUM(bytes) FROM invocations WHERE ${records}), 0) AS freed`).get(...params, ...params) as { freed: number };
+      + COALESCE((SELECT SUM(bytes) FROM invocations WHERE ${records}), 0) AS freed`).get(...params, ...recordParams) as { freed: number };
     if (freed === 0) return;
     const left = (this.bytes.get(name) ?? 0) - freed;
     this.db.exec('BEGIN');
     try {
       const emptied = this.db.prepare(`SELECT stream FROM log_events WHERE ${lines} UNION SELECT stream FROM invocations WHERE ${records}`)
-        .all(...params, ...params) as Array<{ stream: string }>;
+        .all(...params, ...recordParams) as Array<{ stream: string }>;
       // A record of a store written before goes as soon as one of its lines goes.
       if (this.legacyRecords) {
         this.db.prepare(`DELETE FROM invocations WHERE function_name = ? AND lines = 0 AND request_id IN (SELECT DISTINCT request_id FROM log_events WHERE ${lines})`).run(name, ...params);
       }
-      this.db.prepare(`DELETE FROM invocations WHERE ${records}`).run(...params);
+      this.db.prepare(`DELETE FROM invocations WHERE ${records}`).run(...recordParams);
       this.db.prepare(`DELETE FROM log_events WHERE ${lines}`).run(...params);
       const dropStream = this.db.prepare(`DELETE FROM log_streams WHERE function_name = ? AND name = ?
         AND NOT EXISTS (SELECT 1 FROM log_events WHERE function_name = ? AND stream = ?)

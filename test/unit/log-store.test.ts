@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
-import { EVENT_OVERHEAD_BYTES, LOG_STORE_FILE, LogStore, MAX_EVENT_BYTES, type LogStoreOptions } from '../../src/logs/log-store.js';
+import { compileFilterPattern } from '../../src/logs/filter-pattern.js';
+import { EVENT_OVERHEAD_BYTES, LOG_STORE_FILE, LogStore, MAX_EVENT_BYTES, type EventPosition, type LogStoreOptions } from '../../src/logs/log-store.js';
 import type { RecordedEnd, RecordedStart } from '../../src/runtime/invocation-recorder.js';
 import type { FunctionLogLevel } from '../../src/runtime/execution-environment.js';
 
@@ -193,6 +194,20 @@ describe('LogStore', () => {
       assert.deepEqual(store.streamEvents({ functionName: 'hello', stream: S1, afterId: 2, limit: 3, maxBytes: Infinity }), stream.slice(2, 5));
       assert.deepEqual(store.streamEvents({ functionName: 'hello', stream: S1, beforeId: stream[5]!.id, limit: 2, maxBytes: Infinity }), stream.slice(3, 5));
       assert.deepEqual(store.invocationEvents('hello', '33333333-3333-4333-8333-333333333333', 0), got.events.filter((event) => event.requestId === '33333333-3333-4333-8333-333333333333'));
+      // Filter patterns match the built lines as they matched the stored ones; pages of 3 add up to the whole, in order.
+      for (const pattern of ['"Init Duration"', '"REPORT RequestId"', 'START', '"Status: error"', 'RequestId -REPORT']) {
+        const matches = compileFilterPattern(pattern);
+        const filtered = store.filterEvents({ functionName: 'hello', matches, limit: 10_000, maxBytes: Infinity, maxScanned: Infinity }).events;
+        assert.deepEqual(filtered.map((event) => event.id), (expected.events as StoredEvents).filter((event) => matches(event.message)).map((event) => event.id), pattern);
+      }
+      const paged: number[] = [];
+      let after: EventPosition | undefined;
+      do {
+        const page = store.filterEvents({ functionName: 'hello', matches: () => true, after, limit: 3, maxBytes: Infinity, maxScanned: Infinity });
+        paged.push(...page.events.map((event) => event.id));
+        after = page.next;
+      } while (after !== undefined);
+      assert.deepEqual(paged, got.events.map((event) => event.id));
     });
 
     it('opens a store written before: its lines read as before, once, and new invocations follow them', async () => {
@@ -234,8 +249,23 @@ describe('LogStore', () => {
       assert.equal(store.invocations('fn').length, 1);
       assert.equal(store.groups()[0]!.storedBytes, events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0));
     });
+
+    it('keeps the END and REPORT of an invocation whose START a bound dropped while it ran', async () => {
+      const store = open({ maxBytesPerFunction: 2000 });
+      const handle = store.begin({ functionName: 'fn', version: '$LATEST', requestId: 'long', traceId: undefined, logStreamName: STREAM, startTime: Date.now() });
+      store.line(handle, 'INFO', 'begun', undefined);
+      await store.sync();
+      for (let i = 0; i < 12; i++) invoke(store, `short-${i}`, ['x'.repeat(40)]);
+      await store.sync();
+      assert.ok(!(await all(store)).some((event) => event.requestId === 'long'), 'the running invocation\'s lines went first');
+      store.end(handle, END);
+      const events = await all(store);
+      assert.deepEqual(events.filter((event) => event.requestId === 'long').map((event) => event.message.split(' ')[0]), ['END', 'REPORT']);
+      assert.ok(store.invocations('fn').some((record) => record.requestId === 'long'));
+      assert.equal(store.groups()[0]!.storedBytes, events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0));
+    });
   });
 });
 
-type StoredEvents = Array<{ id: number; ingestionTime: number }>;
+type StoredEvents = Array<{ id: number; ingestionTime: number; message: string }>;
 
