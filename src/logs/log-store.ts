@@ -12,8 +12,9 @@
  *
  * Bounds, per function: events older than the retention are dropped, and past `maxBytesPerFunction`
  * (bytes counted as CloudWatch does: the message's UTF-8 bytes plus 26) the oldest events are dropped
- * until 90% of it is left. An event longer than CloudWatch's 256 KB is cut to it. An invocation's
- * record goes with its lines. Reads (`sync()` first) see every line recorded before them.
+ * until 90% of it is left (the lines a record stands for count as stored, and go with the first of
+ * them, its START). An event longer than CloudWatch's 256 KB is cut to it. Reads (`sync()` first) see
+ * every line recorded before them.
  */
 import { Worker } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
