@@ -4,14 +4,17 @@
  * summary, kept in the data directory (`logs.db`, SQLite, 0600) and read back by the CloudWatch Logs
  * API. It is the invoker's `InvocationRecorder`: recording only queues an object per line on the
  * server's thread; every `flushIntervalMs` (at once past `MAX_PENDING_CHARS`, and at `close`) the queue
- * goes to a writer thread (`log-writer.ts`) that formats it and writes it in one transaction. A crash
+ * goes to a writer thread (`log-writer.ts`) that writes it in one transaction. An invocation is one
+ * row, its record, from which its START, END and REPORT lines are built when read (`record-lines.ts`);
+ * its output lines are rows of their own, so a silent invocation costs one row. A crash
  * of the server loses the lines not yet written (at most the last interval's); a written batch
  * survives a crash of the process (WAL; `synchronous = NORMAL`, so a power cut may lose the last ones).
  *
  * Bounds, per function: events older than the retention are dropped, and past `maxBytesPerFunction`
  * (bytes counted as CloudWatch does: the message's UTF-8 bytes plus 26) the oldest events are dropped
- * until 90% of it is left. An event longer than CloudWatch's 256 KB is cut to it. An invocation's
- * record goes with its lines. Reads (`sync()` first) see every line recorded before them.
+ * until 90% of it is left (the lines a record stands for count as stored, and go with the first of
+ * them, its START). An event longer than CloudWatch's 256 KB is cut to it. Reads (`sync()` first) see
+ * every line recorded before them.
  */
 import { Worker } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
@@ -22,9 +25,11 @@ import type { Logger } from '../log.js';
 import type { FunctionLogLevel } from '../runtime/execution-environment.js';
 import type { InvocationRecorder, RecordedEnd, RecordedStart, RecordedStatus, RecordingHandle } from '../runtime/invocation-recorder.js';
 import {
-  END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, SCHEMA,
+  END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, prepareLogDatabase,
   type PendingLine, type WriterReply, type WriterRequest, type WriterSettings,
 } from './log-writer.js';
+import { readEvents, type EventRow } from './event-reader.js';
+import { END_EVENT, recordLine, REPORT_EVENT, START_EVENT, START_LINE, STORED_EVENT } from './record-lines.js';
 
 export { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from './log-writer.js';
 
@@ -140,11 +145,6 @@ export interface StreamQuery {
   readonly maxBytes: number;
 }
 
-interface EventRow {
-  /** UTF-8 bytes (see the writer); text in a store written before that. */
-  id: number; function_name: string; stream: string; timestamp: number; ingestion_time: number; message: Uint8Array | string; request_id: string | null; trace_id: string | null;
-}
-
 /** A stored message as text. */
 function messageText(message: Uint8Array | string): string {
   return typeof message === 'string' ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('utf8');
@@ -184,7 +184,7 @@ export class LogStore implements InvocationRecorder {
       privateFile(file);
       for (const companion of [`${file}-wal`, `${file}-shm`, `${file}-journal`]) tightenFile(companion);
       db = openLogDatabase(file);
-      db.exec(SCHEMA);
+      prepareLogDatabase(db);
       // The bounds at open, before the writer starts: a shorter retention or a smaller bound applies at once.
       const writer = new LogWriter(db, settings);
       writer.applyBounds(writer.functions(), true);
@@ -320,12 +320,16 @@ export class LogStore implements InvocationRecorder {
   /** A window of one stream, in id order (see `StreamQuery`). */
   streamEvents(query: StreamQuery): StoredEvent[] {
     const forward = query.beforeId === undefined;
-    const sql = `SELECT * FROM log_events WHERE function_name = ? AND stream = ? AND timestamp >= ? AND timestamp <= ? AND id ${forward ? '>' : '<'} ?
-      ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(
-      query.functionName, query.stream, query.startTime ?? 0, query.endTime ?? Number.MAX_SAFE_INTEGER,
-      forward ? query.afterId ?? 0 : query.beforeId!, query.limit,
-    ) as unknown as EventRow[];
+    const startTime = query.startTime ?? 0;
+    const endTime = query.endTime ?? Number.MAX_SAFE_INTEGER;
+    const bound = forward ? query.afterId ?? 0 : query.beforeId!;
+    const rows = readEvents(this.db, {
+      functionName: query.functionName,
+      where: (time, id) => `AND stream = ? AND ${time} >= ? AND ${time} <= ? AND ${id} ${forward ? '>' : '<'} ?`,
+      params: [query.stream, startTime, endTime, bound],
+      within: (timestamp, id) => timestamp >= startTime && timestamp <= endTime && (forward ? id > bound : id < bound),
+      byId: true, descending: !forward, limit: query.limit,
+    });
     const events: StoredEvent[] = [];
     let bytes = 0;
     for (const row of rows) {
@@ -342,22 +346,28 @@ export class LogStore implements InvocationRecorder {
     const after = query.after;
     const start = Math.max(query.startTime ?? 0, after?.timestamp ?? 0);
     const end = query.endTime ?? Number.MAX_SAFE_INTEGER;
-    const sql = `SELECT * FROM log_events WHERE function_name = ? AND timestamp >= ? AND timestamp <= ?
-      ${after === undefined ? '' : 'AND (timestamp > ? OR id > ?)'} ${query.traceId === undefined ? '' : 'AND trace_id = ?'} ORDER BY timestamp, id`;
-    const params: Array<string | number> = [query.functionName, start, end];
+    const params: Array<string | number> = [start, end];
     if (after !== undefined) params.push(after.timestamp, after.id);
     if (query.traceId !== undefined) params.push(query.traceId);
+    const rows = readEvents(this.db, {
+      functionName: query.functionName,
+      where: (time, id) => `AND ${time} >= ? AND ${time} <= ?
+        ${after === undefined ? '' : `AND (${time} > ? OR ${id} > ?)`} ${query.traceId === undefined ? '' : 'AND trace_id = ?'}`,
+      params,
+      within: (timestamp, id) => timestamp >= start && timestamp <= end && (after === undefined || timestamp > after.timestamp || id > after.id),
+      byId: false, descending: false,
+    });
     const events: StoredEvent[] = [];
     let scanned = 0;
     let bytes = 0;
     let last: EventPosition | undefined;
-    for (const row of this.db.prepare(sql).iterate(...params) as Iterable<EventRow>) {
+    for (const row of rows) {
       if (events.length >= query.limit || scanned >= query.maxScanned || bytes >= query.maxBytes) return { events, next: last };
       scanned++;
       last = { timestamp: row.timestamp, id: row.id };
       if (query.streams !== undefined && !query.streams.has(row.stream)) continue;
       if (query.streamPrefix !== undefined && !row.stream.startsWith(query.streamPrefix)) continue;
-      const message = messageText(row.message);
+      const message = eventMessage(row);
       if (!query.matches(message)) continue;
       events.push(toEvent(row, message));
       bytes += message.length + EVENT_OVERHEAD_BYTES;
@@ -370,14 +380,17 @@ export class LogStore implements InvocationRecorder {
    * as `FilterLogEvents` would show it. `since` lets the function's time index find them without reading its whole log.
    */
   invocationEvents(functionName: string, requestId: string, since: number, limit = 1000): StoredEvent[] {
-    const rows = this.db.prepare('SELECT * FROM log_events WHERE function_name = ? AND timestamp >= ? AND request_id = ? ORDER BY timestamp, id LIMIT ?')
-      .all(functionName, since, requestId, limit) as unknown as EventRow[];
-    return rows.map((row) => toEvent(row));
+    const rows = readEvents(this.db, {
+      functionName, where: (time) => `AND ${time} >= ? AND request_id = ?`, params: [since, requestId], within: (timestamp) => timestamp >= since,
+      byId: false, descending: false, limit,
+    });
+    return [...rows].map((row) => toEvent(row));
   }
 
   /** A function's invocation records, newest first. */
   invocations(functionName: string, limit = 100): StoredInvocation[] {
-    const rows = this.db.prepare('SELECT * FROM invocations WHERE function_name = ? ORDER BY start_time DESC LIMIT ?').all(functionName, limit) as Array<{
+    // A record standing for its START line only is of an invocation still running.
+    const rows = this.db.prepare(`SELECT * FROM invocations WHERE function_name = ? AND lines != ${START_LINE} ORDER BY start_time DESC LIMIT ?`).all(functionName, limit) as Array<{
       request_id: string; function_name: string; version: string; stream: string; start_time: number; duration_ms: number; status: RecordedStatus;
       error_type: string | null; cold_start: number; init_duration_ms: number | null; trace_id: string | null;
     }>;
@@ -408,7 +421,16 @@ export class LogStore implements InvocationRecorder {
   }
 }
 
-function toEvent(row: EventRow, message = messageText(row.message)): StoredEvent {
+/** A read event's message: stored, or built from its record. */
+function eventMessage(row: EventRow): string {
+  if (row.kind === STORED_EVENT) return messageText(row.message!);
+  return recordLine(row.kind as typeof START_EVENT | typeof END_EVENT | typeof REPORT_EVENT, {
+    requestId: row.request_id!, version: row.version!, durationMs: row.duration_ms!, memorySize: row.memory_size!, memoryUsedMB: row.memory_used!,
+    initDurationMs: row.init_duration_ms ?? undefined, initFailed: row.init_failed === 1, status: row.status!, errorType: row.error_type ?? undefined,
+  });
+}
+
+function toEvent(row: EventRow, message = eventMessage(row)): StoredEvent {
   return {
     id: row.id, functionName: row.function_name, stream: row.stream, timestamp: row.timestamp, ingestionTime: row.ingestion_time,
     message, requestId: row.request_id ?? undefined, traceId: row.trace_id ?? undefined,

@@ -1,9 +1,11 @@
 /**
  * @module logs/log-writer
- * The thread that writes the log store (`log-store.ts`): it receives batches of queued lines, formats
- * them (START, output, END, REPORT), writes each batch in one transaction and applies the bounds, so
- * that none of that work runs on the server's thread. Also the schema and the bounds, which the store
- * applies once at open. Run as a `worker_threads` entry with `workerData: WriterSettings`.
+ * The thread that writes the log store (`log-store.ts`): it receives batches of queued lines, writes
+ * each batch in one transaction and applies the bounds, so that none of that work runs on the server's
+ * thread. An invocation is one row, its record, which stands for its START, END and REPORT lines
+ * (`record-lines.ts`); only its output lines are rows of their own. Also the schema, its migration and
+ * the bounds, which the store applies once at open. Run as a `worker_threads` entry with
+ * `workerData: WriterSettings`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -11,11 +13,9 @@ import { loadSqlite } from '../deploy/sqlite-module.js';
 import type { FunctionLogLevel } from '../runtime/execution-environment.js';
 import { endLine, outputLine, reportLine, startLine } from '../runtime/invocation-log.js';
 import type { RecordedEnd, RecordedStart } from '../runtime/invocation-recorder.js';
+import { boundedMessage, END_LINES, eventBytes, START_LINE } from './record-lines.js';
 
-/** CloudWatch's per-event overhead, counted in stored bytes. */
-export const EVENT_OVERHEAD_BYTES = 26;
-/** CloudWatch's largest event: 256 KB, overhead included. */
-export const MAX_EVENT_BYTES = 262_144 - EVENT_OVERHEAD_BYTES;
+export { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from './record-lines.js';
 const DAY_MS = 86_400_000;
 /** How often the retention by age is applied. */
 const AGE_CHECK_MS = 60_000;
@@ -33,7 +33,7 @@ export const END = 2;
 
 /**
  * A queued line, formatted only by the writer: recording costs an object, not a string. The START
- * line is not queued: the writer writes it before the first line of its invocation that it sees.
+ * line is not queued: the invocation's record stands for it (and for END and REPORT).
  */
 export interface PendingLine {
   readonly start: RecordedStart;
@@ -56,10 +56,10 @@ export type WriterReply =
   | { readonly type: 'failed'; readonly message: string; readonly ack?: number }
   | { readonly type: 'closed' };
 
-/** The tables: events, streams, groups (with their stored bytes) and invocation records. */
-export const SCHEMA = `
+/** The tables: stored lines, streams, groups (with their stored bytes), invocation records and the sequence of event ids. */
+const SCHEMA = `
 CREATE TABLE IF NOT EXISTS log_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   function_name TEXT NOT NULL,
   stream TEXT NOT NULL,
   timestamp INTEGER NOT NULL,
@@ -100,7 +100,52 @@ CREATE TABLE IF NOT EXISTS invocations (
   trace_id TEXT
 );
 CREATE INDEX IF NOT EXISTS invocations_by_time ON invocations (function_name, start_time);
+CREATE TABLE IF NOT EXISTS log_sequence (next INTEGER NOT NULL);
 `;
+
+/**
+ * The columns by which a record stands for its lines, added to a store written before (whose records have
+ * `lines` 0: their lines are all rows). The record's rowid is its START line's event id; REPORT's is `end_id + 1`.
+ */
+const RECORD_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['lines', 'INTEGER NOT NULL DEFAULT 0'],
+  ['end_id', 'INTEGER'],
+  ['end_time', 'INTEGER'],
+  ['memory_size', 'INTEGER'],
+  ['memory_used', 'REAL'],
+  ['init_failed', 'INTEGER'],
+  ['ingestion_time', 'INTEGER'],
+  ['bytes', 'INTEGER NOT NULL DEFAULT 0'],
+];
+/** The schema version this code writes (`PRAGMA user_version`): 1, one row per invocation. */
+const SCHEMA_VERSION = 1;
+
+/** Creates the tables, or brings those of an earlier version up to this one. */
+export function prepareLogDatabase(db: DatabaseSync): void {
+  db.exec(SCHEMA);
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+  if (version >= SCHEMA_VERSION && db.prepare('SELECT 1 FROM log_sequence').get() !== undefined) return;
+  db.exec('BEGIN');
+  try {
+    const present = new Set((db.prepare('PRAGMA table_info(invocations)').all() as Array<{ name: string }>).map((column) => column.name));
+    for (const [name, type] of RECORD_COLUMNS) {
+      if (!present.has(name)) db.exec(`ALTER TABLE invocations ADD COLUMN ${name} ${type}`);
+    }
+    db.exec('CREATE INDEX IF NOT EXISTS invocations_by_end ON invocations (function_name, end_time, end_id)');
+    // Event ids go on from every id ever given: a paging token never points at a new event.
+    const hasSequence = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get() !== undefined;
+    const { next } = db.prepare(`SELECT 1 + max(
+        COALESCE((SELECT max(id) FROM log_events), 0), ${hasSequence ? "COALESCE((SELECT max(seq) FROM sqlite_sequence WHERE name = 'log_events'), 0)" : '0'},
+        COALESCE((SELECT max(rowid) FROM invocations), 0), COALESCE((SELECT max(end_id) + 1 FROM invocations), 0)) AS next`).get() as { next: number };
+    db.exec('DELETE FROM log_sequence');
+    db.prepare('INSERT INTO log_sequence (next) VALUES (?)').run(next);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
 
 /** A position in a function's events, in time order. */
 interface Position {
@@ -108,30 +153,57 @@ interface Position {
   readonly id: number;
 }
 
+/** A row the size bound weighs: a stored line, or a record with every line it stands for (at its START). */
+interface WeighedRow extends Position {
+  readonly bytes: number;
+}
+
+/** An invocation whose start the writer has seen and whose end not yet: across batches. */
+interface Started {
+  readonly start: RecordedStart;
+  /** Its START line's event id, which is its record's rowid. */
+  readonly id: number;
+  /** Whether its record is written yet (standing for START only until the end). */
+  stored: boolean;
+}
+
 /** Writes batches into one database and keeps it within its bounds. */
 export class LogWriter {
   private readonly insertEvent: StatementSync;
   private readonly upsertStream: StatementSync;
   private readonly upsertGroup: StatementSync;
-  private readonly insertInvocation: StatementSync;
+  private readonly insertRecord: StatementSync;
+  private readonly updateRecord: StatementSync;
+  private readonly saveSequence: StatementSync;
   /** Stored bytes per function, in step with `log_groups`. */
   private readonly bytes = new Map<string, number>();
   private lastAgeCheck = 0;
-  /** Invocations whose START is written and whose END is not yet: across batches. */
-  private readonly started = new Set<string>();
+  private readonly started = new Map<string, Started>();
+  /** The last END time written per function. */
+  private readonly lastEnd = new Map<string, number>();
+  /** The next event id to give. */
+  private next: number;
+  /** Whether records of a store written before are left (their lines are rows: they go with them). */
+  private readonly legacyRecords: boolean;
 
   constructor(private readonly db: DatabaseSync, private readonly settings: WriterSettings) {
-    this.insertEvent = db.prepare('INSERT INTO log_events (function_name, stream, timestamp, ingestion_time, message, bytes, request_id, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insertEvent = db.prepare('INSERT INTO log_events (id, function_name, stream, timestamp, ingestion_time, message, bytes, request_id, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.upsertStream = db.prepare(`INSERT INTO log_streams (function_name, name, version, creation_time, first_event, last_event, last_ingestion) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (function_name, name) DO UPDATE SET first_event = min(first_event, excluded.first_event),
         last_event = max(last_event, excluded.last_event), last_ingestion = excluded.last_ingestion`);
     this.upsertGroup = db.prepare(`INSERT INTO log_groups (function_name, creation_time, stored_bytes) VALUES (?, ?, ?)
       ON CONFLICT (function_name) DO UPDATE SET stored_bytes = excluded.stored_bytes`);
-    this.insertInvocation = db.prepare(`INSERT INTO invocations (request_id, function_name, version, stream, start_time, duration_ms, status, error_type, cold_start, init_duration_ms, trace_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertRecord = db.prepare(`INSERT INTO invocations (rowid, request_id, function_name, version, stream, start_time, duration_ms, status, error_type, cold_start,
+      init_duration_ms, trace_id, lines, end_id, end_time, memory_size, memory_used, init_failed, ingestion_time, bytes)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.updateRecord = db.prepare(`UPDATE invocations SET duration_ms = ?, status = ?, error_type = ?, cold_start = ?, init_duration_ms = ?, lines = lines | ${END_LINES},
+      end_id = ?, end_time = ?, memory_size = ?, memory_used = ?, init_failed = ?, ingestion_time = ?, bytes = bytes + ? WHERE rowid = ?`);
+    this.saveSequence = db.prepare('UPDATE log_sequence SET next = ?');
     for (const row of db.prepare('SELECT function_name, stored_bytes FROM log_groups').all() as Array<{ function_name: string; stored_bytes: number }>) {
       this.bytes.set(row.function_name, row.stored_bytes);
     }
+    this.next = (db.prepare('SELECT next FROM log_sequence').get() as { next: number }).next;
+    this.legacyRecords = db.prepare('SELECT 1 FROM invocations WHERE lines = 0 LIMIT 1').get() !== undefined;
   }
 
   private now(): number {
@@ -149,48 +221,47 @@ export class LogWriter {
       for (const line of batch) {
         const { start } = line;
         const { functionName, requestId, logStreamName: stream } = start;
-        const traceId = start.traceId ?? null;
-        const insert = (time: number, message: string) => {
-          const text = boundedMessage(message);
-          const bytes = Buffer.byteLength(text) + EVENT_OVERHEAD_BYTES;
-          // As a BLOB: Node.js 22's node:sqlite cuts a TEXT value at its first NUL, and a function may print one.
-          this.insertEvent.run(functionName, stream, time, ingestion, Buffer.from(text), bytes, requestId, traceId);
-          this.bytes.set(functionName, (this.bytes.get(functionName) ?? 0) + bytes);
-        };
-        if (!this.started.has(requestId)) {
-          this.started.add(requestId);
+        let started = this.started.get(requestId);
+        if (started === undefined) {
+          // Its START line's id comes before those of its output.
+          started = { start, id: this.next++, stored: false };
+          this.started.set(requestId, started);
           startedHere.push(requestId);
-          insert(start.startTime, startLine(requestId, start.version));
         }
-        switch (line.kind) {
-          case OUTPUT:
-            insert(line.time, outputLine(line.time, requestId, line.level, line.text!, line.raw));
-            break;
-          case END: {
-            const end = line.end!;
-            this.started.delete(requestId);
-            insert(line.time, endLine(requestId));
-            insert(line.time, reportLine(requestId, {
-              durationMs: end.durationMs, memorySize: end.memorySize, memoryUsedMB: end.memoryUsedMB,
-              initDurationMs: end.initFailed ? undefined : end.initDurationMs,
-              status: end.status === 'success' ? undefined : end.status, errorType: end.errorType,
-            }));
-            this.insertInvocation.run(
-              requestId, functionName, start.version, stream, start.startTime, end.durationMs, end.status, end.errorType ?? null,
-              end.initDurationMs === undefined ? 0 : 1, end.initDurationMs ?? null, traceId,
-            );
-            break;
-          }
+        const time = line.kind === OUTPUT ? line.time : this.endTime(functionName, line.time);
+        if (line.kind === OUTPUT) {
+          const text = boundedMessage(outputLine(line.time, requestId, line.level, line.text!, line.raw));
+          const bytes = eventBytes(text);
+          // As a BLOB: Node.js 22's node:sqlite cuts a TEXT value at its first NUL, and a function may print one.
+          this.insertEvent.run(this.next++, functionName, stream, line.time, ingestion, Buffer.from(text), bytes, requestId, start.traceId ?? null);
+          this.addBytes(functionName, bytes);
+        } else {
+          this.started.delete(requestId);
+          this.writeEnd(started, time, line.end!, ingestion);
         }
         touched.add(functionName);
         const key = `${functionName}\n${stream}`;
         const seen = streams.get(key);
-        if (seen === undefined) streams.set(key, { functionName, stream, version: start.version, first: start.startTime, last: line.time });
+        if (seen === undefined) streams.set(key, { functionName, stream, version: start.version, first: start.startTime, last: time });
         else {
           seen.first = Math.min(seen.first, start.startTime);
-          seen.last = Math.max(seen.last, line.time);
+          seen.last = Math.max(seen.last, time);
         }
       }
+      // Invocations still running: their record, standing for their START line, is read before their output.
+      for (const requestId of startedHere) {
+        const started = this.started.get(requestId);
+        if (started === undefined) continue;
+        const { start } = started;
+        const bytes = eventBytes(boundedMessage(startLine(requestId, start.version)));
+        this.insertRecord.run(
+          started.id, requestId, start.functionName, start.version, start.logStreamName, start.startTime, 0, 'success', null, 0,
+          null, start.traceId ?? null, START_LINE, null, null, null, null, null, ingestion, bytes,
+        );
+        started.stored = true;
+        this.addBytes(start.functionName, bytes);
+      }
+      this.saveSequence.run(this.next);
       for (const seen of streams.values()) {
         this.upsertStream.run(seen.functionName, seen.stream, seen.version, seen.first, seen.first, seen.last, ingestion);
       }
@@ -198,13 +269,70 @@ export class LogWriter {
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      // The START lines of this batch are not written after all.
+      // The records of this batch are not written after all.
       for (const requestId of startedHere) this.started.delete(requestId);
       // The counts were raised for rows that are not there: read them again.
       this.recount([...touched]);
       throw error;
     }
     this.applyBounds([...touched], this.now() - this.lastAgeCheck >= AGE_CHECK_MS);
+  }
+
+  /**
+   * The time of an END line: never before the function's last one (a clock set back), so that END ids, given
+   * in the order of the ends, also follow END times, which lets the reads use one index for both orders.
+   */
+  private endTime(functionName: string, time: number): number {
+    let last = this.lastEnd.get(functionName);
+    if (last === undefined) {
+      last = (this.db.prepare('SELECT max(end_time) AS last FROM invocations WHERE function_name = ?').get(functionName) as { last: number | null }).last ?? 0;
+    }
+    const end = Math.max(time, last);
+    this.lastEnd.set(functionName, end);
+    return end;
+  }
+
+  /** Writes the record of an invocation that ended: it then stands for its START, END and REPORT lines. */
+  private writeEnd(started: Started, time: number, end: RecordedEnd, ingestion: number): void {
+    const { start } = started;
+    const { requestId } = start;
+    const endId = this.next;
+    this.next += 2;
+    const errorType = end.errorType ?? null;
+    const coldStart = end.initDurationMs === undefined ? 0 : 1;
+    const initDuration = end.initDurationMs ?? null;
+    const initFailed = end.initFailed ? 1 : 0;
+    const endBytes = eventBytes(boundedMessage(endLine(requestId))) + eventBytes(boundedMessage(reportLine(requestId, {
+      durationMs: end.durationMs, memorySize: end.memorySize, memoryUsedMB: end.memoryUsedMB,
+      initDurationMs: end.initFailed ? undefined : end.initDurationMs,
+      status: end.status === 'success' ? undefined : end.status, errorType: end.errorType,
+    })));
+    if (started.stored) {
+      const { changes } = this.updateRecord.run(
+        end.durationMs, end.status, errorType, coldStart, initDuration, endId, time, end.memorySize, end.memoryUsedMB, initFailed, ingestion, endBytes, started.id,
+      );
+      if (changes > 0) {
+        this.addBytes(start.functionName, endBytes);
+        return;
+      }
+      // Its record (its START line) went past a bound while it ran: its END and REPORT lines are new, and kept.
+      this.insertRecord.run(
+        started.id, requestId, start.functionName, start.version, start.logStreamName, start.startTime, end.durationMs, end.status, errorType, coldStart,
+        initDuration, start.traceId ?? null, END_LINES, endId, time, end.memorySize, end.memoryUsedMB, initFailed, ingestion, endBytes,
+      );
+      this.addBytes(start.functionName, endBytes);
+      return;
+    }
+    const bytes = eventBytes(boundedMessage(startLine(requestId, start.version))) + endBytes;
+    this.insertRecord.run(
+      started.id, requestId, start.functionName, start.version, start.logStreamName, start.startTime, end.durationMs, end.status, errorType, coldStart,
+      initDuration, start.traceId ?? null, START_LINE | END_LINES, endId, time, end.memorySize, end.memoryUsedMB, initFailed, ingestion, bytes,
+    );
+    this.addBytes(start.functionName, bytes);
+  }
+
+  private addBytes(functionName: string, bytes: number): void {
+    this.bytes.set(functionName, (this.bytes.get(functionName) ?? 0) + bytes);
   }
 
   /** Drops what is past the bounds for these functions; `byAge` applies the retention to every function too. */
@@ -222,12 +350,24 @@ export class LogWriter {
       const excess = stored - Math.floor(max * 0.9);
       let freed = 0;
       let last: Position | undefined;
-      for (const row of this.db.prepare('SELECT id, timestamp, bytes FROM log_events WHERE function_name = ? ORDER BY timestamp, id').iterate(name) as Iterable<{ id: number; timestamp: number; bytes: number }>) {
-        freed += row.bytes;
-        last = { timestamp: row.timestamp, id: row.id };
-        if (freed >= excess) break;
+      const lines = this.db.prepare('SELECT id, timestamp, bytes FROM log_events WHERE function_name = ? ORDER BY timestamp, id').iterate(name) as Iterator<WeighedRow>;
+      // A record weighs all its lines and goes with the first of them: its START line, or its END line when it stands for no START.
+      const records = this.db.prepare(`SELECT rowid AS id, start_time AS timestamp, bytes FROM invocations WHERE function_name = ? AND lines & ${START_LINE}
+        ORDER BY start_time, rowid`).iterate(name) as Iterator<WeighedRow>;
+      const endsOnly = this.db.prepare(`SELECT end_id AS id, end_time AS timestamp, bytes FROM invocations WHERE function_name = ? AND lines = ${END_LINES}
+        ORDER BY end_time, end_id`).iterate(name) as Iterator<WeighedRow>;
+      try {
+        for (const row of inPositionOrder(inPositionOrder(lines, records), endsOnly)) {
+          freed += row.bytes;
+          last = row;
+          if (freed >= excess) break;
+        }
+      } finally {
+        lines.return?.();
+        records.return?.();
+        endsOnly.return?.();
       }
-      if (last !== undefined) this.dropBefore(name, last, true);
+      if (last !== undefined) this.dropBefore(name, { timestamp: last.timestamp, id: last.id }, true);
     }
   }
 
@@ -238,18 +378,31 @@ export class LogWriter {
 
   /** Deletes a function's events before `position` (up to it, when `inclusive`), the records of their invocations, and what is left empty. */
   private dropBefore(name: string, position: Position, inclusive: boolean): void {
-    const where = inclusive ? 'function_name = ? AND (timestamp < ? OR (timestamp = ? AND id <= ?))' : 'function_name = ? AND timestamp < ?';
-    const params = inclusive ? [name, position.timestamp, position.timestamp, position.id] : [name, position.timestamp];
-    const { freed } = this.db.prepare(`SELECT COALESCE(SUM(bytes), 0) AS freed FROM log_events WHERE ${where}`).get(...params) as { freed: number };
+    const before = (time: string, id: string) => (inclusive ? `(${time} < ? OR (${time} = ? AND ${id} <= ?))` : `${time} < ?`);
+    const at = inclusive ? [position.timestamp, position.timestamp, position.id] : [position.timestamp];
+    const lines = `function_name = ? AND ${before('timestamp', 'id')}`;
+    // A record goes with the first line it stands for (and the others with it).
+    const records = `function_name = ? AND ((lines & ${START_LINE} AND ${before('start_time', 'rowid')}) OR (lines = ${END_LINES} AND ${before('end_time', 'end_id')}))`;
+    const params = [name, ...at];
+    const recordParams = [name, ...at, ...at];
+    const { freed } = this.db.prepare(`SELECT COALESCE((SELECT SUM(bytes) FROM log_events WHERE ${lines}), 0)
+      + COALESCE((SELECT SUM(bytes) FROM invocations WHERE ${records}), 0) AS freed`).get(...params, ...recordParams) as { freed: number };
     if (freed === 0) return;
     const left = (this.bytes.get(name) ?? 0) - freed;
     this.db.exec('BEGIN');
     try {
-      // An invocation whose lines are being dropped loses its record with them.
-      this.db.prepare(`DELETE FROM invocations WHERE function_name = ? AND request_id IN (SELECT DISTINCT request_id FROM log_events WHERE ${where})`).run(name, ...params);
-      this.db.prepare(`DELETE FROM log_events WHERE ${where}`).run(...params);
-      this.db.prepare(`DELETE FROM log_streams WHERE function_name = ? AND NOT EXISTS
-        (SELECT 1 FROM log_events e WHERE e.function_name = log_streams.function_name AND e.stream = log_streams.name)`).run(name);
+      const emptied = this.db.prepare(`SELECT stream FROM log_events WHERE ${lines} UNION SELECT stream FROM invocations WHERE ${records}`)
+        .all(...params, ...recordParams) as Array<{ stream: string }>;
+      // A record of a store written before goes as soon as one of its lines goes.
+      if (this.legacyRecords) {
+        this.db.prepare(`DELETE FROM invocations WHERE function_name = ? AND lines = 0 AND request_id IN (SELECT DISTINCT request_id FROM log_events WHERE ${lines})`).run(name, ...params);
+      }
+      this.db.prepare(`DELETE FROM invocations WHERE ${records}`).run(...recordParams);
+      this.db.prepare(`DELETE FROM log_events WHERE ${lines}`).run(...params);
+      const dropStream = this.db.prepare(`DELETE FROM log_streams WHERE function_name = ? AND name = ?
+        AND NOT EXISTS (SELECT 1 FROM log_events WHERE function_name = ? AND stream = ?)
+        AND NOT EXISTS (SELECT 1 FROM invocations WHERE function_name = ? AND stream = ? AND lines != 0)`);
+      for (const { stream } of emptied) dropStream.run(name, stream, name, stream, name, stream);
       if (left > 0) this.db.prepare('UPDATE log_groups SET stored_bytes = ? WHERE function_name = ?').run(left, name);
       else this.db.prepare('DELETE FROM log_groups WHERE function_name = ?').run(name);
       this.db.exec('COMMIT');
@@ -263,9 +416,25 @@ export class LogWriter {
 
   private recount(functions: readonly string[]): void {
     for (const name of functions) {
-      const { bytes } = this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM log_events WHERE function_name = ?').get(name) as { bytes: number };
+      const { bytes } = this.db.prepare(`SELECT COALESCE((SELECT SUM(bytes) FROM log_events WHERE function_name = ?), 0)
+        + COALESCE((SELECT SUM(bytes) FROM invocations WHERE function_name = ?), 0) AS bytes`).get(name, name) as { bytes: number };
       if (bytes > 0) this.bytes.set(name, bytes);
       else this.bytes.delete(name);
+    }
+  }
+}
+
+/** Two row sequences, each in position order, merged in position order. */
+function* inPositionOrder(a: Iterator<WeighedRow>, b: Iterator<WeighedRow>): Generator<WeighedRow> {
+  let left = a.next();
+  let right = b.next();
+  while (!left.done || !right.done) {
+    if (right.done || (!left.done && (left.value.timestamp < right.value.timestamp || (left.value.timestamp === right.value.timestamp && left.value.id < right.value.id)))) {
+      yield left.value;
+      left = a.next();
+    } else {
+      yield right.value;
+      right = b.next();
     }
   }
 }
@@ -283,15 +452,6 @@ export function openLogDatabase(file: string): DatabaseSync {
     db.close();
     throw error;
   }
-}
-
-/** `message` cut to CloudWatch's largest event. */
-function boundedMessage(message: string): string {
-  if (message.length * 3 <= MAX_EVENT_BYTES) return message;
-  const bytes = Buffer.from(message);
-  if (bytes.length <= MAX_EVENT_BYTES) return message;
-  // A cut inside a multi-byte character leaves a replacement character, never a broken sequence.
-  return bytes.subarray(0, MAX_EVENT_BYTES).toString('utf8').replace(/\uFFFD$/, '');
 }
 
 // As a worker thread: write what the store sends, answer each acknowledged batch.

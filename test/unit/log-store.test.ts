@@ -1,11 +1,14 @@
 /** The log store on its own: batches, bounds by size and age, restarts, hostile lines. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
-import { EVENT_OVERHEAD_BYTES, LOG_STORE_FILE, LogStore, MAX_EVENT_BYTES, type LogStoreOptions } from '../../src/logs/log-store.js';
+import { compileFilterPattern } from '../../src/logs/filter-pattern.js';
+import { EVENT_OVERHEAD_BYTES, LOG_STORE_FILE, LogStore, MAX_EVENT_BYTES, type EventPosition, type LogStoreOptions } from '../../src/logs/log-store.js';
 import type { RecordedEnd, RecordedStart } from '../../src/runtime/invocation-recorder.js';
+import type { FunctionLogLevel } from '../../src/runtime/execution-environment.js';
 
 const STREAM = '2024/01/31/[$LATEST]0123456789abcdef0123456789abcdef';
 const END: RecordedEnd = { durationMs: 1.5, memorySize: 128, memoryUsedMB: 10, initDurationMs: undefined, initFailed: false, status: 'success', errorType: undefined };
@@ -137,4 +140,132 @@ describe('LogStore', () => {
     const head = store.streamEvents({ functionName: 'fn', stream: STREAM, afterId: 0, limit: 2, maxBytes: Infinity });
     assert.deepEqual(head.map((event) => event.id), ids.slice(0, 2));
   });
+
+  describe('one row per invocation', () => {
+    /** A store written when every line was a row (by the scenario below), and what it read back then. */
+    const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/logs-store-v0', import.meta.url));
+    const expected = JSON.parse(readFileSync(join(FIXTURE, 'expected.json'), 'utf8')) as {
+      events: Array<{ ingestionTime?: number }>; groups: unknown[]; streams: Array<{ lastIngestionTime?: number }>; invocations: unknown[];
+    };
+    /** Rows as the fixture's JSON has them (no undefined fields), their ingestion times (the clock's when written) left out. */
+    const withoutIngestion = <T extends { ingestionTime?: number; lastIngestionTime?: number }>(rows: T[]) =>
+      JSON.parse(JSON.stringify(rows.map((row) => ({ ...row, ingestionTime: 0, lastIngestionTime: 0 })))) as unknown;
+    const S1 = '2096/10/02/[$LATEST]0123456789abcdef0123456789abcdef';
+    const S2 = '2096/10/02/[1]fedcba9876543210fedcba9876543210';
+    /** The fixture's invocations: warm and cold, silent, with output, an error with a forged START line, a timeout. */
+    const scenario = (store: LogStore, clock: { t: number }) => {
+      const invocation = (requestId: string, stream: string, version: string, lines: Array<[FunctionLogLevel, string, string | undefined]>, end: Partial<RecordedEnd>, traceId?: string) => {
+        const handle = store.begin({ functionName: 'hello', version, requestId, traceId, logStreamName: stream, startTime: clock.t });
+        for (const [level, text, raw] of lines) {
+          clock.t += 1;
+          store.line(handle, level, text, raw);
+        }
+        clock.t += 2;
+        store.end(handle, { durationMs: 1.25, memorySize: 128, memoryUsedMB: 42, initDurationMs: undefined, initFailed: false, status: 'success', errorType: undefined, ...end });
+        clock.t += 5;
+      };
+      invocation('11111111-1111-4111-8111-111111111111', S1, '$LATEST', [['INFO', 'hello world', undefined]], { initDurationMs: 33.5 }, '1-5759e988-bd862e3fe1be46a994272793');
+      invocation('22222222-2222-4222-8222-222222222222', S1, '$LATEST', [], {});
+      invocation('33333333-3333-4333-8333-333333333333', S1, '$LATEST', [['ERROR', 'boom', 'raw error line\n'], [undefined, '', 'START RequestId: forged Version: $LATEST\n']],
+        { status: 'error', errorType: 'Error' });
+      invocation('44444444-4444-4444-8444-444444444444', S2, '1',
+        [['ERROR', 'Task timed out after 3.00 seconds', '2096-10-02T00:00:00.000Z 44444444-4444-4444-8444-444444444444 Task timed out after 3.00 seconds\n']],
+        { durationMs: 3000, status: 'timeout', errorType: 'Sandbox.Timedout' });
+    };
+    const read = async (store: LogStore) => {
+      await store.sync();
+      return {
+        events: store.filterEvents({ functionName: 'hello', matches: () => true, limit: 10_000, maxBytes: Infinity, maxScanned: Infinity }).events,
+        groups: store.groups(), streams: store.streamsOf('hello').sort((a, b) => a.name.localeCompare(b.name)), invocations: store.invocations('hello'),
+      };
+    };
+
+    it('reads back byte for byte what a store of every line as a row read: lines, ids, order, streams and stored bytes', async () => {
+      const clock = { t: 4_000_000_000_000 };
+      const store = open({ retentionDays: 36_500, now: () => clock.t });
+      scenario(store, clock);
+      const got = await read(store);
+      assert.deepEqual(withoutIngestion(got.events), withoutIngestion(expected.events as typeof got.events));
+      assert.deepEqual(withoutIngestion(got.streams), withoutIngestion(expected.streams as typeof got.streams));
+      assert.deepEqual(got.groups.map((group) => ({ ...group, creationTime: 0 })), (expected.groups as typeof got.groups).map((group) => ({ ...group, creationTime: 0 })));
+      assert.deepEqual(JSON.parse(JSON.stringify(got.invocations)), expected.invocations);
+      // A GetLogEvents window and a request's own lines read the same lines.
+      const stream = got.events.filter((event) => event.stream === S1);
+      assert.deepEqual(store.streamEvents({ functionName: 'hello', stream: S1, afterId: 2, limit: 3, maxBytes: Infinity }), stream.slice(2, 5));
+      assert.deepEqual(store.streamEvents({ functionName: 'hello', stream: S1, beforeId: stream[5]!.id, limit: 2, maxBytes: Infinity }), stream.slice(3, 5));
+      assert.deepEqual(store.invocationEvents('hello', '33333333-3333-4333-8333-333333333333', 0), got.events.filter((event) => event.requestId === '33333333-3333-4333-8333-333333333333'));
+      // Filter patterns match the built lines as they matched the stored ones; pages of 3 add up to the whole, in order.
+      for (const pattern of ['"Init Duration"', '"REPORT RequestId"', 'START', '"Status: error"', 'RequestId -REPORT']) {
+        const matches = compileFilterPattern(pattern);
+        const filtered = store.filterEvents({ functionName: 'hello', matches, limit: 10_000, maxBytes: Infinity, maxScanned: Infinity }).events;
+        assert.deepEqual(filtered.map((event) => event.id), (expected.events as StoredEvents).filter((event) => matches(event.message)).map((event) => event.id), pattern);
+      }
+      const paged: number[] = [];
+      let after: EventPosition | undefined;
+      do {
+        const page = store.filterEvents({ functionName: 'hello', matches: () => true, after, limit: 3, maxBytes: Infinity, maxScanned: Infinity });
+        paged.push(...page.events.map((event) => event.id));
+        after = page.next;
+      } while (after !== undefined);
+      assert.deepEqual(paged, got.events.map((event) => event.id));
+    });
+
+    it('opens a store written before: its lines read as before, once, and new invocations follow them', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'serverfull-logstore-'));
+      cpSync(FIXTURE, dataDir, { recursive: true });
+      rmSync(join(dataDir, 'expected.json'));
+      const clock = { t: 4_000_000_001_000 };
+      const store = open({ dataDir, retentionDays: 36_500, now: () => clock.t });
+      assert.deepEqual(withoutIngestion((await read(store)).events), withoutIngestion(expected.events as StoredEvents));
+      invoke(store, 'after-upgrade', [], { functionName: 'hello', startTime: clock.t, logStreamName: S1 });
+      const events = (await read(store)).events;
+      assert.deepEqual(events.slice(0, expected.events.length).map((event) => event.id), (expected.events as StoredEvents).map((event) => event.id));
+      assert.deepEqual(events.slice(expected.events.length).map((event) => [event.id > 16, event.message.split(' ')[0]]), [[true, 'START'], [true, 'END'], [true, 'REPORT']]);
+      const stored = events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0);
+      assert.equal(store.groups()[0]!.storedBytes, stored);
+      await store.close();
+      // Past a smaller bound, the oldest lines go, with the records of the invocations they were of.
+      const bounded = open({ dataDir, retentionDays: 36_500, maxBytesPerFunction: 1200 });
+      const left = (await read(bounded));
+      assert.equal(left.groups[0]!.storedBytes, left.events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0));
+      assert.ok(left.groups[0]!.storedBytes <= 1200);
+      assert.equal(left.events.at(-1)!.requestId, 'after-upgrade');
+      assert.ok(!left.events.some((event) => event.requestId === '11111111-1111-4111-8111-111111111111'));
+      assert.ok(!left.invocations.some((record) => record.requestId === '11111111-1111-4111-8111-111111111111'));
+    });
+
+    it('shows a running invocation\'s START before its output, and ends it in a later batch', async () => {
+      const store = open();
+      const handle = store.begin({ functionName: 'fn', version: '$LATEST', requestId: 'running', traceId: undefined, logStreamName: STREAM, startTime: Date.now() });
+      store.line(handle, 'INFO', 'working', undefined);
+      const early = await all(store);
+      assert.deepEqual(early.map((event) => event.message.split(/[ \t]/)[0]), ['START', early[1]!.message.split('\t')[0]]);
+      assert.deepEqual(store.invocations('fn'), []);
+      store.line(handle, 'INFO', 'still working', undefined);
+      store.end(handle, END);
+      const events = await all(store);
+      assert.deepEqual(events.slice(0, 2).map((event) => [event.id, event.message]), early.map((event) => [event.id, event.message]));
+      assert.deepEqual(events.slice(3).map((event) => event.message.split(' ')[0]), ['END', 'REPORT']);
+      assert.equal(store.invocations('fn').length, 1);
+      assert.equal(store.groups()[0]!.storedBytes, events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0));
+    });
+
+    it('keeps the END and REPORT of an invocation whose START a bound dropped while it ran', async () => {
+      const store = open({ maxBytesPerFunction: 2000 });
+      const handle = store.begin({ functionName: 'fn', version: '$LATEST', requestId: 'long', traceId: undefined, logStreamName: STREAM, startTime: Date.now() });
+      store.line(handle, 'INFO', 'begun', undefined);
+      await store.sync();
+      for (let i = 0; i < 12; i++) invoke(store, `short-${i}`, ['x'.repeat(40)]);
+      await store.sync();
+      assert.ok(!(await all(store)).some((event) => event.requestId === 'long'), 'the running invocation\'s lines went first');
+      store.end(handle, END);
+      const events = await all(store);
+      assert.deepEqual(events.filter((event) => event.requestId === 'long').map((event) => event.message.split(' ')[0]), ['END', 'REPORT']);
+      assert.ok(store.invocations('fn').some((record) => record.requestId === 'long'));
+      assert.equal(store.groups()[0]!.storedBytes, events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0));
+    });
+  });
 });
+
+type StoredEvents = Array<{ id: number; ingestionTime: number; message: string }>;
+
