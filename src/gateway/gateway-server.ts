@@ -229,7 +229,7 @@ function invokeFunction(
     options.invoker.invoke({
       definition,
       requestId,
-      payload: JSON.stringify(event),
+      // No JSON text: the invoker makes it only for environments that need it (not inline ones).
       event,
       invokedFunctionArn: functionArn(options.identity, definition.name, qualifier),
       tail: false,
