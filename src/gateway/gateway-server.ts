@@ -221,7 +221,8 @@ function invokeFunction(
     return done('integrationFailure');
   }
   let settled = false;
-  const timer = setTimeout(() => {
+  // A function whose own timeout is the shorter ends (as a function error) before the gateway's would: no timer needed.
+  const timer = definition.timeout * 1000 < timeoutMs ? undefined : setTimeout(() => {
     settled = true;
     done('timeout');
   }, timeoutMs);
