@@ -140,19 +140,21 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
         }
       };
       const { route, api } = target.match;
-      const incomingTrace = request.headers['x-amzn-trace-id'];
-      const traceHeader = traceHeaderFrom(typeof incomingTrace === 'string' ? incomingTrace : undefined);
+      const head = readHead(request.rawHeaders);
+      const traceHeader = traceHeaderFrom(head.trace);
+      // The caller's X-Amzn-Trace-Id is replaced, never passed on: the event carries the checked one.
+      head.headers.push('X-Amzn-Trace-Id', traceHeader);
       const gatewayRequest: GatewayRequest = {
         method: request.method ?? 'GET',
         path: target.path,
         rawQuery: request.rawQuery,
-        rawHeaders: withTraceHeader(request.rawHeaders, traceHeader),
+        rawHeaders: head.headers,
         traceHeader,
         body: request.body,
         sourceIp: sourceIp(request),
         requestId: request.requestId,
         time: new Date(),
-        domainName: hostName(request),
+        domainName: hostName(head.host),
       };
       const matched: MatchedRoute = {
         apiId: api.id,
@@ -275,16 +277,32 @@ function authorize(
   });
 }
 
-/** The request's headers with `X-Amzn-Trace-Id` set to `traceHeader`: what the caller sent under that name is replaced, never passed on. */
-function withTraceHeader(rawHeaders: readonly string[], traceHeader: string): string[] {
+/** What the gateway reads of a request's head. */
+interface RequestHead {
+  /** The headers as sent, but for `X-Amzn-Trace-Id`. */
+  readonly headers: string[];
+  /** `X-Amzn-Trace-Id`, repeated ones joined as Node joins them. */
+  readonly trace: string | undefined;
+  /** The first `Host`, as Node keeps it. */
+  readonly host: string | undefined;
+}
+
+/** One pass over `rawHeaders`: cheaper than having Node build `request.headers` for two values. */
+function readHead(rawHeaders: readonly string[]): RequestHead {
   const headers: string[] = [];
+  let trace: string | undefined;
+  let host: string | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length === 15 && name.toLowerCase() === 'x-amzn-trace-id') continue;
-    headers.push(name, rawHeaders[i + 1]!);
+    const value = rawHeaders[i + 1]!;
+    if (name.length === 15 && name.toLowerCase() === 'x-amzn-trace-id') {
+      trace = trace === undefined ? value : `${trace}, ${value}`;
+      continue;
+    }
+    if (name.length === 4 && host === undefined && name.toLowerCase() === 'host') host = value;
+    headers.push(name, value);
   }
-  headers.push('X-Amzn-Trace-Id', traceHeader);
-  return headers;
+  return { headers, trace, host };
 }
 
 /** False for the statuses whose responses never have a body: 1xx, 204 and 304. */
@@ -297,8 +315,8 @@ function sourceIp(request: IncomingMessage): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-function hostName(request: IncomingMessage): string {
-  const host = request.headers.host ?? 'localhost';
+function hostName(header: string | undefined): string {
+  const host = header ?? 'localhost';
   const colon = host.lastIndexOf(':');
   return colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host;
 }
