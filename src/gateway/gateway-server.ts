@@ -77,7 +77,7 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
     flat.push('apigw-requestid', request.requestId);
     // The gateway frames the body itself (the function's framing headers were dropped); a 204 must
     // not carry a Content-Length and a 304's would describe another response (RFC 9110 §8.6).
-    if (hasBody(answer.statusCode)) flat.push('content-length', String(answer.body.length));
+    if (hasBody(answer.statusCode)) flat.push('content-length', String(typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length));
     response.writeHead(answer.statusCode, flat).end(answer.body);
   };
 
