@@ -23,10 +23,43 @@ export interface BrowserPolicy {
 
 /** The `beforeBody` hook of the Lambda APIs: a request from a web page is refused before its body is read. */
 export function browserGuard(policy: BrowserPolicy): RequestHook {
+  /** The last `Host` header found allowed: the policy does not change, so the same value is allowed again. */
+  let allowedHost: string | undefined;
   return (request) => {
-    const refusal = browserRefusal(request.headers, policy);
+    // Most requests (SDKs, the CLI) bring no browser header and the same Host each time: checked from `rawHeaders`,
+    // without making Node build `request.headers`. Anything else takes the full check, on the headers as Node merges them.
+    const host = plainRequestHost(request.rawHeaders);
+    if (host !== undefined && host === allowedHost) return undefined;
+    const refusal = browserRefusal(host === undefined ? request.headers : { host }, policy);
+    if (refusal === undefined && host !== undefined) allowedHost = host;
     return refusal === undefined ? undefined : new AwsError('AccessDeniedException', refusal);
   };
+}
+
+/**
+ * The `Host` of a request with no `Origin` and no `Sec-Fetch-Site` header and exactly one `Host`; undefined for any
+ * other, whose headers need Node's merging (a repeated `Origin` is joined, a repeated `Host` is not).
+ */
+function plainRequestHost(raw: readonly string[]): string | undefined {
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Only names of the right length are lower-cased and compared.
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() !== 'host') break;
+        if (host !== undefined) return undefined;
+        host = raw[i + 1];
+        break;
+      case 6:
+        if (name.toLowerCase() === 'origin') return undefined;
+        break;
+      case 14:
+        if (name.toLowerCase() === 'sec-fetch-site') return undefined;
+        break;
+    }
+  }
+  return host;
 }
 
 /** Why a request must be refused as coming from a web page, or undefined when it may go on. */

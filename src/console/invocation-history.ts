@@ -144,7 +144,7 @@ export class InvocationHistory {
       if (message.initDurationMs !== undefined) bucket.coldStarts++;
       bucket.addDuration(message.durationMs);
     }
-    this.records[this.next] = {
+    const record: { -readonly [K in keyof InvocationRecord]: InvocationRecord[K] } = {
       functionName: message.functionName,
       version: message.version,
       requestId: message.requestId,
@@ -152,10 +152,12 @@ export class InvocationHistory {
       startedAt: started?.startedAt ?? now,
       durationMs: message.durationMs,
       outcome: message.outcome,
-      ...(message.outcome === 'functionError' ? { errorType: message.errorType } : {}),
       coldStart: message.initDurationMs !== undefined,
-      ...(message.initDurationMs !== undefined ? { initDurationMs: message.initDurationMs } : {}),
     };
+    // Set only when present (rather than spread in): every invocation ends here.
+    if (message.outcome === 'functionError') record.errorType = message.errorType;
+    if (message.initDurationMs !== undefined) record.initDurationMs = message.initDurationMs;
+    this.records[this.next] = record;
     this.next = (this.next + 1) % MAX_RECORDS;
   }
 

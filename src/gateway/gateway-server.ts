@@ -77,7 +77,7 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
     flat.push('apigw-requestid', request.requestId);
     // The gateway frames the body itself (the function's framing headers were dropped); a 204 must
     // not carry a Content-Length and a 304's would describe another response (RFC 9110 §8.6).
-    if (hasBody(answer.statusCode)) flat.push('content-length', String(answer.body.length));
+    if (hasBody(answer.statusCode)) flat.push('content-length', String(typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length));
     response.writeHead(answer.statusCode, flat).end(answer.body);
   };
 
@@ -140,19 +140,21 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
         }
       };
       const { route, api } = target.match;
-      const incomingTrace = request.headers['x-amzn-trace-id'];
-      const traceHeader = traceHeaderFrom(typeof incomingTrace === 'string' ? incomingTrace : undefined);
+      const head = readHead(request.rawHeaders);
+      const traceHeader = traceHeaderFrom(head.trace);
+      // The caller's X-Amzn-Trace-Id is replaced, never passed on: the event carries the checked one.
+      head.headers.push('X-Amzn-Trace-Id', traceHeader);
       const gatewayRequest: GatewayRequest = {
         method: request.method ?? 'GET',
         path: target.path,
         rawQuery: request.rawQuery,
-        rawHeaders: withTraceHeader(request.rawHeaders, traceHeader),
+        rawHeaders: head.headers,
         traceHeader,
         body: request.body,
         sourceIp: sourceIp(request),
         requestId: request.requestId,
         time: new Date(),
-        domainName: hostName(request),
+        domainName: hostName(head.host),
       };
       const matched: MatchedRoute = {
         apiId: api.id,
@@ -221,7 +223,8 @@ function invokeFunction(
     return done('integrationFailure');
   }
   let settled = false;
-  const timer = setTimeout(() => {
+  // A function whose own timeout is the shorter ends (as a function error) before the gateway's would: no timer needed.
+  const timer = definition.timeout * 1000 < timeoutMs ? undefined : setTimeout(() => {
     settled = true;
     done('timeout');
   }, timeoutMs);
@@ -229,7 +232,7 @@ function invokeFunction(
     options.invoker.invoke({
       definition,
       requestId,
-      payload: JSON.stringify(event),
+      // No JSON text: the invoker makes it only for environments that need it (not inline ones).
       event,
       invokedFunctionArn: functionArn(options.identity, definition.name, qualifier),
       tail: false,
@@ -274,16 +277,32 @@ function authorize(
   });
 }
 
-/** The request's headers with `X-Amzn-Trace-Id` set to `traceHeader`: what the caller sent under that name is replaced, never passed on. */
-function withTraceHeader(rawHeaders: readonly string[], traceHeader: string): string[] {
+/** What the gateway reads of a request's head. */
+interface RequestHead {
+  /** The headers as sent, but for `X-Amzn-Trace-Id`. */
+  readonly headers: string[];
+  /** `X-Amzn-Trace-Id`, repeated ones joined as Node joins them. */
+  readonly trace: string | undefined;
+  /** The first `Host`, as Node keeps it. */
+  readonly host: string | undefined;
+}
+
+/** One pass over `rawHeaders`: cheaper than having Node build `request.headers` for two values. */
+function readHead(rawHeaders: readonly string[]): RequestHead {
   const headers: string[] = [];
+  let trace: string | undefined;
+  let host: string | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length === 15 && name.toLowerCase() === 'x-amzn-trace-id') continue;
-    headers.push(name, rawHeaders[i + 1]!);
+    const value = rawHeaders[i + 1]!;
+    if (name.length === 15 && name.toLowerCase() === 'x-amzn-trace-id') {
+      trace = trace === undefined ? value : `${trace}, ${value}`;
+      continue;
+    }
+    if (name.length === 4 && host === undefined && name.toLowerCase() === 'host') host = value;
+    headers.push(name, value);
   }
-  headers.push('X-Amzn-Trace-Id', traceHeader);
-  return headers;
+  return { headers, trace, host };
 }
 
 /** False for the statuses whose responses never have a body: 1xx, 204 and 304. */
@@ -296,8 +315,8 @@ function sourceIp(request: IncomingMessage): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-function hostName(request: IncomingMessage): string {
-  const host = request.headers.host ?? 'localhost';
+function hostName(header: string | undefined): string {
+  const host = header ?? 'localhost';
   const colon = host.lastIndexOf(':');
   return colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host;
 }

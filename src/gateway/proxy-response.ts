@@ -15,7 +15,8 @@ export interface GatewayResponse {
   readonly statusCode: number;
   /** In order; a name may repeat (one `set-cookie` per cookie). */
   readonly headers: readonly [string, string][];
-  readonly body: Buffer;
+  /** Text is sent as UTF-8: kept a string, Node writes it with the head in one chunk; a decoded base64 body is bytes. */
+  readonly body: Buffer | string;
 }
 
 /** The failures the gateway answers itself rather than the function (declared with the AWS error registry). */
@@ -80,13 +81,13 @@ function appendHeaders(out: [string, string][], map: unknown, skip?: (name: stri
  * The body: a string, or absent/null for none. A number or boolean is taken as its text (the
  * reader coerces scalars); an object or array is malformed — a common mistake AWS answers with an error.
  */
-function bodyOf(value: unknown, base64: boolean): Buffer | undefined {
+function bodyOf(value: unknown, base64: boolean): Buffer | string | undefined {
   switch (typeof value) {
-    case 'string': return Buffer.from(value, base64 ? 'base64' : 'utf8');
+    case 'string': return base64 ? Buffer.from(value, 'base64') : value;
     case 'number':
-    case 'boolean': return Buffer.from(String(value));
-    case 'undefined': return Buffer.alloc(0);
-    default: return value === null ? Buffer.alloc(0) : MALFORMED;
+    case 'boolean': return String(value);
+    case 'undefined': return '';
+    default: return value === null ? '' : MALFORMED;
   }
 }
 
@@ -102,7 +103,7 @@ function hasHeader(headers: readonly [string, string][], lowerName: string): boo
 }
 
 /** Assembles the response, adding the default content type when the function set none. */
-function finish(statusCode: number, headers: [string, string][], body: Buffer, defaultContentType: readonly [string, string]): GatewayResponse {
+function finish(statusCode: number, headers: [string, string][], body: Buffer | string, defaultContentType: readonly [string, string]): GatewayResponse {
   if (!hasHeader(headers, 'content-type')) headers.push([defaultContentType[0], defaultContentType[1]]);
   return { statusCode, headers, body };
 }
@@ -134,7 +135,7 @@ export function httpApiResponse(payload: string): GatewayResponse | undefined {
   if (parsed === undefined) return MALFORMED;
   const result = parsed.value;
   if (!isObject(result) || !Object.hasOwn(result, 'statusCode')) {
-    return { statusCode: 200, headers: [['content-type', 'application/json']], body: Buffer.from(payload) };
+    return { statusCode: 200, headers: [['content-type', 'application/json']], body: payload };
   }
   const statusCode = statusCodeOf(result.statusCode);
   const base64 = base64Flag(result.isBase64Encoded);
@@ -212,7 +213,7 @@ function errorResponse(statusCode: number, body: string, errorType?: string): Ga
   const headers: [string, string][] = [['content-type', 'application/json']];
   // REST APIs name the failure in `x-amzn-ErrorType`; clients and SDKs read it.
   if (errorType !== undefined) headers.push(['x-amzn-ErrorType', errorType]);
-  return Object.freeze({ statusCode, headers, body: Buffer.from(body) });
+  return Object.freeze({ statusCode, headers, body });
 }
 
 /**

@@ -4,7 +4,8 @@
  * pipeline's `finished` hook. Labels are bounded whatever callers send: the route is the matched
  * route key (or `unmatched`), never the path, and a method outside HTTP's usual ones is `other`.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { HistogramCounts, registerCollectedMetric } from './collected-metric.js';
 import type { FinishedHook } from '../http/request-hooks.js';
 
 /** Seconds: API Gateway's integration timeout is 30 s (29 s for REST APIs). */
@@ -18,22 +19,45 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 type HttpLabels = 'method' | 'route' | 'status';
 
-/** A `finished` hook counting the gateway's requests into `registry`. */
+/** The counts of one method, route and status. */
+class RequestCounts {
+  readonly duration = new HistogramCounts(DURATION_BUCKETS);
+  constructor(readonly method: string, readonly status: number, readonly labels: Readonly<Record<HttpLabels, string>>) {}
+}
+
+/**
+ * A `finished` hook counting the gateway's requests into `registry`. Plain counts per label set, labelled at
+ * scrape time (`collected-metric`): prom-client's `Counter.inc` and `Histogram.observe` hash their labels on every request.
+ */
 export function gatewayRequestMetrics(registry: Registry): FinishedHook {
-  const registers = [registry];
-  const requests = new Counter<HttpLabels>({
-    name: 'serverfull_http_requests_total', help: 'API Gateway requests answered, by method, route key and status', labelNames: ['method', 'route', 'status'], registers,
+  /** Route label → its label sets (a route answers with a few methods and statuses). */
+  const byRoute = new Map<string, RequestCounts[]>();
+  const collect = <T>(read: (counts: RequestCounts) => T[]): T[] => {
+    const out: T[] = [];
+    for (const list of byRoute.values()) for (const counts of list) out.push(...read(counts));
+    return out;
+  };
+  registerCollectedMetric(registry, {
+    name: 'serverfull_http_requests_total', help: 'API Gateway requests answered, by method, route key and status', type: 'counter',
+    read: () => collect((counts) => [{ labels: counts.labels, value: counts.duration.count }]),
   });
-  const duration = new Histogram<HttpLabels>({
-    name: 'serverfull_http_request_duration_seconds', help: 'API Gateway requests from arrival to answer', labelNames: ['method', 'route', 'status'], buckets: DURATION_BUCKETS, registers,
+  registerCollectedMetric(registry, {
+    name: 'serverfull_http_request_duration_seconds', help: 'API Gateway requests from arrival to answer', type: 'histogram',
+    read: () => collect((counts) => counts.duration.samples('serverfull_http_request_duration_seconds', counts.labels)),
   });
   return (outcome) => {
-    const labels = {
-      method: METHODS.has(outcome.method) ? outcome.method : 'other',
-      route: outcome.operation ?? UNMATCHED_ROUTE,
-      status: String(outcome.status),
-    };
-    requests.inc(labels);
-    duration.observe(labels, outcome.durationMs / 1000);
+    const method = METHODS.has(outcome.method) ? outcome.method : 'other';
+    const route = outcome.operation ?? UNMATCHED_ROUTE;
+    let list = byRoute.get(route);
+    if (list === undefined) byRoute.set(route, (list = []));
+    let counts: RequestCounts | undefined;
+    for (const candidate of list) {
+      if (candidate.status === outcome.status && candidate.method === method) {
+        counts = candidate;
+        break;
+      }
+    }
+    if (counts === undefined) list.push((counts = new RequestCounts(method, outcome.status, { method, route, status: String(outcome.status) })));
+    counts.duration.observe(outcome.durationMs / 1000);
   };
 }

@@ -17,6 +17,9 @@ import { AwsError } from '../errors.js';
 import type { LogFields, Logger } from '../log.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import type { InvokeInput, InvokeOutput } from './invoker.js';
+
+/** An invocation as the queue keeps it: with its JSON text, which is stored and measured. */
+export type QueuedInput = InvokeInput & { readonly payload: string };
 import type { EventQueueStore, StoredEvent } from './event-queue-store.js';
 import { traceIdOf } from '../handler/trace-header.js';
 
@@ -54,7 +57,7 @@ export type FailureCondition = 'RetriesExhausted' | 'EventAgeExceeded';
 
 /** An event that ended: what destinations and dead-letter targets are told. */
 export interface FinishedEvent {
-  readonly input: InvokeInput;
+  readonly input: QueuedInput;
   /** The qualifier the event was sent to: `$LATEST`, a version or an alias. */
   readonly qualifier: string;
   /** Attempts made, the last included. */
@@ -101,7 +104,7 @@ interface QueuedEvent {
   /** The store's id; 0 when there is no store. */
   readonly id: number;
   /** Its definition is the current one at each attempt. */
-  input: InvokeInput;
+  input: QueuedInput;
   /** The definition it is counted under (in the metrics' per-version counts): the one it arrived with. */
   readonly counted: FunctionDefinition;
   readonly qualifier: string;
@@ -223,7 +226,7 @@ export class AsyncInvocations {
         this.store.delete(stored.id);
         continue;
       }
-      const input: InvokeInput = {
+      const input: QueuedInput = {
         definition, requestId: stored.requestId, payload: stored.payload, event, invokedFunctionArn: stored.invokedFunctionArn, tail: false, traceHeader: stored.traceHeader,
       };
       this.admit(input, stored.qualifier ?? '$LATEST', stored, Buffer.byteLength(stored.payload));
@@ -237,7 +240,7 @@ export class AsyncInvocations {
    * Accepts an event: calls `accepted` once it is stored (then it will run at least once) or with the
    * error that kept it out. Throws `TooManyRequestsException` at once when the queue is full.
    */
-  submit(input: InvokeInput, qualifier: string, accepted: (error?: Error) => void): void {
+  submit(input: QueuedInput, qualifier: string, accepted: (error?: Error) => void): void {
     const size = Buffer.byteLength(input.payload);
     if (this.accepted + 1 > this.limits.maxEvents || this.bytes + size > this.limits.maxBytes) {
       this.logger.log('warn', 'async invocation refused: the event queue is full', {
@@ -279,7 +282,7 @@ export class AsyncInvocations {
   }
 
   /** Puts an event in its function's queue (counting it, unless `counted`). */
-  private admit(input: InvokeInput, qualifier: string, stored: Pick<StoredEvent, 'id' | 'queuedAt' | 'attempts'>, size: number, counted = false): FunctionQueue {
+  private admit(input: QueuedInput, qualifier: string, stored: Pick<StoredEvent, 'id' | 'queuedAt' | 'attempts'>, size: number, counted = false): FunctionQueue {
     if (!counted) this.count(input.definition, size, +1);
     const handling = this.options.handling?.(input.definition, qualifier);
     const maxEventAge = handling?.maximumEventAge ?? input.definition.maximumEventAge ?? this.limits.maxEventAge;

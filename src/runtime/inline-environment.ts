@@ -11,7 +11,7 @@ import { platformErrors, type FunctionErrorPayload } from '../handler/function-e
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import { logOutsideInvocation, platformFailure, type ExecutionEnvironment, type InvocationOutcome, type InvocationRequest, type LogSink, type PlatformFailure } from './execution-environment.js';
-import { InlineExitError, runInScope } from './inline-scope.js';
+import { callOutsideScope, InlineExitError, runInScope } from './inline-scope.js';
 import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from './invocation-executor.js';
 
 /** What all inline environments of one function share: its environment variables and loaded handler. */
@@ -89,7 +89,9 @@ export class InlineEnvironment implements ExecutionEnvironment {
         } else if (functionError !== undefined && !executed.fatal) {
           log('ERROR', invokeErrorMessage(executed.error, JSON.parse(payload) as FunctionErrorPayload));
         }
-        done({ payload, functionError, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(request.report), reusable, failure });
+        // The rest is the server's work (the answer, events, metrics): out of the function's scope, so that none of it
+        // sees the function's process.env or writes into its log, and each lifecycle event need not leave the scope again.
+        callOutsideScope(done, { payload, functionError, initDurationMs, durationMs, memoryUsedMB: usedHeapMB(request.report), reusable, failure });
       }),
     );
   }

@@ -46,7 +46,19 @@ export function runInScope<T>(scope: InlineScope, fn: () => T): T {
  * callbacks run in its scope): its `process.env`, console and async context are the server's.
  */
 export function outsideScope<T>(fn: () => T): T {
-  return installed ? storage.exit(fn) : fn();
+  // Leaving a scope costs an async context frame: only code that is in one pays it.
+  return inScope() ? storage.exit(fn) : fn();
+}
+
+/** Whether the caller runs inside an inline function's scope (its code, or a callback of its invocation). */
+export function inScope(): boolean {
+  return installed && storage.getStore() !== undefined;
+}
+
+/** `outsideScope` for a callback of one argument, without a closure: the end of every inline invocation goes through it. */
+export function callOutsideScope<A>(fn: (arg: A) => void, arg: A): void {
+  if (inScope()) storage.exit(fn, arg);
+  else fn(arg);
 }
 
 function installHooks(): void {

@@ -18,7 +18,7 @@ import type { SandboxHost } from './sandbox-support.js';
 import { EnvironmentFactory } from './environment-factory.js';
 import type { NodeInstalls } from './node-installs.js';
 import { EnvironmentPool } from './environment-pool.js';
-import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type LogSink } from './execution-environment.js';
+import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
 import { InvocationLog } from './invocation-log.js';
 import type { InvocationRecorder, RecordedStatus } from './invocation-recorder.js';
 import {
@@ -32,8 +32,11 @@ import { newTraceHeader, traceIdOf } from '../handler/trace-header.js';
 export interface InvokeInput {
   readonly definition: FunctionDefinition;
   readonly requestId: string;
-  /** The event as JSON text. */
-  readonly payload: string;
+  /**
+   * The event as JSON text. Callers that build the event themselves (the API Gateway) leave it out: it is made
+   * from `event` only when an environment needs the text (worker and process ones), never for inline ones.
+   */
+  readonly payload?: string;
   /** The same event, parsed. */
   readonly event: unknown;
   readonly invokedFunctionArn: string;
@@ -220,16 +223,10 @@ export class Invoker {
     const cold = environment.ready === false;
     let timer = setTimeout(timedOut, cold ? INIT_LIMIT_MS + timeoutMs : timeoutMs);
 
-    const request = {
-      requestId,
-      payload: input.payload,
-      event: input.event,
-      invokedFunctionArn: input.invokedFunctionArn,
-      deadlineMs: Date.now() + timeoutMs,
-      clientContext: input.clientContext,
-      traceHeader,
-      report: input.tail || recording !== undefined,
-    };
+    const request = new PreparedInvocation(
+      requestId, input.payload, input.event, input.invokedFunctionArn, Date.now() + timeoutMs, input.clientContext, traceHeader,
+      input.tail || recording !== undefined,
+    );
     try {
       environment.invoke(request, sink, finish, cold ? () => {
         if (settled) return;
@@ -296,6 +293,24 @@ export class Invoker {
     let limit = this.reserved.get(name);
     if (!limit) this.reserved.set(name, (limit = new ConcurrencyLimit(Infinity)));
     return limit;
+  }
+}
+
+/** The request an environment receives; its JSON text is made on first read, when the caller brought only the event. */
+class PreparedInvocation implements InvocationRequest {
+  constructor(
+    readonly requestId: string,
+    private text: string | undefined,
+    readonly event: unknown,
+    readonly invokedFunctionArn: string,
+    readonly deadlineMs: number,
+    readonly clientContext: string | undefined,
+    readonly traceHeader: string,
+    readonly report: boolean,
+  ) {}
+
+  get payload(): string {
+    return (this.text ??= JSON.stringify(this.event));
   }
 }
 

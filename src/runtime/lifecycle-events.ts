@@ -10,7 +10,7 @@
  * the `error`/`asyncEnd` split; the request id correlates start and end.
  */
 import diagnosticsChannel, { type Channel } from 'node:diagnostics_channel';
-import { outsideScope } from './inline-scope.js';
+import { inScope, outsideScope } from './inline-scope.js';
 
 /** Channel names, to pass to `diagnostics_channel.subscribe`. */
 export const lifecycleChannelNames = {
@@ -139,7 +139,8 @@ export const environmentStopChannel = diagnosticsChannel.channel(lifecycleChanne
  * its console would write into the function's log. Call it only when `channel.hasSubscribers`.
  */
 export function publish(channel: Channel, message: LifecycleMessages[keyof LifecycleMessages]): void {
-  outsideScope(() => channel.publish(message));
+  if (inScope()) outsideScope(() => channel.publish(message));
+  else channel.publish(message);
 }
 
 /**

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { throttled } from '../../src/errors.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import type { FunctionDefinition } from '../../src/registry/function-definition.js';
-import { AsyncInvocations, type EventOutcomeHandler, type EventRunner, type FailureCondition } from '../../src/runtime/async-invocations.js';
+import { AsyncInvocations, type EventOutcomeHandler, type EventRunner, type FailureCondition, type QueuedInput } from '../../src/runtime/async-invocations.js';
 import type { InvokeInput, InvokeOutput } from '../../src/runtime/invoker.js';
 
 function definition(name: string, maximumEventAge?: number): FunctionDefinition {
@@ -14,7 +14,7 @@ function definition(name: string, maximumEventAge?: number): FunctionDefinition 
   };
 }
 
-function input(fn: FunctionDefinition, requestId: string): InvokeInput {
+function input(fn: FunctionDefinition, requestId: string): QueuedInput {
   return { definition: fn, requestId, payload: '{"secret":"s3cr3t"}', event: { secret: 's3cr3t' }, invokedFunctionArn: `arn:${fn.name}`, tail: false };
 }
 

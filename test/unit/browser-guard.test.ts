@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { browserRefusal, type BrowserPolicy } from '../../src/api/browser-guard.js';
+import { browserGuard, browserRefusal, type BrowserPolicy } from '../../src/api/browser-guard.js';
+import type { ApiRequest } from '../../src/http/api-request.js';
 
 const LOOPBACK: BrowserPolicy = { allowedOrigins: [], allowedHosts: [], boundHost: '127.0.0.1' };
 
@@ -35,5 +36,26 @@ describe('browserRefusal', () => {
     for (const host of [undefined, '', '[::1', '[::1]x', 'a:b:c']) {
       assert.ok(browserRefusal({ host }, LOOPBACK) !== undefined, String(host));
     }
+  });
+});
+
+describe('browserGuard', () => {
+  /** A request as Node hands it over: `headers` merged from `rawHeaders` (a repeated Origin joined, a repeated Host's first kept). */
+  const request = (raw: string[], headers: Record<string, string>) => ({ rawHeaders: raw, headers }) as unknown as ApiRequest;
+  const guard = browserGuard(LOOPBACK);
+
+  it('remembers an allowed Host, and still refuses a page or a rebinding name that comes with it or after it', () => {
+    assert.equal(guard(request(['Host', '127.0.0.1:8080'], { host: '127.0.0.1:8080' })), undefined);
+    assert.equal(guard(request(['Host', '127.0.0.1:8080'], { host: '127.0.0.1:8080' })), undefined, 'the remembered Host');
+    assert.equal(guard(request(['Host', '127.0.0.1:8080', 'Origin', 'https://evil.example'], { host: '127.0.0.1:8080', origin: 'https://evil.example' }))?.type, 'AccessDeniedException');
+    assert.equal(guard(request(['host', '127.0.0.1:8080', 'SEC-FETCH-SITE', 'cross-site'], { host: '127.0.0.1:8080', 'sec-fetch-site': 'cross-site' }))?.type, 'AccessDeniedException');
+    assert.equal(guard(request(['Host', 'evil.example:8080'], { host: 'evil.example:8080' }))?.type, 'AccessDeniedException');
+    assert.equal(guard(request([], {}))?.type, 'AccessDeniedException', 'no Host');
+  });
+
+  it('judges a repeated Host by the headers as Node merges them, never by a later value', () => {
+    const allowed = guard(request(['Host', '127.0.0.1:8080'], { host: '127.0.0.1:8080' }));
+    assert.equal(allowed, undefined);
+    assert.equal(guard(request(['Host', 'evil.example', 'Host', '127.0.0.1:8080'], { host: 'evil.example' }))?.type, 'AccessDeniedException');
   });
 });

@@ -198,6 +198,17 @@ describe('inline execution environment: shared module', () => {
     assert.equal(second.json.count, first.json.count + 1);
     await factory.close();
   });
+
+  it('ends outside the function\'s scope: what the server does with the outcome sees its own process.env', async () => {
+    const factory = new EnvironmentFactory('us-east-1');
+    const environment = factory.create(definition('echo', 'functions/echo.handler', 'inline', { environment: { ONLY_IN_FUNCTION: 'yes' } }));
+    const seen = await new Promise<string | undefined>((resolve) => environment.invoke({
+      requestId: 'scope-req', payload: '{}', event: {}, report: false, deadlineMs: Date.now() + 30_000,
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:echo',
+    }, () => undefined, () => resolve(process.env.ONLY_IN_FUNCTION)));
+    assert.equal(seen, undefined);
+    await factory.close();
+  });
 });
 
 describe('timeout on a real environment (the invoker enforces it)', () => {

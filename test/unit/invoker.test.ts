@@ -63,6 +63,14 @@ describe('Invoker', () => {
     assert.match(decode(out.logResult), new RegExp(`^START RequestId: ${request.requestId} Version: 3\n`));
   });
 
+  it('makes the JSON text from the event when the caller brought only the event (the gateway)', async () => {
+    const output = invoker.invokeAsync(input(fakeDefinition('fn'), { payload: undefined, event: { route: '/a', n: [1, 2] } }));
+    const pending = await factory.made[0]!.invoked();
+    assert.equal(pending.request.payload, '{"route":"/a","n":[1,2]}');
+    pending.answer({ payload: '{}' });
+    await output;
+  });
+
   it('returns no log unless a Tail log is asked for', async () => {
     const fn = fakeDefinition('fn');
     const output = invoker.invokeAsync(input(fn));
