@@ -303,7 +303,8 @@ class PreparedInvocation implements InvocationRequest {
     private text: string | undefined,
     readonly event: unknown,
     readonly invokedFunctionArn: string,
-    readonly deadlineMs: number,
+    /** Moved on when a cold start's init ends: the timeout counts from there. */
+    public deadlineMs: number,
     readonly clientContext: string | undefined,
     readonly traceHeader: string,
     readonly report: boolean,
