@@ -40,8 +40,6 @@ const MINUTE_MS = 60_000;
 export const SERIES_MINUTES = 60;
 /** Invocations the ring buffer keeps. */
 const MAX_RECORDS = 1000;
-/** Started invocations awaiting their end: beyond that, the oldest are forgotten. */
-const MAX_PENDING = 10_000;
 /** Durations kept per minute for its percentiles; beyond that, one in N replaces a kept one. */
 const MAX_MINUTE_SAMPLES = 2000;
 /** Functions with series: a deploy loop creating names without end cannot grow memory without end. */
@@ -69,27 +67,20 @@ class MinuteBucket {
 export class InvocationHistory {
   private readonly records: InvocationRecord[] = [];
   private next = 0;
-  private readonly pending = new Map<string, { traceId: string; startedAt: number }>();
   /** Function name → buckets by minute number, at most `SERIES_MINUTES` of them. */
   private readonly series = new Map<string, Map<number, MinuteBucket>>();
-  private readonly unsubscribe: Array<() => void>;
+  private readonly unsubscribe: () => void;
 
+  // Only the end is subscribed to: it carries the trace id, and the start time is its own less the run and init times.
   constructor(serverId: number, private readonly now: () => number = Date.now) {
-    this.unsubscribe = [
-      subscribeLifecycle('serverfull:invocation:start', (message) => {
-        if (message.serverId !== serverId) return;
-        if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
-        this.pending.set(message.requestId, { traceId: message.traceId, startedAt: this.now() });
-      }),
-      subscribeLifecycle('serverfull:invocation:end', (message) => {
-        if (message.serverId === serverId) this.ended(message);
-      }),
-    ];
+    this.unsubscribe = subscribeLifecycle('serverfull:invocation:end', (message) => {
+      if (message.serverId === serverId) this.ended(message);
+    });
   }
 
   /** Stops recording: the server is closing. */
   close(): void {
-    for (const unsubscribe of this.unsubscribe) unsubscribe();
+    this.unsubscribe();
   }
 
   /** The recorded invocations, newest first, optionally of one function or one trace. */
@@ -132,8 +123,6 @@ export class InvocationHistory {
   }
 
   private ended(message: InvocationEndMessage): void {
-    const started = this.pending.get(message.requestId);
-    this.pending.delete(message.requestId);
     const now = this.now();
     const bucket = this.bucketOf(message.functionName, Math.floor(now / MINUTE_MS));
     if (message.outcome === 'throttle') {
@@ -148,8 +137,8 @@ export class InvocationHistory {
       functionName: message.functionName,
       version: message.version,
       requestId: message.requestId,
-      traceId: started?.traceId ?? '',
-      startedAt: started?.startedAt ?? now,
+      traceId: message.traceId,
+      startedAt: now - message.durationMs - (message.initDurationMs ?? 0),
       durationMs: message.durationMs,
       outcome: message.outcome,
       coldStart: message.initDurationMs !== undefined,

@@ -138,7 +138,7 @@ export class Invoker {
     try {
       environment = pool.acquire();
     } catch (error) {
-      if (invocationEndChannel.hasSubscribers) publishThrottle(this.serverId, input, error);
+      if (invocationEndChannel.hasSubscribers) publishThrottle(this.serverId, input, traceId, error);
       throw error;
     }
     const started = performance.now();
@@ -210,7 +210,7 @@ export class Invoker {
         const ended: InvocationEndOutcome = failure === 'timeout' ? { outcome: 'timeout' }
           : functionError === undefined ? { outcome: 'success' } : { outcome: 'functionError', errorType: functionError };
         publish(invocationEndChannel, {
-          serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, durationMs, initDurationMs: outcome.initDurationMs, ...ended,
+          serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, traceId, durationMs, initDurationMs: outcome.initDurationMs, ...ended,
         } satisfies InvocationEndMessage);
       }
       done({ payload, functionError, executedVersion: definition.version, logResult });
@@ -316,12 +316,12 @@ class PreparedInvocation implements InvocationRequest {
 }
 
 /** Publishes the end of an invocation refused with 429; anything else `acquire` threw is not a throttle and passes unpublished. */
-function publishThrottle(serverId: number, input: InvokeInput, error: unknown): void {
+function publishThrottle(serverId: number, input: InvokeInput, traceId: string, error: unknown): void {
   const reason = error instanceof AwsError ? error.extra.Reason : undefined;
   if (reason !== 'ReservedFunctionConcurrentInvocationLimitExceeded' && reason !== 'ConcurrentInvocationLimitExceeded') return;
   const { name, version } = input.definition;
   publish(invocationEndChannel, {
-    serverId, functionName: name, version, requestId: input.requestId, durationMs: 0, outcome: 'throttle', reason: reason satisfies ThrottleReason,
+    serverId, functionName: name, version, requestId: input.requestId, traceId, durationMs: 0, outcome: 'throttle', reason: reason satisfies ThrottleReason,
   } satisfies InvocationEndMessage);
 }
 

@@ -68,6 +68,8 @@ export type InvocationEndOutcome =
 export type InvocationEndMessage = FunctionVersionRef & InvocationEndOutcome & {
   /** The request id of its start message. */
   readonly requestId: string;
+  /** The X-Ray trace id of its start message: a subscriber needs no start subscription to know it. */
+  readonly traceId: string;
   /** The handler's run time as the REPORT line gives it (init excluded); 0 for a throttle. */
   readonly durationMs: number;
   /** Set when this invocation initialised its environment (a cold start). */

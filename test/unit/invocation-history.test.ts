@@ -8,7 +8,7 @@ const SERVER = 9001;
 /** Publishes one invocation's start and end, as the invoker does. */
 function invocation(requestId: string, end: Partial<InvocationEndMessage> = {}, functionName = 'fn', serverId = SERVER, traceId = `1-00000000-${requestId.padStart(24, '0')}`): void {
   invocationStartChannel.publish({ serverId, functionName, version: '$LATEST', requestId, traceId });
-  invocationEndChannel.publish({ serverId, functionName, version: '$LATEST', requestId, outcome: 'success', durationMs: 10, ...end } as InvocationEndMessage);
+  invocationEndChannel.publish({ serverId, functionName, version: '$LATEST', requestId, traceId, outcome: 'success', durationMs: 10, ...end } as InvocationEndMessage);
 }
 
 describe('InvocationHistory', () => {
@@ -23,7 +23,7 @@ describe('InvocationHistory', () => {
       const all = history.list();
       assert.deepEqual(all.map((r) => r.requestId), ['2', '1']);
       assert.equal(all[1]!.coldStart, true);
-      assert.equal(all[1]!.startedAt, 1_000_000_000_000);
+      assert.equal(all[1]!.startedAt, 1_000_000_000_000 - 10 - 50, 'the end time less the run and the init');
       assert.equal(all[0]!.errorType, 'Boom');
       assert.deepEqual(history.list({ functionName: 'fn' }).map((r) => r.requestId), ['1']);
       assert.deepEqual(history.list({ traceId: all[0]!.traceId }).map((r) => r.requestId), ['2']);

@@ -77,6 +77,7 @@ describe('lifecycle events: invoker', () => {
     const end = messages('serverfull:invocation:end')[0]!;
     assert.equal(end.outcome, 'success');
     assert.equal(end.requestId, first.requestId);
+    assert.equal(end.traceId, start.traceId, 'the end names the trace of its start');
     assert.equal(end.initDurationMs, cold.initDurationMs);
     assert.ok(end.durationMs >= 0);
 
@@ -114,8 +115,9 @@ describe('lifecycle events: invoker', () => {
     invoker.setReservedConcurrency('blocked', 0);
     const refused = input(blocked);
     await assert.rejects(invoke(invoker, refused), (error: unknown) => error instanceof AwsError && error.type === 'TooManyRequestsException');
+    const [start] = messages('serverfull:invocation:start');
     assert.deepEqual(messages('serverfull:invocation:end'), [
-      { serverId: invoker.serverId, functionName: 'blocked', version: '$LATEST', requestId: refused.requestId, durationMs: 0, outcome: 'throttle', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
+      { serverId: invoker.serverId, functionName: 'blocked', version: '$LATEST', requestId: refused.requestId, traceId: start!.traceId, durationMs: 0, outcome: 'throttle', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
     ]);
     assert.equal(messages('serverfull:environment:create').length, 0, 'no environment for a throttled invocation');
 
