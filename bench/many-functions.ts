@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.js';
+import { processCpuMicros } from './process-cpu.js';
 import { procKb, threadCount } from './process-memory.js';
 import { REPO_ROOT } from './repo-root.js';
 
@@ -23,6 +24,8 @@ const SETTLE_MS = 2000;
 export interface ManyFunctionsStart {
   /** Spawn to the "listening" line, in ms. */
   readonly readyMs: number;
+  /** CPU the server used until then (all threads), in ms: steadier than the wall time on a shared machine. */
+  readonly readyCpuMs: number;
   /** The server's RSS at the "listening" line and after SETTLE_MS more, in kB (before any invocation). */
   readonly readyRssKb: number;
   readonly settledRssKb: number;
@@ -65,9 +68,10 @@ export async function measureManyFunctionsStart(manifest: string, root = REPO_RO
       });
       child.once('exit', (code) => reject(new Error(`server exited (${code}) before its ready line; stderr:\n${stderr}`)));
     });
+    const readyCpuMs = (processCpuMicros(child.pid!) ?? 0) / 1000;
     const readyRssKb = procKb(child.pid!, 'status', 'VmRSS');
     await sleep(SETTLE_MS);
-    return { readyMs, readyRssKb, settledRssKb: procKb(child.pid!, 'status', 'VmRSS'), threads: threadCount(child.pid!) };
+    return { readyMs, readyCpuMs, readyRssKb, settledRssKb: procKb(child.pid!, 'status', 'VmRSS'), threads: threadCount(child.pid!) };
   } finally {
     if (child.exitCode === null) {
       const exited = once(child, 'exit');

@@ -5,7 +5,8 @@
  * (inline, worker, process), and a server declaring 1,000 functions: time to ready and RSS before any invocation.
  * With `BENCH_MEMORY_COMPARE=DIR` (another build's root: bin/, dist/, package.json, node_modules) every measurement
  * also runs on that build in the same run, and the throughput of the 32-environment load is compared side by side,
- * since a memory cut must not cost req/s unseen. `BENCH_MEMORY_DURATION` (s, default 60) is the long load's length.
+ * since a memory cut must not cost req/s unseen. `BENCH_MEMORY_DURATION` (s, default 60) is the long load's length,
+ * `BENCH_MEMORY_WARMUP` (s, default 20) the load before it; `BENCH_MEMORY_ONLY=a,c` runs only those parts.
  */
 import autocannon from 'autocannon';
 import { cpus, loadavg } from 'node:os';
@@ -31,6 +32,11 @@ const MANY_RSS_TARGET_MB = 120;
 const MANY_STARTS = 3;
 const SAMPLE_SECONDS = 5;
 const WARMUP_SECONDS = 5;
+/**
+ * Load before the long load's first sample: under load V8 grows the server's young generation for tens of seconds
+ * (a 5 s warm-up measured that growth, 80-100%, as drift), and a process pool keeps growing while cold starts queue.
+ */
+const DRIFT_WARMUP_SECONDS = 20;
 
 /** A build to measure: this one, or the one to compare with. */
 interface Build {
@@ -104,8 +110,8 @@ async function idleEnvironments(builds: readonly Build[]): Promise<void> {
   console.log(table(['environment', 'runtime RSS', 'runtime PSS', 'cgroup', 'server RSS growth', 'target'], rows));
 }
 
-/** (c) RSS of the server and its runtime processes sampled every SAMPLE_SECONDS over `seconds` of load after a warm-up. */
-async function drift(builds: readonly Build[], seconds: number): Promise<void> {
+/** (c) RSS of the server and its runtime processes sampled every SAMPLE_SECONDS over `seconds` of load after `warmup` seconds of it. */
+async function drift(builds: readonly Build[], seconds: number, warmup: number): Promise<void> {
   const rows: string[][] = [];
   for (const isolation of ['inline', 'worker', 'process'] as const) {
     for (const build of builds) {
@@ -113,7 +119,10 @@ async function drift(builds: readonly Build[], seconds: number): Promise<void> {
       try {
         const url = server.url + INVOKE_PATH;
         await postEcho(url);
-        await load(url, WARMUP_SECONDS);
+        await load(url, warmup);
+        // Environments: worker threads (with V8's and libuv's) for the server, its runtime processes for process isolation.
+        const environments = () => `${threadCount(server.pid)}/${measureTree(server.pid).runtimeProcesses}`;
+        const environmentsBefore = environments();
         const totalKb = () => {
           const tree = measureTree(server.pid);
           return tree.serverRssKb + tree.runtimeRssKb;
@@ -123,11 +132,12 @@ async function drift(builds: readonly Build[], seconds: number): Promise<void> {
         const result = await load(url, seconds);
         clearInterval(timer);
         samples.push(totalKb());
+        const environmentsAfter = environments();
         const first = samples[0]!;
         const last = samples.at(-1)!;
         const change = (last - first) / first;
         rows.push([
-          `${isolation}, ${build.label}`, result.requests.average.toFixed(0), String(samples.length), mb(first), mb(last), mb(Math.max(...samples)), mb(percentile(samples, 50)),
+          `${isolation}, ${build.label}`, result.requests.average.toFixed(0), `${environmentsBefore} -> ${environmentsAfter}`, String(samples.length), mb(first), mb(last), mb(Math.max(...samples)), mb(percentile(samples, 50)),
           `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%`, `within ${DRIFT_TARGET * 100}% ${verdict(Math.abs(change) <= DRIFT_TARGET)}`,
         ]);
       } finally {
@@ -135,8 +145,8 @@ async function drift(builds: readonly Build[], seconds: number): Promise<void> {
       }
     }
   }
-  console.log(`(c) RSS of the server and its runtime processes over ${seconds} s of load (${CONNECTIONS} connections) after ${WARMUP_SECONDS} s of warm-up, sampled every ${SAMPLE_SECONDS} s, MB:`);
-  console.log(table(['isolation', 'req/s', 'samples', 'first', 'last', 'max', 'median', 'last vs first', 'target'], rows));
+  console.log(`(c) RSS of the server and its runtime processes over ${seconds} s of load (${CONNECTIONS} connections) after ${warmup} s of warm-up, sampled every ${SAMPLE_SECONDS} s, MB; threads/processes: the server's threads and runtime processes at the first and last sample:`);
+  console.log(table(['isolation', 'req/s', 'threads/processes', 'samples', 'first', 'last', 'max', 'median', 'last vs first', 'target'], rows));
 }
 
 /** (d) a server declaring MANY_FUNCTIONS worker functions: spawn to ready, RSS before any invocation; starts of the builds interleaved. */
@@ -152,12 +162,12 @@ async function manyFunctions(builds: readonly Build[]): Promise<void> {
       const readyMs = percentile(all.map((start) => start.readyMs), 50);
       const rssKb = percentile(all.map((start) => start.settledRssKb), 50);
       return [
-        build.label, readyMs.toFixed(0), all.map((start) => start.readyMs.toFixed(0)).join(' '), mb(percentile(all.map((start) => start.readyRssKb), 50)), mb(rssKb),
+        build.label, readyMs.toFixed(0), all.map((start) => start.readyMs.toFixed(0)).join(' '), percentile(all.map((start) => start.readyCpuMs), 50).toFixed(0), mb(percentile(all.map((start) => start.readyRssKb), 50)), mb(rssKb),
         `< ${MANY_READY_TARGET_MS} ms ${verdict(readyMs < MANY_READY_TARGET_MS)}`, `< ${MANY_RSS_TARGET_MB} MB ${verdict(rssKb / 1024 < MANY_RSS_TARGET_MB)}`,
       ];
     });
     console.log(`(d) a server declaring ${MANY_FUNCTIONS} worker functions (one shared handler file): spawn to its "listening" line, and its RSS at that line and 2 s later (spare threads started), before any invocation; median of ${MANY_STARTS} starts:`);
-    console.log(table(['build', 'ready ms', 'each', 'RSS at ready MB', 'RSS settled MB', 'ready target', 'RSS target'], rows));
+    console.log(table(['build', 'ready ms', 'each', 'CPU ms to ready', 'RSS at ready MB', 'RSS settled MB', 'ready target', 'RSS target'], rows));
   } finally {
     remove();
   }
@@ -165,6 +175,7 @@ async function manyFunctions(builds: readonly Build[]): Promise<void> {
 
 async function main(): Promise<void> {
   const seconds = envSeconds('BENCH_MEMORY_DURATION', 60);
+  const driftWarmup = envSeconds('BENCH_MEMORY_WARMUP', DRIFT_WARMUP_SECONDS);
   const compare = process.env.BENCH_MEMORY_COMPARE;
   const builds: Build[] = [...(compare ? [{ label: 'compared build', root: compare }] : []), { label: 'this build', root: REPO_ROOT }];
   const only = new Set((process.env.BENCH_MEMORY_ONLY ?? 'a,b,c,d').split(','));
@@ -175,7 +186,7 @@ async function main(): Promise<void> {
   try {
     if (only.has('a')) { await warmWorkers(builds, servers); console.log(''); }
     if (only.has('b')) { await idleEnvironments(builds); console.log(''); }
-    if (only.has('c')) { await drift(builds, seconds); console.log(''); }
+    if (only.has('c')) { await drift(builds, seconds, driftWarmup); console.log(''); }
     if (only.has('d')) { await manyFunctions(builds); console.log(''); }
     console.log(`load average at the end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
   } finally {
