@@ -4,7 +4,8 @@
  * about it kept as fields. Node builds it (`createServer({ IncomingMessage: ApiRequest })`), so the
  * per-request state costs no context object and no closure on the hot path.
  */
-import { IncomingMessage, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { IncomingMessage } from './node-http.js';
 
 /** `bodyLimit` of a request whose body is not read: it is drained, never kept. */
 export const NO_BODY = -1;

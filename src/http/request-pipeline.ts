@@ -7,7 +7,8 @@
  * here, once. Plain `node:http`, callbacks rather than promises, state on the request itself.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from './node-http.js';
 import { AwsError } from '../errors.js';
 import type { LogFields, Logger } from '../log.js';
 import { ApiRequest, NO_BODY, type BodyReceiver } from './api-request.js';

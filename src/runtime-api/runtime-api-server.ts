@@ -7,7 +7,8 @@
  * Differences from AWS: no extensions or telemetry API; a response is read as UTF-8 text; a
  * streamed response is buffered and returned whole (an error in its trailers fails the invocation).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from '../http/node-http.js';
 import type { AddressInfo, Socket } from 'node:net';
 import { MAX_RESPONSE_BYTES, platformErrors } from '../handler/function-errors.js';
 import type { InvocationInfo } from '../handler/lambda-context.js';

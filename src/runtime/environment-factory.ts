@@ -16,6 +16,7 @@ import type { FunctionDefinition, FunctionNetwork } from '../registry/function-d
 import { isCustomRuntime, isPythonRuntime } from '../registry/runtimes.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import type { NodeInstalls } from './node-installs.js';
+import { heapLimitArguments } from './heap-limits.js';
 import { InlineEnvironment, InlineFunction } from './inline-environment.js';
 import type { EnvironmentKind } from './lifecycle-events.js';
 import { MockEnvironment } from './mock-environment.js';
@@ -133,7 +134,7 @@ export class EnvironmentFactory {
     const install = this.nodes?.find(definition.runtime);
     const file = install?.binary ?? process.execPath;
     const runtimeEnv = install === undefined ? env : { ...env, PATH: `${dirname(install.binary)}:${env.PATH}` };
-    return { file, args: [`--max-old-space-size=${definition.memorySize}`, NODE_RUNTIME_CLIENT], cwd: root, env: runtimeEnv, privateChannel: true };
+    return { file, args: [...heapLimitArguments(definition.memorySize), NODE_RUNTIME_CLIENT], cwd: root, env: runtimeEnv, privateChannel: true };
   }
 
   /** `sandbox` for `definition`'s process environments: its `/tmp` is the function's ephemeral storage; its runtime's installed Node.js is shown read-only. */

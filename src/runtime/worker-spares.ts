@@ -6,6 +6,7 @@
  * until bound, so nothing leaks between functions.
  */
 import { Worker } from 'node:worker_threads';
+import { heapLimits } from './heap-limits.js';
 import type { WorkerStartData } from './worker-protocol.js';
 
 const THREAD_ENTRY = new URL('./worker-thread.js', import.meta.url);
@@ -74,10 +75,11 @@ export class WorkerSpares {
 }
 
 function startThread(memorySize: number, warmTypeScript: boolean): Worker {
+  const { oldGenerationMb, youngGenerationMb } = heapLimits(memorySize);
   const worker = new Worker(THREAD_ENTRY, {
     workerData: { warmTypeScript } satisfies WorkerStartData,
     env: {},
-    resourceLimits: { maxOldGenerationSizeMb: memorySize },
+    resourceLimits: { maxOldGenerationSizeMb: oldGenerationMb, maxYoungGenerationSizeMb: youngGenerationMb },
     stdout: true,
     stderr: true,
   });
