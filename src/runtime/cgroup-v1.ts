@@ -6,6 +6,7 @@
  * hold them still between invocations as Lambda does.
  */
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { KILL_ROUNDS, MB_PER_VCPU, PIDS_MAX, REMOVE_ATTEMPTS, REMOVE_RETRY_MS, removeGroup, SERVERFULL_GROUP, serverAlive } from './cgroup-names.js';
 import type { CgroupHost, EnvironmentCgroup } from './environment-cgroup.js';
@@ -39,7 +40,23 @@ export function cgroupsUnusableReason(): string | undefined {
       return `cannot create ${serverfullDir(controller)} (${(error as NodeJS.ErrnoException).code})`;
     }
   }
+  shareEveryCpu();
   return undefined;
+}
+
+/**
+ * Gives serverfull's group, all sandboxed environments together, the CPU weight of one busy process per core. Its
+ * default, 1024 shares, weighs all of them as much as one process of the host: next to the server, the load and the
+ * host's other work, dozens of runtimes then share a fraction of one core, and a burst of cold starts on a busy host
+ * takes tens of seconds. Unsandboxed, each runtime weighs as much as the server; here, together, at most one per core,
+ * so that runtimes spinning cannot starve the server. Best effort: the kernel's default stays otherwise.
+ */
+function shareEveryCpu(): void {
+  try {
+    writeFileSync(join(serverfullDir('cpu'), 'cpu.shares'), String(SHARES_PER_VCPU * availableParallelism()));
+  } catch {
+    // A cpu hierarchy that refuses it: environments still get their own shares within the group.
+  }
 }
 
 /** The cgroups of one environment, created with their limits. */
