@@ -62,7 +62,7 @@ const STDERR_DRAIN_MS = 1000;
  * of its threads) cost a fifth of the throughput. A timer a handler leaves behind can tick in this grace, as it can
  * while the kernel freezes the group; once the environment is idle, nothing of it runs until the next invocation.
  */
-export const FREEZE_GRACE_MS = 10;
+const FREEZE_GRACE_MS = 10;
 
 interface Pending {
   readonly request: InvocationRequest;
