@@ -6,7 +6,6 @@ import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AwsError } from '../errors.js';
-import { MB_PER_VCPU } from './cgroup-names.js';
 import type { FunctionAccessProvider } from '../handler/function-access.js';
 import { DynamicReferenceError } from '../handler/dynamic-references.js';
 import { UnresolvedEnvironment } from './unresolved-environment.js';
@@ -35,18 +34,6 @@ const NODE_RUNTIME_CLIENT = fileURLToPath(new URL('../runtime-client/process-run
  * internal switch for the benchmark that measures what freezing costs, not a setting (Lambda always freezes).
  */
 const FREEZE_SWITCH = 'SERVERFULL_SANDBOX_FREEZE';
-
-/** Node.js's own number of V8 background threads (garbage collection, compilation), the most a runtime gets. */
-const MAX_V8_POOL_SIZE = 4;
-
-/**
- * The V8 background threads of a Node.js runtime: one per vCPU the function's memory buys at AWS (one below 1,769 MB),
- * up to Node.js's default of four. Each idle thread is one more the kernel stops and wakes when the environment is
- * frozen and thawed, and one more the scheduler juggles with dozens of environments on a few cores.
- */
-export function v8PoolSize(memoryMB: number): number {
-  return Math.min(MAX_V8_POOL_SIZE, Math.max(1, Math.round(memoryMB / MB_PER_VCPU)));
-}
 
 /** Creates execution environments for function definitions. */
 export class EnvironmentFactory {
@@ -146,8 +133,7 @@ export class EnvironmentFactory {
     const install = this.nodes?.find(definition.runtime);
     const file = install?.binary ?? process.execPath;
     const runtimeEnv = install === undefined ? env : { ...env, PATH: `${dirname(install.binary)}:${env.PATH}` };
-    const args = [`--max-old-space-size=${definition.memorySize}`, `--v8-pool-size=${v8PoolSize(definition.memorySize)}`, NODE_RUNTIME_CLIENT];
-    return { file, args, cwd: root, env: runtimeEnv, privateChannel: true };
+    return { file, args: [`--max-old-space-size=${definition.memorySize}`, NODE_RUNTIME_CLIENT], cwd: root, env: runtimeEnv, privateChannel: true };
   }
 
   /** `sandbox` for `definition`'s process environments: its `/tmp` is the function's ephemeral storage; its runtime's installed Node.js is shown read-only. */
