@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
@@ -182,6 +183,11 @@ describe('sandboxed process environments', { skip: SANDBOX_UNUSABLE ?? false }, 
     assert.ok(refusedForks.some((count) => count > 0), `forks refused: ${refusedForks.join(', ')}`);
     // The host still starts processes and serves other functions.
     assert.equal((await fx.invoke('escape', { attempt: 'work' })).FunctionError, undefined);
+  });
+
+  it('all sandboxes together weigh one busy process per core in the CPU scheduler (cgroup v1)', { skip: !existsSync('/sys/fs/cgroup/cpu/serverfull/cpu.shares') }, () => {
+    // With the default 1024, dozens of runtimes would share what one process of the host gets.
+    assert.equal(readFileSync('/sys/fs/cgroup/cpu/serverfull/cpu.shares', 'utf8').trim(), String(1024 * availableParallelism()));
   });
 
   it('runs a Node.js function at /var/task, unprivileged, with /tmp and the host\'s network', async () => {
