@@ -17,7 +17,7 @@ import { manyFunctionsManifest, measureManyFunctionsStart } from './many-functio
 import { mb, measureTree, threadCount } from './process-memory.js';
 import { formatRounds, formatThroughputTable } from './report.js';
 import { REPO_ROOT } from './repo-root.js';
-import { killAllServerProcesses, type ServerProcess } from './server-process.js';
+import { type ServerProcess, runBenchmark } from './server-process.js';
 import { startServerfull } from './serverfull-process.js';
 import { postEcho } from './echo-response.js';
 import { percentile } from './percentile.js';
@@ -211,18 +211,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('exit', killAllServerProcesses);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAllServerProcesses();
-    process.exit(130);
-  });
-}
-
-try {
-  await main();
-} catch (error) {
-  killAllServerProcesses();
-  console.error(error);
-  process.exitCode = 1;
-}
+await runBenchmark(main);

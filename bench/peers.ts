@@ -12,7 +12,7 @@ import { roundPlanFromEnvironment } from './interleaved-rounds.js';
 import { CONNECTIONS, REQUEST_BODY } from './load-round.js';
 import { processTreeCpuMicros } from './process-cpu.js';
 import { formatSpeedups } from './report.js';
-import { killAllServerProcesses, killServerProcessesOnExit, type ServerProcess } from './server-process.js';
+import { type ServerProcess, runBenchmark } from './server-process.js';
 import { startServerfull } from './serverfull-process.js';
 import { installServerlessOffline } from './serverless-offline-install.js';
 import { OFFLINE_ECHO_FUNCTION, startServerlessOffline, type OfflineMode, type ServerlessOffline } from './serverless-offline-process.js';
@@ -74,12 +74,4 @@ async function main(): Promise<void> {
   }
 }
 
-killServerProcessesOnExit();
-
-try {
-  await main();
-} catch (error) {
-  killAllServerProcesses();
-  console.error(error);
-  process.exitCode = 1;
-}
+await runBenchmark(main);

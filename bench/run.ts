@@ -17,7 +17,7 @@ import { roundPlanFromEnvironment, runInterleavedRounds } from './interleaved-ro
 import { CONNECTIONS, REQUEST_BODY } from './load-round.js';
 import { formatColdStarts, formatDeployments } from './report.js';
 import { REPO_ROOT } from './repo-root.js';
-import { killAllServerProcesses, killServerProcessesOnExit, type ServerProcess } from './server-process.js';
+import { type ServerProcess, runBenchmark } from './server-process.js';
 import { startServerfull } from './serverfull-process.js';
 import { measureVariants, printThroughput, startBaseline, startGateway, type Variant } from './throughput-variants.js';
 
@@ -130,12 +130,4 @@ async function main(): Promise<void> {
   }
 }
 
-killServerProcessesOnExit();
-
-try {
-  await main();
-} catch (error) {
-  killAllServerProcesses();
-  console.error(error);
-  process.exitCode = 1;
-}
+await runBenchmark(main);

@@ -86,3 +86,15 @@ export function killServerProcessesOnExit(): void {
     });
   }
 }
+
+/** Runs a benchmark's `main` with every server process killed on exit, on a signal and on an error (exit code 1). */
+export async function runBenchmark(main: () => Promise<void>): Promise<void> {
+  killServerProcessesOnExit();
+  try {
+    await main();
+  } catch (error) {
+    killAllServerProcesses();
+    console.error(error);
+    process.exitCode = 1;
+  }
+}

@@ -5,7 +5,7 @@
  * stored (`runtime/invocation-log.ts` formats them, as AWS does). Also the size bound of an event.
  */
 import { endLine, reportLine, startLine } from '../runtime/invocation-log.js';
-import type { RecordedStatus } from '../runtime/invocation-recorder.js';
+import type { RecordedEnd } from '../runtime/invocation-recorder.js';
 
 /** CloudWatch's per-event overhead, counted in stored bytes. */
 export const EVENT_OVERHEAD_BYTES = 26;
@@ -22,17 +22,10 @@ export const START_EVENT = 1;
 export const END_EVENT = 2;
 export const REPORT_EVENT = 3;
 
-/** What a record says that its lines show. */
-export interface RecordFields {
+/** What a record says that its lines show: what the recorder learnt at the end, and whose invocation it was. */
+export interface RecordFields extends RecordedEnd {
   readonly requestId: string;
   readonly version: string;
-  readonly durationMs: number;
-  readonly memorySize: number;
-  readonly memoryUsedMB: number;
-  readonly initDurationMs: number | undefined;
-  readonly initFailed: boolean;
-  readonly status: RecordedStatus;
-  readonly errorType: string | undefined;
 }
 
 /** The line of `kind` (`START_EVENT`, `END_EVENT` or `REPORT_EVENT`) that a record stands for, as stored before. */
