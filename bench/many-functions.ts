@@ -17,7 +17,10 @@ import { REPO_ROOT } from './repo-root.js';
 
 const READY_LINE = 'serverfull listening on';
 const READY_TIMEOUT_MS = 30_000;
-/** Spare worker threads start right after the listening line: measured once they have. */
+/**
+ * RSS is read again this long after the listening line, so that anything a server starts in the background once it
+ * listens counts before any invocation (nothing today: a memory size's spare thread starts after its first cold start).
+ */
 const SETTLE_MS = 2000;
 
 /** One start of a server declaring many functions. */
