@@ -16,6 +16,7 @@ import { createPipelineServer, type PipelineApi } from '../http/request-pipeline
 import type { ServerLimits } from '../http/server-limits.js';
 import type { Logger } from '../log.js';
 import type { FunctionRegistry } from '../registry/function-definition.js';
+import { INIT_LIMIT_MS } from '../registry/function-limits.js';
 import type { InvokeOutput, Invoker } from '../runtime/invoker.js';
 import { traceHeaderFrom, traceIdOf } from '../handler/trace-header.js';
 import {
@@ -223,8 +224,9 @@ function invokeFunction(
     return done('integrationFailure');
   }
   let settled = false;
-  // A function whose own timeout is the shorter ends (as a function error) before the gateway's would: no timer needed.
-  const timer = definition.timeout * 1000 < timeoutMs ? undefined : setTimeout(() => {
+  // A function that ends (as a function error) before the gateway's timeout even after the longest cold start needs no
+  // gateway timer: its init may take INIT_LIMIT_MS before its own timeout starts.
+  const timer = INIT_LIMIT_MS + definition.timeout * 1000 < timeoutMs ? undefined : setTimeout(() => {
     settled = true;
     done('timeout');
   }, timeoutMs);

@@ -11,6 +11,9 @@ export interface IntegerLimit {
   readonly max: number;
 }
 
+/** Milliseconds a cold start's init may take (AWS's on-demand limit), on top of the function's timeout, which starts with the handler. */
+export const INIT_LIMIT_MS = 10_000;
+
 /** `Timeout`, in seconds. */
 export const TIMEOUT: IntegerLimit & { readonly default: number } = Object.freeze({ min: 1, max: 900, default: 3 });
 

@@ -15,6 +15,7 @@ import type { Logger, LogLevel } from '../log.js';
 import type { FunctionDefinition, FunctionNetwork } from '../registry/function-definition.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { SandboxHost } from './sandbox-support.js';
+import { INIT_LIMIT_MS } from '../registry/function-limits.js';
 import { EnvironmentFactory } from './environment-factory.js';
 import type { NodeInstalls } from './node-installs.js';
 import { EnvironmentPool } from './environment-pool.js';
@@ -89,9 +90,6 @@ const LOG_LEVELS: Record<Exclude<FunctionLogLevel, undefined>, LogLevel> = {
 };
 
 let lastServerId = 0;
-
-/** AWS Lambda's limit on a function's init (on-demand), which its timeout does not include. */
-const INIT_LIMIT_MS = 10_000;
 
 /** Invokes functions through per-version environment pools. */
 export class Invoker {
