@@ -114,7 +114,7 @@ export class EnvironmentFactory {
       return new InlineEnvironment(fn, identity);
     }
     const worker = this.spares.take(definition.memorySize, isTypeScriptHandler(definition.root, handler));
-    return new WorkerEnvironment(worker, { root: definition.root, handler, identity, env }, identity);
+    return new WorkerEnvironment(worker, { root: definition.root, handler, identity, env, timeoutMs: definition.timeout * 1000 }, identity);
   }
 
   /**

@@ -19,6 +19,8 @@ export interface BindMessage {
   readonly identity: EnvironmentIdentity;
   /** The complete `process.env` of the environment. */
   readonly env: Readonly<Record<string, string>>;
+  /** The function's timeout: a cold invocation's deadline is the init's end plus this. */
+  readonly timeoutMs: number;
 }
 
 /** Host → thread: run one invocation. */

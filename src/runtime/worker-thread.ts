@@ -27,6 +27,9 @@ let loading: Promise<LoadedHandler>;
 /** Set once init has settled, so warm invocations start without a promise tick. */
 let loaded: LoadedHandler | undefined;
 let initDurationMs: number | undefined;
+/** When the init ended, by the wall clock deadlines are in; and the function's timeout, from the bind. */
+let initEndedAt = 0;
+let timeoutMs = 0;
 let busy = false;
 
 process.on('uncaughtException', (error) => {
@@ -55,7 +58,8 @@ function invoke(handler: LoadedHandler, message: InvokeMessage): void {
   else process.env._X_AMZN_TRACE_ID = message.traceHeader;
   const started = performance.now();
   // The host started this invocation's timeout when the init ended, not when it sent the event: so does its deadline.
-  const invocation = reportedInit === undefined ? message : { ...message, deadlineMs: message.deadlineMs + reportedInit };
+  // A spare thread may have begun (even finished) the init before the event was sent: then the sent deadline stands.
+  const invocation = reportedInit === undefined ? message : { ...message, deadlineMs: Math.max(message.deadlineMs, initEndedAt + timeoutMs) };
   executeInvocation(handler, identity, invocation, eventLoop, JSON.parse(message.payload), (executed) => {
     const durationMs = performance.now() - started;
     busy = false;
@@ -77,12 +81,14 @@ function invoke(handler: LoadedHandler, message: InvokeMessage): void {
 
 function bind(message: BindMessage): void {
   identity = message.identity;
+  timeoutMs = message.timeoutMs;
   // The thread was started with an empty environment; now it gets exactly the function's.
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, message.env);
   const initStart = performance.now();
   loading = settleHandler(() => loadHandler(message.root, message.handler)).then((settled) => {
     initDurationMs = performance.now() - initStart;
+    initEndedAt = Date.now();
     if ('loadError' in settled) {
       const text = initErrorMessage(settled.loadError);
       send({ type: 'log', level: 'ERROR', text, raw: lineOutsideInvocation(text) });

@@ -28,11 +28,16 @@ function definition(name: string, handler: string, isolation: IsolationKind, ext
 }
 
 let requests = 0;
+/** Timers holding the event loop for invocations in flight: one never answered (a disposed environment's) is let go at the end. */
+const holds = new Set<NodeJS.Timeout>();
+after(() => holds.forEach((hold) => clearTimeout(hold)));
+
 /** One invocation of `environment`, with the lines it logged. */
 function invoke(environment: ExecutionEnvironment, event: unknown = {}): Promise<InvocationOutcome & { lines: Array<[FunctionLogLevel, string]>; json: any }> {
   const lines: Array<[FunctionLogLevel, string]> = [];
   // An idle worker does not hold the event loop; the caller of an invocation does, as the Invoker's timeout timer does.
   const hold = setTimeout(() => {}, 60_000);
+  holds.add(hold);
   return new Promise((resolve) => {
     environment.invoke({
       requestId: `env-req-${++requests}`, payload: JSON.stringify(event), event, report: false,
@@ -45,6 +50,7 @@ function invoke(environment: ExecutionEnvironment, event: unknown = {}): Promise
         json = undefined;
       }
       clearTimeout(hold);
+      holds.delete(hold);
       resolve({ ...outcome, lines, json });
     });
   });
@@ -169,6 +175,19 @@ describe('worker execution environment: threads', () => {
       assert.equal((await invoke(b)).json.count, 1, 'a second environment has its own module instance');
     } finally {
       await Promise.all([a.dispose(), b.dispose()]);
+    }
+  });
+
+  it('an invocation sent after the init has ended keeps the deadline it was sent with', async () => {
+    // A spare thread starts the init when bound, before the first event is sent: the init, done by then, adds nothing.
+    const environment = factory.create(definition('slow-init', 'functions/slow-init.handler', 'worker'));
+    try {
+      await waitUntil(() => environment.ready === true, 'the 1.5 s init ends');
+      const out = await invoke(environment);
+      assert.equal(typeof out.initDurationMs, 'number', 'still the cold start');
+      assert.ok(out.json.remaining <= 30_000, `remaining time ${out.json.remaining} within the 30 s sent`);
+    } finally {
+      await environment.dispose();
     }
   });
 
