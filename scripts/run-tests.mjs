@@ -171,7 +171,7 @@ if (wholeSuite) {
     const lines = Object.entries(durations).sort(([, a], [, b]) => b - a).map(([file, ms]) => `${JSON.stringify(file)}: ${ms}`);
     writeFileSync(LAST_RUN, `{\n${lines.join(',\n')}\n}\n`);
   } catch {
-    // Only a record for the next split: a read-only checkout runs as well without it.
+    // Only a record to refresh test/file-durations.json from: a read-only checkout runs as well without it.
   }
 } else {
   await runFiles(args.flatMap(listFiles), isolation);
