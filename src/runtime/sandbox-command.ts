@@ -8,7 +8,7 @@
  * A tiny shell wrapper puts the sandbox in the environment's cgroups before `bwrap` runs.
  */
 import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { RuntimeCommand } from './process-environment.js';
 import type { IsolatedNetwork } from './sandbox-network.js';
 
@@ -51,7 +51,10 @@ export interface SandboxSpec {
 /** What to spawn: a shell that joins the cgroups, then bwrap, then the runtime at its sandbox paths. */
 export function sandboxedCommand(command: RuntimeCommand, spec: SandboxSpec): RuntimeCommand {
   const taskRoot = command.cwd;
+  // Only absolute paths are host paths: a relative argument (`--max-old-space-size=250`) would resolve against the
+  // server's working directory, which may be the task root itself.
   const inside = (path: string): string => {
+    if (!isAbsolute(path)) return path;
     const rel = relative(taskRoot, path);
     return rel === '' ? SANDBOX_TASK_ROOT : rel.startsWith('..') || rel.startsWith(sep) ? path : join(SANDBOX_TASK_ROOT, rel);
   };
