@@ -57,6 +57,9 @@ async function main(): Promise<void> {
     { label: 'serverfull process', target: 0.35, start: () => startServerfull('serverfull.json', 'process'), path: INVOKE_PATH },
     // What freezing a sandboxed environment between invocations costs (the row above freezes, where the host sandboxes).
     { label: 'serverfull process, no freeze', start: () => startServerfull('serverfull.json', 'process', [], undefined, NO_FREEZE), path: INVOKE_PATH },
+    // Lambda's scaling, an environment per concurrent invocation, against the default measured scaling of the rows above.
+    { label: 'serverfull worker, eager scaling', start: () => startServerfull('serverfull.json', 'worker', ['--scaling', 'eager']), path: INVOKE_PATH },
+    { label: 'serverfull process, eager scaling', start: () => startServerfull('serverfull.json', 'process', ['--scaling', 'eager']), path: INVOKE_PATH },
   ];
   // The same servers on the other Node.js, in the same rounds: ratios still to this Node.js's baseline.
   const other = comparisonNode();

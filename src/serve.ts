@@ -136,7 +136,7 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     ? { importer: await import('./watch/fresh-module-importer.js'), reload: await import('./watch/hot-reload.js') }
     : undefined;
   const invoker = new Invoker({
-    region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, logger,
+    region: settings.region, concurrency: settings.concurrency, idleTimeout: settings.idleTimeout, scaling: settings.scaling, logger,
     sandbox, functionNetwork: settings.functionNetwork, nodeInstalls,
     // With no room for logs, nothing is recorded: the hot path pays nothing.
     recorder: settings.logMaxBytes > 0 ? logStore : undefined,

@@ -39,6 +39,9 @@ Options (each also read from the environment variable shown; flags win):
                           serverfull's own APIs (none: sandboxed process isolation only) (SERVERFULL_FUNCTION_NETWORK; default all)
   --concurrency N         server-wide concurrent executions (SERVERFULL_CONCURRENCY; default 100)
   --idle-timeout S        seconds before an idle environment is stopped (SERVERFULL_IDLE_TIMEOUT; default 300)
+  --scaling MODE          measured | eager: when every worker or process environment of a function is busy, start
+                          another while the host has idle CPU, else wait for one at most a cold start's time (measured),
+                          or always start another, as Lambda does (eager) (SERVERFULL_SCALING; default measured)
   --shutdown-timeout S    seconds SIGTERM waits for invocations in flight (SERVERFULL_SHUTDOWN_TIMEOUT; default 30)
   --log-level LEVEL       debug | info | warn | error | silent (SERVERFULL_LOG_LEVEL; default info)
   --log-format FORMAT     json | pretty (SERVERFULL_LOG_FORMAT; default pretty on a terminal, else json)

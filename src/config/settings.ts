@@ -6,6 +6,7 @@
 import type { LogFormat, LogThreshold } from '../log.js';
 import { FUNCTION_NETWORKS, ISOLATION_KINDS, type FunctionNetwork, type IsolationKind } from '../registry/function-definition.js';
 import { SANDBOX_MODES, type SandboxMode } from '../runtime/sandbox-support.js';
+import { SCALING_MODES, type ScalingMode } from '../runtime/scaling-policy.js';
 import { check, ConfigError } from './config-error.js';
 
 /** Everything the server can be told, with its type. */
@@ -37,6 +38,8 @@ export interface Settings {
   readonly concurrency: number;
   /** Seconds a warm environment may stay idle before it is stopped. */
   readonly idleTimeout: number;
+  /** When worker and process environments scale out: while the host has idle CPU, else after a cold start's wait (`measured`), or always, as Lambda (`eager`). */
+  readonly scaling: ScalingMode;
   /** Seconds SIGTERM waits for invocations in flight. */
   readonly shutdownTimeout: number;
   /** Where deployed functions are kept: an SQLite database and the code packages. */
@@ -106,6 +109,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   functionNetwork: 'all',
   concurrency: 100,
   idleTimeout: 300,
+  scaling: 'measured',
   shutdownTimeout: 30,
   dataDir: '.serverfull',
   logLevel: 'info',
@@ -189,6 +193,7 @@ export const SETTING_SPECS: Readonly<Record<SettingName, SettingSpec>> = {
   functionNetwork: { env: 'SERVERFULL_FUNCTION_NETWORK', flag: 'function-network', numeric: false, validate: (v, w) => check.oneOf(v, w, FUNCTION_NETWORKS) },
   concurrency: { env: 'SERVERFULL_CONCURRENCY', flag: 'concurrency', numeric: true, validate: (v, w) => check.integer(v, w, 1, 100_000) },
   idleTimeout: { env: 'SERVERFULL_IDLE_TIMEOUT', flag: 'idle-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 1, 86_400) },
+  scaling: { env: 'SERVERFULL_SCALING', flag: 'scaling', numeric: false, validate: (v, w) => check.oneOf(v, w, SCALING_MODES) },
   shutdownTimeout: { env: 'SERVERFULL_SHUTDOWN_TIMEOUT', flag: 'shutdown-timeout', numeric: true, validate: (v, w) => check.integer(v, w, 0, 3600) },
   dataDir: { env: 'SERVERFULL_DATA_DIR', flag: 'data-dir', numeric: false, validate: (v, w) => check.string(v, w, /./, 'a folder path') },
   logLevel: { env: 'SERVERFULL_LOG_LEVEL', flag: 'log-level', numeric: false, validate: (v, w) => check.oneOf(v, w, ['debug', 'info', 'warn', 'error', 'silent'] as const) },

@@ -134,11 +134,17 @@ export class RuntimeApiServer {
         const error = this.accept(head.requestId);
         if (error) return refuse(error);
         if (body === undefined) return this.tooLarge(head.requestId, refuse);
-        answer(STATUS_ACCEPTED);
+        // With `next`, the runtime's next event answers both: no status in between, one wake-up of the runtime per invocation.
+        const next = head.next === true;
+        if (!next) answer(STATUS_ACCEPTED);
         if (call === 'response') this.listener.onAnswer(head.requestId, body, undefined);
         else {
           const failure = errorBody(errorType, body);
           this.listener.onAnswer(head.requestId, failure.payload, failure.errorType);
+        }
+        if (next) {
+          const refused = this.takeNext(waiter);
+          if (refused) refuse(refused);
         }
       } else if (call === 'init-error') {
         if (this.state !== 'Started') return refuse(runtimeApiErrors.invalidStateTransition(this.state, 'InitError'));

@@ -20,8 +20,9 @@ const PREFIX_BYTES = 8;
 /** A runtime's call, as a frame head. */
 export type RuntimeCallHead =
   | { readonly call: 'next' }
-  | { readonly call: 'response'; readonly requestId: string }
-  | { readonly call: 'error'; readonly requestId: string; readonly errorType?: string }
+  // `next`: the runtime asks for its next event with its answer; serverfull then answers with that event, not with a status.
+  | { readonly call: 'response'; readonly requestId: string; readonly next?: true }
+  | { readonly call: 'error'; readonly requestId: string; readonly errorType?: string; readonly next?: true }
   | { readonly call: 'init-error'; readonly errorType?: string };
 
 /** What serverfull sends the runtime: an invocation (its event is the body), or the answer to a call. */

@@ -8,7 +8,7 @@
 import { Socket } from 'node:net';
 import type { FunctionErrorPayload } from '../handler/function-errors.js';
 import { encodeFrame, FrameReader, type RuntimeCallHead } from '../runtime-api/runtime-frames.js';
-import { headerText, type NextDone, type PostDone, type RuntimeApiCalls, type RuntimeApiFailure } from './runtime-api-client.js';
+import { headerText, type AnswerThenNextDone, type NextDone, type NextInvocation, type PostDone, type RuntimeApiCalls, type RuntimeApiFailure } from './runtime-api-client.js';
 
 /** An invocation's event is at most 6 MB; the answers to posts are a few bytes. */
 const MAX_FRAME_BODY = 7 * 1024 * 1024;
@@ -16,7 +16,8 @@ const MAX_FRAME_BODY = 7 * 1024 * 1024;
 /** One call: its frame, and who waits for its answer. */
 type Waiting = { readonly frame: Buffer } & (
   | { readonly call: 'next'; readonly done: NextDone }
-  | { readonly call: 'post'; readonly path: string; readonly done: PostDone });
+  | { readonly call: 'post'; readonly path: string; readonly done: PostDone }
+  | { readonly call: 'post-next'; readonly path: string; readonly done: AnswerThenNextDone });
 
 /** A client of the Runtime API over the channel on file descriptor `fd`. */
 export class RuntimeChannelClient implements RuntimeApiCalls {
@@ -46,6 +47,11 @@ export class RuntimeChannelClient implements RuntimeApiCalls {
 
   fail(requestId: string, payload: string, errorType: string, done: PostDone): void {
     this.send({ call: 'post', path: `invocation/${requestId}/error`, frame: frame({ call: 'error', requestId, errorType }, payload), done });
+  }
+
+  answerThenNext(requestId: string, payload: string, errorType: string | undefined, done: AnswerThenNextDone): void {
+    const head: RuntimeCallHead = errorType === undefined ? { call: 'response', requestId, next: true } : { call: 'error', requestId, errorType, next: true };
+    this.send({ call: 'post-next', path: `invocation/${requestId}/${head.call}`, frame: frame(head, payload), done });
   }
 
   initError(error: FunctionErrorPayload): Promise<RuntimeApiFailure | undefined> {
@@ -93,8 +99,8 @@ export class RuntimeChannelClient implements RuntimeApiCalls {
 
 /** Settles `waiting` with serverfull's answer to it. */
 function answer(waiting: Waiting, head: Record<string, unknown>, body: string | undefined): void {
-  if (head.answer === 'invocation' && waiting.call === 'next' && typeof head.requestId === 'string' && head.requestId !== '' && body !== undefined) {
-    return waiting.done(undefined, {
+  if (head.answer === 'invocation' && waiting.call !== 'post' && typeof head.requestId === 'string' && head.requestId !== '' && body !== undefined) {
+    const invocation: NextInvocation = {
       requestId: head.requestId,
       deadlineMs: Number(head.deadlineMs),
       invokedFunctionArn: typeof head.invokedFunctionArn === 'string' ? head.invokedFunctionArn : '',
@@ -102,12 +108,14 @@ function answer(waiting: Waiting, head: Record<string, unknown>, body: string | 
       traceId: headerText(head.traceId),
       cognitoIdentity: headerText(head.cognitoIdentity),
       body,
-    });
+    };
+    return waiting.call === 'next' ? waiting.done(undefined, invocation) : waiting.done(undefined, undefined, invocation);
   }
   const status = typeof head.status === 'number' ? head.status : 0;
   if (waiting.call === 'post' && status >= 200 && status < 300) return waiting.done(undefined);
   const path = waiting.call === 'next' ? 'invocation/next' : waiting.path;
-  // As over HTTP: `next` refused, or a 5xx, means the environment is broken; a refused post is that call's failure only.
+  // As over HTTP: `next` refused, or a 5xx, means the environment is broken; a refused post is that call's failure only
+  // (an answer posted with `next` was then refused before the `next` was made: the loop asks for it on its own).
   settle(waiting, { message: `the Runtime API answered ${status} to ${path}: ${(body ?? '').slice(0, 200)}`, status, fatal: waiting.call === 'next' || status >= 500 });
 }
 
@@ -118,5 +126,7 @@ function frame(head: RuntimeCallHead, body: string): Buffer {
 
 function settle(waiting: Waiting, failure: RuntimeApiFailure): void {
   if (waiting.call === 'next') waiting.done(failure, undefined);
-  else waiting.done(failure);
+  else if (waiting.call === 'post') waiting.done(failure);
+  // The answer refused (and no `next` made), or the channel lost: a failure of the post, as for `respond`.
+  else waiting.done(failure, undefined, undefined);
 }

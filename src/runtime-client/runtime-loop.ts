@@ -65,6 +65,8 @@ class NodeRuntime {
   private readonly identity: EnvironmentIdentity;
   private readonly fn: RuntimeFunction;
   private phase: Phase = 'init';
+  /** An answer went with a request for the next event (`answerThenNext`): the loop waits for that event as it would in a long poll. */
+  private awaitingNext = false;
   private stopping = false;
   private crashing = false;
   /** How the loop ends once an uncaught error has been posted. */
@@ -110,7 +112,7 @@ class NodeRuntime {
   stop(): Promise<RuntimeLoopEnd> {
     this.stopping = true;
     // Only a long poll is cut short; init and an invocation end the loop when they are done.
-    if (this.phase === 'polling') this.client.close();
+    if (this.phase === 'polling' || this.awaitingNext) this.client.close();
     return this.ended;
   }
 
@@ -137,7 +139,7 @@ class NodeRuntime {
   }
 
   private readonly onNext = (failure: RuntimeApiFailure | undefined, invocation: NextInvocation | undefined): void => {
-    if (this.crashing) return this.end(this.crashEnd!);
+    if (this.crashing) return this.failCrashed(invocation);
     if (failure) return this.end(this.stopping ? { reason: 'stopped', exitCode: 0 } : { reason: 'api-failed', exitCode: 1, message: failure.message });
     this.phase = 'invoking';
     const { requestId } = invocation!;
@@ -183,9 +185,30 @@ class NodeRuntime {
     this.requestId = undefined;
     this.logRequestId = undefined;
     this.phase = 'posting';
-    if (executed.functionError === undefined) this.client.respond(requestId, executed.payload, this.onPosted);
+    if (this.client.answerThenNext !== undefined && !this.stopping) {
+      this.awaitingNext = true;
+      this.client.answerThenNext(requestId, executed.payload, executed.functionError, this.onAnsweredThenNext);
+    } else if (executed.functionError === undefined) this.client.respond(requestId, executed.payload, this.onPosted);
     else this.client.fail(requestId, executed.payload, executed.functionError, this.onPosted);
   };
+
+  private readonly onAnsweredThenNext = (posted: RuntimeApiFailure | undefined, next: RuntimeApiFailure | undefined, invocation: NextInvocation | undefined): void => {
+    this.awaitingNext = false;
+    if (posted !== undefined) return this.onPosted(posted);
+    this.phase = 'polling';
+    this.onNext(next, invocation);
+  };
+
+  /**
+   * An uncaught error came after the last answer, while the runtime waited for its next event: as in AWS, where the
+   * environment is frozen in between and the error surfaces in the next invocation, that invocation fails with it.
+   */
+  private failCrashed(invocation: NextInvocation | undefined): void {
+    const end = () => this.end(this.crashEnd!);
+    if (invocation === undefined || this.crashEnd?.reason !== 'crashed') return end();
+    const { error } = this.crashEnd;
+    this.client.fail(invocation.requestId, JSON.stringify(error), error.errorType, end);
+  }
 
   private readonly onPosted = (failure: RuntimeApiFailure | undefined): void => {
     if (this.crashing) return this.end(this.crashEnd!);

@@ -2,14 +2,17 @@
  * @module runtime/environment-pool
  * The execution environments of one function version: warm ones are reused (most
  * recently used first), idle ones are reaped, and concurrency above the function's
- * reserved concurrency or the account limit is refused at once with 429. It publishes
- * each environment's creation and stop (`lifecycle-events`), as it is the one that decides both.
+ * reserved concurrency or the account limit is refused at once with 429. When all are busy, the
+ * scaling policy says whether an invocation starts a new one or waits for one to be free (its
+ * concurrency slots taken all the same). It publishes each environment's creation and stop
+ * (`lifecycle-events`), as it is the one that decides both.
  */
 import { throttled } from '../errors.js';
 import type { FunctionDefinition } from '../registry/function-definition.js';
 import type { ConcurrencyLimit } from './concurrency-limit.js';
 import { environmentKind, type EnvironmentFactory } from './environment-factory.js';
 import type { ExecutionEnvironment, PlatformFailure } from './execution-environment.js';
+import type { ScalingPolicy } from './scaling-policy.js';
 import { environmentCreateChannel, environmentStopChannel, publish, type EnvironmentCreateMessage, type EnvironmentStopMessage, type EnvironmentStopReason } from './lifecycle-events.js';
 
 /** Ids of environments for their lifecycle events; assigned on every creation (a cold path) so a late subscriber still gets them. */
@@ -19,12 +22,30 @@ let lastEnvironmentId = 0;
 /** Why a retired pool stops its environments: the version went away, or the server is closing. */
 export type RetireReason = Extract<EnvironmentStopReason, 'retired' | 'close'>;
 
+/** An invocation waiting for an environment: given one, or, when none could be had (the server closing), the reason. */
+export type EnvironmentWaiter = (environment: ExecutionEnvironment | undefined, error?: unknown) => void;
+
+/** The cold start assumed until one has been measured. */
+const DEFAULT_COLD_START_MS = 100;
+/** How often waiting invocations look again at whether the host has room for a new environment. */
+const RECHECK_MS = 20;
+
 /** A pool per function version; one invocation per environment at a time. */
 export class EnvironmentPool {
   // Parallel stacks, most recently used last: no allocation per release.
   private idle: ExecutionEnvironment[] = [];
   private idleSince: number[] = [];
   private retired: RetireReason | undefined;
+  /** Environments made and not yet stopped. */
+  private live = 0;
+  /** Environments still in their init (a cold start not yet over). */
+  private readonly starting = new Set<ExecutionEnvironment>();
+  /** Invocations waiting for an environment, oldest first, with when each began to wait. */
+  private waiters: EnvironmentWaiter[] = [];
+  private waitingSince: number[] = [];
+  private recheck: NodeJS.Timeout | undefined;
+  /** A moving average of this version's measured cold starts. */
+  private coldStartMs = DEFAULT_COLD_START_MS;
 
   constructor(
     readonly definition: FunctionDefinition,
@@ -32,12 +53,18 @@ export class EnvironmentPool {
     private readonly account: ConcurrencyLimit,
     /** The function's reserved concurrency, shared by all its versions; unlimited when none is set. */
     private readonly reserved: ConcurrencyLimit,
+    /** Whether an invocation that finds every environment busy starts a new one; none: always, as Lambda. */
+    private readonly scaling?: ScalingPolicy,
     /** The server its lifecycle events name (`Invoker.serverId`). */
     private readonly serverId = 0,
   ) {}
 
-  /** A warm environment, or a new one; throws `TooManyRequestsException` when over a limit. */
-  acquire(): ExecutionEnvironment {
+  /**
+   * A warm environment, or a new one; or undefined: the invocation must wait for one, and the caller hands `enqueue` its
+   * waiter at once. Throws `TooManyRequestsException` when over a limit: a waiting invocation holds its concurrency
+   * slots, as a running one does.
+   */
+  acquire(): ExecutionEnvironment | undefined {
     if (!this.reserved.tryAcquire()) throw throttled('ReservedFunctionConcurrentInvocationLimitExceeded');
     if (!this.account.tryAcquire()) {
       this.reserved.release();
@@ -49,9 +76,9 @@ export class EnvironmentPool {
       // It died while idle (a crash, an exit from a timer): only now does the pool see it.
       this.stopped(environment, 'crash');
     }
-    let environment: ExecutionEnvironment;
+    if (this.waiters.length > 0 || !this.mayStart(0)) return undefined;
     try {
-      environment = this.factory.create(this.definition);
+      return this.create();
     } catch (error) {
       // No environment (a Python function on a machine without Python, say): the slots go back, or each such
       // invocation would keep one for good, until the function, then the whole server, only throttled.
@@ -59,6 +86,28 @@ export class EnvironmentPool {
       this.account.release();
       throw error;
     }
+  }
+
+  /** Queues an invocation `acquire` gave no environment: `wait` is called once one is free, or a new one is started for it. */
+  enqueue(wait: EnvironmentWaiter): void {
+    this.waiters.push(wait);
+    this.waitingSince.push(performance.now());
+    if (this.retired !== undefined) this.startForWaiters();
+    else this.scheduleRecheck();
+  }
+
+  /** A cold start has ended its init: it took `initMs`, which the next decisions expect of a new environment. */
+  initialized(environment: ExecutionEnvironment, initMs: number): void {
+    if (!this.starting.delete(environment)) return;
+    this.coldStartMs = this.coldStartMs === DEFAULT_COLD_START_MS ? initMs : 0.7 * this.coldStartMs + 0.3 * initMs;
+    if (this.waiters.length > 0) this.startForWaiters();
+  }
+
+  private create(): ExecutionEnvironment {
+    const environment = this.factory.create(this.definition);
+    this.live++;
+    // Only an environment that has yet to run its init is starting: a worker bound to a spare thread may be ready at once.
+    if (environment.ready === false) this.starting.add(environment);
     environmentIds.set(environment, ++lastEnvironmentId);
     if (environmentCreateChannel.hasSubscribers) {
       const { name, version } = this.definition;
@@ -71,7 +120,15 @@ export class EnvironmentPool {
   release(environment: ExecutionEnvironment, reusable: boolean, failure?: PlatformFailure): void {
     this.reserved.release();
     this.account.release();
+    this.starting.delete(environment);
     if (reusable && environment.alive && !this.retired) {
+      // The oldest waiting invocation takes it at once: its slots are its own, taken when it arrived.
+      const waiter = this.waiters.shift();
+      if (waiter !== undefined) {
+        this.waitingSince.shift();
+        waiter(environment);
+        return;
+      }
       this.idle.push(environment);
       this.idleSince.push(Date.now());
       return;
@@ -79,6 +136,8 @@ export class EnvironmentPool {
     // The reason first: disposing marks the environment dead.
     this.stopped(environment, !reusable || !environment.alive ? stopReason(failure) : this.retired!);
     void environment.dispose();
+    // One environment fewer: those waiting may need a new one.
+    if (this.waiters.length > 0) this.startForWaiters();
   }
 
   /** Disposes environments idle for longer than `idleMs`. */
@@ -99,9 +158,13 @@ export class EnvironmentPool {
     this.idleSince = keepSince;
   }
 
-  /** Disposes idle environments now and busy ones when they come back. */
+  /**
+   * Disposes idle environments now and busy ones when they come back. Waiting invocations get an environment each at
+   * once (the version's code still runs them, as it would have on arrival), or fail if the server is closing.
+   */
   async retire(reason: RetireReason): Promise<void> {
     this.retired = reason;
+    this.startForWaiters();
     const idle = this.idle;
     this.idle = [];
     this.idleSince = [];
@@ -109,7 +172,53 @@ export class EnvironmentPool {
     await Promise.all(idle.map((environment) => environment.dispose()));
   }
 
+  /** Whether a new environment starts now for an invocation that has waited `waitedMs`. */
+  private mayStart(waitedMs: number): boolean {
+    if (this.scaling === undefined) return true;
+    return this.scaling.mayStart({ live: this.live, starting: this.starting.size, waitedMs, coldStartMs: this.coldStartMs }, performance.now());
+  }
+
+  /** Starts environments for the oldest waiting invocations while the policy allows (all of them once the pool is retired). */
+  private startForWaiters(): void {
+    while (this.waiters.length > 0) {
+      if (this.retired === undefined && !this.mayStart(performance.now() - this.waitingSince[0]!)) break;
+      const waiter = this.waiters.shift()!;
+      this.waitingSince.shift();
+      let environment: ExecutionEnvironment | undefined;
+      let error: unknown;
+      if (this.retired === 'close') {
+        error = new Error('the server is closing');
+      } else {
+        try {
+          environment = this.create();
+        } catch (thrown) {
+          error = thrown;
+        }
+      }
+      if (environment === undefined) {
+        this.reserved.release();
+        this.account.release();
+      }
+      waiter(environment, error);
+    }
+    if (this.waiters.length > 0) this.scheduleRecheck();
+  }
+
+  /** Looks again soon, for as long as invocations wait: the host may have room by then, or the oldest may have waited long enough. */
+  private scheduleRecheck(): void {
+    if (this.recheck !== undefined) return;
+    const untilPatient = this.coldStartMs - (performance.now() - this.waitingSince[0]!);
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.startForWaiters();
+    }, Math.max(1, Math.min(RECHECK_MS, untilPatient)));
+    // Invocations wait only while another is busy or starting, and that one's own timer keeps the process alive.
+    this.recheck.unref();
+  }
+
   private stopped(environment: ExecutionEnvironment, reason: EnvironmentStopReason): void {
+    this.live--;
+    this.starting.delete(environment);
     if (!environmentStopChannel.hasSubscribers) return;
     const { name, version } = this.definition;
     publish(environmentStopChannel, {

@@ -16,7 +16,8 @@ import type { FunctionDefinition, FunctionNetwork } from '../registry/function-d
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { SandboxHost } from './sandbox-support.js';
 import { INIT_LIMIT_MS } from '../registry/function-limits.js';
-import { EnvironmentFactory } from './environment-factory.js';
+import { EnvironmentFactory, environmentKind } from './environment-factory.js';
+import { ScalingPolicy, type ScalingMode } from './scaling-policy.js';
 import type { NodeInstalls } from './node-installs.js';
 import { EnvironmentPool } from './environment-pool.js';
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
@@ -80,6 +81,8 @@ export interface InvokerOptions {
   readonly recorder?: InvocationRecorder;
   /** Loads inline functions' handler modules instead of `import()` (hot reload); none: `import()`. */
   readonly inlineImporter?: ModuleImporter;
+  /** When worker and process environments scale out (`scaling-policy`); none: `eager`, a new environment whenever all are busy, as Lambda. */
+  readonly scaling?: ScalingMode | ScalingPolicy;
 }
 
 /** Characters of an error payload the server log repeats when no log line said what failed. */
@@ -99,6 +102,8 @@ export class Invoker {
   private readonly account: ConcurrencyLimit;
   private readonly factory: EnvironmentFactory;
   private readonly reaper: NodeJS.Timeout;
+  /** The scaling of worker and process environments, which share the host's cores; inline ones cost no more than the call itself. */
+  private readonly scaling: ScalingPolicy;
   /** Names this invoker's server in its lifecycle events: several servers may share one process. */
   readonly serverId = ++lastServerId;
   /** Told when an execution ends and frees its slot (the Event queue waits on it); none: no call. */
@@ -106,6 +111,7 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     this.account = new ConcurrencyLimit(options.concurrency);
+    this.scaling = options.scaling instanceof ScalingPolicy ? options.scaling : new ScalingPolicy(options.scaling ?? 'eager');
     this.factory = options.environments ?? new EnvironmentFactory(options.region, options.functionAccess, options.sandbox, options.functionNetwork, options.nodeInstalls, options.inlineImporter);
     const idleMs = options.idleTimeout * 1000;
     this.reaper = setInterval(() => {
@@ -132,13 +138,26 @@ export class Invoker {
         serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, traceId,
       } satisfies InvocationStartMessage);
     }
-    let environment: ExecutionEnvironment;
+    let environment: ExecutionEnvironment | undefined;
     try {
       environment = pool.acquire();
     } catch (error) {
       if (invocationEndChannel.hasSubscribers) publishThrottle(this.serverId, input, traceId, error);
       throw error;
     }
+    if (environment !== undefined) return this.run(input, done, pool, environment, traceHeader, traceId);
+    // Every environment is busy and the scaling policy has the invocation wait for one: it runs once it has one.
+    pool.enqueue((waited, error) => {
+      if (waited !== undefined) return this.run(input, done, pool, waited, traceHeader, traceId);
+      this.options.logger.log('error', `no execution environment: ${(error as Error)?.message ?? String(error)}`, { function: definition.name, requestId, traceId });
+      const failure = platformErrors.unknown();
+      done({ payload: JSON.stringify(failure), functionError: failure.errorType, executedVersion: definition.version });
+    });
+  }
+
+  /** Runs the invocation in `environment`, taken from `pool`, to its end. */
+  private run(input: InvokeInput, done: (output: InvokeOutput) => void, pool: EnvironmentPool, environment: ExecutionEnvironment, traceHeader: string, traceId: string): void {
+    const { definition, requestId } = input;
     const started = performance.now();
     const timeoutMs = definition.timeout * 1000;
     const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
@@ -227,6 +246,7 @@ export class Invoker {
     );
     try {
       environment.invoke(request, sink, finish, cold ? () => {
+        pool.initialized(environment, performance.now() - started);
         if (settled) return;
         clearTimeout(timer);
         timer = setTimeout(timedOut, timeoutMs);
@@ -282,7 +302,9 @@ export class Invoker {
     // A new definition object for the same version means new code or configuration:
     // later invocations get new environments, those in flight finish on the old ones.
     void pool?.retire('retired');
-    const fresh = new EnvironmentPool(definition, this.factory, this.account, this.reservedFor(definition.name), this.serverId);
+    const kind = environmentKind(definition);
+    const scaling = kind === 'worker' || kind === 'process' ? this.scaling : undefined;
+    const fresh = new EnvironmentPool(definition, this.factory, this.account, this.reservedFor(definition.name), scaling, this.serverId);
     this.pools.set(key, fresh);
     return fresh;
   }

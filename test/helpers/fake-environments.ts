@@ -20,6 +20,8 @@ export interface PendingInvocation {
 export class FakeEnvironment implements ExecutionEnvironment {
   alive = true;
   disposed = false;
+  /** False for an environment that has yet to run its init (a cold start); undefined: the fake has no init. */
+  ready: boolean | undefined;
   readonly requests: InvocationRequest[] = [];
   /** The invocation in flight, if any. */
   pending: PendingInvocation | undefined;
@@ -61,9 +63,12 @@ export class FakeEnvironment implements ExecutionEnvironment {
 export class FakeFactory {
   readonly made: FakeEnvironment[] = [];
   closed = false;
+  /** Environments are made not ready, as a process or a worker starting its init is. */
+  cold = false;
 
   create(definition: FunctionDefinition): FakeEnvironment {
     const environment = new FakeEnvironment(this.made.length + 1, definition);
+    if (this.cold) environment.ready = false;
     this.made.push(environment);
     return environment;
   }

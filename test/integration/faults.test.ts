@@ -169,6 +169,14 @@ for (const { isolation, sandbox } of VARIANTS) {
     }
 
     if (isolation === 'process') {
+      it('an uncaught exception after the response fails the next invocation with it, as in AWS, and the one after works', async () => {
+        // AWS freezes the environment once the response is posted: the timer fires in the next invocation, which fails with it.
+        const out = await fx.invoke('faults', { fault: 'throw-after-response' });
+        assert.deepEqual(out.json, { thrownLater: true });
+        await expectFunctionError('faults', { fault: 'none' }, 'Error', /^thrown after the response$/);
+        await expectRecovery();
+      });
+
       it("garbage on the runtime's private channel ends that environment only", async () => {
         // The server drops a channel that carries what is not a frame; the runtime, without it, exits.
         const out = await expectFunctionError('faults', { fault: 'garble-channel' }, 'Runtime.ExitError');

@@ -71,13 +71,13 @@ describe('serve() options', () => {
     const development = { watch: true };
     const server = await serve({
       host: '127.0.0.1', port: 0, httpPort: 0, parametersPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline', deployedIsolation: 'worker', sandbox: 'off', functionNetwork: 'all',
-      concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security, ...development,
+      concurrency: 5, idleTimeout: 60, scaling: 'eager', shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security, ...development,
       functions: { hello: async () => 'hi' },
     });
     try {
       assert.deepEqual({ ...server.settings, port: undefined }, {
         host: '127.0.0.1', port: undefined, httpPort: 0, parametersPort: 0, region: 'eu-west-1', accountId: '123456789012', isolation: 'inline', deployedIsolation: 'worker', sandbox: 'off', functionNetwork: 'all',
-        concurrency: 5, idleTimeout: 60, shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security, ...development,
+        concurrency: 5, idleTimeout: 60, scaling: 'eager', shutdownTimeout: 1, dataDir, logLevel: 'silent', logFormat: 'json', mock: true, ...bounds, ...security, ...development,
       });
       assert.ok(server.port > 0);
       const response = await fetch(`${server.url}/2015-03-31/functions/hello/invocations`, { method: 'POST', body: '{}' });

@@ -210,7 +210,7 @@ describe('lifecycle events: environment pool', () => {
   const reasons = () => messages('serverfull:environment:stop').map((m) => m.reason);
 
   it('reaps idle environments as idle', () => {
-    const environment = pool.acquire();
+    const environment = pool.acquire()!;
     pool.release(environment, true);
     pool.reap(1000, Date.now() + 1000);
     assert.deepEqual(reasons(), ['idle']);
@@ -218,9 +218,9 @@ describe('lifecycle events: environment pool', () => {
   });
 
   it('tells a crash, a failed init and a dead idle environment apart', () => {
-    const crashed = pool.acquire();
+    const crashed = pool.acquire()!;
     pool.release(crashed, false, 'runtime');
-    const failedInit = pool.acquire();
+    const failedInit = pool.acquire()!;
     pool.release(failedInit, false, 'init');
     const diedIdle = pool.acquire() as StandIn;
     pool.release(diedIdle, true);
@@ -231,7 +231,7 @@ describe('lifecycle events: environment pool', () => {
   });
 
   it('stops a busy environment of a retired pool when it comes back', async () => {
-    const busy = pool.acquire();
+    const busy = pool.acquire()!;
     await pool.retire('close');
     assert.deepEqual(reasons(), []);
     pool.release(busy, true);
