@@ -44,8 +44,9 @@ export class EnvironmentPool {
   private waiters: EnvironmentWaiter[] = [];
   private waitingSince: number[] = [];
   private recheck: NodeJS.Timeout | undefined;
-  /** A moving average of this version's measured cold starts. */
+  /** A moving average of this version's measured cold starts; the default until the first is measured. */
   private coldStartMs = DEFAULT_COLD_START_MS;
+  private coldStartMeasured = false;
 
   constructor(
     readonly definition: FunctionDefinition,
@@ -99,7 +100,8 @@ export class EnvironmentPool {
   /** A cold start has ended its init: it took `initMs`, which the next decisions expect of a new environment. */
   initialized(environment: ExecutionEnvironment, initMs: number): void {
     if (!this.starting.delete(environment)) return;
-    this.coldStartMs = this.coldStartMs === DEFAULT_COLD_START_MS ? initMs : 0.7 * this.coldStartMs + 0.3 * initMs;
+    this.coldStartMs = this.coldStartMeasured ? 0.7 * this.coldStartMs + 0.3 * initMs : initMs;
+    this.coldStartMeasured = true;
     if (this.waiters.length > 0) this.startForWaiters();
   }
 
