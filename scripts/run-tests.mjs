@@ -76,6 +76,8 @@ const readDurations = (file) => {
 let passed = 0;
 let failed = 0;
 let fileCount = 0;
+/** A test failed, a shard failed or ended early: the run exits with 1. */
+let failing = false;
 const skipped = [];
 const failures = [];
 const durations = {};
@@ -108,7 +110,7 @@ function runFiles(files, isolation) {
       const cause = String(error?.cause?.message ?? error?.message ?? error ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
       failures.push(`${relative(process.cwd(), test.file ?? '')}: ${test.name}: ${cause}`);
     }
-    process.exitCode = 1;
+    failing = true;
   });
   stream.compose(tap).pipe(process.stdout);
   // Once the TAP output is written.
@@ -121,7 +123,7 @@ function runShard(files) {
   const chunks = [];
   child.stdout.on('data', (chunk) => chunks.push(chunk));
   return new Promise((resolve) => child.on('close', (code) => {
-    if (code !== 0) process.exitCode = 1;
+    if (code !== 0) failing = true;
     // The shard's TAP, whole; its closing lines are read into ours, not repeated.
     let counted = false;
     let out = '';
@@ -145,7 +147,7 @@ function runShard(files) {
     if (!counted) {
       out += `run-tests: a shard ended (exit ${code}) without its counts; its files: ${files.join(' ')}\n`;
       failures.push(`a shard ended (exit ${code}) before all its files had run: ${files.join(' ')}`);
-      process.exitCode = 1;
+      failing = true;
     }
     process.stdout.write(out, resolve);
   }));
@@ -186,5 +188,9 @@ const closing = [
 ].join('');
 // A shard ends here even if a test left a server or a timer behind: the files it ran are done.
 process.stdout.write(closing, () => {
-  if (shard) process.exit();
+  // From the counts too, and as an explicit code: a shard once exited with status 0 after a failed test (in CI, a
+  // shard that drives browsers, whose libraries hook the process's exit), and its run then passed.
+  const code = failing || failed > 0 ? 1 : 0;
+  if (shard) process.exit(code);
+  process.exitCode = code;
 });

@@ -109,6 +109,8 @@ describe('console in Firefox', { skip: available ? false : `${FIREFOX} not insta
   it('shows every invocation of a trace on a time line', async () => {
     await selectFunction(page, 'a');
     const id = await testInvoke(page, JSON.stringify({ next: ['b'] }));
+    // `a` invoked `b`: else the time line can never show two (and the result says why, rather than a 120 s wait).
+    assert.equal(await attributeOf(page, '#invoke-status', 'data-outcome'), 'success', (await textOf(page, '#invoke-result')) ?? '');
     // Clicked from inside the page until the time line shows both: the list is rebuilt every few seconds, and a click
     // that lands on a row being replaced (seen once, on a loaded machine) opens nothing.
     await page.waitForFunction((requestId) => {
