@@ -30,21 +30,41 @@ function attributeOf(page: Page, selector: string, name: string): Promise<string
   return page.evaluate((s, n) => document.querySelector(s)?.getAttribute(n) ?? null, selector, name);
 }
 
+/**
+ * Every wait polls on a timer. puppeteer's default polls on animation frames (its locators too, to see an element
+ * visible and still; and selectors on DOM changes), and headless Firefox stopped giving them in clean-clone CI runs beside the whole suite: a wait
+ * then never looked again and timed out after 120 s, at a different step each time.
+ */
+const POLL = { polling: 100 };
+
+/** Clicks the element matching `selector` from inside the page, once it is there. */
+async function clickIn(page: Page, selector: string): Promise<void> {
+  await page.waitForFunction((s) => {
+    const element = document.querySelector(s);
+    element?.click();
+    return element !== null;
+  }, POLL, selector);
+}
+
 /** Resolves once the console shows `name` as the selected function. */
 async function selectFunction(page: Page, name: string): Promise<void> {
-  await page.locator(`#function-list button[data-function="${name}"]`).click();
-  await page.waitForFunction((n) => document.querySelector('#function-name')?.textContent === n, {}, name);
+  await clickIn(page, `#function-list button[data-function="${name}"]`);
+  await page.waitForFunction((n) => document.querySelector('#function-name')?.textContent === n, POLL, name);
 }
 
 /** Test-invokes the selected function from the form; resolves with the request id the page shows. */
 async function testInvoke(page: Page, payload: string): Promise<string> {
   const previous = await attributeOf(page, '#invoke-status', 'data-request-id');
-  await page.locator('#invoke-payload').fill(payload);
-  await page.locator('#invoke-button').click();
+  await page.waitForFunction((text) => {
+    const field = document.querySelector('#invoke-payload') as unknown as { value: string } | null;
+    if (field !== null) field.value = text;
+    return field !== null;
+  }, POLL, payload);
+  await clickIn(page, '#invoke-button');
   await page.waitForFunction((p) => {
     const id = document.querySelector('#invoke-status')?.getAttribute('data-request-id');
     return Boolean(id) && id !== p;
-  }, {}, previous);
+  }, POLL, previous);
   return (await attributeOf(page, '#invoke-status', 'data-request-id'))!;
 }
 
@@ -73,7 +93,7 @@ describe('console in Firefox', { skip: available ? false : `${FIREFOX} not insta
 
   it('loads with the functions listed and no console errors', async () => {
     await page.goto(`${server.url}/console`);
-    await page.waitForSelector('#function-list button[data-function="echo"]');
+    await page.waitForFunction(() => document.querySelector('#function-list button[data-function="echo"]') !== null, POLL);
     assert.deepEqual(await page.$$eval('#function-list button', (buttons) => buttons.map((b) => b.textContent)), ['a', 'b', 'echo', 'logs']);
     assert.equal(await textOf(page, '#function-name'), 'a');
     assert.deepEqual(errors, []);
@@ -94,15 +114,22 @@ describe('console in Firefox', { skip: available ? false : `${FIREFOX} not insta
     await selectFunction(page, 'echo');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await testInvoke(page, JSON.stringify({ i })));
-    await page.waitForFunction(() => Number(document.querySelector('svg[data-metric="invocations"]')?.getAttribute('data-points')) > 0);
+    await page.waitForFunction(() => Number(document.querySelector('svg[data-metric="invocations"]')?.getAttribute('data-points')) > 0, POLL);
     assert.ok(await page.$$eval('svg[data-metric="invocations"] circle', (dots) => dots.length) > 0);
     assert.ok(Number(await attributeOf(page, 'svg[data-metric="duration"]', 'data-points')) > 0);
-    for (const id of ids) await page.waitForSelector(`#invocations tr[data-request-id="${id}"]`);
+    for (const id of ids) await page.waitForFunction((s) => document.querySelector(s) !== null, POLL, `#invocations tr[data-request-id="${id}"]`);
     const cells = await page.$$eval(`#invocations tr[data-request-id="${ids[0]}"] td`, (tds) => tds.map((td) => td.textContent));
     assert.equal(cells[1], 'echo');
     assert.equal(cells[3], 'success');
-    await page.locator(`#invocations tr[data-request-id="${ids[0]}"] button[data-log]`).click();
-    await page.waitForFunction(() => /REPORT RequestId/.test(document.querySelector('#log')?.textContent ?? ''));
+    // Clicked from inside the page until the log is shown: the list is rebuilt every few seconds, and a click on a row
+    // being replaced opens nothing; not again once the log of this invocation is loading.
+    await page.waitForFunction((requestId) => {
+      if (/REPORT RequestId/.test(document.querySelector('#log')?.textContent ?? '')) return true;
+      if (!(document.querySelector('#log-request')?.textContent ?? '').includes(requestId)) {
+        document.querySelector(`#invocations tr[data-request-id="${requestId}"] button[data-log]`)?.click();
+      }
+      return false;
+    }, POLL, ids[0]);
     assert.deepEqual(errors, []);
   });
 
