@@ -3,12 +3,13 @@
  * When an invocation that finds every environment of its function busy starts a new one, or waits for
  * one of them. Lambda starts a new environment for every such invocation, on hardware of its own. Here
  * every environment shares the host's few cores: on a saturated host, 32 environments of a function
- * that runs for a millisecond do no more work than 3, each runs 1/32 of the calls (so its JIT never
+ * that runs for a millisecond do no more work than 4, each runs 1/32 of the calls (so its JIT never
  * warms up), and together they cost more CPU per call than the calls themselves. `measured` scaling
  * (the default) starts a new environment while the host has room for it (idle CPU, and a server loop
- * that is not the bottleneck), as Lambda would; without room an invocation waits for a busy environment instead, but never longer than a cold start of that
- * function takes, after which it starts one anyway: a wait is bounded by what Lambda's scaling would
- * have cost the same invocation. `eager` is Lambda's rule as is.
+ * that is not the bottleneck), as Lambda would; without room an invocation waits for a busy
+ * environment instead, but never longer than a cold start of that function takes, after which it
+ * starts one anyway: a wait is bounded by what Lambda's scaling would have cost the same invocation.
+ * `eager` is Lambda's rule as is.
  */
 import { availableParallelism } from 'node:os';
 import { MeasuredHostLoad, type HostLoad } from './host-load.js';

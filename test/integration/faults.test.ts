@@ -169,11 +169,21 @@ for (const { isolation, sandbox } of VARIANTS) {
     }
 
     if (isolation === 'process') {
-      it('an uncaught exception after the response fails the next invocation with it, as in AWS, and the one after works', async () => {
-        // AWS freezes the environment once the response is posted: the timer fires in the next invocation, which fails with it.
+      it('an uncaught exception after the response fails a later invocation with it, as in AWS, and then the function recovers', async () => {
         const out = await fx.invoke('faults', { fault: 'throw-after-response' });
         assert.deepEqual(out.json, { thrownLater: true });
-        await expectFunctionError('faults', { fault: 'none' }, 'Error', /^thrown after the response$/);
+        // As in AWS, where the environment is frozen once the response is posted, the timer fires in a later invocation:
+        // the next one, or the one after when the next event reaches the runtime before its timer has run (Node.js
+        // handles a ready socket before a timer that fell due while it waited), a race a frozen environment can lose.
+        let failed: Awaited<ReturnType<FixtureServer['invoke']>> | undefined;
+        for (let attempt = 0; attempt < 2 && failed === undefined; attempt++) {
+          const next = await fx.invoke('faults', { fault: 'none' });
+          if (next.FunctionError !== undefined) failed = next;
+        }
+        assert.ok(failed, 'one of the next two invocations fails with the error');
+        assert.equal(failed.FunctionError, 'Unhandled');
+        assert.equal(failed.json.errorType, 'Error', failed.text);
+        assert.match(failed.json.errorMessage, /^thrown after the response$/);
         await expectRecovery();
       });
 
