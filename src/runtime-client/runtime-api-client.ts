@@ -143,11 +143,6 @@ export class RuntimeApiClient implements RuntimeApiCalls {
     this.post(`invocation/${encodeURIComponent(requestId)}/error`, payload, errorTypeHeader(errorType), done);
   }
 
-  /**
-   * Posts an invocation's result (`errorType` undefined) or error and asks for the next event in the same exchange: one
-   * wake-up of the runtime per invocation instead of two. Only the private channel has it; the loop falls back to `respond`/`fail` then `next`.
-   */
-  answerThenNext?(requestId: string, payload: string, errorType: string | undefined, done: AnswerThenNextDone): void;
   /** Reports that init (loading the handler) failed; the runtime exits afterwards. */
   initError(error: FunctionErrorPayload): Promise<RuntimeApiFailure | undefined> {
     return new Promise((resolve) => this.post('init/error', JSON.stringify(error), errorTypeHeader(error.errorType), resolve));
