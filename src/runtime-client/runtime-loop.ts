@@ -16,6 +16,7 @@ import { CONSOLE_LEVELS, type FunctionLogLevel } from '../runtime/execution-envi
 import { executeInvocation, settleHandler, type ExecutedInvocation, type LoadedHandler } from '../runtime/invocation-executor.js';
 import { RuntimeApiClient, type NextInvocation, type RuntimeApiCalls, type RuntimeApiFailure } from './runtime-api-client.js';
 import { RuntimeChannelClient } from './runtime-channel-client.js';
+import { TraceVariable } from './trace-variable.js';
 
 /** What the loop runs: user code that `init` loads, or a fixed answer that loads no code (mock mode). */
 export type RuntimeFunction =
@@ -79,6 +80,7 @@ class NodeRuntime {
   /** The request id console lines carry; AWS prints `undefined` outside an invocation. */
   private logRequestId: string | undefined;
   private readonly restoreConsole: () => void;
+  private readonly traceVariable = new TraceVariable();
   /**
    * Holds the process open while the loop runs: the client's idle socket is unref'd, so a handler
    * waiting on nothing (a never-settling promise, a callback waiting for the empty loop) would
@@ -151,8 +153,7 @@ class NodeRuntime {
       this.probe!.recount(1);
     }
     this.logRequestId = requestId;
-    if (invocation!.traceId === undefined) delete process.env._X_AMZN_TRACE_ID;
-    else process.env._X_AMZN_TRACE_ID = invocation!.traceId;
+    this.traceVariable.set(invocation!.traceId);
     // Cognito identity is rare (mobile SDK callers): only then does a per-invocation wrapper get built.
     const loaded = invocation!.cognitoIdentity === undefined ? this.loaded! : withIdentity(this.loaded!, invocation!.cognitoIdentity);
     let event: unknown;
@@ -237,6 +238,7 @@ class NodeRuntime {
     clearInterval(this.keepAlive);
     this.client.close();
     this.restoreConsole();
+    this.traceVariable.release();
     process.off('uncaughtException', this.onUncaughtException);
     process.off('unhandledRejection', this.onUnhandledRejection);
     this.resolveEnded(end);
