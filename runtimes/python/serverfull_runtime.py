@@ -23,6 +23,55 @@ THIS_FILE = os.path.abspath(__file__)
 
 # The request id the logging filter stamps on records: the invocation in flight, or the last one.
 current_request_id = ""
+TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
+
+
+class TraceVariable(object):
+    """``_X_AMZN_TRACE_ID``, set for each invocation without ``setenv``.
+
+    ``os.environ[...] = value`` calls the C library's ``setenv``, and glibc keeps every string ``setenv`` was ever
+    given (a caller may still hold one): a new trace header at every invocation grew a long-lived runtime by about
+    160 bytes per invocation for good. Here the variable is one of two buffers of this object, written in turn and
+    handed to ``putenv``, which puts the buffer itself in the environment (no copy); ``os.environ`` is told the value
+    without a second ``setenv``. Child processes and native code see it, as before. Where ctypes or glibc is not
+    there, it falls back to ``os.environ``.
+    """
+
+    def __init__(self):
+        self.buffers = []
+        self.turn = 0
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.putenv.argtypes = [ctypes.c_char_p]
+            self.ctypes, self.putenv = ctypes, libc.putenv
+            self.key = os.environ.encodekey(TRACE_VARIABLE)
+            self.data = os.environ._data
+        except (ImportError, OSError, AttributeError):
+            self.putenv = None
+
+    def set(self, value):
+        if not value:
+            os.environ.pop(TRACE_VARIABLE, None)
+            return
+        if self.putenv is None:
+            os.environ[TRACE_VARIABLE] = value
+            return
+        entry = (TRACE_VARIABLE + "=" + value).encode("utf-8", "surrogateescape") + b"\0"
+        # The buffer not in the environment now is rewritten, then swapped in: a reader never sees one half written.
+        self.turn ^= 1
+        while len(self.buffers) < 2:
+            self.buffers.append(self.ctypes.create_string_buffer(256))
+        if len(entry) > len(self.buffers[self.turn]):
+            # Kept for good, as the environment may still point at the old one: only when a longer header comes.
+            self.buffers.append(self.buffers[self.turn])
+            self.buffers[self.turn] = self.ctypes.create_string_buffer(len(entry) * 2)
+        buffer = self.buffers[self.turn]
+        self.ctypes.memmove(buffer, entry, len(entry))
+        if self.putenv(self.ctypes.cast(buffer, self.ctypes.c_char_p)) != 0:
+            os.environ[TRACE_VARIABLE] = value
+            return
+        self.data[self.key] = os.environ.encodevalue(value)
 
 
 class FaultException(Exception):
@@ -247,15 +296,11 @@ def optional_json(text):
     return json.loads(text) if text else None
 
 
-def handle(api, handler, headers, body):
+def handle(api, handler, headers, body, trace):
     global current_request_id
     invoke_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
     current_request_id = invoke_id
-    trace_id = headers.get("Lambda-Runtime-Trace-Id")
-    if trace_id:
-        os.environ["_X_AMZN_TRACE_ID"] = trace_id
-    else:
-        os.environ.pop("_X_AMZN_TRACE_ID", None)
+    trace.set(headers.get("Lambda-Runtime-Trace-Id"))
     error = None
     try:
         try:
@@ -304,9 +349,10 @@ def main():
         log_error(error)
         api.post_init_error(error)
         sys.exit(1)
+    trace = TraceVariable()
     while True:
         headers, body = api.next()
-        handle(api, handler, headers, body)
+        handle(api, handler, headers, body, trace)
 
 
 if __name__ == "__main__":
