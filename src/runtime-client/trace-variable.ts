@@ -8,6 +8,7 @@
  * variable itself: function code reads, writes, deletes and lists it as before, and the child processes it starts
  * get it, since Node.js builds their environment from `process.env`. Only native code calling `getenv` misses it.
  */
+import { environmentViewTarget } from '../runtime/environment-view.js';
 
 /** The one variable that changes at every invocation. */
 export const TRACE_VARIABLE = '_X_AMZN_TRACE_ID';
@@ -27,7 +28,7 @@ export class TraceVariable {
     const real = this.real;
     this.header = real[TRACE_VARIABLE];
     delete real[TRACE_VARIABLE];
-    process.env = new Proxy({} as NodeJS.ProcessEnv, {
+    process.env = new Proxy(environmentViewTarget(), {
       get: (_, key) => (key === TRACE_VARIABLE ? this.header : typeof key === 'string' ? real[key] : undefined),
       set: (_, key, value) => {
         // Node.js turns what is assigned into a string: so does the held variable.

@@ -8,6 +8,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
+import { environmentViewTarget } from './environment-view.js';
 import { CONSOLE_LEVELS, type LogSink } from './execution-environment.js';
 
 /** The state of one inline function while its code runs. */
@@ -71,7 +72,7 @@ function installHooks(): void {
     const scope = storage.getStore();
     return scope?.traceHeader === undefined ? undefined : scope;
   };
-  process.env = new Proxy({} as NodeJS.ProcessEnv, {
+  process.env = new Proxy(environmentViewTarget(), {
     get: (_, key) => {
       if (typeof key !== 'string') return undefined;
       const scope = traced(key);

@@ -1,6 +1,7 @@
 /** An inline invocation's `_X_AMZN_TRACE_ID`: its own, read and written through `process.env`, never its neighbour's or the server's. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { runInScope } from '../../src/runtime/inline-scope.js';
 
 const A = 'Root=1-5759e988-aaaaaaaaaaaaaaaaaaaaaaaa;Parent=aaaaaaaaaaaaaaaa;Sampled=0';
@@ -40,6 +41,13 @@ describe('inline scope: _X_AMZN_TRACE_ID', () => {
     });
     assert.deepEqual(env, { ONE: '1' });
     runInScope({ env, log, traceHeader: A }, () => assert.equal(process.env._X_AMZN_TRACE_ID, A, 'the next invocation has its own again'));
+  });
+
+  it('prints as the function\'s variables and its header (console.log(process.env) printed {})', () => {
+    const env: Record<string, string | undefined> = { ONE: '1' };
+    runInScope({ env, log, traceHeader: A }, () => {
+      assert.equal(inspect(process.env), inspect({ ONE: '1', _X_AMZN_TRACE_ID: A }));
+    });
   });
 
   it('has none outside an invocation (the init)', () => {

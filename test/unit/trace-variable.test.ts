@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { TRACE_VARIABLE, TraceVariable } from '../../src/runtime-client/trace-variable.js';
 
 const A = 'Root=1-5759e988-aaaaaaaaaaaaaaaaaaaaaaaa;Parent=aaaaaaaaaaaaaaaa;Sampled=0';
@@ -54,6 +55,15 @@ describe('trace variable', () => {
       delete process.env.SERVERFULL_TRACE_VARIABLE_TEST;
       assert.equal(real.SERVERFULL_TRACE_VARIABLE_TEST, undefined);
       assert.equal(process.env.PATH, real.PATH);
+    });
+  });
+
+  it('prints as the variables it shows, the header included (console.log(process.env) printed {})', () => {
+    holding((trace, real) => {
+      trace.set(A);
+      const printed = inspect(process.env);
+      assert.ok(printed.includes(A), printed);
+      assert.ok(printed.includes(`PATH: ${inspect(real.PATH)}`), printed);
     });
   });
 
