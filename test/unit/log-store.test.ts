@@ -131,6 +131,19 @@ describe('LogStore', () => {
     assert.deepEqual(store.invocations('fn').map((record) => record.requestId), ['real']);
   });
 
+  it('takes a flood of output from a function, 64 MB in 256 KB lines, with its writer thread\'s young generation capped', async () => {
+    const store = open({ maxBytesPerFunction: 8 * 1024 * 1024 });
+    const line = 'x'.repeat(256 * 1024);
+    invoke(store, 'flood', Array.from({ length: 256 }, () => line));
+    invoke(store, 'after', ['still stored']);
+    const events = await all(store);
+    // The writer lived through it: the flood's newest lines, within the bound, and the invocation after it.
+    const after = events.filter((event) => event.requestId === 'after').map((event) => event.message);
+    assert.equal(after.length, 4);
+    assert.match(after[1]!, /\tINFO\tstill stored\n$/);
+    assert.ok(events.some((event) => event.requestId === 'flood' && event.message.includes('xxxx')));
+  });
+
   it('reads GetLogEvents windows of a stream forward and backward', async () => {
     const store = open();
     invoke(store, 'r1', ['one', 'two', 'three']);
