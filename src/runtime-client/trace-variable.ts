@@ -42,7 +42,12 @@ export class TraceVariable {
         else if (typeof key === 'string') delete real[key];
         return true;
       },
-      ownKeys: () => (this.header === undefined ? Reflect.ownKeys(real) : [...Reflect.ownKeys(real), TRACE_VARIABLE]),
+      ownKeys: () => {
+        // Native code may still have set it in the real environment: listed once, as held (a Proxy may list no key twice).
+        const keys = Reflect.ownKeys(real).filter((key) => key !== TRACE_VARIABLE);
+        if (this.header !== undefined) keys.push(TRACE_VARIABLE);
+        return keys;
+      },
       getOwnPropertyDescriptor: (_, key) => {
         if (key !== TRACE_VARIABLE) return Reflect.getOwnPropertyDescriptor(real, key);
         return this.header === undefined ? undefined : variable(this.header);

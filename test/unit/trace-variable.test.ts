@@ -67,6 +67,20 @@ describe('trace variable', () => {
     });
   });
 
+  it('lists it once when the real environment has it too (set by native code)', () => {
+    holding((trace, real) => {
+      trace.set(A);
+      // What a native addon's setenv would leave: the real environment's own value, under the held one.
+      Reflect.set(real, TRACE_VARIABLE, B);
+      try {
+        assert.equal(Object.keys(process.env).filter((key) => key === TRACE_VARIABLE).length, 1);
+        assert.equal({ ...process.env }._X_AMZN_TRACE_ID, A);
+      } finally {
+        Reflect.deleteProperty(real, TRACE_VARIABLE);
+      }
+    });
+  });
+
   it('gives the header to the child processes function code starts', () => {
     holding((trace) => {
       trace.set(A);
