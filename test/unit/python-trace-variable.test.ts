@@ -14,7 +14,8 @@ const LAST = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;S
 
 describe('Python runtime: trace variable', { skip: python === null && !process.env.CI ? 'no python3 on PATH' : false }, () => {
   it('sets a new header 100,000 times without the process growing, and the environment, C\'s and a child\'s, sees the last', () => {
-    const out = execFileSync(python!.executable, [join(REPO_ROOT, 'test/fixtures/python-runtime/trace_variable_check.py'), join(REPO_ROOT, 'runtimes', 'python')], { encoding: 'utf8' });
+    assert.ok(python, 'no python3 on PATH');
+    const out = execFileSync(python.executable, [join(REPO_ROOT, 'test/fixtures/python-runtime/trace_variable_check.py'), join(REPO_ROOT, 'runtimes', 'python')], { encoding: 'utf8' });
     const seen = JSON.parse(out) as { grownKb: number; environ: string; getenv: string; c: string; child: string; long: string[]; removed: unknown[] };
     // setenv kept every value: 100,000 headers grew the process by about 16 MB.
     assert.ok(seen.grownKb < 2048, `the process grew by ${seen.grownKb} KB`);
