@@ -61,7 +61,21 @@ export async function settleHandler(load: () => Promise<LambdaHandler>): Promise
   }
 }
 
-/** Heap in use by this isolate, in MB: the "Max Memory Used" of REPORT lines; 0 when not asked for. */
+/**
+ * How long a reading of the heap in use is reused. `getHeapStatistics` walks the heap's spaces and builds an object:
+ * per invocation it was about 3% of the inline server's busy time at 32 connections.
+ */
+const HEAP_SAMPLE_MS = 10;
+let heapSampledAt = -Infinity;
+let heapSampleMB = 0;
+
+/** Heap in use by this isolate, in MB, read at most every HEAP_SAMPLE_MS: the "Max Memory Used" of REPORT lines; 0 when not asked for. */
 export function usedHeapMB(report: boolean): number {
-  return report ? Math.ceil(getHeapStatistics().used_heap_size / 1048576) : 0;
+  if (!report) return 0;
+  const now = performance.now();
+  if (now - heapSampledAt >= HEAP_SAMPLE_MS) {
+    heapSampleMB = Math.ceil(getHeapStatistics().used_heap_size / 1048576);
+    heapSampledAt = now;
+  }
+  return heapSampleMB;
 }
