@@ -38,8 +38,9 @@ class TraceVariable(object):
     """
 
     def __init__(self):
-        self.buffers = []
         self.turn = 0
+        # Buffers replaced by longer ones, kept for good: the environment may still point at one.
+        self.outgrown = []
         try:
             import ctypes
             libc = ctypes.CDLL(None, use_errno=True)
@@ -47,6 +48,7 @@ class TraceVariable(object):
             self.ctypes, self.putenv = ctypes, libc.putenv
             self.key = os.environ.encodekey(TRACE_VARIABLE)
             self.data = os.environ._data
+            self.buffers = [ctypes.create_string_buffer(256), ctypes.create_string_buffer(256)]
         except (ImportError, OSError, AttributeError):
             self.putenv = None
 
@@ -60,11 +62,8 @@ class TraceVariable(object):
         entry = (TRACE_VARIABLE + "=" + value).encode("utf-8", "surrogateescape") + b"\0"
         # The buffer not in the environment now is rewritten, then swapped in: a reader never sees one half written.
         self.turn ^= 1
-        while len(self.buffers) < 2:
-            self.buffers.append(self.ctypes.create_string_buffer(256))
         if len(entry) > len(self.buffers[self.turn]):
-            # Kept for good, as the environment may still point at the old one: only when a longer header comes.
-            self.buffers.append(self.buffers[self.turn])
+            self.outgrown.append(self.buffers[self.turn])
             self.buffers[self.turn] = self.ctypes.create_string_buffer(len(entry) * 2)
         buffer = self.buffers[self.turn]
         self.ctypes.memmove(buffer, entry, len(entry))
