@@ -8,15 +8,10 @@
  * variable itself: function code reads, writes, deletes and lists it as before, and the child processes it starts
  * get it, since Node.js builds their environment from `process.env`. Only native code calling `getenv` misses it.
  */
-import { environmentViewTarget } from '../runtime/environment-view.js';
+import { environmentVariable, environmentViewTarget } from '../runtime/environment-view.js';
 
 /** The one variable that changes at every invocation. */
 export const TRACE_VARIABLE = '_X_AMZN_TRACE_ID';
-
-/** A data property of `process.env`, as Node.js describes its real variables. */
-function variable(value: string): PropertyDescriptor {
-  return { value, writable: true, enumerable: true, configurable: true };
-}
 
 /** `process.env` holding `_X_AMZN_TRACE_ID` itself, from construction until `release`. */
 export class TraceVariable {
@@ -50,7 +45,7 @@ export class TraceVariable {
       },
       getOwnPropertyDescriptor: (_, key) => {
         if (key !== TRACE_VARIABLE) return Reflect.getOwnPropertyDescriptor(real, key);
-        return this.header === undefined ? undefined : variable(this.header);
+        return this.header === undefined ? undefined : environmentVariable(this.header);
       },
       defineProperty: (_, key, descriptor) => {
         if (key !== TRACE_VARIABLE) return Reflect.defineProperty(real, key, descriptor);

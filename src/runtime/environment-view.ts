@@ -19,3 +19,8 @@ export function environmentViewTarget(): NodeJS.ProcessEnv {
   });
   return target;
 }
+
+/** A variable of a `process.env` view, described as Node.js describes the real environment's. */
+export function environmentVariable(value: string | undefined): PropertyDescriptor {
+  return { value, writable: true, enumerable: true, configurable: true };
+}

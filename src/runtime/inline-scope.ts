@@ -8,7 +8,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
-import { environmentViewTarget } from './environment-view.js';
+import { environmentVariable, environmentViewTarget } from './environment-view.js';
 import { CONSOLE_LEVELS, type LogSink } from './execution-environment.js';
 
 /** The state of one inline function while its code runs. */
@@ -107,7 +107,7 @@ function installHooks(): void {
       const scope = traced(key);
       const env = target();
       if (scope ? scope.traceHeader === null : !(key in env)) return undefined;
-      return { value: scope ? scope.traceHeader : env[key], writable: true, enumerable: true, configurable: true };
+      return environmentVariable(scope ? (scope.traceHeader ?? undefined) : env[key]);
     },
   });
 
