@@ -8,6 +8,7 @@ import { HandlerLoadError, platformErrors, toErrorPayload } from '../handler/fun
 import { createContext, type EnvironmentIdentity, type InvocationInfo } from '../handler/lambda-context.js';
 import { runHandler, type EventLoopProbe, type HandlerOutcome } from '../handler/handler-runner.js';
 import type { LambdaHandler } from '../registry/function-definition.js';
+import { SampledReading } from './sampled-reading.js';
 
 /** A loaded handler, or the error its loading ended with. */
 export type LoadedHandler = { handler: LambdaHandler } | { loadError: HandlerLoadError };
@@ -61,21 +62,10 @@ export async function settleHandler(load: () => Promise<LambdaHandler>): Promise
   }
 }
 
-/**
- * How long a reading of the heap in use is reused. `getHeapStatistics` walks the heap's spaces and builds an object:
- * per invocation it was about 3% of the inline server's busy time at 32 connections.
- */
-const HEAP_SAMPLE_MS = 10;
-let heapSampledAt = -Infinity;
-let heapSampleMB = 0;
+/** Heap in use by this isolate, in MB: `getHeapStatistics` walks the heap's spaces (about 3% of the inline server's busy time per invocation). */
+const usedHeap = new SampledReading(() => Math.ceil(getHeapStatistics().used_heap_size / 1048576));
 
-/** Heap in use by this isolate, in MB, read at most every HEAP_SAMPLE_MS: the "Max Memory Used" of REPORT lines; 0 when not asked for. */
+/** Heap in use by this isolate, in MB, read at most every 10 ms: the "Max Memory Used" of REPORT lines; 0 when not asked for. */
 export function usedHeapMB(report: boolean): number {
-  if (!report) return 0;
-  const now = performance.now();
-  if (now - heapSampledAt >= HEAP_SAMPLE_MS) {
-    heapSampleMB = Math.ceil(getHeapStatistics().used_heap_size / 1048576);
-    heapSampledAt = now;
-  }
-  return heapSampleMB;
+  return report ? usedHeap.value : 0;
 }

@@ -17,6 +17,7 @@ import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type
 import { connectionHeldBy } from './connection-owner.js';
 import { createEnvironmentCgroup, type EnvironmentCgroup } from './environment-cgroup.js';
 import { RuntimeOutput } from './runtime-output.js';
+import { SampledReading } from './sampled-reading.js';
 import { sandboxedCommand } from './sandbox-command.js';
 import { IsolatedNetwork } from './sandbox-network.js';
 
@@ -93,6 +94,8 @@ interface Sandbox {
   freezeTimer?: NodeJS.Timeout;
   /** The sockets of a sandbox without a network. */
   network?: IsolatedNetwork;
+  /** The most memory its processes have used, in MB, read at most every 10 ms (REPORT's "Max Memory Used"). */
+  readonly peakMemory: SampledReading;
 }
 
 /** Process groups of runtimes still running (with their cgroup, to thaw), killed if the server exits without disposing them. */
@@ -178,6 +181,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       stdout: new RuntimeOutput(this.line),
       stderr: new RuntimeOutput(this.line),
       frozen: false,
+      peakMemory: new SampledReading(() => readPeakMemoryMB(sandbox)),
     };
     void this.spawnRuntime(sandbox);
     return sandbox;
@@ -306,7 +310,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       functionError,
       durationMs: performance.now() - this.deliveredAt,
       initDurationMs: this.takeInitDuration(),
-      memoryUsedMB: pending.request.report ? peakMemoryMB(this.sandbox) : 0,
+      memoryUsedMB: pending.request.report ? this.sandbox.peakMemory.value : 0,
       reusable: true,
     };
     // Output written before the answer is already in the pipe: one turn of the event loop reads it into this log.
@@ -407,7 +411,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
 }
 
 /** Peak resident memory of the runtime process (Linux), the REPORT line's "Max Memory Used": of its cgroup when sandboxed. */
-function peakMemoryMB(sandbox: Sandbox): number {
+function readPeakMemoryMB(sandbox: Sandbox): number {
   if (sandbox.cgroup) return sandbox.cgroup.peakMemoryMB;
   try {
     const status = readFileSync(`/proc/${sandbox.child?.pid}/status`, 'latin1');
