@@ -151,6 +151,12 @@ export class Invoker {
       if (waited !== undefined) return this.run(input, done, pool, waited, traceHeader, traceId);
       this.options.logger.log('error', `no execution environment: ${(error as Error)?.message ?? String(error)}`, { function: definition.name, requestId, traceId });
       const failure = platformErrors.unknown();
+      // The caller gets a function error, not a 500: subscribers see the invocation end as one, or it would stay in flight for them.
+      if (invocationEndChannel.hasSubscribers) {
+        publish(invocationEndChannel, {
+          serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, traceId, durationMs: 0, outcome: 'functionError', errorType: failure.errorType,
+        } satisfies InvocationEndMessage);
+      }
       done({ payload: JSON.stringify(failure), functionError: failure.errorType, executedVersion: definition.version });
     });
   }

@@ -11,6 +11,8 @@ import type { EnvironmentFactory } from '../../src/runtime/environment-factory.j
 import { EnvironmentPool } from '../../src/runtime/environment-pool.js';
 import type { ExecutionEnvironment } from '../../src/runtime/execution-environment.js';
 import { Invoker, type InvokeInput, type InvokeOutput } from '../../src/runtime/invoker.js';
+import { ScalingPolicy } from '../../src/runtime/scaling-policy.js';
+import { FakeFactory } from '../helpers/fake-environments.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 type Name = keyof LifecycleMessages;
@@ -135,6 +137,30 @@ describe('lifecycle events: invoker', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('ends an invocation that waited for an environment and got none (the server closing) as a Runtime.Unknown error', async () => {
+    const factory = new FakeFactory();
+    const noRoom = new ScalingPolicy('measured', { hasRoom: () => false });
+    const closing = new Invoker({ region: 'us-east-1', concurrency: 10, idleTimeout: 300, logger: createLogger({ level: 'silent' }), environments: factory.asFactory, scaling: noRoom });
+    const waits = definition('waits', async () => 'unused', { isolation: 'worker', handler: 'index.handler' });
+    const first = invoke(closing, input(waits));
+    const pending = await factory.made[0]!.invoked();
+    // The only environment is busy and the host has no room for another: the second invocation waits for it.
+    const second = input(waits);
+    const waiting = invoke(closing, second);
+    assert.equal(factory.made.length, 1);
+    const closed = closing.close();
+    const out = await waiting;
+    assert.equal(out.functionError, 'Runtime.Unknown');
+    const start = messages('serverfull:invocation:start').find((m) => m.requestId === second.requestId)!;
+    assert.deepEqual(messages('serverfull:invocation:end').filter((m) => m.requestId === second.requestId), [
+      { serverId: closing.serverId, functionName: 'waits', version: '$LATEST', requestId: second.requestId, traceId: start.traceId, durationMs: 0, outcome: 'functionError', errorType: 'Runtime.Unknown' },
+    ]);
+    pending.answer();
+    await first;
+    await closed;
+    assert.equal(closing.inFlight, 0, 'its slots are given back');
   });
 
   it('stops environments of a retired version as retired, and the rest on close', async () => {
