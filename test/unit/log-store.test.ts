@@ -9,6 +9,7 @@ import { compileFilterPattern } from '../../src/logs/filter-pattern.js';
 import { EVENT_OVERHEAD_BYTES, LOG_STORE_FILE, LogStore, MAX_EVENT_BYTES, type EventPosition, type LogStoreOptions } from '../../src/logs/log-store.js';
 import type { RecordedEnd, RecordedStart } from '../../src/runtime/invocation-recorder.js';
 import type { FunctionLogLevel } from '../../src/runtime/execution-environment.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const STREAM = '2024/01/31/[$LATEST]0123456789abcdef0123456789abcdef';
 const END: RecordedEnd = { durationMs: 1.5, memorySize: 128, memoryUsedMB: 10, initDurationMs: undefined, initFailed: false, status: 'success', errorType: undefined };
@@ -54,6 +55,13 @@ describe('LogStore', () => {
       errorType: undefined, coldStart: true, initDurationMs: 12.5, traceId: '1-5759e988-bd862e3fe1be46a994272793',
     });
     assert.equal(statSync(join(dirs[0]!, LOG_STORE_FILE)).mode & 0o777, 0o600);
+  });
+
+  it('sends a batch once it holds 512 lines, without waiting for its timer: a long batch would stall the server while it is copied', async () => {
+    const store = open({ flushIntervalMs: 3_600_000 });
+    for (let i = 0; i < 600; i++) invoke(store, `req-${i}`, []);
+    // Read without `sync`: only the line bound sends anything within the hour.
+    await waitUntil(() => store.invocations('fn', 1000).length === 600, 'the 600 invocations are written');
   });
 
   it('filters on the trace id of the invocation', async () => {
