@@ -152,11 +152,7 @@ export class Invoker {
       this.options.logger.log('error', `no execution environment: ${(error as Error)?.message ?? String(error)}`, { function: definition.name, requestId, traceId });
       const failure = platformErrors.unknown();
       // The caller gets a function error, not a 500: subscribers see the invocation end as one, or it would stay in flight for them.
-      if (invocationEndChannel.hasSubscribers) {
-        publish(invocationEndChannel, {
-          serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, traceId, durationMs: 0, outcome: 'functionError', errorType: failure.errorType,
-        } satisfies InvocationEndMessage);
-      }
+      if (invocationEndChannel.hasSubscribers) publishUnrunEnd(this.serverId, input, traceId, { outcome: 'functionError', errorType: failure.errorType });
       done({ payload: JSON.stringify(failure), functionError: failure.errorType, executedVersion: definition.version });
     });
   }
@@ -345,9 +341,14 @@ class PreparedInvocation implements InvocationRequest {
 function publishThrottle(serverId: number, input: InvokeInput, traceId: string, error: unknown): void {
   const reason = error instanceof AwsError ? error.extra.Reason : undefined;
   if (reason !== 'ReservedFunctionConcurrentInvocationLimitExceeded' && reason !== 'ConcurrentInvocationLimitExceeded') return;
+  publishUnrunEnd(serverId, input, traceId, { outcome: 'throttle', reason: reason satisfies ThrottleReason });
+}
+
+/** The end of an invocation that never ran in an environment (refused, or left without one): it took no time. */
+function publishUnrunEnd(serverId: number, input: InvokeInput, traceId: string, ended: InvocationEndOutcome): void {
   const { name, version } = input.definition;
   publish(invocationEndChannel, {
-    serverId, functionName: name, version, requestId: input.requestId, traceId, durationMs: 0, outcome: 'throttle', reason: reason satisfies ThrottleReason,
+    serverId, functionName: name, version, requestId: input.requestId, traceId, durationMs: 0, ...ended,
   } satisfies InvocationEndMessage);
 }
 
