@@ -45,11 +45,12 @@ rm -rf "$TARGET"
 mkdir -p "$(dirname "$TARGET")"
 mv "$work/package" "$TARGET"
 # npm looks for its global config next to the `node` that runs it: the machine's own (its registry, the CA
-# file of a proxy in between) is copied there, or npm run by this Node.js would lose it.
+# file of a proxy in between) is linked there, or npm run by this Node.js would lose it. A link, not a copy:
+# no second copy of what it may hold (tokens), with its own permissions, and later edits apply.
 global_config="$(npm config get globalconfig 2>/dev/null || true)"
 if [ -n "$global_config" ] && [ -f "$global_config" ]; then
   mkdir -p "$TARGET/etc"
-  cp "$global_config" "$TARGET/etc/npmrc"
+  ln -s "$global_config" "$TARGET/etc/npmrc"
 fi
 "$TARGET/bin/node" --version > /dev/null
 echo "$PWD/$TARGET/bin"
