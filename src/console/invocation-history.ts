@@ -5,6 +5,7 @@
  * function one-minute buckets over the last hour. Both are bounded, whatever the traffic.
  */
 import { subscribeLifecycle, type InvocationEndMessage } from '../runtime/lifecycle-events.js';
+import { IdColumn } from './id-column.js';
 
 /** One finished invocation, as the console lists it. */
 export interface InvocationRecord {
@@ -35,11 +36,18 @@ export interface MinutePoint {
   readonly p99: number | null;
 }
 
+/** A kept invocation but for its ids, which the history keeps as bytes (`IdColumn`). */
+type KeptRecord = Omit<InvocationRecord, 'requestId' | 'traceId'>;
+
 const MINUTE_MS = 60_000;
 /** Minutes a series covers. */
 export const SERIES_MINUTES = 60;
 /** Invocations the ring buffer keeps. */
 const MAX_RECORDS = 1000;
+/** A request id as serverfull makes them, a UUID; others longer are kept as strings. */
+const REQUEST_ID_WIDTH = 36;
+/** An X-Ray trace id, `1-` then 8 and 24 hex digits. */
+const TRACE_ID_WIDTH = 35;
 /** Durations kept per minute for its percentiles; beyond that, one in N replaces a kept one. */
 const MAX_MINUTE_SAMPLES = 2000;
 /** Functions with series: a deploy loop creating names without end cannot grow memory without end. */
@@ -65,7 +73,10 @@ class MinuteBucket {
 
 /** The recent invocations and per-minute series of server `serverId`, until `close()`. */
 export class InvocationHistory {
-  private readonly records: InvocationRecord[] = [];
+  /** The kept invocations but for their ids, which are in the columns below, at the same index. */
+  private readonly records: KeptRecord[] = [];
+  private readonly requestIds = new IdColumn(MAX_RECORDS, REQUEST_ID_WIDTH);
+  private readonly traceIds = new IdColumn(MAX_RECORDS, TRACE_ID_WIDTH);
   private next = 0;
   /** Function name → buckets by minute number, at most `SERIES_MINUTES` of them. */
   private readonly series = new Map<string, Map<number, MinuteBucket>>();
@@ -87,18 +98,24 @@ export class InvocationHistory {
   list(filter: { functionName?: string; traceId?: string } = {}): InvocationRecord[] {
     const out: InvocationRecord[] = [];
     for (let i = 1; i <= this.records.length; i++) {
-      const record = this.records[(this.next - i + MAX_RECORDS) % MAX_RECORDS];
+      const slot = (this.next - i + MAX_RECORDS) % MAX_RECORDS;
+      const record = this.records[slot];
       if (record === undefined) continue;
       if (filter.functionName !== undefined && record.functionName !== filter.functionName) continue;
-      if (filter.traceId !== undefined && record.traceId !== filter.traceId) continue;
-      out.push(record);
+      const traceId = this.traceIds.get(slot);
+      if (filter.traceId !== undefined && traceId !== filter.traceId) continue;
+      out.push({ ...record, requestId: this.requestIds.get(slot), traceId });
     }
     return out;
   }
 
   /** The recorded invocation of `requestId`, while it is among the kept ones. */
   find(requestId: string): InvocationRecord | undefined {
-    return this.records.find((record) => record?.requestId === requestId);
+    for (let slot = 0; slot < this.records.length; slot++) {
+      const record = this.records[slot];
+      if (record !== undefined && this.requestIds.get(slot) === requestId) return { ...record, requestId, traceId: this.traceIds.get(slot) };
+    }
+    return undefined;
   }
 
   /** The function's last `SERIES_MINUTES` minutes, oldest first, the current minute last. */
@@ -133,11 +150,9 @@ export class InvocationHistory {
       if (message.initDurationMs !== undefined) bucket.coldStarts++;
       bucket.addDuration(message.durationMs);
     }
-    const record: { -readonly [K in keyof InvocationRecord]: InvocationRecord[K] } = {
+    const record: { -readonly [K in keyof KeptRecord]: KeptRecord[K] } = {
       functionName: message.functionName,
       version: message.version,
-      requestId: message.requestId,
-      traceId: message.traceId,
       startedAt: now - message.durationMs - (message.initDurationMs ?? 0),
       durationMs: message.durationMs,
       outcome: message.outcome,
@@ -147,6 +162,8 @@ export class InvocationHistory {
     if (message.outcome === 'functionError') record.errorType = message.errorType;
     if (message.initDurationMs !== undefined) record.initDurationMs = message.initDurationMs;
     this.records[this.next] = record;
+    this.requestIds.set(this.next, message.requestId);
+    this.traceIds.set(this.next, message.traceId);
     this.next = (this.next + 1) % MAX_RECORDS;
   }
 
