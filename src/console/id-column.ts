@@ -1,9 +1,9 @@
 /**
  * @module console/id-column
  * A fixed number of ids (request ids, trace ids) kept as bytes rather than strings. The console keeps
- * the last 1,000 invocations; kept as strings, their ids were most of what each of the server's
+ * the last 1,000 invocations; kept as strings, their ids were about a third of what each of the server's
  * young-generation collections copied under load (a trace id is a slice that keeps its whole trace
- * header): with them as bytes the collections copy about a third less, and pause for less.
+ * header): as bytes they are copied by none, and the collections pause for less.
  */
 
 /** Marks a slot whose id is kept as a string: longer than the width, or not ASCII. */
