@@ -104,6 +104,12 @@ CREATE TABLE IF NOT EXISTS log_sequence (next INTEGER NOT NULL);
 `;
 
 /**
+ * Records that stand for their END and REPORT lines only (their START went past a bound while they ran): few, and the
+ * bound looks for them at every pruning. Without this index it walked every record of the function to find none.
+ */
+const ENDS_ONLY_INDEX = `CREATE INDEX IF NOT EXISTS invocations_ends_only ON invocations (function_name, end_time, end_id) WHERE lines = ${END_LINES}`;
+
+/**
  * The columns by which a record stands for its lines, added to a store written before (whose records have
  * `lines` 0: their lines are all rows). The record's rowid is its START line's event id; REPORT's is `end_id + 1`.
  */
@@ -124,7 +130,10 @@ const SCHEMA_VERSION = 1;
 export function prepareLogDatabase(db: DatabaseSync): void {
   db.exec(SCHEMA);
   const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  if (version >= SCHEMA_VERSION && db.prepare('SELECT 1 FROM log_sequence').get() !== undefined) return;
+  if (version >= SCHEMA_VERSION && db.prepare('SELECT 1 FROM log_sequence').get() !== undefined) {
+    db.exec(ENDS_ONLY_INDEX);
+    return;
+  }
   db.exec('BEGIN');
   try {
     const present = new Set((db.prepare('PRAGMA table_info(invocations)').all() as Array<{ name: string }>).map((column) => column.name));
@@ -132,6 +141,7 @@ export function prepareLogDatabase(db: DatabaseSync): void {
       if (!present.has(name)) db.exec(`ALTER TABLE invocations ADD COLUMN ${name} ${type}`);
     }
     db.exec('CREATE INDEX IF NOT EXISTS invocations_by_end ON invocations (function_name, end_time, end_id)');
+    db.exec(ENDS_ONLY_INDEX);
     // Event ids go on from every id ever given: a paging token never points at a new event.
     const hasSequence = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get() !== undefined;
     const { next } = db.prepare(`SELECT 1 + max(
@@ -378,11 +388,8 @@ export class LogWriter {
 
   /** Deletes a function's events before `position` (up to it, when `inclusive`), the records of their invocations, and what is left empty. */
   private dropBefore(name: string, position: Position, inclusive: boolean): void {
-    const before = (time: string, id: string) => (inclusive ? `(${time} < ? OR (${time} = ? AND ${id} <= ?))` : `${time} < ?`);
     const at = inclusive ? [position.timestamp, position.timestamp, position.id] : [position.timestamp];
-    const lines = `function_name = ? AND ${before('timestamp', 'id')}`;
-    // A record goes with the first line it stands for (and the others with it).
-    const records = `function_name = ? AND ((lines & ${START_LINE} AND ${before('start_time', 'rowid')}) OR (lines = ${END_LINES} AND ${before('end_time', 'end_id')}))`;
+    const { lines, records } = droppedRows(inclusive);
     const params = [name, ...at];
     const recordParams = [name, ...at, ...at];
     const { freed } = this.db.prepare(`SELECT COALESCE((SELECT SUM(bytes) FROM log_events WHERE ${lines}), 0)
@@ -422,6 +429,21 @@ export class LogWriter {
       else this.bytes.delete(name);
     }
   }
+}
+
+/**
+ * The SQL conditions of what a drop up to a position takes: stored lines, and records (which go with the first line they
+ * stand for). Bound: the function's name, then the position (`timestamp, timestamp, id` when `inclusive`, else `timestamp`),
+ * once for `lines` and twice for `records`. Each term is a range on its index's time column plus a filter, so SQLite walks
+ * each index from its oldest entry up to the position: the same rows as `time < ? OR (time = ? AND id <= ?)`, which it
+ * could only test on every row of the function.
+ */
+export function droppedRows(inclusive: boolean): { readonly lines: string; readonly records: string } {
+  const before = (time: string, id: string) => (inclusive ? `(${time} <= ? AND (${time} < ? OR ${id} <= ?))` : `${time} < ?`);
+  return {
+    lines: `function_name = ? AND ${before('timestamp', 'id')}`,
+    records: `function_name = ? AND ((lines & ${START_LINE} AND ${before('start_time', 'rowid')}) OR (lines = ${END_LINES} AND ${before('end_time', 'end_id')}))`,
+  };
 }
 
 /** Two row sequences, each in position order, merged in position order. */

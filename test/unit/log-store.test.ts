@@ -4,9 +4,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, it } from 'node:test';
 import { compileFilterPattern } from '../../src/logs/filter-pattern.js';
 import { EVENT_OVERHEAD_BYTES, LOG_STORE_FILE, LogStore, MAX_EVENT_BYTES, type EventPosition, type LogStoreOptions } from '../../src/logs/log-store.js';
+import { droppedRows, openLogDatabase, prepareLogDatabase } from '../../src/logs/log-writer.js';
+import { END_LINES, START_LINE } from '../../src/logs/record-lines.js';
 import type { RecordedEnd, RecordedStart } from '../../src/runtime/invocation-recorder.js';
 import type { FunctionLogLevel } from '../../src/runtime/execution-environment.js';
 import { waitUntil } from '../helpers/wait-until.js';
@@ -284,6 +287,85 @@ describe('LogStore', () => {
       assert.deepEqual(events.filter((event) => event.requestId === 'long').map((event) => event.message.split(' ')[0]), ['END', 'REPORT']);
       assert.ok(store.invocations('fn').some((record) => record.requestId === 'long'));
       assert.equal(store.groups()[0]!.storedBytes, events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0));
+    });
+  });
+
+  describe('pruning past the bound', () => {
+    const planOf = (db: DatabaseSync, sql: string, params: number) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<string | number>(params).fill(0)) as Array<{ detail: string }>).map((row) => row.detail).join('\n');
+
+    it('walks each index from its oldest entry up to the position, not every record of the function', () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'serverfull-logstore-'));
+      dirs.push(dataDir);
+      const db = openLogDatabase(join(dataDir, LOG_STORE_FILE));
+      try {
+        prepareLogDatabase(db);
+        for (const inclusive of [true, false]) {
+          const { lines, records } = droppedRows(inclusive);
+          const bound = inclusive ? 3 : 1;
+          const recordPlan = planOf(db, `SELECT rowid FROM invocations WHERE ${records}`, 1 + 2 * bound);
+          assert.match(recordPlan, /USING (COVERING )?INDEX invocations_by_time \(function_name=\? AND start_time<\?\)/, recordPlan);
+          assert.match(recordPlan, /USING (COVERING )?INDEX invocations_ends_only \(function_name=\? AND end_time<\?\)/, recordPlan);
+          const linePlan = planOf(db, `SELECT id FROM log_events WHERE ${lines}`, 1 + bound);
+          assert.match(linePlan, /USING (COVERING )?INDEX log_events_by_time \(function_name=\? AND timestamp<\?\)/, linePlan);
+        }
+        // What the bound looks for at every pruning: records that lost their START while they ran.
+        const endsOnly = planOf(db, `SELECT end_id FROM invocations WHERE function_name = ? AND lines = ${END_LINES} ORDER BY end_time, end_id`, 1);
+        assert.match(endsOnly, /USING (COVERING )?INDEX invocations_ends_only/, endsOnly);
+      } finally {
+        db.close();
+      }
+    });
+
+    it('takes the same rows as "before the position in time, then id order", at equal times too', () => {
+      const db = new DatabaseSync(':memory:');
+      try {
+        prepareLogDatabase(db);
+        const insert = db.prepare(`INSERT INTO invocations (rowid, request_id, function_name, version, stream, start_time, duration_ms, status, cold_start, lines, end_id, end_time)
+          VALUES (?, ?, ?, '$LATEST', 's', ?, 0, 'success', 0, ?, ?, ?)`);
+        let id = 1;
+        for (const name of ['fn', 'other']) {
+          for (const time of [10, 20, 20, 20, 30]) {
+            for (const lines of [START_LINE, START_LINE | END_LINES, END_LINES]) {
+              insert.run(id, `r${id}`, name, time, lines, id + 100, time + (id % 3));
+              id++;
+            }
+          }
+        }
+        const reference = (time: string, key: string, inclusive: boolean) => (inclusive ? `(${time} < ? OR (${time} = ? AND ${key} <= ?))` : `${time} < ?`);
+        for (const inclusive of [true, false]) {
+          const { records } = droppedRows(inclusive);
+          const expected = `function_name = ? AND ((lines & ${START_LINE} AND ${reference('start_time', 'rowid', inclusive)}) OR (lines = ${END_LINES} AND ${reference('end_time', 'end_id', inclusive)}))`;
+          for (const time of [5, 10, 20, 21, 22, 30, 40]) {
+            for (const key of [0, 5, 8, 9, 107, 108, 200]) {
+              const at = inclusive ? [time, time, key] : [time];
+              const rows = (condition: string) => (db.prepare(`SELECT rowid FROM invocations WHERE ${condition} ORDER BY rowid`).all('fn', ...at, ...at) as Array<{ rowid: number }>).map((row) => row.rowid);
+              assert.deepEqual(rows(records), rows(expected), `inclusive ${inclusive}, position ${time}/${key}`);
+            }
+          }
+        }
+      } finally {
+        db.close();
+      }
+    });
+
+    it('adds the index of END-only records to a store written before it', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'serverfull-logstore-'));
+      const store = open({ dataDir });
+      invoke(store, 'one', ['x']);
+      await store.close();
+      const file = join(dataDir, LOG_STORE_FILE);
+      const db = openLogDatabase(file);
+      db.exec('DROP INDEX invocations_ends_only');
+      db.close();
+      const reopened = open({ dataDir });
+      assert.equal((await all(reopened)).length, 4);
+      const check = openLogDatabase(file);
+      try {
+        assert.ok(check.prepare("SELECT 1 FROM sqlite_master WHERE name = 'invocations_ends_only'").get());
+      } finally {
+        check.close();
+      }
     });
   });
 });
