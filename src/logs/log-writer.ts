@@ -163,11 +163,6 @@ interface Position {
   readonly id: number;
 }
 
-/** A row the size bound weighs: a stored line, or a record with every line it stands for (at its START). */
-interface WeighedRow extends Position {
-  readonly bytes: number;
-}
-
 /** An invocation whose start the writer has seen and whose end not yet: across batches. */
 interface Started {
   readonly start: RecordedStart;
@@ -185,6 +180,7 @@ export class LogWriter {
   private readonly insertRecord: StatementSync;
   private readonly updateRecord: StatementSync;
   private readonly saveSequence: StatementSync;
+  private readonly pruneCutoff: StatementSync;
   /** Stored bytes per function, in step with `log_groups`. */
   private readonly bytes = new Map<string, number>();
   private lastAgeCheck = 0;
@@ -209,6 +205,7 @@ export class LogWriter {
     this.updateRecord = db.prepare(`UPDATE invocations SET duration_ms = ?, status = ?, error_type = ?, cold_start = ?, init_duration_ms = ?, lines = lines | ${END_LINES},
       end_id = ?, end_time = ?, memory_size = ?, memory_used = ?, init_failed = ?, ingestion_time = ?, bytes = bytes + ? WHERE rowid = ?`);
     this.saveSequence = db.prepare('UPDATE log_sequence SET next = ?');
+    this.pruneCutoff = db.prepare(PRUNE_CUTOFF);
     for (const row of db.prepare('SELECT function_name, stored_bytes FROM log_groups').all() as Array<{ function_name: string; stored_bytes: number }>) {
       this.bytes.set(row.function_name, row.stored_bytes);
     }
@@ -358,26 +355,10 @@ export class LogWriter {
       if (stored <= max) continue;
       // Down to 90%: a function logging steadily is pruned every few batches, not at every one.
       const excess = stored - Math.floor(max * 0.9);
-      let freed = 0;
-      let last: Position | undefined;
-      const lines = this.db.prepare('SELECT id, timestamp, bytes FROM log_events WHERE function_name = ? ORDER BY timestamp, id').iterate(name) as Iterator<WeighedRow>;
-      // A record weighs all its lines and goes with the first of them: its START line, or its END line when it stands for no START.
-      const records = this.db.prepare(`SELECT rowid AS id, start_time AS timestamp, bytes FROM invocations WHERE function_name = ? AND lines & ${START_LINE}
-        ORDER BY start_time, rowid`).iterate(name) as Iterator<WeighedRow>;
-      const endsOnly = this.db.prepare(`SELECT end_id AS id, end_time AS timestamp, bytes FROM invocations WHERE function_name = ? AND lines = ${END_LINES}
-        ORDER BY end_time, end_id`).iterate(name) as Iterator<WeighedRow>;
-      try {
-        for (const row of inPositionOrder(inPositionOrder(lines, records), endsOnly)) {
-          freed += row.bytes;
-          last = row;
-          if (freed >= excess) break;
-        }
-      } finally {
-        lines.return?.();
-        records.return?.();
-        endsOnly.return?.();
-      }
-      if (last !== undefined) this.dropBefore(name, { timestamp: last.timestamp, id: last.id }, true);
+      const cutoff = this.pruneCutoff.get(name, excess) as { timestamp: number; id: number; freed: number } | undefined;
+      // The count says more than the rows weigh (it never should): they all go.
+      if (cutoff === undefined) this.dropBefore(name, { timestamp: Number.MAX_SAFE_INTEGER, id: -1 }, false);
+      else this.dropBefore(name, cutoff, true, cutoff.freed);
     }
   }
 
@@ -386,14 +367,17 @@ export class LogWriter {
     return [...this.bytes.keys()];
   }
 
-  /** Deletes a function's events before `position` (up to it, when `inclusive`), the records of their invocations, and what is left empty. */
-  private dropBefore(name: string, position: Position, inclusive: boolean): void {
+  /**
+   * Deletes a function's events before `position` (up to it, when `inclusive`), the records of their invocations, and what is
+   * left empty; `known`: the bytes that frees, when the caller has weighed them.
+   */
+  private dropBefore(name: string, position: Position, inclusive: boolean, known?: number): void {
     const at = inclusive ? [position.timestamp, position.timestamp, position.id] : [position.timestamp];
     const { lines, records } = droppedRows(inclusive);
     const params = [name, ...at];
     const recordParams = [name, ...at, ...at];
-    const { freed } = this.db.prepare(`SELECT COALESCE((SELECT SUM(bytes) FROM log_events WHERE ${lines}), 0)
-      + COALESCE((SELECT SUM(bytes) FROM invocations WHERE ${records}), 0) AS freed`).get(...params, ...recordParams) as { freed: number };
+    const freed = known ?? (this.db.prepare(`SELECT COALESCE((SELECT SUM(bytes) FROM log_events WHERE ${lines}), 0)
+      + COALESCE((SELECT SUM(bytes) FROM invocations WHERE ${records}), 0) AS freed`).get(...params, ...recordParams) as { freed: number }).freed;
     if (freed === 0) return;
     const left = (this.bytes.get(name) ?? 0) - freed;
     this.db.exec('BEGIN');
@@ -446,20 +430,17 @@ export function droppedRows(inclusive: boolean): { readonly lines: string; reado
   };
 }
 
-/** Two row sequences, each in position order, merged in position order. */
-function* inPositionOrder(a: Iterator<WeighedRow>, b: Iterator<WeighedRow>): Generator<WeighedRow> {
-  let left = a.next();
-  let right = b.next();
-  while (!left.done || !right.done) {
-    if (right.done || (!left.done && (left.value.timestamp < right.value.timestamp || (left.value.timestamp === right.value.timestamp && left.value.id < right.value.id)))) {
-      yield left.value;
-      left = a.next();
-    } else {
-      yield right.value;
-      right = b.next();
-    }
-  }
-}
+/**
+ * Where pruning a function stops: the first position at which its rows, oldest first, weigh at least the bytes to free
+ * (`?2`), with what they weigh (`freed`). A record weighs all its lines and goes with the first of them: its START line, or
+ * its END line when it stands for no START. SQLite merges the three index walks and stops at that row.
+ */
+export const PRUNE_CUTOFF = `SELECT timestamp, id, running AS freed FROM (
+    SELECT timestamp, id, SUM(bytes) OVER (ORDER BY timestamp, id ROWS UNBOUNDED PRECEDING) AS running FROM (
+      SELECT timestamp, id, bytes FROM log_events WHERE function_name = ?1
+      UNION ALL SELECT start_time, rowid, bytes FROM invocations WHERE function_name = ?1 AND lines & ${START_LINE}
+      UNION ALL SELECT end_time, end_id, bytes FROM invocations WHERE function_name = ?1 AND lines = ${END_LINES}))
+  WHERE running >= ?2 LIMIT 1`;
 
 /** Opens the database as the writer does: WAL, `synchronous = NORMAL` (a crash of the process loses no written batch). */
 export function openLogDatabase(file: string): DatabaseSync {

@@ -8,7 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, it } from 'node:test';
 import { compileFilterPattern } from '../../src/logs/filter-pattern.js';
 import { EVENT_OVERHEAD_BYTES, LOG_STORE_FILE, LogStore, MAX_EVENT_BYTES, type EventPosition, type LogStoreOptions } from '../../src/logs/log-store.js';
-import { droppedRows, openLogDatabase, prepareLogDatabase } from '../../src/logs/log-writer.js';
+import { droppedRows, openLogDatabase, prepareLogDatabase, PRUNE_CUTOFF } from '../../src/logs/log-writer.js';
 import { END_LINES, START_LINE } from '../../src/logs/record-lines.js';
 import type { RecordedEnd, RecordedStart } from '../../src/runtime/invocation-recorder.js';
 import type { FunctionLogLevel } from '../../src/runtime/execution-environment.js';
@@ -309,9 +309,11 @@ describe('LogStore', () => {
           const linePlan = planOf(db, `SELECT id FROM log_events WHERE ${lines}`, 1 + bound);
           assert.match(linePlan, /USING (COVERING )?INDEX log_events_by_time \(function_name=\? AND timestamp<\?\)/, linePlan);
         }
-        // What the bound looks for at every pruning: records that lost their START while they ran.
-        const endsOnly = planOf(db, `SELECT end_id FROM invocations WHERE function_name = ? AND lines = ${END_LINES} ORDER BY end_time, end_id`, 1);
-        assert.match(endsOnly, /USING (COVERING )?INDEX invocations_ends_only/, endsOnly);
+        // Where a pruning stops: three index walks merged, never a sort of every row of the function.
+        const cutoff = planOf(db, PRUNE_CUTOFF, 2);
+        assert.match(cutoff, /MERGE \(UNION ALL\)/, cutoff);
+        for (const index of ['log_events_by_time', 'invocations_by_time', 'invocations_ends_only']) assert.match(cutoff, new RegExp(`INDEX ${index}\\b`), cutoff);
+        assert.doesNotMatch(cutoff, /TEMP B-TREE/, cutoff);
       } finally {
         db.close();
       }
