@@ -17,6 +17,7 @@ import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type
 import { connectionHeldBy } from './connection-owner.js';
 import { createEnvironmentCgroup, type EnvironmentCgroup } from './environment-cgroup.js';
 import { RuntimeOutput } from './runtime-output.js';
+import { batchScheduled } from './batch-scheduling.js';
 import { SampledReading } from './sampled-reading.js';
 import { sandboxedCommand } from './sandbox-command.js';
 import { IsolatedNetwork } from './sandbox-network.js';
@@ -201,9 +202,13 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       return;
     }
     if (!this.alive) return closeApis(sandbox);
+    // The runtime's file is checked here, on the host: it is started through `chrt` (and sandboxed, through a shell), whose
+    // own failure to run it would not say why as a failed spawn does.
+    if (!this.runnable(sandbox)) return;
     const command = this.sandboxOptions === undefined ? this.command : this.sandboxCommand(sandbox);
     if (command === undefined) return;
-    const { file, args, cwd, env } = command;
+    const { cwd, env } = command;
+    const { file, args } = batchScheduled(command.file, command.args);
     const channel = this.command.privateChannel === true;
     // Its own process group, so that a timeout kills whatever the runtime started too.
     const runtimeEnv = { ...env, ...this.isolatedEndpoint(sandbox), AWS_LAMBDA_RUNTIME_API: address };
@@ -251,19 +256,20 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     }
   }
 
-  /**
-   * The sandboxed form of the command, with the cgroups it joins; undefined when it cannot start (the
-   * environment has failed as an unsandboxed spawn would: the runtime's file is checked here, on the host).
-   */
-  private sandboxCommand(sandbox: Sandbox): RuntimeCommand | undefined {
-    const { file } = this.command;
+  /** Whether the runtime's file is an executable file; if not, the environment has failed as a spawn of it would. */
+  private runnable(sandbox: Sandbox): boolean {
     try {
-      if (!statSync(file).isFile()) throw Object.assign(new Error('not a file'), { code: 'EACCES' });
-      accessSync(file, constants.X_OK);
+      if (!statSync(this.command.file).isFile()) throw Object.assign(new Error('not a file'), { code: 'EACCES' });
+      accessSync(this.command.file, constants.X_OK);
+      return true;
     } catch (error) {
       this.onSpawnError(sandbox, error as NodeJS.ErrnoException);
-      return undefined;
+      return false;
     }
+  }
+
+  /** The sandboxed form of the command, with the cgroups it joins; undefined when it cannot start (the environment has failed). */
+  private sandboxCommand(sandbox: Sandbox): RuntimeCommand | undefined {
     let cgroup: EnvironmentCgroup;
     try {
       cgroup = createEnvironmentCgroup(this.identity.memorySize);

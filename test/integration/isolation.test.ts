@@ -3,6 +3,7 @@
  * invocation per environment, concurrency limits (429), in every isolation mode.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { processExists, runtimeProcesses, watchWorkers } from '../helpers/environment-watch.js';
@@ -10,6 +11,7 @@ import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fix
 import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { SANDBOXED } from '../helpers/sandbox-host.js';
+import { chrtPath } from '../../src/runtime/batch-scheduling.js';
 
 /** Process environments run both sandboxed (the default where the host allows it) and not. */
 const withUnsandboxed = <T extends string>(isolations: readonly T[]) => [
@@ -59,6 +61,16 @@ for (const { isolation, sandbox } of withUnsandboxed(['worker', 'inline', 'proce
       assert.equal(other.SECRET, undefined);
       assert.equal(echo.SERVER_ONLY, undefined);
       assert.equal(process.env.SERVER_ONLY, 'the server process sees this', 'the server keeps its own environment');
+    });
+
+    it(isolation === 'inline' ? 'runs the function on the server\'s thread, under the normal scheduling policy'
+      : 'runs the function under SCHED_BATCH, so that handing it an event does not preempt the server', async () => {
+      const [NORMAL, SCHED_BATCH] = [0, 3];
+      assert.ok(chrtPath(), 'util-linux chrt is installed on the machines this suite runs on');
+      // A worker thread's policy is set in the background as it starts: its first invocations may run before.
+      await waitUntil(async () => (await fx.invoke('process-info')).json.schedulingPolicy === (isolation === 'inline' ? NORMAL : SCHED_BATCH), 'the function\'s scheduling policy');
+      const stat = readFileSync('/proc/thread-self/stat', 'latin1');
+      assert.equal(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]), NORMAL, 'the server\'s own thread keeps the normal policy');
     });
 
     it('initialises the module once and keeps its state across warm invocations', async () => {
