@@ -4,12 +4,13 @@
  * the CPU as any other thread at the same `nice`, but a runtime woken by its next event does not preempt the server thread
  * that woke it. Without it, on a host with fewer cores than busy threads, the server was switched out at nearly every hand-over
  * of an event, and finished its turn (the caller's answer, the next events) only after the runtime had run. Measured
- * at 32 connections, same rounds: process isolation +17%, worker isolation +15-27% invocations per second (BENCHMARKS.md).
+ * at 32 connections, same rounds: process isolation about +18%, worker isolation about +40% requests per second (BENCHMARKS.md).
  * A runtime may set its policy back to the normal one (any process may); it gains nothing over other processes by it.
  * The server's own threads (and the log writer's, measured slower so) keep the normal policy.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readlinkSync } from 'node:fs';
+import type { Socket } from 'node:net';
 
 /** Where util-linux's `chrt` is on the systems serverfull runs on. */
 const CHRT_CANDIDATES = ['/usr/bin/chrt', '/bin/chrt'];
@@ -42,21 +43,38 @@ export function batchScheduled(file: string, args: readonly string[]): { readonl
   return chrt === undefined ? { file, args } : { file: chrt, args: ['--batch', '0', file, ...args] };
 }
 
-/**
- * Puts the calling thread under `SCHED_BATCH`: `chrt` is run on its thread id, in the background (the thread goes on at once,
- * and its first invocations may run before the change). Nothing happens where it cannot be done.
- */
-export function batchScheduleThisThread(): void {
-  const chrt = chrtPath();
-  if (chrt === undefined) return;
-  let threadId: string;
+/** The id of the calling thread as Linux knows it (its `/proc/thread-self`); undefined off Linux. */
+export function ownThreadId(): number | undefined {
   try {
-    threadId = readlinkSync('/proc/thread-self').split('/').pop()!;
+    const id = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isSafeInteger(id) && id > 0 ? id : undefined;
   } catch {
-    return;
+    return undefined;
   }
-  // An empty environment: the thread's may already be a function's.
-  const child = spawn(chrt, ['--batch', '--pid', '0', threadId], { stdio: 'ignore', env: {} });
-  child.on('error', () => undefined);
-  child.unref();
+}
+
+/** The shell that runs `chrt` for threads of this process, started with the first; null once it failed. */
+let helper: ChildProcess | null | undefined;
+
+/**
+ * Puts thread `threadId` of this process under `SCHED_BATCH`, in the background. `chrt` is run by one small helper shell
+ * kept for it: forking the server itself for each thread added about 3 ms to a worker cold start. Nothing happens where
+ * it cannot be done.
+ */
+export function batchScheduleThread(threadId: number): void {
+  const chrt = chrtPath();
+  if (chrt === undefined || helper === null || !Number.isSafeInteger(threadId) || threadId <= 0) return;
+  if (helper === undefined) {
+    // An empty environment; the helper ends when the server does (its input closes).
+    const started = spawn('/bin/sh', ['-c', 'while read -r id; do "$0" --batch --pid 0 "$id"; done', chrt], { stdio: ['pipe', 'ignore', 'ignore'], env: {} });
+    const stop = () => {
+      helper = null;
+    };
+    started.on('error', stop).on('exit', stop);
+    started.stdin!.on('error', stop);
+    started.unref();
+    (started.stdin as Socket).unref();
+    helper = started;
+  }
+  helper.stdin!.write(`${threadId}\n`);
 }

@@ -70,6 +70,8 @@ export class WorkerEnvironment implements ExecutionEnvironment {
   }
 
   private onMessage(message: ThreadMessage): void {
+    // The thread's start, which worker-spares handles.
+    if (message.type === 'thread') return;
     const pending = this.pending;
     if (message.type === 'initialized') {
       this.ready = true;

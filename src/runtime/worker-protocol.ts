@@ -56,5 +56,11 @@ export interface InitializedMessage {
   readonly type: 'initialized';
 }
 
+/** Thread → host, first message, as the thread starts: its id as Linux knows it, for its scheduling policy. */
+export interface ThreadStartedMessage {
+  readonly type: 'thread';
+  readonly threadId: number;
+}
+
 /** Anything the thread sends. */
-export type ThreadMessage = LogMessage | ResultMessage | InitializedMessage;
+export type ThreadMessage = LogMessage | ResultMessage | InitializedMessage | ThreadStartedMessage;

@@ -7,7 +7,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { heapLimits } from './heap-limits.js';
-import type { WorkerStartData } from './worker-protocol.js';
+import { batchScheduleThread } from './batch-scheduling.js';
+import type { ThreadMessage, WorkerStartData } from './worker-protocol.js';
 
 const THREAD_ENTRY = new URL('./worker-thread.js', import.meta.url);
 
@@ -88,5 +89,9 @@ function startThread(memorySize: number, warmTypeScript: boolean): Worker {
   // the process alive even when the worker is unref'd, and an in-process server must let its script exit.
   worker.stdout.destroy();
   worker.stderr.destroy();
+  // Its first message: the thread runs under SCHED_BATCH (batch-scheduling.ts).
+  worker.once('message', (message: ThreadMessage) => {
+    if (message.type === 'thread') batchScheduleThread(message.threadId);
+  });
   return worker;
 }

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { format } from 'node:util';
-import { batchScheduleThisThread } from './batch-scheduling.js';
+import { ownThreadId } from './batch-scheduling.js';
 import { ActiveResourcesProbe } from './event-loop-probe.js';
 import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from './invocation-executor.js';
 import { loadHandler, warmTypeScript } from '../handler/handler-loader.js';
@@ -21,7 +21,8 @@ const port = parentPort!;
 const send = (message: ThreadMessage) => port.postMessage(message);
 
 captureOutput();
-batchScheduleThisThread();
+const threadId = ownThreadId();
+if (threadId !== undefined) send({ type: 'thread', threadId });
 if ((workerData as WorkerStartData | undefined)?.warmTypeScript) void warmTypeScript();
 
 let identity: EnvironmentIdentity;
