@@ -6,7 +6,7 @@
  * of an event, and finished its turn (the caller's answer, the next events) only after the runtime had run. Measured
  * at 32 connections, same rounds: process isolation about +18%, worker isolation about +40% requests per second (BENCHMARKS.md).
  * A runtime may set its policy back to the normal one (any process may); it gains nothing over other processes by it.
- * The server's own threads (and the log writer's, measured slower so) keep the normal policy.
+ * The server's own threads keep the normal policy (the log writer's under SCHED_BATCH measured no different).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readlinkSync } from 'node:fs';
