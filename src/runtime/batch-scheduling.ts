@@ -8,8 +8,8 @@
  * A runtime may set its policy back to the normal one (any process may); it gains nothing over other processes by it.
  * The server's own threads keep the normal policy (the log writer's under SCHED_BATCH measured no different).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readlinkSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import type { Socket } from 'node:net';
 
 /** Where util-linux's `chrt` is on the systems serverfull runs on. */
@@ -17,7 +17,10 @@ const CHRT_CANDIDATES = ['/usr/bin/chrt', '/bin/chrt'];
 
 let found: string | null | undefined;
 
-/** The `chrt` executable, looked up once; undefined off Linux or where util-linux is not installed. */
+/**
+ * The `chrt` executable, looked up and tried once; undefined off Linux, where util-linux is not installed, or where the
+ * policy cannot be set (a seccomp profile that forbids it): a runtime started through a `chrt` that fails would not start.
+ */
 export function chrtPath(): string | undefined {
   if (found === undefined) {
     found = null;
@@ -25,11 +28,11 @@ export function chrtPath(): string | undefined {
       for (const candidate of CHRT_CANDIDATES) {
         try {
           accessSync(candidate, constants.X_OK);
-          found = candidate;
-          break;
         } catch {
-          // Not there: the next one.
+          continue;
         }
+        if (spawnSync(candidate, ['--batch', '0', '/bin/true'], { stdio: 'ignore', env: {} }).status === 0) found = candidate;
+        break;
       }
     }
   }
@@ -41,16 +44,6 @@ export function batchScheduled(file: string, args: readonly string[]): { readonl
   const chrt = chrtPath();
   // chrt stops reading options at the priority: the command's own arguments are passed as they are.
   return chrt === undefined ? { file, args } : { file: chrt, args: ['--batch', '0', file, ...args] };
-}
-
-/** The id of the calling thread as Linux knows it (its `/proc/thread-self`); undefined off Linux. */
-export function ownThreadId(): number | undefined {
-  try {
-    const id = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    return Number.isSafeInteger(id) && id > 0 ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The shell that runs `chrt` for threads of this process, started with the first; null once it failed. */

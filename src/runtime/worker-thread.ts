@@ -7,13 +7,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { format } from 'node:util';
-import { ownThreadId } from './batch-scheduling.js';
 import { ActiveResourcesProbe } from './event-loop-probe.js';
 import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from './invocation-executor.js';
 import { loadHandler, warmTypeScript } from '../handler/handler-loader.js';
 import { platformErrors, toErrorPayload, type FunctionErrorPayload } from '../handler/function-errors.js';
 import { initErrorMessage, invokeErrorMessage, uncaughtExceptionMessage, unhandledRejectionMessage } from '../handler/error-log-lines.js';
 import { CONSOLE_LEVELS, lineOutsideInvocation } from './execution-environment.js';
+import { ownThreadId } from './thread-id.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { BindMessage, InvokeMessage, ThreadMessage, WorkerStartData } from './worker-protocol.js';
 
