@@ -11,7 +11,14 @@ import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fix
 import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { SANDBOXED } from '../helpers/sandbox-host.js';
-import { chrtPath } from '../../src/runtime/batch-scheduling.js';
+import { batchScheduleThread, chrtPath } from '../../src/runtime/batch-scheduling.js';
+import { spawn } from 'node:child_process';
+
+/** The scheduling policy of a thread or process (field 41 of its stat): 0 normal, 3 SCHED_BATCH. */
+function schedulingPolicyOf(id: number | 'thread-self'): number {
+  const stat = readFileSync(`/proc/${id}/stat`, 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+}
 
 /** Process environments run both sandboxed (the default where the host allows it) and not. */
 const withUnsandboxed = <T extends string>(isolations: readonly T[]) => [
@@ -69,8 +76,7 @@ for (const { isolation, sandbox } of withUnsandboxed(['worker', 'inline', 'proce
       assert.ok(chrtPath(), 'util-linux chrt is installed on the machines this suite runs on');
       // A worker thread's policy is set in the background as it starts: its first invocations may run before.
       await waitUntil(async () => (await fx.invoke('process-info')).json.schedulingPolicy === (isolation === 'inline' ? NORMAL : SCHED_BATCH), 'the function\'s scheduling policy');
-      const stat = readFileSync('/proc/thread-self/stat', 'latin1');
-      assert.equal(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]), NORMAL, 'the server\'s own thread keeps the normal policy');
+      assert.equal(schedulingPolicyOf('thread-self'), NORMAL, 'the server\'s own thread keeps the normal policy');
     });
 
     it('initialises the module once and keeps its state across warm invocations', async () => {
@@ -130,6 +136,32 @@ for (const { isolation, sandbox } of withUnsandboxed(['worker', 'inline', 'proce
     });
   });
 }
+
+describe('a worker function posting its host a thread\'s start message', () => {
+  let fx: FixtureServer;
+  before(async () => {
+    fx = await startFixtureServer({ isolation: 'worker' });
+  });
+  after(() => fx.close());
+
+  it('changes no thread\'s scheduling policy: only the first message of a thread, sent before any function code, is acted upon', async () => {
+    const target = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    const barrier = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await fx.invoke('thread-claim', { threadId: target.pid })).json.posted, true);
+      // The helper applies what it is given in order: once a later request is applied, an earlier one would have been.
+      batchScheduleThread(barrier.pid!);
+      await waitUntil(() => schedulingPolicyOf(barrier.pid!) === 3, 'the barrier thread\'s policy');
+      assert.equal(schedulingPolicyOf(target.pid!), 0);
+      // The function's environment still serves.
+      assert.equal((await fx.invoke('thread-claim', { threadId: process.pid })).json.posted, true);
+      assert.equal(schedulingPolicyOf(process.pid), 0);
+    } finally {
+      target.kill();
+      barrier.kill();
+    }
+  });
+});
 
 for (const { isolation, sandbox } of withUnsandboxed(['worker', 'process'] as const)) describe(`${isolation} environments are separate${sandbox === 'off' ? ' (unsandboxed)' : ''}`, () => {
   it('two concurrent invocations get two environments, each with its own module state', { skip: gateSkip(isolation, sandbox) }, async () => {
