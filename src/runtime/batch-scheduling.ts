@@ -4,7 +4,7 @@
  * the CPU as any other thread at the same `nice`, but a runtime woken by its next event does not preempt the server thread
  * that woke it. Without it, on a host with fewer cores than busy threads, the server was switched out at nearly every hand-over
  * of an event, and finished its turn (the caller's answer, the next events) only after the runtime had run. Measured
- * at 32 connections, same rounds: process isolation about +18%, worker isolation about +40% requests per second (BENCHMARKS.md).
+ * at 32 connections, same rounds: process isolation about +18%, worker isolation about +23% requests per second (BENCHMARKS.md).
  * A runtime may set its policy back to the normal one (any process may); it gains nothing over other processes by it.
  * The server's own threads keep the normal policy (the log writer's under SCHED_BATCH measured no different).
  */
