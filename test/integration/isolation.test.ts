@@ -3,7 +3,6 @@
  * invocation per environment, concurrency limits (429), in every isolation mode.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { processExists, runtimeProcesses, watchWorkers } from '../helpers/environment-watch.js';
@@ -11,14 +10,9 @@ import { FIXTURES, startFixtureServer, type FixtureServer } from '../helpers/fix
 import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { SANDBOXED } from '../helpers/sandbox-host.js';
+import { SCHED_BATCH, schedulingPolicyOf } from '../helpers/scheduling-policy.js';
 import { batchScheduleThread, chrtPath } from '../../src/runtime/batch-scheduling.js';
 import { spawn } from 'node:child_process';
-
-/** The scheduling policy of a thread or process (field 41 of its stat): 0 normal, 3 SCHED_BATCH. */
-function schedulingPolicyOf(id: number | 'thread-self'): number {
-  const stat = readFileSync(`/proc/${id}/stat`, 'latin1');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
-}
 
 /** Process environments run both sandboxed (the default where the host allows it) and not. */
 const withUnsandboxed = <T extends string>(isolations: readonly T[]) => [
@@ -72,7 +66,7 @@ for (const { isolation, sandbox } of withUnsandboxed(['worker', 'inline', 'proce
 
     it(isolation === 'inline' ? 'runs the function on the server\'s thread, under the normal scheduling policy'
       : 'runs the function under SCHED_BATCH, so that handing it an event does not preempt the server', async () => {
-      const [NORMAL, SCHED_BATCH] = [0, 3];
+      const NORMAL = 0;
       assert.ok(chrtPath(), 'util-linux chrt is installed on the machines this suite runs on');
       // A worker thread's policy is set in the background as it starts: its first invocations may run before.
       await waitUntil(async () => (await fx.invoke('process-info')).json.schedulingPolicy === (isolation === 'inline' ? NORMAL : SCHED_BATCH), 'the function\'s scheduling policy');
@@ -151,7 +145,7 @@ describe('a worker function posting its host a thread\'s start message', () => {
       for (let i = 0; i < 3; i++) assert.equal((await fx.invoke('thread-claim', { threadId: target.pid })).json.posted, true);
       // The helper applies what it is given in order: once a later request is applied, an earlier one would have been.
       batchScheduleThread(barrier.pid!);
-      await waitUntil(() => schedulingPolicyOf(barrier.pid!) === 3, 'the barrier thread\'s policy');
+      await waitUntil(() => schedulingPolicyOf(barrier.pid!) === SCHED_BATCH, 'the barrier thread\'s policy');
       assert.equal(schedulingPolicyOf(target.pid!), 0);
       // The function's environment still serves.
       assert.equal((await fx.invoke('thread-claim', { threadId: process.pid })).json.posted, true);

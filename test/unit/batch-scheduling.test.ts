@@ -1,19 +1,11 @@
 /** SCHED_BATCH for runtimes: a wrapped command runs as given, under the policy; a thread handed to the helper gets it. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { batchScheduled, batchScheduleThread, chrtPath } from '../../src/runtime/batch-scheduling.js';
 import { ownThreadId } from '../../src/runtime/thread-id.js';
+import { SCHED_BATCH, schedulingPolicyOf } from '../helpers/scheduling-policy.js';
 import { waitUntil } from '../helpers/wait-until.js';
-
-const SCHED_BATCH = 3;
-
-/** The scheduling policy of a thread (field 41 of its stat). */
-function policyOf(threadId: number): number {
-  const stat = readFileSync(`/proc/${threadId}/stat`, 'latin1');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
-}
 
 describe('batch scheduling', () => {
   it('finds chrt on the machines this suite runs on', () => {
@@ -30,10 +22,10 @@ describe('batch scheduling', () => {
   it('puts a thread under SCHED_BATCH through its helper, and leaves the caller\'s thread as it was', async () => {
     const sleeper = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
     try {
-      assert.equal(policyOf(sleeper.pid!), 0);
+      assert.equal(schedulingPolicyOf(sleeper.pid!), 0);
       batchScheduleThread(sleeper.pid!);
-      await waitUntil(() => policyOf(sleeper.pid!) === SCHED_BATCH, 'the policy set');
-      assert.equal(policyOf(ownThreadId()!), 0);
+      await waitUntil(() => schedulingPolicyOf(sleeper.pid!) === SCHED_BATCH, 'the policy set');
+      assert.equal(schedulingPolicyOf(ownThreadId()!), 0);
     } finally {
       sleeper.kill();
     }
