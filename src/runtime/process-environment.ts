@@ -6,7 +6,7 @@
  * file descriptors with the server; its stdout and stderr, line by line, become the invocation's log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { platformErrors, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
@@ -16,6 +16,7 @@ import { RUNTIME_CHANNEL_FD, RUNTIME_CHANNEL_FD_VARIABLE } from '../runtime-api/
 import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
 import { connectionHeldBy } from './connection-owner.js';
 import { createEnvironmentCgroup, type EnvironmentCgroup } from './environment-cgroup.js';
+import { ProcessPeakMemory } from './process-peak-memory.js';
 import { RuntimeOutput } from './runtime-output.js';
 import { batchScheduled } from './batch-scheduling.js';
 import { SampledReading } from './sampled-reading.js';
@@ -97,6 +98,8 @@ interface Sandbox {
   network?: IsolatedNetwork;
   /** The most memory its processes have used, in MB, read at most every 10 ms (REPORT's "Max Memory Used"). */
   readonly peakMemory: SampledReading;
+  /** Without a cgroup, where that is read: the runtime process's own peak. */
+  processPeak?: ProcessPeakMemory;
 }
 
 /** Process groups of runtimes still running (with their cgroup, to thaw), killed if the server exits without disposing them. */
@@ -219,6 +222,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
       detached: true,
     });
     sandbox.child = child;
+    if (sandbox.cgroup === undefined && child.pid !== undefined) sandbox.processPeak = new ProcessPeakMemory(child.pid);
     if (channel && child.stdio[RUNTIME_CHANNEL_FD] instanceof Socket) {
       const socket = child.stdio[RUNTIME_CHANNEL_FD] as Socket;
       socket.unref();
@@ -418,14 +422,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
 
 /** Peak resident memory of the runtime process (Linux), the REPORT line's "Max Memory Used": of its cgroup when sandboxed. */
 function readPeakMemoryMB(sandbox: Sandbox): number {
-  if (sandbox.cgroup) return sandbox.cgroup.peakMemoryMB;
-  try {
-    const status = readFileSync(`/proc/${sandbox.child?.pid}/status`, 'latin1');
-    const kB = /VmHWM:\s+(\d+)/.exec(status)?.[1];
-    return kB === undefined ? 0 : Math.ceil(Number(kB) / 1024);
-  } catch {
-    return 0;
-  }
+  return sandbox.cgroup ? sandbox.cgroup.peakMemoryMB : sandbox.processPeak?.megabytes ?? 0;
 }
 
 /** Stops serving the sandbox's Runtime API, and its sockets when it has no network. */
@@ -454,6 +451,7 @@ function killGroup(sandbox: Sandbox): void {
   cancelFreeze(sandbox);
   sandbox.frozen = false;
   sandbox.cgroup?.killAll();
+  sandbox.processPeak?.close();
   const pid = sandbox.child?.pid;
   if (pid === undefined) return;
   liveGroups.delete(pid);

@@ -73,6 +73,16 @@ for (const { isolation, sandbox } of withUnsandboxed(['worker', 'inline', 'proce
       assert.equal(schedulingPolicyOf('thread-self'), NORMAL, 'the server\'s own thread keeps the normal policy');
     });
 
+    it('reports the memory the function held in REPORT\'s Max Memory Used', { skip: isolation !== 'process' && 'inline and worker functions report their heap' }, async () => {
+      const held = await fx.invoke('process-info', { allocateMB: 40 });
+      // The peak is read at most every 10 ms: a reading from just before the allocation may still stand for this invocation.
+      await waitUntil(async () => {
+        const out = await fx.invoke('process-info', {}, { LogType: 'Tail' });
+        assert.equal(out.json.pid, held.json.pid, 'the warm environment that held the memory');
+        return Number(/Max Memory Used: (\d+) MB/.exec(Buffer.from(out.LogResult ?? '', 'base64').toString())?.[1]) >= 40;
+      }, 'REPORT\'s Max Memory Used to reach the 40 MB held');
+    });
+
     it('initialises the module once and keeps its state across warm invocations', async () => {
       const first = (await fx.invoke('counter')).json;
       const second = (await fx.invoke('counter')).json;
