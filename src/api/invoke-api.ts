@@ -24,6 +24,7 @@ import { functionArn, type ServiceIdentity } from '../registry/arns.js';
 import { isObject } from '../values.js';
 import { parseFunctionRef } from './function-ref.js';
 import type { FinishRequest } from '../http/request-pipeline.js';
+import { endInTurn } from '../http/response-batch.js';
 import type { Route, RouteRequest } from './route.js';
 import type { LogFields } from '../log.js';
 
@@ -107,7 +108,7 @@ export function invokeRoute(registry: FunctionRegistry, invoker: Invoker, events
           };
           if (output.functionError) responseHeaders['X-Amz-Function-Error'] = 'Unhandled';
           if (output.logResult !== undefined) responseHeaders['X-Amz-Log-Result'] = output.logResult;
-          response.writeHead(200, responseHeaders).end(output.payload);
+          endInTurn(response.writeHead(200, responseHeaders), output.payload);
           fields.functionError = output.functionError;
           finish(request, response, undefined, fields);
         } catch (error) {

@@ -26,6 +26,7 @@ import { preflightResponse, withCorsHeaders } from './cors.js';
 import type { ApiDefinition, AuthorizerDefinition, HttpRoute } from './http-api.js';
 import { httpApiEvent, restApiEvent, type GatewayRequest, type MatchedRoute } from './proxy-event.js';
 import { gatewayError, httpApiResponse, restApiResponse, type GatewayResponse } from './proxy-response.js';
+import { endInTurn } from '../http/response-batch.js';
 import { normaliseRequestPath } from './request-path.js';
 import type { RouteMatch, RouteTable } from './route-table.js';
 
@@ -79,7 +80,7 @@ function gatewayApi(options: GatewayOptions): PipelineApi<GatewayTarget> {
     // The gateway frames the body itself (the function's framing headers were dropped); a 204 must
     // not carry a Content-Length and a 304's would describe another response (RFC 9110 §8.6).
     if (hasBody(answer.statusCode)) flat.push('content-length', String(typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length));
-    response.writeHead(answer.statusCode, flat).end(answer.body);
+    endInTurn(response.writeHead(answer.statusCode, flat), answer.body);
   };
 
   return {
