@@ -5,8 +5,7 @@
  * wake-up costs the writer more than the write: written as each invocation finished, nearly every
  * answer paid one (0.7 a request from 32 connections on 2 cores). Ended in the same turn, they go out
  * back to back at its end (its check phase, before the loop waits for I/O again), and the first
- * write's wake-up serves the rest. Measured: inline Invoke 21.1k → 25.5k req/s, 49 → 40 µs of the
- * server's CPU a request.
+ * write's wake-up serves the rest (measured in BENCHMARKS.md, sixth session).
  */
 import type { ServerResponse } from 'node:http';
 

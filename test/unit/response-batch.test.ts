@@ -58,6 +58,44 @@ describe('response batch', () => {
     assert.deepEqual(log, ['first:one', 'late:joined', 'next:turn']);
   });
 
+  it('a caller gone before the turn ends: its answer is dropped without an error, and the server keeps answering', async () => {
+    const errors: unknown[] = [];
+    let gone: Promise<void> | undefined;
+    const server = createServer((incoming, res) => {
+      res.on('error', (error) => errors.push(error));
+      if (incoming.url === '/gone') {
+        // The caller hangs up while its invocation runs; the answer is ended in the turn after.
+        gone = new Promise((resolve) => res.once('close', () => {
+          endInTurn(res.writeHead(200, { 'content-length': 5 }), 'hello');
+          setImmediate(() => setImmediate(resolve));
+        }));
+        incoming.socket.destroy();
+        return;
+      }
+      endInTurn(res.writeHead(200, { 'content-length': 2 }), 'ok');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const hungUp = request({ host: '127.0.0.1', port, path: '/gone', agent: false });
+      const hungUpClosed = new Promise((resolve) => hungUp.on('error', () => {}).on('close', resolve));
+      hungUp.end();
+      await hungUpClosed;
+      assert.ok(gone, 'the server saw the request before the caller hung up');
+      await gone;
+      assert.deepEqual(errors, []);
+      const next = request({ host: '127.0.0.1', port, path: '/', agent: false });
+      next.end();
+      const [res] = await once(next, 'response');
+      let text = '';
+      for await (const chunk of res) text += chunk;
+      assert.equal(text, 'ok');
+    } finally {
+      server.close();
+    }
+  });
+
   it('gives a real client its answer, headers and body, and keeps the connection usable', async () => {
     const server = createServer((_request, res) => endInTurn(res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 5 }), 'hello'));
     server.listen(0, '127.0.0.1');
