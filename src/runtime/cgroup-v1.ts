@@ -5,11 +5,12 @@
  * every process of the environment at once, detached ones included: to kill them all, and to
  * hold them still between invocations as Lambda does.
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { KILL_ROUNDS, MB_PER_VCPU, PIDS_MAX, REMOVE_ATTEMPTS, REMOVE_RETRY_MS, removeGroup, SERVERFULL_GROUP, serverAlive } from './cgroup-names.js';
 import type { CgroupHost, EnvironmentCgroup } from './environment-cgroup.js';
+import { KernelTextFile } from './kernel-text-file.js';
 
 /** Where cgroups v1 hierarchies are mounted. */
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -70,8 +71,7 @@ export class EnvironmentCgroupV1 implements EnvironmentCgroup {
    * against 241 µs per freeze and thaw). Closed by `remove`.
    */
   private freezerState: number | undefined;
-  private maxUsage: number | undefined;
-  private readonly usageText = Buffer.allocUnsafe(USAGE_TEXT_BYTES);
+  private readonly maxUsage: KernelTextFile;
 
   constructor(id: string, memoryMB: number) {
     this.dirs = new Map(CGROUP_CONTROLLERS.map((controller) => [controller, join(serverfullDir(controller), id)]));
@@ -84,7 +84,7 @@ export class EnvironmentCgroupV1 implements EnvironmentCgroup {
     this.write('cpu', 'cpu.shares', String(Math.max(2, Math.round(memoryMB * SHARES_PER_VCPU / MB_PER_VCPU))));
     this.procsFiles = CGROUP_CONTROLLERS.map((controller) => join(this.dir(controller), 'cgroup.procs'));
     this.freezerState = openSync(join(this.dir('freezer'), 'freezer.state'), constants.O_WRONLY);
-    this.maxUsage = openSync(join(this.dir('memory'), 'memory.max_usage_in_bytes'), constants.O_RDONLY);
+    this.maxUsage = new KernelTextFile(join(this.dir('memory'), 'memory.max_usage_in_bytes'), USAGE_TEXT_BYTES);
   }
 
   /** Whether the kernel killed a process of the environment for exceeding its memory limit. */
@@ -97,14 +97,8 @@ export class EnvironmentCgroupV1 implements EnvironmentCgroup {
 
   /** The most memory the environment has used, in MB (the REPORT line's "Max Memory Used"). */
   get peakMemoryMB(): number {
-    let text = '';
-    try {
-      // Read from its start each time: the kernel makes the text anew for a read at offset 0.
-      if (this.maxUsage !== undefined) text = this.usageText.toString('latin1', 0, readSync(this.maxUsage, this.usageText, 0, USAGE_TEXT_BYTES, 0));
-    } catch {
-      // The group is gone already.
-    }
-    return Math.ceil(Number(text || 0) / (1024 * 1024));
+    // '' once the group is gone.
+    return Math.ceil(Number(this.maxUsage.read() || 0) / (1024 * 1024));
   }
 
   /** The processes in the environment now. */
@@ -163,11 +157,9 @@ export class EnvironmentCgroupV1 implements EnvironmentCgroup {
   }
 
   private closeFiles(): void {
-    for (const fd of [this.freezerState, this.maxUsage]) {
-      if (fd !== undefined) closeSync(fd);
-    }
+    if (this.freezerState !== undefined) closeSync(this.freezerState);
     this.freezerState = undefined;
-    this.maxUsage = undefined;
+    this.maxUsage.close();
   }
 
   private dir(controller: Controller): string {
