@@ -337,6 +337,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         while ((invoker.inFlight > 0 || events.pending > 0) && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
+        // The last answers are ended at the end of their turn (response-batch.ts): an immediate queued now runs after them.
+        await new Promise((resolve) => setImmediate(resolve));
         services.close();
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);

@@ -31,6 +31,13 @@ describe('response batch', () => {
     assert.deepEqual(log, ['a:one', 'b:', 'c:three']);
   });
 
+  it('an immediate queued after a response is ended in the turn runs once that response is ended (what the shutdown waits for)', async () => {
+    const log: string[] = [];
+    endInTurn(recorder(log, 'a'), 'one');
+    await new Promise((resolve) => setImmediate(() => resolve(log.push('after'))));
+    assert.deepEqual(log, ['a:one', 'after']);
+  });
+
   it('a response that cannot be ended is destroyed, and the others of its turn are still ended', async () => {
     const log: string[] = [];
     endInTurn(recorder(log, 'a'), 'one');
