@@ -32,7 +32,12 @@ function endAll(): void {
       response.end(bodies[i]);
     } catch {
       // The answer cannot be written whole: the client sees the connection close, as for any broken answer.
-      response.destroy();
+      // Nothing thrown here may leave the pass: the rest of the turn's answers, and every later turn's, would never go out.
+      try {
+        response.destroy();
+      } catch {
+        // The connection is beyond reach already.
+      }
     }
   }
   responses.length = 0;

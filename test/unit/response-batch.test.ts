@@ -6,14 +6,15 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { endInTurn } from '../../src/http/response-batch.js';
 
-/** A stand-in response that records its end. */
-function recorder(log: string[], name: string, fail = false) {
+/** A stand-in response that records its end; `fail`: its end throws, and with `'destroy too'` its destroy as well. */
+function recorder(log: string[], name: string, fail: boolean | 'destroy too' = false) {
   return {
     end(body?: string) {
       if (fail) throw new Error('cannot write');
       log.push(`${name}:${body ?? ''}`);
     },
     destroy() {
+      if (fail === 'destroy too') throw new Error('cannot close');
       log.push(`${name}:destroyed`);
     },
   } as unknown as ServerResponse;
@@ -45,6 +46,16 @@ describe('response batch', () => {
     endInTurn(recorder(log, 'c'), 'three');
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(log, ['a:one', 'broken:destroyed', 'c:three']);
+  });
+
+  it('a response whose end and destroy both throw stops neither the rest of its turn nor the later turns', async () => {
+    const log: string[] = [];
+    endInTurn(recorder(log, 'broken', 'destroy too'), 'one');
+    endInTurn(recorder(log, 'b'), 'two');
+    await new Promise((resolve) => setImmediate(resolve));
+    endInTurn(recorder(log, 'next'), 'turn');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(log, ['b:two', 'next:turn']);
   });
 
   it('a response ended while the turn\'s responses are ended goes out in the same pass; the next turn starts anew', async () => {
