@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { Agent, createServer, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { endInTurn } from '../../src/http/response-batch.js';
 
 /** A stand-in response that records its end; `fail`: its end throws, and with `'destroy too'` its destroy as well. */
@@ -28,7 +29,7 @@ describe('response batch', () => {
     endInTurn(recorder(log, 'c'), 'three');
     await Promise.resolve();
     assert.deepEqual(log, [], 'not even in the same turn\'s microtasks');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.deepEqual(log, ['a:one', 'b:', 'c:three']);
   });
 
@@ -44,7 +45,7 @@ describe('response batch', () => {
     endInTurn(recorder(log, 'a'), 'one');
     endInTurn(recorder(log, 'broken', true), 'two');
     endInTurn(recorder(log, 'c'), 'three');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.deepEqual(log, ['a:one', 'broken:destroyed', 'c:three']);
   });
 
@@ -52,9 +53,9 @@ describe('response batch', () => {
     const log: string[] = [];
     endInTurn(recorder(log, 'broken', 'destroy too'), 'one');
     endInTurn(recorder(log, 'b'), 'two');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     endInTurn(recorder(log, 'next'), 'turn');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.deepEqual(log, ['b:two', 'next:turn']);
   });
 
@@ -69,10 +70,10 @@ describe('response batch', () => {
       return first;
     }) as typeof first.end;
     endInTurn(first, 'one');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.deepEqual(log, ['first:one', 'late:joined']);
     endInTurn(recorder(log, 'next'), 'turn');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.deepEqual(log, ['first:one', 'late:joined', 'next:turn']);
   });
 
