@@ -2,7 +2,7 @@
  * @module logs/log-store
  * Every invocation's log (START, the function's output, the platform's lines, END, REPORT) and its
  * summary, kept in the data directory (`logs.db`, SQLite, 0600) and read back by the CloudWatch Logs
- * API. It is the invoker's `InvocationRecorder`: recording only queues an object per line on the
+ * API. It is the invoker's `InvocationRecorder`: recording only queues a row of fields per line (`line-batch.ts`) on the
  * server's thread; every `flushIntervalMs` (at once past `MAX_PENDING_CHARS` or `MAX_PENDING_LINES`, and at `close`) the queue
  * goes to a writer thread (`log-writer.ts`) that writes it in one transaction. An invocation is one
  * row, its record, from which its START, END and REPORT lines are built when read (`record-lines.ts`);
@@ -24,9 +24,9 @@ import { privateDirectory, privateFile, tightenFile } from '../deploy/private-fi
 import type { Logger } from '../log.js';
 import type { FunctionLogLevel } from '../runtime/execution-environment.js';
 import type { InvocationRecorder, RecordedEnd, RecordedStart, RecordedStatus, RecordingHandle } from '../runtime/invocation-recorder.js';
+import { queueEnd, queueOutput, type LineBatch } from './line-batch.js';
 import {
-  END, EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, OUTPUT, prepareLogDatabase,
-  type PendingLine, type WriterReply, type WriterRequest, type WriterSettings,
+  EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, prepareLogDatabase, type WriterReply, type WriterRequest, type WriterSettings,
 } from './log-writer.js';
 import { readEvents, type EventRow } from './event-reader.js';
 import { END_EVENT, recordLine, REPORT_EVENT, START_EVENT, START_LINE, STORED_EVENT } from './record-lines.js';
@@ -175,7 +175,8 @@ export class LogStore implements InvocationRecorder {
   private writer: Worker | undefined;
   private readonly writerSettings: WriterSettings;
   private readonly now: () => number;
-  private pending: PendingLine[] = [];
+  private pending: LineBatch = [];
+  private pendingLines = 0;
   private pendingChars = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -234,19 +235,23 @@ export class LogStore implements InvocationRecorder {
 
   /** See `InvocationRecorder.line`. */
   line(handle: RecordingHandle, level: FunctionLogLevel, text: string, raw: string | undefined): void {
-    this.queue({ start: (handle as Recording).start, kind: OUTPUT, time: this.now(), level, text, raw }, (raw ?? text).length + 64);
+    if (!this.open) return;
+    queueOutput(this.pending, (handle as Recording).start, this.now(), level, text, raw);
+    this.queued((raw ?? text).length + 64);
   }
 
   /** See `InvocationRecorder.end`. */
   end(handle: RecordingHandle, end: RecordedEnd): void {
-    this.queue({ start: (handle as Recording).start, kind: END, time: this.now(), end }, 300);
+    if (!this.open) return;
+    queueEnd(this.pending, (handle as Recording).start, this.now(), end);
+    this.queued(300);
   }
 
-  private queue(line: PendingLine, chars: number): void {
-    if (!this.open) return;
-    this.pending.push(line);
+  /** Sends the queue soon after a line of about `chars` characters was queued. */
+  private queued(chars: number): void {
     this.pendingChars += chars;
-    if (this.pendingChars > MAX_PENDING_CHARS || this.pending.length >= MAX_PENDING_LINES) {
+    this.pendingLines++;
+    if (this.pendingChars > MAX_PENDING_CHARS || this.pendingLines >= MAX_PENDING_LINES) {
       this.immediate ??= setImmediate(this.send);
     } else if (this.timer === undefined) {
       this.timer = setTimeout(this.send, this.options.flushIntervalMs ?? 200).unref();
@@ -264,6 +269,7 @@ export class LogStore implements InvocationRecorder {
     if (!this.open || (this.pending.length === 0 && typeof ack !== 'number')) return;
     const batch = this.pending;
     this.pending = [];
+    this.pendingLines = 0;
     this.pendingChars = 0;
     this.writerThread().postMessage({ type: 'write', batch, ack: typeof ack === 'number' ? ack : undefined } satisfies WriterRequest);
   };

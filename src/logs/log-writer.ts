@@ -10,9 +10,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { loadSqlite } from '../deploy/sqlite-module.js';
-import type { FunctionLogLevel } from '../runtime/execution-environment.js';
 import { endLine, outputLine, reportLine, startLine } from '../runtime/invocation-log.js';
 import type { RecordedEnd, RecordedStart } from '../runtime/invocation-recorder.js';
+import { OUTPUT, readLineBatch, type LineBatch, type PendingLine } from './line-batch.js';
 import { boundedMessage, END_LINES, eventBytes, START_LINE } from './record-lines.js';
 
 export { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from './record-lines.js';
@@ -27,27 +27,9 @@ export interface WriterSettings {
   readonly maxBytesPerFunction: number;
 }
 
-/** Kinds of queued lines: an output line, or the end (END and REPORT). */
-export const OUTPUT = 1;
-export const END = 2;
-
-/**
- * A queued line, formatted only by the writer: recording costs an object, not a string. The START
- * line is not queued: the invocation's record stands for it (and for END and REPORT).
- */
-export interface PendingLine {
-  readonly start: RecordedStart;
-  readonly kind: typeof OUTPUT | typeof END;
-  readonly time: number;
-  readonly level?: FunctionLogLevel;
-  readonly text?: string;
-  readonly raw?: string;
-  readonly end?: RecordedEnd;
-}
-
 /** Messages to the writer. */
 export type WriterRequest =
-  | { readonly type: 'write'; readonly batch: readonly PendingLine[]; readonly ack?: number }
+  | { readonly type: 'write'; readonly batch: LineBatch; readonly ack?: number }
   | { readonly type: 'close' };
 
 /** Messages from the writer. */
@@ -471,7 +453,7 @@ if (parentPort !== null && (workerData as { logWriter?: WriterSettings } | undef
       return;
     }
     try {
-      if (request.batch.length > 0) writer.write(request.batch);
+      if (request.batch.length > 0) writer.write(readLineBatch(request.batch));
       port.postMessage({ type: 'written', ack: request.ack } satisfies WriterReply);
     } catch (error) {
       port.postMessage({ type: 'failed', message: (error as Error).message, ack: request.ack } satisfies WriterReply);
