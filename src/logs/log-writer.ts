@@ -163,6 +163,7 @@ export class LogWriter {
   private readonly updateRecord: StatementSync;
   private readonly saveSequence: StatementSync;
   private readonly pruneCutoff: StatementSync;
+  private readonly selectEmptiable: StatementSync;
   /** Stored bytes per function, in step with `log_groups`. */
   private readonly bytes = new Map<string, number>();
   private lastAgeCheck = 0;
@@ -188,6 +189,7 @@ export class LogWriter {
       end_id = ?, end_time = ?, memory_size = ?, memory_used = ?, init_failed = ?, ingestion_time = ?, bytes = bytes + ? WHERE rowid = ?`);
     this.saveSequence = db.prepare('UPDATE log_sequence SET next = ?');
     this.pruneCutoff = db.prepare(PRUNE_CUTOFF);
+    this.selectEmptiable = db.prepare('SELECT name AS stream FROM log_streams WHERE function_name = ? AND last_event <= ?');
     for (const row of db.prepare('SELECT function_name, stored_bytes FROM log_groups').all() as Array<{ function_name: string; stored_bytes: number }>) {
       this.bytes.set(row.function_name, row.stored_bytes);
     }
@@ -364,8 +366,9 @@ export class LogWriter {
     const left = (this.bytes.get(name) ?? 0) - freed;
     this.db.exec('BEGIN');
     try {
-      const emptied = this.db.prepare(`SELECT stream FROM log_events WHERE ${lines} UNION SELECT stream FROM invocations WHERE ${records}`)
-        .all(...params, ...recordParams) as Array<{ stream: string }>;
+      // A stream's last event is at its `last_event`: only one at or before the position can be left empty. Those are
+      // few and indexed, where the streams of the rows dropped took a walk of every one of them.
+      const emptiable = this.selectEmptiable.all(name, position.timestamp) as Array<{ stream: string }>;
       // A record of a store written before goes as soon as one of its lines goes.
       if (this.legacyRecords) {
         this.db.prepare(`DELETE FROM invocations WHERE function_name = ? AND lines = 0 AND request_id IN (SELECT DISTINCT request_id FROM log_events WHERE ${lines})`).run(name, ...params);
@@ -375,7 +378,7 @@ export class LogWriter {
       const dropStream = this.db.prepare(`DELETE FROM log_streams WHERE function_name = ? AND name = ?
         AND NOT EXISTS (SELECT 1 FROM log_events WHERE function_name = ? AND stream = ?)
         AND NOT EXISTS (SELECT 1 FROM invocations WHERE function_name = ? AND stream = ? AND lines != 0)`);
-      for (const { stream } of emptied) dropStream.run(name, stream, name, stream, name, stream);
+      for (const { stream } of emptiable) dropStream.run(name, stream, name, stream, name, stream);
       if (left > 0) this.db.prepare('UPDATE log_groups SET stored_bytes = ? WHERE function_name = ?').run(left, name);
       else this.db.prepare('DELETE FROM log_groups WHERE function_name = ?').run(name);
       this.db.exec('COMMIT');

@@ -100,6 +100,31 @@ describe('LogStore', () => {
     assert.equal(store.groups()[0]!.storedBytes, stored);
   });
 
+  it('drops a stream once the bound has dropped its every event, and keeps a stream with an event left at the same time', async () => {
+    // Every event at the same millisecond: the bound cuts between events of one time, by id.
+    const fixed = Date.now();
+    clock = () => fixed;
+    const store = open({ maxBytesPerFunction: 4000, now: clock });
+    invoke(store, 'early', ['x'.repeat(50)], { logStreamName: 'early-stream' });
+    for (let i = 0; i < 12; i++) {
+      // A stream with one invocation among the others, which the bound has not reached yet.
+      if (i === 8) invoke(store, 'tied', ['x'.repeat(50)], { logStreamName: 'tied-stream' });
+      invoke(store, `req-${String(i).padStart(2, '0')}`, ['x'.repeat(50)]);
+      await store.sync();
+    }
+    const streams = () => store.streamsOf('fn').map((stream) => stream.name).sort();
+    assert.deepEqual(streams(), [STREAM, 'tied-stream'].sort(), 'the stream whose events all went is gone; the others stay');
+    const events = await all(store);
+    assert.ok(events.some((event) => event.stream === 'tied-stream'), 'tied-stream still has an event, at the cut\'s time');
+    assert.ok(!events.some((event) => event.stream === 'early-stream'));
+    for (let i = 12; i < 20; i++) {
+      invoke(store, `req-${String(i).padStart(2, '0')}`, ['x'.repeat(50)]);
+      await store.sync();
+    }
+    assert.deepEqual(streams(), [STREAM]);
+    clock = Date.now;
+  });
+
   it('drops events older than the retention, at open and as it goes, and a group left empty', async () => {
     const twoDaysAgo = Date.now() - 2 * 86_400_000;
     clock = () => twoDaysAgo;
