@@ -40,7 +40,8 @@ const MAX_PENDING_CHARS = 4 * 1024 * 1024;
 /**
  * Lines queued before a batch is sent without waiting for the timer. Sending copies the batch on the server's thread, which
  * serves nothing meanwhile: 200 ms of an inline server's load (about 4,000 invocations) took 8 ms, and set the p99 latency.
- * 512 lines (256 silent invocations) take about half a millisecond.
+ * 512 lines (the ENDs of 512 silent invocations) take 0.16–0.25 ms as rows of one flat array (`line-batch.ts`), 0.6 ms as
+ * objects.
  */
 const MAX_PENDING_LINES = 512;
 const WRITER_ENTRY = new URL('./log-writer.js', import.meta.url);
