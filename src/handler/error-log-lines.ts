@@ -6,7 +6,7 @@
  * from the Invoke payload: it carries the error's own fields and `stack` (not `trace`).
  * Built only on the error path.
  */
-import { types } from 'node:util';
+import { types } from './node-builtins.js';
 import type { FunctionErrorPayload, HandlerLoadError } from './function-errors.js';
 
 /** The message of the line logged for a function error (thrown, rejected, `callback(err)`, `context.fail`). */

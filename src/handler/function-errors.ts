@@ -3,7 +3,7 @@
  * Function error payloads exactly as the AWS Node.js runtime reports them: the
  * `Runtime.*` / `Sandbox.*` errors of the platform, and user errors in the runtime's shape.
  */
-import { types } from 'node:util';
+import { types } from './node-builtins.js';
 
 /** The body of an Invoke response carrying `X-Amz-Function-Error`. */
 export interface FunctionErrorPayload {

@@ -4,15 +4,13 @@
  * `.js`, `.mjs`, `.cjs` by plain import, `.ts`/`.mts`/`.cts` through tsx without a build step,
  * with the runtime's `Runtime.*` errors for every way that can fail.
  */
-import { statSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LambdaHandler } from '../registry/function-definition.js';
 import { handlerEscape, isInsideFolder } from '../registry/handler-path.js';
 import { HandlerLoadError, toErrorPayload } from './function-errors.js';
+import { statSync } from './node-builtins.js';
 
 const EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
 const TYPESCRIPT = /\.[cm]?ts$/;
@@ -63,6 +61,8 @@ export function isTypeScriptHandler(root: string, handler: string): boolean {
  * does not pay for starting the compiler (~200 ms). Best effort: failures only lose the head start.
  */
 export async function warmTypeScript(): Promise<void> {
+  // Only TypeScript functions' threads warm up: the modules this needs are loaded then, not in every runtime.
+  const [{ rm, writeFile }, { threadId }] = await Promise.all([import('node:fs/promises'), import('node:worker_threads')]);
   const file = join(tmpdir(), `serverfull-ts-warmup-${process.pid}-${threadId}.mts`);
   try {
     await writeFile(file, 'export const warm: number = 1;\n');

@@ -6,7 +6,7 @@
  * `_X_AMZN_TRACE_ID`, `uncaughtException`. Kept free of the handler loader and tsx: it is
  * bundled with a user's handler into a self-contained runtime, so its imports stay few.
  */
-import { format } from 'node:util';
+import { format } from '../handler/node-builtins.js';
 import { platformErrors, toErrorPayload, type FunctionErrorPayload } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
 import type { LambdaHandler } from '../registry/function-definition.js';

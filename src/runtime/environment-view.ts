@@ -5,7 +5,7 @@
  * its traps show, so that inspecting has no side effects: an empty target printed `{}`. This one's custom
  * inspection prints the variables the view shows.
  */
-import { inspect } from 'node:util';
+import { inspect } from '../handler/node-builtins.js';
 
 /** An empty object to be the target of a Proxy standing for `process.env`, inspected as the variables the Proxy shows. */
 export function environmentViewTarget(): NodeJS.ProcessEnv {

@@ -6,7 +6,7 @@
  * console output to the host.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { format } from 'node:util';
+import { format } from '../handler/node-builtins.js';
 import { ActiveResourcesProbe } from './event-loop-probe.js';
 import { executeInvocation, settleHandler, usedHeapMB, type LoadedHandler } from './invocation-executor.js';
 import { loadHandler, warmTypeScript } from '../handler/handler-loader.js';

@@ -84,6 +84,16 @@ for (const { isolation, sandbox } of withUnsandboxed(['worker', 'inline', 'proce
       }, 'REPORT\'s Max Memory Used to reach the 40 MB held');
     });
 
+    // Built-in modules taken by ES imports load what every export needs: a runtime takes what it uses, and no more.
+    if (isolation !== 'inline') it('loads none of the built-in modules its runtime does not use', async () => {
+      const loaded = (await fx.invoke('builtins-loaded')).json as string[];
+      assert.ok(loaded.includes(isolation === 'process' ? 'net' : 'worker_threads'), `the runtime's own modules are listed: ${loaded.join(' ')}`);
+      // fs/promises (and the readline it takes) and parseArgs come with ES imports of node:fs and node:util; a process
+      // runtime's memory is read from the kernel, never from node:v8.
+      const unused = ['internal/fs/promises', 'internal/readline/interface', 'internal/util/parse_args/parse_args', ...(isolation === 'process' ? ['v8'] : [])];
+      assert.deepEqual(unused.filter((name) => loaded.includes(name)), []);
+    });
+
     it('initialises the module once and keeps its state across warm invocations', async () => {
       const first = (await fx.invoke('counter')).json;
       const second = (await fx.invoke('counter')).json;
