@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import { FIXTURES, REPO_ROOT, startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -196,7 +197,7 @@ describe('process isolation: a shell-script custom runtime (provided.al2023)', (
       const invocation = fx.invoke('shell-sleeps', {}).finally(() => (settled = true));
       while (!settled) {
         for (const pid of ownSleepers()) sleepers.add(pid);
-        await new Promise((resolve) => setImmediate(resolve));
+        await setImmediate();
       }
       assert.equal((await invocation).json.errorType, 'Sandbox.Timedout');
       return sleepers.size > 0;

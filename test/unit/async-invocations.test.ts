@@ -1,6 +1,7 @@
 /** The Event queue on a fake runner and a clock the test moves: maximum event age, retries, order, wake-up on a free slot. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { throttled } from '../../src/errors.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import type { FunctionDefinition } from '../../src/registry/function-definition.js';
@@ -50,7 +51,7 @@ function fakeRunner(limit: number, answer: (event: InvokeInput) => InvokeOutput)
 }
 
 async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 5; i++) await setImmediate();
 }
 
 const ok: InvokeOutput = { payload: 'null', executedVersion: '$LATEST' };

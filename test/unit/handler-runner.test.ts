@@ -1,6 +1,7 @@
 /** Completion rules of the AWS Node.js runtime, in-process. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { runHandler as runWithCallback, type EventLoopProbe, type HandlerOutcome } from '../../src/handler/handler-runner.js';
 import { createContext } from '../../src/handler/lambda-context.js';
 import type { LambdaHandler } from '../../src/registry/function-definition.js';
@@ -51,7 +52,7 @@ describe('runHandler', () => {
       return outcome;
     });
     // A turn of the event loop: an outcome not held by the probe would have settled by now.
-    await new Promise((resolve) => setImmediate(resolve));
+    await setImmediate();
     assert.equal(settled, false, 'held until the loop is empty');
     probe.empty();
     assert.deepEqual(await waiting, { ok: true, result: 'done' });

@@ -1,6 +1,7 @@
 /** An inline invocation's `_X_AMZN_TRACE_ID`: its own, read and written through `process.env`, never its neighbour's or the server's. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { runInScope } from '../../src/runtime/inline-scope.js';
 
@@ -13,7 +14,7 @@ describe('inline scope: _X_AMZN_TRACE_ID', () => {
   it('shows each invocation its own header, across awaits, with one env shared by both', async () => {
     const env: Record<string, string | undefined> = { AWS_LAMBDA_FUNCTION_NAME: 'fn' };
     const read = async () => {
-      await new Promise((resolve) => setImmediate(resolve));
+      await setImmediate();
       return process.env._X_AMZN_TRACE_ID;
     };
     const [a, b] = await Promise.all([
