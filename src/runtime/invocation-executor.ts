@@ -62,13 +62,13 @@ export async function settleHandler(load: () => Promise<LambdaHandler>): Promise
   }
 }
 
-/** Heap in use by this isolate, in MB: `getHeapStatistics` walks the heap's spaces (about 3% of the inline server's busy time per invocation). */
-const usedHeap = new SampledReading(() => Math.ceil((v8 ??= process.getBuiltinModule('node:v8')).getHeapStatistics().used_heap_size / 1048576));
 /**
  * `node:v8`, loaded at the first reading: process runtimes, whose memory the server reads from the kernel, never read it,
- * and loading it costs each of them about 2 MB of RSS.
+ * and loading it would hold memory in each of them for nothing (`handler/node-builtins.ts`).
  */
 let v8: typeof V8 | undefined;
+/** Heap in use by this isolate, in MB: `getHeapStatistics` walks the heap's spaces (about 3% of the inline server's busy time per invocation). */
+const usedHeap = new SampledReading(() => Math.ceil((v8 ??= process.getBuiltinModule('node:v8')).getHeapStatistics().used_heap_size / 1048576));
 
 /** Heap in use by this isolate, in MB, read at most every 10 ms: the "Max Memory Used" of REPORT lines; 0 when not asked for. */
 export function usedHeapMB(report: boolean): number {
