@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { browserGuard, isLoopbackName } from './api/browser-guard.js';
 import { requireAuthentication } from './api/request-authentication.js';
 import { createApiServer, healthcheckRoute } from './api/http-server.js';
@@ -335,10 +336,10 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
         for (const s of servers) s.closeIdleConnections();
         const deadline = Date.now() + settings.shutdownTimeout * 1000;
         while ((invoker.inFlight > 0 || events.pending > 0) && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          await delay(20);
         }
         // The last answers are ended at the end of their turn (response-batch.ts): an immediate queued now runs after them.
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
         services.close();
         for (const s of servers) s.closeAllConnections();
         await Promise.all([closed, invoker.close()]);
