@@ -53,6 +53,8 @@ import { createRequestAuth } from './auth/request-auth.js';
 import { SessionIssuer } from './auth/session-issuer.js';
 import { localEndpoint } from './handler/function-access.js';
 import { Invoker } from './runtime/invoker.js';
+import { startBatchScheduling } from './runtime/batch-scheduling.js';
+import { environmentKind } from './runtime/environment-factory.js';
 import { LogStore } from './logs/log-store.js';
 import { consoleRoutes } from './console/console-api.js';
 import { ConsoleAssets } from './console/console-assets.js';
@@ -285,6 +287,8 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   let url: string;
   try {
     url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
+    // In the background, before a cold start needs it (batch-scheduling.ts): functions deployed later get deployedIsolation.
+    if (settings.deployedIsolation !== 'inline' || definitions.some((definition) => BATCH_SCHEDULED_KINDS.has(environmentKind(definition)))) void startBatchScheduling();
     functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
     if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
     parametersPort = await listenForExtension(extensionServer, settings.parametersPort, logger);
@@ -365,6 +369,9 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
     },
   };
 }
+
+/** The environment kinds whose code runs under SCHED_BATCH (batch-scheduling.ts). */
+const BATCH_SCHEDULED_KINDS: ReadonlySet<string> = new Set(['worker', 'process']);
 
 /** Bytes of inline modules kept in memory by hot reload past which the log says so, the first time; then at each doubling. */
 const KEPT_MODULES_NOTICE_BYTES = 16 * 1024 * 1024;

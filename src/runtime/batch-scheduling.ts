@@ -7,67 +7,86 @@
  * at 32 connections, same rounds: process isolation about +18%, worker isolation about +23% requests per second (BENCHMARKS.md).
  * A runtime may set its policy back to the normal one (any process may); it gains nothing over other processes by it.
  * The server's own threads keep the normal policy (the log writer's under SCHED_BATCH measured no different).
+ *
+ * One helper shell per server process does the work: it tries `chrt` once, then sets the policy of each thread id it is
+ * sent. It is started as a server starts (`startBatchScheduling`), not at the first cold start: forking the server and
+ * waiting for the try held the server's thread for about 40 ms there, the first cold start's and every other caller's.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 
 /** Where util-linux's `chrt` is on the systems serverfull runs on. */
 const CHRT_CANDIDATES = ['/usr/bin/chrt', '/bin/chrt'];
 
-let found: string | null | undefined;
+/**
+ * Tries `chrt` (`$0`), says `ready` when it works, then runs it for each thread id it reads; it ends when its input
+ * closes, that is with the server. A `chrt` that fails (a seccomp profile that forbids the policy) ends it at once:
+ * a runtime started through it would not start.
+ */
+const HELPER_SCRIPT = '"$0" --batch 0 /bin/true || exit 1; echo ready; while read -r id; do "$0" --batch --pid 0 "$id"; done';
+
+/** The helper: null once it has ended or could not start. */
+let helper: ChildProcess | null | undefined;
+/** The `chrt` executable once the helper has tried it; undefined where it is missing or fails. */
+let available: Promise<string | undefined> | undefined;
 
 /**
- * The `chrt` executable, looked up and tried once; undefined off Linux, where util-linux is not installed, or where the
- * policy cannot be set (a seccomp profile that forbids it): a runtime started through a `chrt` that fails would not start.
+ * Starts the helper in the background, once per process, and resolves to the `chrt` executable once it has been tried
+ * (undefined off Linux, where util-linux is not installed, or where the policy cannot be set).
  */
-export function chrtPath(): string | undefined {
-  if (found === undefined) {
-    found = null;
-    if (process.platform === 'linux') {
-      for (const candidate of CHRT_CANDIDATES) {
-        try {
-          accessSync(candidate, constants.X_OK);
-        } catch {
-          continue;
-        }
-        if (spawnSync(candidate, ['--batch', '0', '/bin/true'], { stdio: 'ignore', env: {} }).status === 0) found = candidate;
-        break;
-      }
+export function startBatchScheduling(): Promise<string | undefined> {
+  available ??= new Promise((resolve) => {
+    const chrt = process.platform === 'linux' ? CHRT_CANDIDATES.find(isExecutable) : undefined;
+    if (chrt === undefined) {
+      helper = null;
+      return resolve(undefined);
     }
-  }
-  return found ?? undefined;
+    // An empty environment; its answer is read until it comes, then nothing holds the server's process open.
+    const started = spawn('/bin/sh', ['-c', HELPER_SCRIPT, chrt], { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
+    const stdin = started.stdin as Writable & { unref(): void };
+    const stdout = started.stdout as Readable & { unref(): void };
+    const stop = () => {
+      helper = null;
+      resolve(undefined);
+    };
+    started.on('error', stop).on('exit', stop);
+    stdin.on('error', stop);
+    stdin.unref();
+    started.unref();
+    let answer = '';
+    stdout.setEncoding('utf8').on('data', (text: string) => {
+      answer += text;
+      if (!answer.includes('\n')) return;
+      stdout.unref();
+      resolve(answer === 'ready\n' ? chrt : undefined);
+    });
+    helper = started;
+  });
+  return available;
 }
 
-/** What to spawn to run `file args` under `SCHED_BATCH`; unchanged where `chrt` is not available. */
-export function batchScheduled(file: string, args: readonly string[]): { readonly file: string; readonly args: readonly string[] } {
-  const chrt = chrtPath();
+/** What to spawn to run `file args` under `SCHED_BATCH` through `chrt` (from `startBatchScheduling`); unchanged without it. */
+export function batchScheduled(chrt: string | undefined, file: string, args: readonly string[]): { readonly file: string; readonly args: readonly string[] } {
   // chrt stops reading options at the priority: the command's own arguments are passed as they are.
   return chrt === undefined ? { file, args } : { file: chrt, args: ['--batch', '0', file, ...args] };
 }
 
-/** The shell that runs `chrt` for threads of this process, started with the first; null once it failed. */
-let helper: ChildProcess | null | undefined;
-
 /**
- * Puts thread `threadId` of this process under `SCHED_BATCH`, in the background. `chrt` is run by one small helper shell
- * kept for it: forking the server itself for each thread added about 3 ms to a worker cold start. Nothing happens where
- * it cannot be done.
+ * Puts thread `threadId` of this process under `SCHED_BATCH`, in the background (the helper reads the ids sent before
+ * its try has ended once it has). Nothing happens where it cannot be done.
  */
 export function batchScheduleThread(threadId: number): void {
-  const chrt = chrtPath();
-  if (chrt === undefined || helper === null || !Number.isSafeInteger(threadId) || threadId <= 0) return;
-  if (helper === undefined) {
-    // An empty environment; the helper ends when the server does (its input closes).
-    const started = spawn('/bin/sh', ['-c', 'while read -r id; do "$0" --batch --pid 0 "$id"; done', chrt], { stdio: ['pipe', 'ignore', 'ignore'], env: {} });
-    const stop = () => {
-      helper = null;
-    };
-    started.on('error', stop).on('exit', stop);
-    started.stdin!.on('error', stop);
-    started.unref();
-    (started.stdin as Socket).unref();
-    helper = started;
+  if (!Number.isSafeInteger(threadId) || threadId <= 0) return;
+  void startBatchScheduling();
+  helper?.stdin!.write(`${threadId}\n`);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  helper.stdin!.write(`${threadId}\n`);
 }

@@ -18,7 +18,7 @@ import { connectionHeldBy } from './connection-owner.js';
 import { createEnvironmentCgroup, type EnvironmentCgroup } from './environment-cgroup.js';
 import { ProcessPeakMemory } from './process-peak-memory.js';
 import { RuntimeOutput } from './runtime-output.js';
-import { batchScheduled } from './batch-scheduling.js';
+import { batchScheduled, startBatchScheduling } from './batch-scheduling.js';
 import { SampledReading } from './sampled-reading.js';
 import { sandboxedCommand } from './sandbox-command.js';
 import { IsolatedNetwork } from './sandbox-network.js';
@@ -192,6 +192,8 @@ export class ProcessEnvironment implements ExecutionEnvironment {
   }
 
   private async spawnRuntime(sandbox: Sandbox): Promise<void> {
+    // Tried as the server started: already known but at a first start right after it.
+    const chrt = await startBatchScheduling();
     let address: string;
     try {
       if (this.sandboxOptions?.network === 'none') {
@@ -211,7 +213,7 @@ export class ProcessEnvironment implements ExecutionEnvironment {
     const command = this.sandboxOptions === undefined ? this.command : this.sandboxCommand(sandbox);
     if (command === undefined) return;
     const { cwd, env } = command;
-    const { file, args } = batchScheduled(command.file, command.args);
+    const { file, args } = batchScheduled(chrt, command.file, command.args);
     const channel = this.command.privateChannel === true;
     // Its own process group, so that a timeout kills whatever the runtime started too.
     const runtimeEnv = { ...env, ...this.isolatedEndpoint(sandbox), AWS_LAMBDA_RUNTIME_API: address };

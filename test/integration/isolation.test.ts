@@ -11,7 +11,7 @@ import { gate } from '../helpers/gate.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { SANDBOXED } from '../helpers/sandbox-host.js';
 import { SCHED_BATCH, schedulingPolicyOf } from '../helpers/scheduling-policy.js';
-import { batchScheduleThread, chrtPath } from '../../src/runtime/batch-scheduling.js';
+import { batchScheduleThread, startBatchScheduling } from '../../src/runtime/batch-scheduling.js';
 import { spawn } from 'node:child_process';
 
 /** Process environments run both sandboxed (the default where the host allows it) and not. */
@@ -67,7 +67,7 @@ for (const { isolation, sandbox } of withUnsandboxed(['worker', 'inline', 'proce
     it(isolation === 'inline' ? 'runs the function on the server\'s thread, under the normal scheduling policy'
       : 'runs the function under SCHED_BATCH, so that handing it an event does not preempt the server', async () => {
       const NORMAL = 0;
-      assert.ok(chrtPath(), 'util-linux chrt is installed on the machines this suite runs on');
+      assert.ok(await startBatchScheduling(), 'util-linux chrt is installed on the machines this suite runs on');
       // A worker thread's policy is set in the background as it starts: its first invocations may run before.
       await waitUntil(async () => (await fx.invoke('process-info')).json.schedulingPolicy === (isolation === 'inline' ? NORMAL : SCHED_BATCH), 'the function\'s scheduling policy');
       assert.equal(schedulingPolicyOf('thread-self'), NORMAL, 'the server\'s own thread keeps the normal policy');

@@ -1,22 +1,52 @@
 /** SCHED_BATCH for runtimes: a wrapped command runs as given, under the policy; a thread handed to the helper gets it. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { batchScheduled, batchScheduleThread, chrtPath } from '../../src/runtime/batch-scheduling.js';
+import { batchScheduled, batchScheduleThread, startBatchScheduling } from '../../src/runtime/batch-scheduling.js';
 import { ownThreadId } from '../../src/runtime/thread-id.js';
 import { SCHED_BATCH, schedulingPolicyOf } from '../helpers/scheduling-policy.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
+const MODULE = new URL('../../src/runtime/batch-scheduling.js', import.meta.url).href;
+
 describe('batch scheduling', () => {
-  it('finds chrt on the machines this suite runs on', () => {
-    assert.ok(chrtPath());
+  it('finds chrt on the machines this suite runs on', async () => {
+    assert.ok(await startBatchScheduling());
   });
 
-  it('runs a wrapped command with its arguments as they were, options included, under SCHED_BATCH', () => {
-    const { file, args } = batchScheduled('/bin/sh', ['-c', 'echo "$@"; cut -d" " -f41 /proc/$$/stat', 'sh', '--batch', '-p', '0', '$HOME; id']);
+  it('tries chrt without holding the thread that starts it, and applies a thread id sent before the try has ended', async () => {
+    const sleeper = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    try {
+      // A process of its own, where nothing has started the helper yet. A try that held the thread (a synchronous spawn)
+      // would resolve before the loop ever turned.
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+        const { batchScheduleThread, startBatchScheduling } = await import(${JSON.stringify(MODULE)});
+        let turned = false;
+        setImmediate(() => { turned = true; });
+        batchScheduleThread(${sleeper.pid});
+        const chrt = await startBatchScheduling();
+        console.log(JSON.stringify({ turned, chrt, again: startBatchScheduling() === startBatchScheduling() }));
+      `], { encoding: 'utf8' });
+      const { turned, chrt, again } = JSON.parse(out) as { turned: boolean; chrt: string | undefined; again: boolean };
+      assert.equal(turned, true, 'the loop turned while chrt was tried');
+      assert.ok(chrt);
+      assert.equal(again, true, 'tried once per process');
+      // The helper reads what it was sent before its input closed with that process.
+      await waitUntil(() => schedulingPolicyOf(sleeper.pid!) === SCHED_BATCH, 'the policy set');
+    } finally {
+      sleeper.kill();
+    }
+  });
+
+  it('runs a wrapped command with its arguments as they were, options included, under SCHED_BATCH', async () => {
+    const { file, args } = batchScheduled(await startBatchScheduling(), '/bin/sh', ['-c', 'echo "$@"; cut -d" " -f41 /proc/$$/stat', 'sh', '--batch', '-p', '0', '$HOME; id']);
     const out = spawnSync(file, args, { encoding: 'utf8', env: {} });
     assert.equal(out.status, 0, out.stderr);
     assert.equal(out.stdout, `--batch -p 0 $HOME; id\n${SCHED_BATCH}\n`);
+  });
+
+  it('runs a command as it is where chrt is not available', () => {
+    assert.deepEqual(batchScheduled(undefined, '/bin/sh', ['-c', 'true']), { file: '/bin/sh', args: ['-c', 'true'] });
   });
 
   it('puts a thread under SCHED_BATCH through its helper, and leaves the caller\'s thread as it was', async () => {
