@@ -287,8 +287,6 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   let url: string;
   try {
     url = await listen(server, settings.port, settings.host, 'the Lambda API', '--port (SERVERFULL_PORT)');
-    // In the background, before a cold start needs it (batch-scheduling.ts): functions deployed later get deployedIsolation.
-    if (settings.deployedIsolation !== 'inline' || definitions.some((definition) => BATCH_SCHEDULED_KINDS.has(environmentKind(definition)))) void startBatchScheduling();
     functionEndpoint = localEndpoint(settings.host, (server.address() as AddressInfo).port);
     if (gatewayServer) httpUrl = await listen(gatewayServer, settings.httpPort, settings.host, 'the API Gateway', '--http-port (SERVERFULL_HTTP_PORT)');
     parametersPort = await listenForExtension(extensionServer, settings.parametersPort, logger);
@@ -322,6 +320,11 @@ export async function serveUnchecked(options: UncheckedServeOptions = {}): Promi
   const port = (server.address() as AddressInfo).port;
   const served = catalog.list();
   noteRuntimes(served);
+  // Started now rather than at a first cold start, once listening: the helper that runs chrt (batch-scheduling.ts;
+  // functions deployed later get deployedIsolation), and a thread for the worker functions, whose first cold start is
+  // often the first request a server serves.
+  if (settings.deployedIsolation !== 'inline' || served.some((definition) => BATCH_SCHEDULED_KINDS.has(environmentKind(definition)))) void startBatchScheduling();
+  invoker.prepareWorkers(served);
   if (served.length === 0) {
     logger.log('warn', 'no functions to serve: no manifest (./serverfull.json or --config), no --template, and none deployed in the data directory. '
       + 'Add one with --config PATH (a serverfull.json), --template PATH (a SAM template), or deploy one: serverfull deploy DIR --name NAME (or aws lambda create-function)', { dataDir: resolve(settings.dataDir) });

@@ -145,6 +145,27 @@ export class EnvironmentFactory {
     return withEphemeralStorage(withNode, definition);
   }
 
+  /**
+   * Starts a worker thread for the heap limit most of `definitions`' worker functions have (the first such one on a tie),
+   * ahead of their first cold start; answers that memory size, or undefined when none runs in a worker.
+   */
+  prepareWorkers(definitions: readonly FunctionDefinition[]): number | undefined {
+    const counts = new Map<number, number>();
+    for (const definition of definitions) {
+      if (environmentKind(definition) !== 'worker') continue;
+      counts.set(definition.memorySize, (counts.get(definition.memorySize) ?? 0) + 1);
+    }
+    let chosen: number | undefined;
+    for (const [memorySize, count] of counts) if (chosen === undefined || count > counts.get(chosen)!) chosen = memorySize;
+    if (chosen !== undefined) this.spares.prepare(chosen);
+    return chosen;
+  }
+
+  /** How many started, unbound worker threads with this heap limit are ready for a cold start. */
+  readyWorkers(memorySize: number): number {
+    return this.spares.ready(memorySize);
+  }
+
   /** Stops the spare threads. */
   close(): Promise<void> {
     return this.spares.close();

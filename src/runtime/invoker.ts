@@ -289,6 +289,11 @@ export class Invoker {
     this.pools.delete(key);
   }
 
+  /** Starts a worker thread for the declared worker functions ahead of their first cold start (`EnvironmentFactory.prepareWorkers`). */
+  prepareWorkers(definitions: readonly FunctionDefinition[]): void {
+    this.factory.prepareWorkers(definitions);
+  }
+
   /** Stops every environment of every function. */
   async close(): Promise<void> {
     clearInterval(this.reaper);

@@ -23,8 +23,9 @@ interface Spare {
  * takes it; once a TypeScript function of a memory size has had a cold start, a second one for that size, which has
  * loaded the TypeScript compiler. Learnt from cold starts rather than started for every declared size: a server whose
  * worker functions never run (or run once) pays no thread for them, and the first cold start of a size pays the
- * thread's start (~50 ms) once. More spares would only speed up the second of several simultaneous cold starts, at a
- * thread's memory per size, all the time.
+ * thread's start (~50 ms) once; but for one size, prepared as the server starts (`prepare`): its first cold start, the
+ * first request a server serves, is then a binding too. More spares would only speed up the second of several
+ * simultaneous cold starts, at a thread's memory per size, all the time.
  */
 export class WorkerSpares {
   private readonly spares = new Map<number, Spare[]>();
@@ -45,6 +46,16 @@ export class WorkerSpares {
     spare?.worker.removeAllListeners('exit');
     setImmediate(() => this.fill(memorySize));
     return spare?.worker ?? startThread(memorySize, false);
+  }
+
+  /** Starts a spare with this heap limit now, ahead of any cold start, unless one is ready. */
+  prepare(memorySize: number): void {
+    this.fill(memorySize);
+  }
+
+  /** How many spares with this heap limit are started and not bound. */
+  ready(memorySize: number): number {
+    return this.spares.get(memorySize)?.length ?? 0;
   }
 
   /** Stops every spare; no new ones start. */

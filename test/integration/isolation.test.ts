@@ -13,6 +13,8 @@ import { SANDBOXED } from '../helpers/sandbox-host.js';
 import { SCHED_BATCH, schedulingPolicyOf } from '../helpers/scheduling-policy.js';
 import { batchScheduleThread, startBatchScheduling } from '../../src/runtime/batch-scheduling.js';
 import { spawn } from 'node:child_process';
+import { setImmediate } from 'node:timers/promises';
+import type { Worker } from 'node:worker_threads';
 
 /** Process environments run both sandboxed (the default where the host allows it) and not. */
 const withUnsandboxed = <T extends string>(isolations: readonly T[]) => [
@@ -151,6 +153,27 @@ for (const { isolation, sandbox } of withUnsandboxed(['worker', 'inline', 'proce
     });
   });
 }
+
+describe('a server declaring worker functions', () => {
+  it('starts a worker thread for them as it starts: the first request\'s cold start binds it', async () => {
+    const started: number[] = [];
+    const onWorker = (worker: Worker) => started.push(worker.threadId);
+    process.on('worker', onWorker);
+    let fx: FixtureServer | undefined;
+    try {
+      fx = await startFixtureServer({ isolation: 'worker' });
+      // Node.js emits `worker` in a tick after the thread's start.
+      await setImmediate();
+      const before = [...started];
+      const out = await fx.invoke('process-info');
+      assert.ok(out.json.threadId > 0, 'a worker thread ran it');
+      assert.ok(before.includes(out.json.threadId), `thread ${out.json.threadId} was started before the request (${before.join(', ')})`);
+    } finally {
+      process.off('worker', onWorker);
+      await fx?.close();
+    }
+  });
+});
 
 describe('a worker function posting its host a thread\'s start message', () => {
   let fx: FixtureServer;
