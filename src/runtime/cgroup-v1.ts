@@ -75,16 +75,24 @@ export class EnvironmentCgroupV1 implements EnvironmentCgroup {
 
   constructor(id: string, memoryMB: number) {
     this.dirs = new Map(CGROUP_CONTROLLERS.map((controller) => [controller, join(serverfullDir(controller), id)]));
-    for (const dir of this.dirs.values()) mkdirSync(dir, { recursive: true });
-    const bytes = String(memoryMB * 1024 * 1024);
-    this.write('memory', 'memory.limit_in_bytes', bytes);
-    // Without a swap limit a host with swap would page the function out rather than stop it.
-    if (existsSync(join(this.dir('memory'), 'memory.memsw.limit_in_bytes'))) this.write('memory', 'memory.memsw.limit_in_bytes', bytes);
-    this.write('pids', 'pids.max', String(PIDS_MAX));
-    this.write('cpu', 'cpu.shares', String(Math.max(2, Math.round(memoryMB * SHARES_PER_VCPU / MB_PER_VCPU))));
     this.procsFiles = CGROUP_CONTROLLERS.map((controller) => join(this.dir(controller), 'cgroup.procs'));
-    this.freezerState = openSync(join(this.dir('freezer'), 'freezer.state'), constants.O_WRONLY);
-    this.maxUsage = new KernelTextFile(join(this.dir('memory'), 'memory.max_usage_in_bytes'), USAGE_TEXT_BYTES);
+    try {
+      for (const dir of this.dirs.values()) mkdirSync(dir, { recursive: true });
+      const bytes = String(memoryMB * 1024 * 1024);
+      this.write('memory', 'memory.limit_in_bytes', bytes);
+      // Without a swap limit a host with swap would page the function out rather than stop it.
+      if (existsSync(join(this.dir('memory'), 'memory.memsw.limit_in_bytes'))) this.write('memory', 'memory.memsw.limit_in_bytes', bytes);
+      this.write('pids', 'pids.max', String(PIDS_MAX));
+      this.write('cpu', 'cpu.shares', String(Math.max(2, Math.round(memoryMB * SHARES_PER_VCPU / MB_PER_VCPU))));
+      this.freezerState = openSync(join(this.dir('freezer'), 'freezer.state'), constants.O_WRONLY);
+      this.maxUsage = new KernelTextFile(join(this.dir('memory'), 'memory.max_usage_in_bytes'), USAGE_TEXT_BYTES);
+    } catch (error) {
+      // Half made, it is not left behind: no process has joined its groups yet, each cold start that failed here would
+      // leave four empty groups and a descriptor until the server stops.
+      if (this.freezerState !== undefined) closeSync(this.freezerState);
+      for (const dir of this.dirs.values()) removeGroup(dir);
+      throw error;
+    }
   }
 
   /** Whether the kernel killed a process of the environment for exceeding its memory limit. */

@@ -40,16 +40,22 @@ export class EnvironmentCgroupV2 implements EnvironmentCgroup {
    * fewer only in tests against a cgroup2 mount whose controllers are bound to v1.
    */
   constructor(readonly dir: string, memoryMB: number, controllers: ReadonlySet<V2Controller> = new Set(V2_CONTROLLERS)) {
-    mkdirSync(dir, { recursive: true });
-    const bytes = String(memoryMB * 1024 * 1024);
-    if (controllers.has('memory')) {
-      this.write('memory.max', bytes);
-      // Without a swap limit a host with swap would page the function out rather than stop it.
-      if (existsSync(join(dir, 'memory.swap.max'))) this.write('memory.swap.max', '0');
-    }
-    if (controllers.has('pids')) this.write('pids.max', String(PIDS_MAX));
-    if (controllers.has('cpu')) this.write('cpu.weight', String(cpuWeight(memoryMB)));
     this.procsFiles = [join(dir, 'cgroup.procs')];
+    mkdirSync(dir, { recursive: true });
+    try {
+      const bytes = String(memoryMB * 1024 * 1024);
+      if (controllers.has('memory')) {
+        this.write('memory.max', bytes);
+        // Without a swap limit a host with swap would page the function out rather than stop it.
+        if (existsSync(join(dir, 'memory.swap.max'))) this.write('memory.swap.max', '0');
+      }
+      if (controllers.has('pids')) this.write('pids.max', String(PIDS_MAX));
+      if (controllers.has('cpu')) this.write('cpu.weight', String(cpuWeight(memoryMB)));
+    } catch (error) {
+      // Half made, it is not left behind (no process has joined it yet).
+      removeGroup(dir);
+      throw error;
+    }
   }
 
   /** Whether the kernel killed a process of the environment for exceeding its memory limit (`memory.events` `oom_kill`). */

@@ -49,6 +49,12 @@ describe('cgroup v2: an environment group', () => {
     }
   });
 
+  it('removes a group it could not give its limits (a control file the kernel lacks), made for nothing', () => {
+    const dir = join(scratch, `new-group-${++folders}`);
+    assert.throws(() => new EnvironmentCgroupV2(dir, 128), { code: 'ENOENT' });
+    assert.equal(existsSync(dir), false);
+  });
+
   it('writes memory.max, memory.swap.max 0, pids.max and cpu.weight, and joins through its one cgroup.procs', () => {
     const dir = fakeGroup(GROUP_FILES);
     const group = new EnvironmentCgroupV2(dir, 128);
