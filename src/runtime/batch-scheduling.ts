@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import type { Socket } from 'node:net';
 
 /** Where util-linux's `chrt` is on the systems serverfull runs on. */
 const CHRT_CANDIDATES = ['/usr/bin/chrt', '/bin/chrt'];
@@ -44,8 +44,8 @@ export function startBatchScheduling(): Promise<string | undefined> {
     }
     // An empty environment; its answer is read until it comes, then nothing holds the server's process open.
     const started = spawn('/bin/sh', ['-c', HELPER_SCRIPT, chrt], { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
-    const stdin = started.stdin as Writable & { unref(): void };
-    const stdout = started.stdout as Readable & { unref(): void };
+    const stdin = started.stdin as Socket;
+    const stdout = started.stdout as Socket;
     const stop = () => {
       helper = null;
       resolve(undefined);
