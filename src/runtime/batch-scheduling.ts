@@ -52,6 +52,7 @@ export function startBatchScheduling(): Promise<string | undefined> {
     };
     started.on('error', stop).on('exit', stop);
     stdin.on('error', stop);
+    stdout.on('error', stop);
     stdin.unref();
     started.unref();
     let answer = '';
