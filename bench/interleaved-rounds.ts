@@ -6,7 +6,7 @@
 import { postEcho } from './echo-response.js';
 import { runLoadRound, type CpuReader, type RoundResult } from './load-round.js';
 import { medianBy } from './percentile.js';
-import type { ThroughputRow } from './report.js';
+import type { ThroughputRow, ThroughputTarget } from './report.js';
 
 /** One thing to load: a URL on a running server. */
 export interface LoadVariant {
@@ -14,8 +14,8 @@ export interface LoadVariant {
   readonly url: string;
   /** The server's process id, for its CPU time. */
   readonly pid: number;
-  /** Minimum req/s as a fraction of the first variant's. */
-  readonly target?: number;
+  /** What it should reach against the first variant. */
+  readonly target?: ThroughputTarget;
 }
 
 /** How long to load each variant. */

@@ -7,22 +7,36 @@ import type { RoundResult } from './load-round.js';
 import { COLD_START_GAP_MS } from './cold-start.js';
 import type { DeployResults, DeploySample } from './deployment.js';
 
-/** One table row: the reported (median) round of a variant and the ratio it should reach. */
+/** What a variant should reach against the table's reference; absent for the reference itself. */
+export interface ThroughputTarget {
+  /** Minimum req/s as a fraction of the reference's. */
+  readonly ratio?: number;
+  /** Maximum p99 latency as a multiple of the reference's (issue 16: 2). */
+  readonly p99Within?: number;
+}
+
+/** One table row: the reported (median) round of a variant and what it should reach. */
 export interface ThroughputRow {
   readonly label: string;
   readonly round: RoundResult;
-  /** Minimum req/s as a fraction of the baseline; absent for the baseline itself. */
-  readonly target?: number;
+  readonly target?: ThroughputTarget;
 }
 
 /** The throughput table; the first row is the reference the ratios are relative to, named `reference` in the header. */
 export function formatThroughputTable(rows: readonly ThroughputRow[], reference = 'baseline'): string {
   const baseline = rows[0]!.round.requestsPerSecond;
   const baselineCpu = rows[0]!.round.cpuMicrosPerRequest;
+  const baselineP99 = rows[0]!.round.p99Ms;
   const header = ['variant', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/req', `CPU vs ${reference}`, `vs ${reference}`, 'target'];
   const cells = rows.map(({ label, round, target }) => {
     const ratio = round.requestsPerSecond / baseline;
     const cpu = round.cpuMicrosPerRequest;
+    const verdicts: string[] = [];
+    if (target?.ratio !== undefined) verdicts.push(`>= ${target.ratio.toFixed(2)}x ${ratio >= target.ratio ? 'PASS' : 'MISS'}`);
+    if (target?.p99Within !== undefined) {
+      const limit = baselineP99 * target.p99Within;
+      verdicts.push(`p99 <= ${limit.toFixed(0)} ms ${round.p99Ms <= limit ? 'PASS' : 'MISS'}`);
+    }
     return [
       label,
       round.requestsPerSecond.toFixed(0),
@@ -32,7 +46,7 @@ export function formatThroughputTable(rows: readonly ThroughputRow[], reference 
       // Reference CPU over this variant's: the req/s ratio a server with cores to itself would see.
       cpu === undefined || baselineCpu === undefined ? '-' : `${(baselineCpu / cpu).toFixed(2)}x`,
       `${ratio.toFixed(2)}x`,
-      target === undefined ? '-' : `>= ${target.toFixed(2)}x ${ratio >= target ? 'PASS' : 'MISS'}`,
+      verdicts.length === 0 ? '-' : verdicts.join(', '),
     ];
   });
   return formatTable(header, cells, new Set([0, header.length - 1]));

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { runInterleavedRounds, type RoundPlan } from './interleaved-rounds.js';
-import { formatRounds, formatThroughputTable } from './report.js';
+import { formatRounds, formatThroughputTable, type ThroughputTarget } from './report.js';
 import { REPO_ROOT } from './repo-root.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { startServerfull } from './serverfull-process.js';
@@ -14,7 +14,7 @@ import { startServerfull } from './serverfull-process.js';
 /** One server to start and the path on it that the load goes to. */
 export interface Variant {
   readonly label: string;
-  readonly target?: number;
+  readonly target?: ThroughputTarget;
   readonly start: () => Promise<ServerProcess>;
   /** Path the load is sent to on the started server. */
   readonly path: string;
