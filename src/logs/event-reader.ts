@@ -1,12 +1,15 @@
 /**
  * @module logs/event-reader
- * Reads a function's log events from the two shapes they are stored in: output lines as rows of
- * their own, and invocation records standing for their START, END and REPORT lines (`record-lines.ts`).
- * Each source is read in order from its own index and the three are merged, so that a page stops
- * reading once it is full instead of sorting every record of the function first.
+ * Reads a function's log events from the three shapes they are stored in: output lines as rows of
+ * their own, invocation records standing for their START, END and REPORT lines (`record-lines.ts`),
+ * and blocks of such records (`record-blocks.ts`). Each source is read in order (blocks in the order
+ * of their bounds) and they are merged, so that a page stops reading once it is full instead of
+ * sorting every record of the function first.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { RecordedStatus } from '../runtime/invocation-recorder.js';
+import { mergeBlocks, mergeSources } from './ordered-merge.js';
+import { BLOCK_COLUMNS, blockEvents, type BlockRow } from './record-blocks.js';
 import { END_EVENT, END_LINES, REPORT_EVENT, START_EVENT, START_LINE, STORED_EVENT } from './record-lines.js';
 
 /** A read event: a stored line (`kind` STORED_EVENT), or one of the lines a record stands for, with the record's fields. */
@@ -17,14 +20,20 @@ export interface EventRow {
   init_duration_ms: number | null; init_failed: number | null; status: RecordedStatus | null; error_type: string | null;
 }
 
-/** One read of a function's events. */
+/** One read of a function's events: the conditions every event read meets, and the order. */
 export interface EventRead {
   readonly functionName: string;
-  /** SQL narrowing each source (`AND ...`), given its time and id columns; its `params` are bound for each source. */
-  readonly where: (time: string, id: string) => string;
-  readonly params: ReadonlyArray<string | number>;
-  /** Whether an END or REPORT line is in the read (the SQL reads their record when either may be). */
-  readonly within: (timestamp: number, id: number) => boolean;
+  readonly stream?: string;
+  readonly requestId?: string;
+  readonly traceId?: string;
+  /** Inclusive, milliseconds. */
+  readonly startTime: number;
+  /** Inclusive, milliseconds. */
+  readonly endTime: number;
+  /** Events after this position in time then id order (a page's token); `startTime` is then at least its time. */
+  readonly after?: { readonly timestamp: number; readonly id: number };
+  readonly afterId?: number;
+  readonly beforeId?: number;
   /** In id order (a stream's window) rather than time then id order. */
   readonly byId: boolean;
   readonly descending: boolean;
@@ -34,46 +43,63 @@ export interface EventRead {
 
 const RECORD_FIELDS = 'version, duration_ms, memory_size, memory_used, init_duration_ms, init_failed, status, error_type';
 
+/** The SQL narrowing a source of `read` (`AND ...`), given its time and id columns, and its parameters. */
+function conditions(read: EventRead, time: string, id: string): { sql: string; params: Array<string | number> } {
+  let sql = `AND ${time} >= ? AND ${time} <= ?`;
+  const params: Array<string | number> = [read.startTime, read.endTime];
+  if (read.stream !== undefined) (sql += ' AND stream = ?'), params.push(read.stream);
+  if (read.requestId !== undefined) (sql += ' AND request_id = ?'), params.push(read.requestId);
+  if (read.traceId !== undefined) (sql += ' AND trace_id = ?'), params.push(read.traceId);
+  if (read.after !== undefined) (sql += ` AND (${time} > ? OR ${id} > ?)`), params.push(read.after.timestamp, read.after.id);
+  if (read.afterId !== undefined) (sql += ` AND ${id} > ?`), params.push(read.afterId);
+  if (read.beforeId !== undefined) (sql += ` AND ${id} < ?`), params.push(read.beforeId);
+  return { sql, params };
+}
+
+/** Whether an event meets the conditions of `read`: for the lines of records, which SQL selects by their record. */
+function meets(read: EventRead, row: EventRow): boolean {
+  return row.timestamp >= read.startTime && row.timestamp <= read.endTime
+    && (read.stream === undefined || row.stream === read.stream)
+    && (read.requestId === undefined || row.request_id === read.requestId)
+    && (read.traceId === undefined || row.trace_id === read.traceId)
+    && (read.after === undefined || row.timestamp > read.after.timestamp || row.id > read.after.id)
+    && (read.afterId === undefined || row.id > read.afterId)
+    && (read.beforeId === undefined || row.id < read.beforeId);
+}
+
 /** The events of `read`, in its order, read lazily: stop iterating and the rest is not read. */
 export function* readEvents(db: DatabaseSync, read: EventRead): Generator<EventRow> {
   const direction = read.descending ? 'DESC' : 'ASC';
   const limit = read.limit === undefined ? '' : ` LIMIT ${read.limit}`;
-  const params = [read.functionName, ...read.params];
-  const stored = db.prepare(`SELECT id, function_name, stream, timestamp, ingestion_time, message, request_id, trace_id, ${STORED_EVENT} AS kind
-    FROM log_events WHERE function_name = ? ${read.where('timestamp', 'id')}
-    ORDER BY ${read.byId ? '' : `timestamp ${direction}, `}id ${direction}${limit}`).iterate(...params) as Iterator<EventRow>;
+  const statement = (sql: string, where: { sql: string; params: Array<string | number> }) =>
+    db.prepare(sql.replace('$where', where.sql)).iterate(read.functionName, ...where.params) as Iterator<EventRow>;
+  const stored = statement(`SELECT id, function_name, stream, timestamp, ingestion_time, message, request_id, trace_id, ${STORED_EVENT} AS kind
+    FROM log_events WHERE function_name = ? $where
+    ORDER BY ${read.byId ? '' : `timestamp ${direction}, `}id ${direction}${limit}`, conditions(read, 'timestamp', 'id'));
   // In id order, records are read by rowid (their START line's id), not through the time index.
-  const starts = db.prepare(`SELECT rowid AS id, function_name, stream, start_time AS timestamp, ingestion_time, request_id, trace_id, ${START_EVENT} AS kind, ${RECORD_FIELDS}
-    FROM invocations WHERE ${read.byId ? '+' : ''}function_name = ? AND lines & ${START_LINE} ${read.where('start_time', 'rowid')}
-    ORDER BY ${read.byId ? '' : `start_time ${direction}, `}rowid ${direction}${limit}`).iterate(...params) as Iterator<EventRow>;
+  const starts = statement(`SELECT rowid AS id, function_name, stream, start_time AS timestamp, ingestion_time, request_id, trace_id, ${START_EVENT} AS kind, ${RECORD_FIELDS}
+    FROM invocations WHERE ${read.byId ? '+' : ''}function_name = ? AND lines & ${START_LINE} $where
+    ORDER BY ${read.byId ? '' : `start_time ${direction}, `}rowid ${direction}${limit}`, conditions(read, 'start_time', 'rowid'));
   // END and REPORT ids follow END times (the writer gives them in the order of the ends, their times never going back):
   // one index serves both orders. A record yields END then REPORT (`end_id + 1`), which no other event comes between.
-  const ends = db.prepare(`SELECT end_id AS id, function_name, stream, end_time AS timestamp, ingestion_time, request_id, trace_id, ${END_EVENT} AS kind, ${RECORD_FIELDS}
-    FROM invocations WHERE function_name = ? AND lines & ${END_LINES} ${read.where('end_time', read.descending ? 'end_id' : 'end_id + 1')}
-    ORDER BY end_time ${direction}, end_id ${direction}${limit}`).iterate(...params) as Iterator<EventRow>;
-  const sources = [stored, starts, expandEnds(ends, read)];
-  const heads = sources.map((source) => source.next());
+  const ends = statement(`SELECT end_id AS id, function_name, stream, end_time AS timestamp, ingestion_time, request_id, trace_id, ${END_EVENT} AS kind, ${RECORD_FIELDS}
+    FROM invocations WHERE function_name = ? AND lines & ${END_LINES} $where
+    ORDER BY end_time ${direction}, end_id ${direction}${limit}`, conditions(read, 'end_time', read.descending ? 'end_id' : 'end_id + 1'));
   const before = read.byId
-    ? (a: EventRow, b: EventRow) => a.id < b.id
-    : (a: EventRow, b: EventRow) => a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.id < b.id);
+    ? (a: EventRow, b: EventRow) => (read.descending ? a.id > b.id : a.id < b.id)
+    : read.descending
+      ? (a: EventRow, b: EventRow) => a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.id > b.id)
+      : (a: EventRow, b: EventRow) => a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.id < b.id);
+  const merged = mergeSources([stored, starts, expandEnds(ends, read), blockSource(db, read, before)], before);
   let count = 0;
   try {
-    while (read.limit === undefined || count < read.limit) {
-      let next = -1;
-      for (let index = 0; index < heads.length; index++) {
-        const head = heads[index]!;
-        if (head.done) continue;
-        const current = next < 0 ? undefined : (heads[next]!.value as EventRow);
-        if (current === undefined || (read.descending ? before(current, head.value) : before(head.value, current))) next = index;
-      }
-      if (next < 0) return;
-      yield heads[next]!.value as EventRow;
+    for (const row of merged) {
+      if (read.limit !== undefined && count >= read.limit) return;
+      yield row;
       count++;
-      heads[next] = sources[next]!.next();
     }
   } finally {
-    // An unfinished statement would keep its read open.
-    for (const source of sources) source.return?.(undefined);
+    merged.return(undefined);
   }
 }
 
@@ -84,10 +110,30 @@ function* expandEnds(records: Iterator<EventRow>, read: EventRead): Generator<Ev
       const end = next.value;
       const report = { ...end, id: end.id + 1, kind: REPORT_EVENT };
       for (const row of read.descending ? [report, end] : [end, report]) {
-        if (read.within(row.timestamp, row.id)) yield row;
+        if (meets(read, row)) yield row;
       }
     }
   } finally {
     records.return?.(undefined);
   }
+}
+
+/**
+ * The lines of the blocks of records that `read` may take, in its order. Blocks are read in the order of the bound of their
+ * lines that comes first in the read (the first time, the last id...), and one is opened once the next line to give may not
+ * come before it.
+ */
+function blockSource(db: DatabaseSync, read: EventRead, before: (a: EventRow, b: EventRow) => boolean): Generator<EventRow> {
+  let sql = `SELECT ${BLOCK_COLUMNS} FROM record_blocks WHERE function_name = ? AND last_time >= ? AND first_time <= ?`;
+  const params: Array<string | number> = [read.functionName, read.startTime, read.endTime];
+  if (read.stream !== undefined) (sql += ' AND stream = ?'), params.push(read.stream);
+  if (read.after !== undefined) (sql += ' AND (last_time > ? OR last_id > ?)'), params.push(read.after.timestamp, read.after.id);
+  if (read.afterId !== undefined) (sql += ' AND last_id > ?'), params.push(read.afterId);
+  if (read.beforeId !== undefined) (sql += ' AND first_id < ?'), params.push(read.beforeId);
+  const order = read.byId ? (read.descending ? 'last_id DESC' : 'first_id') : read.descending ? 'last_time DESC' : 'first_time';
+  const blocks = db.prepare(`${sql} ORDER BY ${order}`).iterate(...params) as Iterator<BlockRow>;
+  const mayHold = read.byId
+    ? read.descending ? (block: BlockRow, row: EventRow) => block.last_id >= row.id : (block: BlockRow, row: EventRow) => block.first_id <= row.id
+    : read.descending ? (block: BlockRow, row: EventRow) => block.last_time >= row.timestamp : (block: BlockRow, row: EventRow) => block.first_time <= row.timestamp;
+  return mergeBlocks(blocks, (block) => blockEvents(block).filter((row) => meets(read, row)), before, mayHold);
 }

@@ -4,16 +4,17 @@
  * summary, kept in the data directory (`logs.db`, SQLite, 0600) and read back by the CloudWatch Logs
  * API. It is the invoker's `InvocationRecorder`: recording only queues a row of fields per line (`line-batch.ts`) on the
  * server's thread; every `flushIntervalMs` (at once past `MAX_PENDING_CHARS` or `MAX_PENDING_LINES`, and at `close`) the queue
- * goes to a writer thread (`log-writer.ts`) that writes it in one transaction. An invocation is one
- * row, its record, from which its START, END and REPORT lines are built when read (`record-lines.ts`);
- * its output lines are rows of their own, so a silent invocation costs one row. A crash
+ * goes to a writer thread (`log-writer.ts`) that writes it in one transaction. An invocation is a
+ * record, from which its START, END and REPORT lines are built when read (`record-lines.ts`), kept
+ * with the other records of its stream and batch (`record-blocks.ts`); its output lines are rows of
+ * their own. A crash
  * of the server loses the lines not yet written (at most the last interval's); a written batch
  * survives a crash of the process (WAL; `synchronous = NORMAL`, so a power cut may lose the last ones).
  *
  * Bounds, per function: events older than the retention are dropped, and past `maxBytesPerFunction`
  * (bytes counted as CloudWatch does: the message's UTF-8 bytes plus 26) the oldest events are dropped
  * until 90% of it is left (the lines a record stands for count as stored, and go with the first of
- * them, its START). An event longer than CloudWatch's 256 KB is cut to it. Reads (`sync()` first) see
+ * them, its START; a block of records goes with its last line). An event longer than CloudWatch's 256 KB is cut to it. Reads (`sync()` first) see
  * every line recorded before them.
  */
 import { Worker } from 'node:worker_threads';
@@ -29,6 +30,8 @@ import {
   EVENT_OVERHEAD_BYTES, LogWriter, openLogDatabase, prepareLogDatabase, type WriterReply, type WriterRequest, type WriterSettings,
 } from './log-writer.js';
 import { readEvents, type EventRow } from './event-reader.js';
+import { mergeBlocks, mergeSources } from './ordered-merge.js';
+import { BLOCK_COLUMNS, blockInvocations, type BlockRow } from './record-blocks.js';
 import { END_EVENT, recordLine, REPORT_EVENT, START_EVENT, START_LINE, STORED_EVENT } from './record-lines.js';
 
 export { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from './log-writer.js';
@@ -339,14 +342,9 @@ export class LogStore implements InvocationRecorder {
   /** A window of one stream, in id order (see `StreamQuery`). */
   streamEvents(query: StreamQuery): StoredEvent[] {
     const forward = query.beforeId === undefined;
-    const startTime = query.startTime ?? 0;
-    const endTime = query.endTime ?? Number.MAX_SAFE_INTEGER;
-    const bound = forward ? query.afterId ?? 0 : query.beforeId!;
     const rows = readEvents(this.db, {
-      functionName: query.functionName,
-      where: (time, id) => `AND stream = ? AND ${time} >= ? AND ${time} <= ? AND ${id} ${forward ? '>' : '<'} ?`,
-      params: [query.stream, startTime, endTime, bound],
-      within: (timestamp, id) => timestamp >= startTime && timestamp <= endTime && (forward ? id > bound : id < bound),
+      functionName: query.functionName, stream: query.stream, startTime: query.startTime ?? 0, endTime: query.endTime ?? Number.MAX_SAFE_INTEGER,
+      afterId: forward ? query.afterId ?? 0 : undefined, beforeId: forward ? undefined : query.beforeId,
       byId: true, descending: !forward, limit: query.limit,
     });
     const events: StoredEvent[] = [];
@@ -362,18 +360,9 @@ export class LogStore implements InvocationRecorder {
 
   /** A page of a function's events in time order, filtered (see `EventQuery`). */
   filterEvents(query: EventQuery): EventPage {
-    const after = query.after;
-    const start = Math.max(query.startTime ?? 0, after?.timestamp ?? 0);
-    const end = query.endTime ?? Number.MAX_SAFE_INTEGER;
-    const params: Array<string | number> = [start, end];
-    if (after !== undefined) params.push(after.timestamp, after.id);
-    if (query.traceId !== undefined) params.push(query.traceId);
     const rows = readEvents(this.db, {
-      functionName: query.functionName,
-      where: (time, id) => `AND ${time} >= ? AND ${time} <= ?
-        ${after === undefined ? '' : `AND (${time} > ? OR ${id} > ?)`} ${query.traceId === undefined ? '' : 'AND trace_id = ?'}`,
-      params,
-      within: (timestamp, id) => timestamp >= start && timestamp <= end && (after === undefined || timestamp > after.timestamp || id > after.id),
+      functionName: query.functionName, traceId: query.traceId, after: query.after,
+      startTime: Math.max(query.startTime ?? 0, query.after?.timestamp ?? 0), endTime: query.endTime ?? Number.MAX_SAFE_INTEGER,
       byId: false, descending: false,
     });
     const events: StoredEvent[] = [];
@@ -400,8 +389,7 @@ export class LogStore implements InvocationRecorder {
    */
   invocationEvents(functionName: string, requestId: string, since: number, limit = 1000): StoredEvent[] {
     const rows = readEvents(this.db, {
-      functionName, where: (time) => `AND ${time} >= ? AND request_id = ?`, params: [since, requestId], within: (timestamp) => timestamp >= since,
-      byId: false, descending: false, limit,
+      functionName, requestId, startTime: since, endTime: Number.MAX_SAFE_INTEGER, byId: false, descending: false, limit,
     });
     return [...rows].map((row) => toEvent(row));
   }
@@ -409,15 +397,34 @@ export class LogStore implements InvocationRecorder {
   /** A function's invocation records, newest first. */
   invocations(functionName: string, limit = 100): StoredInvocation[] {
     // A record standing for its START line only is of an invocation still running.
-    const rows = this.db.prepare(`SELECT * FROM invocations WHERE function_name = ? AND lines != ${START_LINE} ORDER BY start_time DESC LIMIT ?`).all(functionName, limit) as Array<{
+    const rows = this.db.prepare(`SELECT * FROM invocations WHERE function_name = ? AND lines != ${START_LINE} ORDER BY start_time DESC LIMIT ?`).iterate(functionName, limit) as Iterator<{
       request_id: string; function_name: string; version: string; stream: string; start_time: number; duration_ms: number; status: RecordedStatus;
       error_type: string | null; cold_start: number; init_duration_ms: number | null; trace_id: string | null;
     }>;
-    return rows.map((row) => ({
-      requestId: row.request_id, functionName: row.function_name, version: row.version, stream: row.stream, startTime: row.start_time,
-      durationMs: row.duration_ms, status: row.status, errorType: row.error_type ?? undefined, coldStart: row.cold_start === 1,
-      initDurationMs: row.init_duration_ms ?? undefined, traceId: row.trace_id ?? undefined,
-    }));
+    const records = function* () {
+      try {
+        for (let next = rows.next(); !next.done; next = rows.next()) {
+          const row = next.value;
+          yield {
+            requestId: row.request_id, functionName: row.function_name, version: row.version, stream: row.stream, startTime: row.start_time,
+            durationMs: row.duration_ms, status: row.status, errorType: row.error_type ?? undefined, coldStart: row.cold_start === 1,
+            initDurationMs: row.init_duration_ms ?? undefined, traceId: row.trace_id ?? undefined,
+          } satisfies StoredInvocation;
+        }
+      } finally {
+        rows.return?.(undefined);
+      }
+    };
+    // A block's records all started by its last time: blocks read newest last time first hold no newer record once past it.
+    const blocks = this.db.prepare(`SELECT ${BLOCK_COLUMNS} FROM record_blocks WHERE function_name = ? ORDER BY last_time DESC`).iterate(functionName) as Iterator<BlockRow>;
+    const newer = (a: StoredInvocation, b: StoredInvocation) => a.startTime > b.startTime;
+    const merged = mergeSources([records(), mergeBlocks(blocks, blockInvocations, newer, (block, record) => block.last_time >= record.startTime)], newer);
+    const newest: StoredInvocation[] = [];
+    for (const record of merged) {
+      if (newest.length >= limit) break;
+      newest.push(record);
+    }
+    return newest;
   }
 
   /** Writes what is queued, stops the writer and closes the database; later recordings are ignored. */

@@ -2,8 +2,9 @@
  * @module logs/log-writer
  * The thread that writes the log store (`log-store.ts`): it receives batches of queued lines, writes
  * each batch in one transaction and applies the bounds, so that none of that work runs on the server's
- * thread. An invocation is one row, its record, which stands for its START, END and REPORT lines
- * (`record-lines.ts`); only its output lines are rows of their own. Also the schema, its migration and
+ * thread. An invocation is a record, which stands for its START, END and REPORT lines
+ * (`record-lines.ts`): a row of its own when the invocation spans batches, else one of its stream's
+ * block for the batch (`record-blocks.ts`); only its output lines are rows of their own. Also the schema, its migration and
  * the bounds, which the store applies once at open. Run as a `worker_threads` entry with
  * `workerData: WriterSettings`.
  */
@@ -13,6 +14,7 @@ import { loadSqlite } from '../deploy/sqlite-module.js';
 import { endLine, outputLine, reportLine, startLine } from '../runtime/invocation-log.js';
 import type { RecordedEnd, RecordedStart } from '../runtime/invocation-recorder.js';
 import { OUTPUT, readLineBatch, type LineBatch, type PendingLine } from './line-batch.js';
+import { BlockBuilder, RECORD_BLOCKS_SCHEMA } from './record-blocks.js';
 import { boundedMessage, END_LINES, eventBytes, START_LINE } from './record-lines.js';
 
 export { EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES } from './record-lines.js';
@@ -83,7 +85,7 @@ CREATE TABLE IF NOT EXISTS invocations (
 );
 CREATE INDEX IF NOT EXISTS invocations_by_time ON invocations (function_name, start_time);
 CREATE TABLE IF NOT EXISTS log_sequence (next INTEGER NOT NULL);
-`;
+${RECORD_BLOCKS_SCHEMA}`;
 
 /**
  * Records that stand for their END and REPORT lines only (their START went past a bound while they ran): few, and the
@@ -139,6 +141,16 @@ export function prepareLogDatabase(db: DatabaseSync): void {
   }
 }
 
+/** A function's stream written in a batch: its range of times, and the block of the records that start and end in it. */
+interface BatchStream {
+  readonly functionName: string;
+  readonly stream: string;
+  readonly version: string;
+  first: number;
+  last: number;
+  block: BlockBuilder | undefined;
+}
+
 /** A position in a function's events, in time order. */
 interface Position {
   readonly timestamp: number;
@@ -160,12 +172,14 @@ export class LogWriter {
   private readonly upsertStream: StatementSync;
   private readonly upsertGroup: StatementSync;
   private readonly insertRecord: StatementSync;
+  private readonly insertBlock: StatementSync;
   private readonly updateRecord: StatementSync;
   private readonly saveSequence: StatementSync;
   private readonly pruneCutoff: StatementSync;
   private readonly selectEmptiable: StatementSync;
   /** Stored bytes per function, in step with `log_groups`. */
   private readonly bytes = new Map<string, number>();
+  private readonly statements = new Map<string, StatementSync>();
   private lastAgeCheck = 0;
   private readonly started = new Map<string, Started>();
   /** The last END time written per function. */
@@ -185,14 +199,14 @@ export class LogWriter {
     this.insertRecord = db.prepare(`INSERT INTO invocations (rowid, request_id, function_name, version, stream, start_time, duration_ms, status, error_type, cold_start,
       init_duration_ms, trace_id, lines, end_id, end_time, memory_size, memory_used, init_failed, ingestion_time, bytes)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertBlock = db.prepare(`INSERT INTO record_blocks (function_name, stream, first_time, last_time, first_id, last_id, ingestion_time, bytes, records)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.updateRecord = db.prepare(`UPDATE invocations SET duration_ms = ?, status = ?, error_type = ?, cold_start = ?, init_duration_ms = ?, lines = lines | ${END_LINES},
       end_id = ?, end_time = ?, memory_size = ?, memory_used = ?, init_failed = ?, ingestion_time = ?, bytes = bytes + ? WHERE rowid = ?`);
     this.saveSequence = db.prepare('UPDATE log_sequence SET next = ?');
     this.pruneCutoff = db.prepare(PRUNE_CUTOFF);
     this.selectEmptiable = db.prepare('SELECT name AS stream FROM log_streams WHERE function_name = ? AND last_event <= ?');
-    for (const row of db.prepare('SELECT function_name, stored_bytes FROM log_groups').all() as Array<{ function_name: string; stored_bytes: number }>) {
-      this.bytes.set(row.function_name, row.stored_bytes);
-    }
+    this.reloadBytes();
     this.next = (db.prepare('SELECT next FROM log_sequence').get() as { next: number }).next;
     this.legacyRecords = db.prepare('SELECT 1 FROM invocations WHERE lines = 0 LIMIT 1').get() !== undefined;
   }
@@ -201,11 +215,11 @@ export class LogWriter {
     return Date.now();
   }
 
-  /** Writes a batch in one transaction, then drops what is past the bounds. */
+  /** Writes a batch and drops what is then past the bounds, in one transaction. */
   write(batch: readonly PendingLine[]): void {
     const touched = new Set<string>();
     const ingestion = this.now();
-    const streams = new Map<string, { functionName: string; stream: string; version: string; first: number; last: number }>();
+    const streams = new Map<string, BatchStream>();
     const startedHere: string[] = [];
     this.db.exec('BEGIN');
     try {
@@ -220,6 +234,15 @@ export class LogWriter {
           startedHere.push(requestId);
         }
         const time = line.kind === OUTPUT ? line.time : this.endTime(functionName, line.time);
+        const key = `${functionName}\n${stream}`;
+        let seen = streams.get(key);
+        if (seen === undefined) {
+          seen = { functionName, stream, version: start.version, first: start.startTime, last: time, block: undefined };
+          streams.set(key, seen);
+        } else {
+          seen.first = Math.min(seen.first, start.startTime);
+          seen.last = Math.max(seen.last, time);
+        }
         if (line.kind === OUTPUT) {
           const text = boundedMessage(outputLine(line.time, requestId, line.level, line.text!, line.raw));
           const bytes = eventBytes(text);
@@ -228,16 +251,9 @@ export class LogWriter {
           this.addBytes(functionName, bytes);
         } else {
           this.started.delete(requestId);
-          this.writeEnd(started, time, line.end!, ingestion);
+          this.writeEnd(started, time, line.end!, ingestion, seen);
         }
         touched.add(functionName);
-        const key = `${functionName}\n${stream}`;
-        const seen = streams.get(key);
-        if (seen === undefined) streams.set(key, { functionName, stream, version: start.version, first: start.startTime, last: time });
-        else {
-          seen.first = Math.min(seen.first, start.startTime);
-          seen.last = Math.max(seen.last, time);
-        }
       }
       // Invocations still running: their record, standing for their START line, is read before their output.
       for (const requestId of startedHere) {
@@ -255,18 +271,22 @@ export class LogWriter {
       this.saveSequence.run(this.next);
       for (const seen of streams.values()) {
         this.upsertStream.run(seen.functionName, seen.stream, seen.version, seen.first, seen.first, seen.last, ingestion);
+        const { block } = seen;
+        if (block !== undefined) {
+          this.insertBlock.run(block.functionName, block.stream, block.firstTime, block.lastTime, block.firstId, block.lastId, ingestion, block.bytes, JSON.stringify(block.records));
+        }
       }
       for (const name of touched) this.upsertGroup.run(name, ingestion, this.bytes.get(name) ?? 0);
+      this.applyBounds([...touched], this.now() - this.lastAgeCheck >= AGE_CHECK_MS);
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       // The records of this batch are not written after all.
       for (const requestId of startedHere) this.started.delete(requestId);
-      // The counts were raised for rows that are not there: read them again.
-      this.recount([...touched]);
+      // The counts moved with rows written or dropped that are not: read them again.
+      this.reloadBytes();
       throw error;
     }
-    this.applyBounds([...touched], this.now() - this.lastAgeCheck >= AGE_CHECK_MS);
   }
 
   /**
@@ -276,15 +296,19 @@ export class LogWriter {
   private endTime(functionName: string, time: number): number {
     let last = this.lastEnd.get(functionName);
     if (last === undefined) {
-      last = (this.db.prepare('SELECT max(end_time) AS last FROM invocations WHERE function_name = ?').get(functionName) as { last: number | null }).last ?? 0;
+      last = (this.db.prepare(`SELECT max(COALESCE((SELECT max(end_time) FROM invocations WHERE function_name = ?1), 0),
+        COALESCE((SELECT max(last_time) FROM record_blocks WHERE function_name = ?1), 0)) AS last`).get(functionName) as { last: number }).last;
     }
     const end = Math.max(time, last);
     this.lastEnd.set(functionName, end);
     return end;
   }
 
-  /** Writes the record of an invocation that ended: it then stands for its START, END and REPORT lines. */
-  private writeEnd(started: Started, time: number, end: RecordedEnd, ingestion: number): void {
+  /**
+   * Writes the record of an invocation that ended: it then stands for its START, END and REPORT lines. One whose START
+   * is of this batch too goes into the batch's block of its stream (`record-blocks.ts`).
+   */
+  private writeEnd(started: Started, time: number, end: RecordedEnd, ingestion: number, seen: BatchStream): void {
     const { start } = started;
     const { requestId } = start;
     const endId = this.next;
@@ -315,10 +339,10 @@ export class LogWriter {
       return;
     }
     const bytes = eventBytes(boundedMessage(startLine(requestId, start.version))) + endBytes;
-    this.insertRecord.run(
-      started.id, requestId, start.functionName, start.version, start.logStreamName, start.startTime, end.durationMs, end.status, errorType, coldStart,
-      initDuration, start.traceId ?? null, START_LINE | END_LINES, endId, time, end.memorySize, end.memoryUsedMB, initFailed, ingestion, bytes,
-    );
+    (seen.block ??= new BlockBuilder(start.functionName, start.logStreamName)).add([
+      requestId, start.version, start.traceId ?? null, started.id, start.startTime, endId, time, end.durationMs, end.status, errorType, coldStart,
+      initDuration, end.memorySize, end.memoryUsedMB, initFailed, bytes,
+    ]);
     this.addBytes(start.functionName, bytes);
   }
 
@@ -357,74 +381,91 @@ export class LogWriter {
    */
   private dropBefore(name: string, position: Position, inclusive: boolean, known?: number): void {
     const at = inclusive ? [position.timestamp, position.timestamp, position.id] : [position.timestamp];
-    const { lines, records } = droppedRows(inclusive);
+    const { lines, records, blocks } = droppedRows(inclusive);
     const params = [name, ...at];
     const recordParams = [name, ...at, ...at];
-    const freed = known ?? (this.db.prepare(`SELECT COALESCE((SELECT SUM(bytes) FROM log_events WHERE ${lines}), 0)
-      + COALESCE((SELECT SUM(bytes) FROM invocations WHERE ${records}), 0) AS freed`).get(...params, ...recordParams) as { freed: number }).freed;
+    const freed = known ?? (this.prepared(`SELECT COALESCE((SELECT SUM(bytes) FROM log_events WHERE ${lines}), 0)
+      + COALESCE((SELECT SUM(bytes) FROM invocations WHERE ${records}), 0)
+      + COALESCE((SELECT SUM(bytes) FROM record_blocks WHERE ${blocks}), 0) AS freed`).get(...params, ...recordParams, ...params) as { freed: number }).freed;
     if (freed === 0) return;
     const left = (this.bytes.get(name) ?? 0) - freed;
-    this.db.exec('BEGIN');
+    // Within a batch's transaction, the drop commits with it: one commit, whose pages are written once.
+    const own = !this.db.isTransaction;
+    if (own) this.db.exec('BEGIN');
     try {
       // A stream's last event is at its `last_event`: only one at or before the position can be left empty. Those are
       // few and indexed, where the streams of the rows dropped took a walk of every one of them.
       const emptiable = this.selectEmptiable.all(name, position.timestamp) as Array<{ stream: string }>;
       // A record of a store written before goes as soon as one of its lines goes.
       if (this.legacyRecords) {
-        this.db.prepare(`DELETE FROM invocations WHERE function_name = ? AND lines = 0 AND request_id IN (SELECT DISTINCT request_id FROM log_events WHERE ${lines})`).run(name, ...params);
+        this.prepared(`DELETE FROM invocations WHERE function_name = ? AND lines = 0 AND request_id IN (SELECT DISTINCT request_id FROM log_events WHERE ${lines})`).run(name, ...params);
       }
-      this.db.prepare(`DELETE FROM invocations WHERE ${records}`).run(...recordParams);
-      this.db.prepare(`DELETE FROM log_events WHERE ${lines}`).run(...params);
-      const dropStream = this.db.prepare(`DELETE FROM log_streams WHERE function_name = ? AND name = ?
-        AND NOT EXISTS (SELECT 1 FROM log_events WHERE function_name = ? AND stream = ?)
-        AND NOT EXISTS (SELECT 1 FROM invocations WHERE function_name = ? AND stream = ? AND lines != 0)`);
-      for (const { stream } of emptiable) dropStream.run(name, stream, name, stream, name, stream);
-      if (left > 0) this.db.prepare('UPDATE log_groups SET stored_bytes = ? WHERE function_name = ?').run(left, name);
-      else this.db.prepare('DELETE FROM log_groups WHERE function_name = ?').run(name);
-      this.db.exec('COMMIT');
+      this.prepared(`DELETE FROM invocations WHERE ${records}`).run(...recordParams);
+      this.prepared(`DELETE FROM log_events WHERE ${lines}`).run(...params);
+      this.prepared(`DELETE FROM record_blocks WHERE ${blocks}`).run(...params);
+      const dropStream = this.prepared(`DELETE FROM log_streams WHERE function_name = ?1 AND name = ?2
+        AND NOT EXISTS (SELECT 1 FROM log_events WHERE function_name = ?1 AND stream = ?2)
+        AND NOT EXISTS (SELECT 1 FROM invocations WHERE function_name = ?1 AND stream = ?2 AND lines != 0)
+        AND NOT EXISTS (SELECT 1 FROM record_blocks WHERE function_name = ?1 AND stream = ?2)`);
+      for (const { stream } of emptiable) dropStream.run(name, stream);
+      if (left > 0) this.prepared('UPDATE log_groups SET stored_bytes = ? WHERE function_name = ?').run(left, name);
+      else this.prepared('DELETE FROM log_groups WHERE function_name = ?').run(name);
+      if (own) this.db.exec('COMMIT');
     } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      if (own && this.db.isTransaction) this.db.exec('ROLLBACK');
       throw error;
     }
     if (left > 0) this.bytes.set(name, left);
     else this.bytes.delete(name);
   }
 
-  private recount(functions: readonly string[]): void {
-    for (const name of functions) {
-      const { bytes } = this.db.prepare(`SELECT COALESCE((SELECT SUM(bytes) FROM log_events WHERE function_name = ?), 0)
-        + COALESCE((SELECT SUM(bytes) FROM invocations WHERE function_name = ?), 0) AS bytes`).get(name, name) as { bytes: number };
-      if (bytes > 0) this.bytes.set(name, bytes);
-      else this.bytes.delete(name);
+  /** Reads the stored bytes again from `log_groups`, in step with the rows at the last commit: after a rollback. */
+  private reloadBytes(): void {
+    this.bytes.clear();
+    for (const row of this.prepared('SELECT function_name, stored_bytes FROM log_groups').all() as Array<{ function_name: string; stored_bytes: number }>) {
+      this.bytes.set(row.function_name, row.stored_bytes);
     }
+  }
+
+  /** A statement prepared once: the bounds' statements vary with their position's shape only. */
+  private prepared(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 }
 
 /**
- * The SQL conditions of what a drop up to a position takes: stored lines, and records (which go with the first line they
- * stand for). Bound: the function's name, then the position (`timestamp, timestamp, id` when `inclusive`, else `timestamp`),
- * once for `lines` and twice for `records`. Each term is a range on its index's time column plus a filter, so SQLite walks
+ * The SQL conditions of what a drop up to a position takes: stored lines, records (which go with the first line they
+ * stand for) and blocks of records (which go with their last). Bound: the function's name, then the position (`timestamp,
+ * timestamp, id` when `inclusive`, else `timestamp`), once for `lines` and `blocks` and twice for `records`. Each term is a range on its index's time column plus a filter, so SQLite walks
  * each index from its oldest entry up to the position: the same rows as `time < ? OR (time = ? AND id <= ?)`, which it
  * could only test on every row of the function.
  */
-export function droppedRows(inclusive: boolean): { readonly lines: string; readonly records: string } {
+export function droppedRows(inclusive: boolean): { readonly lines: string; readonly records: string; readonly blocks: string } {
   const before = (time: string, id: string) => (inclusive ? `(${time} <= ? AND (${time} < ? OR ${id} <= ?))` : `${time} < ?`);
   return {
     lines: `function_name = ? AND ${before('timestamp', 'id')}`,
     records: `function_name = ? AND ((lines & ${START_LINE} AND ${before('start_time', 'rowid')}) OR (lines = ${END_LINES} AND ${before('end_time', 'end_id')}))`,
+    blocks: `function_name = ? AND ${before('last_time', 'last_id')}`,
   };
 }
 
 /**
  * Where pruning a function stops: the first position at which its rows, oldest first, weigh at least the bytes to free
  * (`?2`), with what they weigh (`freed`). A record weighs all its lines and goes with the first of them: its START line, or
- * its END line when it stands for no START. SQLite merges the three index walks and stops at that row.
+ * its END line when it stands for no START. A block weighs all its records and goes with its last line (it never takes a
+ * line newer than the position). SQLite merges the four index walks and stops at that row.
  */
 export const PRUNE_CUTOFF = `SELECT timestamp, id, running AS freed FROM (
     SELECT timestamp, id, SUM(bytes) OVER (ORDER BY timestamp, id ROWS UNBOUNDED PRECEDING) AS running FROM (
       SELECT timestamp, id, bytes FROM log_events WHERE function_name = ?1
       UNION ALL SELECT start_time, rowid, bytes FROM invocations WHERE function_name = ?1 AND lines & ${START_LINE}
-      UNION ALL SELECT end_time, end_id, bytes FROM invocations WHERE function_name = ?1 AND lines = ${END_LINES}))
+      UNION ALL SELECT end_time, end_id, bytes FROM invocations WHERE function_name = ?1 AND lines = ${END_LINES}
+      UNION ALL SELECT last_time, last_id, bytes FROM record_blocks WHERE function_name = ?1))
   WHERE running >= ?2 LIMIT 1`;
 
 /** Opens the database as the writer does: WAL, `synchronous = NORMAL` (a crash of the process loses no written batch). */
@@ -432,6 +473,9 @@ export function openLogDatabase(file: string): DatabaseSync {
   const { DatabaseSync } = loadSqlite();
   const db = new DatabaseSync(file);
   try {
+    // A new store's pages are 16 KB, not 4: a batch's commit writes a quarter as many frames to the WAL, each a write call
+    // (about 1 µs of the writer's time per invocation less, measured). A store written before keeps its size.
+    db.exec('PRAGMA page_size = 16384');
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
     db.exec('PRAGMA busy_timeout = 5000');

@@ -315,6 +315,126 @@ describe('LogStore', () => {
     });
   });
 
+  describe('records kept many to a row', () => {
+    const STREAMS = ['2024/01/31/[$LATEST]aaaa', '2024/01/31/[$LATEST]bbbb', '2024/01/31/[1]cccc'];
+    /** Silent and talkative invocations over three streams in batches of hundreds, at times that tie, one running across batches. */
+    const workload = async (store: LogStore, clock: { t: number }, count: number) => {
+      const long = store.begin({ functionName: 'fn', version: '$LATEST', requestId: 'long', traceId: undefined, logStreamName: STREAMS[0]!, startTime: clock.t });
+      store.line(long, 'INFO', 'long begun', undefined);
+      await store.sync();
+      for (let i = 0; i < count; i++) {
+        if (i % 3 === 0) clock.t += 1;
+        // The event loop turns: past 512 lines, a batch goes.
+        if (i % 100 === 0) await new Promise(setImmediate);
+        const requestId = `r-${String(i).padStart(4, '0')}`;
+        const lines = i % 7 === 0 ? [`line of ${requestId}`] : [];
+        // Some start before the invocations of the batch written before them.
+        const startTime = i % 11 === 0 ? clock.t - 40 : clock.t;
+        invoke(store, requestId, lines, { logStreamName: STREAMS[i % 3]!, startTime, traceId: i % 5 === 0 ? '1-aaaaaaaa-000000000000000000000005' : undefined },
+          { status: i % 13 === 0 ? 'error' : 'success', errorType: i % 13 === 0 ? 'Error' : undefined });
+        if (i === Math.floor(count / 2)) {
+          store.end(long, END);
+          await store.sync();
+        }
+      }
+      await store.sync();
+    };
+    const before = (a: { timestamp: number; id: number }, b: { timestamp: number; id: number }) => a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.id < b.id);
+
+    it('reads back every line of every invocation, in order, whichever way it is read', async () => {
+      const clock = { t: Date.now() };
+      const store = open({ now: () => clock.t, flushIntervalMs: 3_600_000 });
+      const count = 1500;
+      await workload(store, clock, count);
+      const events = await all(store);
+      assert.equal(events.length, 3 * (count + 1) + Math.ceil(count / 7) + 1);
+      for (let i = 1; i < events.length; i++) assert.ok(before(events[i - 1]!, events[i]!), `events ${i - 1} and ${i} in time then id order`);
+      assert.equal(new Set(events.map((event) => event.id)).size, events.length);
+      // Each invocation's lines: START, its output, END, REPORT, ids in that order, REPORT right after END.
+      const byRequest = groupBy(events, (event) => event.requestId!);
+      for (const [requestId, lines] of byRequest) {
+        const ordered = [...lines].sort((a, b) => a.id - b.id);
+        const kinds = ordered.map((event) => event.message.split(/[ \t]/)[0]);
+        assert.equal(kinds[0], 'START', requestId);
+        assert.deepEqual(kinds.slice(-2), ['END', 'REPORT'], requestId);
+        assert.equal(ordered.at(-1)!.id, ordered.at(-2)!.id + 1, requestId);
+        assert.match(ordered.at(-1)!.message, requestId === 'r-0013' ? /Status: error\tError Type: Error/ : /Duration: 1\.50 ms/);
+      }
+      // Nearly every record is in a block, a few per stream and batch; the one that ran across batches is a row.
+      const db = openLogDatabase(join(dirs.at(-1)!, LOG_STORE_FILE));
+      try {
+        assert.deepEqual(db.prepare('SELECT request_id FROM invocations').all().map((row) => (row as { request_id: string }).request_id), ['long']);
+        const blocks = (db.prepare('SELECT count(*) AS n FROM record_blocks').get() as { n: number }).n;
+        assert.ok(blocks >= 3 && blocks <= 30, `${blocks} blocks`);
+      } finally {
+        db.close();
+      }
+      // GetLogEvents: each stream in id order, forward and backward, in pages.
+      for (const stream of STREAMS) {
+        const expected = events.filter((event) => event.stream === stream).sort((a, b) => a.id - b.id);
+        const forward: number[] = [];
+        for (let afterId = 0; ;) {
+          const page = store.streamEvents({ functionName: 'fn', stream, afterId, limit: 97, maxBytes: Infinity });
+          if (page.length === 0) break;
+          forward.push(...page.map((event) => event.id));
+          afterId = page.at(-1)!.id;
+        }
+        assert.deepEqual(forward, expected.map((event) => event.id), stream);
+        const backward: number[] = [];
+        for (let beforeId = Number.MAX_SAFE_INTEGER; ;) {
+          const page = store.streamEvents({ functionName: 'fn', stream, beforeId, limit: 89, maxBytes: Infinity });
+          if (page.length === 0) break;
+          backward.unshift(...page.map((event) => event.id));
+          beforeId = page[0]!.id;
+        }
+        assert.deepEqual(backward, expected.map((event) => event.id), stream);
+        const window = store.streamEvents({ functionName: 'fn', stream, afterId: 0, startTime: expected[100]!.timestamp, endTime: expected[200]!.timestamp, limit: 10_000, maxBytes: Infinity });
+        assert.deepEqual(window, expected.filter((event) => event.timestamp >= expected[100]!.timestamp && event.timestamp <= expected[200]!.timestamp));
+      }
+      // FilterLogEvents in pages, by trace id, within a time window; one invocation's lines; the console's list.
+      const paged: number[] = [];
+      let after: EventPosition | undefined;
+      do {
+        const page = store.filterEvents({ functionName: 'fn', matches: () => true, after, limit: 101, maxBytes: Infinity, maxScanned: Infinity });
+        paged.push(...page.events.map((event) => event.id));
+        after = page.next;
+      } while (after !== undefined);
+      assert.deepEqual(paged, events.map((event) => event.id));
+      assert.deepEqual((await all(store, 'fn', '1-aaaaaaaa-000000000000000000000005')).map((event) => event.id),
+        events.filter((event) => event.traceId === '1-aaaaaaaa-000000000000000000000005').map((event) => event.id));
+      const [from, to] = [events[900]!.timestamp, events[1400]!.timestamp];
+      assert.deepEqual(store.filterEvents({ functionName: 'fn', startTime: from, endTime: to, matches: () => true, limit: 10_000, maxBytes: Infinity, maxScanned: Infinity }).events,
+        events.filter((event) => event.timestamp >= from && event.timestamp <= to));
+      for (const requestId of ['r-0000', 'r-0700', 'r-1499', 'long']) {
+        assert.deepEqual(store.invocationEvents('fn', requestId, 0), events.filter((event) => event.requestId === requestId));
+      }
+      const records = store.invocations('fn', 10_000);
+      assert.equal(records.length, count + 1);
+      for (let i = 1; i < records.length; i++) assert.ok(records[i - 1]!.startTime >= records[i]!.startTime);
+      // A short list stops early: the newest, as the whole list has them (records of one millisecond in any order).
+      assert.deepEqual(store.invocations('fn', 25).map((record) => record.startTime), records.slice(0, 25).map((record) => record.startTime));
+      assert.equal(records.find((record) => record.requestId === 'r-0013')!.status, 'error');
+      assert.equal(store.groups()[0]!.storedBytes, events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0));
+    });
+
+    it('drops whole blocks past the bound, oldest first, and counts what is left exactly', async () => {
+      const clock = { t: Date.now() };
+      const store = open({ now: () => clock.t, flushIntervalMs: 3_600_000, maxBytesPerFunction: 200_000 });
+      await workload(store, clock, 3000);
+      const events = await all(store);
+      const stored = events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0);
+      assert.equal(store.groups()[0]!.storedBytes, stored);
+      assert.ok(stored <= 200_000, `${stored} bytes`);
+      assert.ok(events.some((event) => event.requestId === 'r-2999'), 'the newest invocation is kept');
+      assert.ok(!events.some((event) => event.requestId === 'r-0001'), 'the oldest are dropped');
+      // A silent invocation's record is dropped whole: its three lines, or none.
+      const silent = groupBy(events.filter((event) => event.requestId !== 'long' && Number(event.requestId!.slice(2)) % 7 !== 0), (event) => event.requestId!);
+      for (const [requestId, lines] of silent) assert.equal(lines.length, 3, requestId);
+      const listed = new Set(store.invocations('fn', 10_000).map((record) => record.requestId));
+      for (const requestId of silent.keys()) assert.ok(listed.has(requestId), requestId);
+    });
+  });
+
   describe('pruning past the bound', () => {
     const planOf = (db: DatabaseSync, sql: string, params: number) =>
       (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<string | number>(params).fill(0)) as Array<{ detail: string }>).map((row) => row.detail).join('\n');
@@ -326,18 +446,20 @@ describe('LogStore', () => {
       try {
         prepareLogDatabase(db);
         for (const inclusive of [true, false]) {
-          const { lines, records } = droppedRows(inclusive);
+          const { lines, records, blocks } = droppedRows(inclusive);
           const bound = inclusive ? 3 : 1;
+          const blockPlan = planOf(db, `SELECT id FROM record_blocks WHERE ${blocks}`, 1 + bound);
+          assert.match(blockPlan, /USING (COVERING )?INDEX record_blocks_by_last \(function_name=\? AND last_time<\?\)/, blockPlan);
           const recordPlan = planOf(db, `SELECT rowid FROM invocations WHERE ${records}`, 1 + 2 * bound);
           assert.match(recordPlan, /USING (COVERING )?INDEX invocations_by_time \(function_name=\? AND start_time<\?\)/, recordPlan);
           assert.match(recordPlan, /USING (COVERING )?INDEX invocations_ends_only \(function_name=\? AND end_time<\?\)/, recordPlan);
           const linePlan = planOf(db, `SELECT id FROM log_events WHERE ${lines}`, 1 + bound);
           assert.match(linePlan, /USING (COVERING )?INDEX log_events_by_time \(function_name=\? AND timestamp<\?\)/, linePlan);
         }
-        // Where a pruning stops: three index walks merged, never a sort of every row of the function.
+        // Where a pruning stops: four index walks merged, never a sort of every row of the function.
         const cutoff = planOf(db, PRUNE_CUTOFF, 2);
         assert.match(cutoff, /MERGE \(UNION ALL\)/, cutoff);
-        for (const index of ['log_events_by_time', 'invocations_by_time', 'invocations_ends_only']) assert.match(cutoff, new RegExp(`INDEX ${index}\\b`), cutoff);
+        for (const index of ['log_events_by_time', 'invocations_by_time', 'invocations_ends_only', 'record_blocks_by_last']) assert.match(cutoff, new RegExp(`INDEX ${index}\\b`), cutoff);
         assert.doesNotMatch(cutoff, /TEMP B-TREE/, cutoff);
       } finally {
         db.close();
@@ -398,4 +520,15 @@ describe('LogStore', () => {
 });
 
 type StoredEvents = Array<{ id: number; ingestionTime: number; message: string }>;
+
+/** `items` by `key`, in their order (Map.groupBy, which Node.js 22's types lack). */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group === undefined) groups.set(key(item), [item]);
+    else group.push(item);
+  }
+  return groups;
+}
 
