@@ -417,6 +417,19 @@ describe('LogStore', () => {
       assert.equal(store.groups()[0]!.storedBytes, events.reduce((sum, event) => sum + Buffer.byteLength(event.message) + EVENT_OVERHEAD_BYTES, 0));
     });
 
+    it('keeps hostile fields of a record as data: an error type and a trace id that look like the block\'s own text', async () => {
+      const store = open();
+      const errorType = 'x"],["forged",1,2],["\u0000\n';
+      const traceId = '1-"]]}\u2028';
+      invoke(store, 'first', [], { traceId, startTime: Date.now() - 10 });
+      invoke(store, 'second', [], {}, { status: 'error', errorType });
+      const events = await all(store);
+      assert.deepEqual(events.map((event) => event.requestId), ['first', 'first', 'first', 'second', 'second', 'second']);
+      assert.equal(events[0]!.traceId, traceId);
+      assert.ok(events[5]!.message.includes(`Error Type: ${errorType}`), events[5]!.message);
+      assert.deepEqual(store.invocations('fn').map((record) => [record.requestId, record.errorType]), [['second', errorType], ['first', undefined]]);
+    });
+
     it('drops whole blocks past the bound, oldest first, and counts what is left exactly', async () => {
       const clock = { t: Date.now() };
       const store = open({ now: () => clock.t, flushIntervalMs: 3_600_000, maxBytesPerFunction: 200_000 });
