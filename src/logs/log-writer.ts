@@ -4,9 +4,9 @@
  * each batch in one transaction and applies the bounds, so that none of that work runs on the server's
  * thread. An invocation is a record, which stands for its START, END and REPORT lines
  * (`record-lines.ts`): a row of its own when the invocation spans batches, else one of its stream's
- * block for the batch (`record-blocks.ts`); only its output lines are rows of their own. Also the schema, its migration and
- * the bounds, which the store applies once at open. Run as a `worker_threads` entry with
- * `workerData: WriterSettings`.
+ * block for the batch (`record-blocks.ts`); only its output lines are rows of their own. Also the
+ * schema, its migration and the bounds, which the store applies once at open. Run as a
+ * `worker_threads` entry with `workerData: WriterSettings`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -179,6 +179,7 @@ export class LogWriter {
   private readonly selectEmptiable: StatementSync;
   /** Stored bytes per function, in step with `log_groups`. */
   private readonly bytes = new Map<string, number>();
+  /** The bounds' statements, prepared once (`prepared`). */
   private readonly statements = new Map<string, StatementSync>();
   private lastAgeCheck = 0;
   private readonly started = new Map<string, Started>();
