@@ -7,15 +7,15 @@
  * goes to a writer thread (`log-writer.ts`) that writes it in one transaction. An invocation is a
  * record, from which its START, END and REPORT lines are built when read (`record-lines.ts`), kept
  * with the other records of its stream and batch (`record-blocks.ts`); its output lines are rows of
- * their own. A crash
- * of the server loses the lines not yet written (at most the last interval's); a written batch
- * survives a crash of the process (WAL; `synchronous = NORMAL`, so a power cut may lose the last ones).
+ * their own. A crash of the server loses the lines not yet written (at most the last interval's); a
+ * written batch survives a crash of the process (WAL; `synchronous = NORMAL`, so a power cut may lose
+ * the last ones).
  *
  * Bounds, per function: events older than the retention are dropped, and past `maxBytesPerFunction`
  * (bytes counted as CloudWatch does: the message's UTF-8 bytes plus 26) the oldest events are dropped
  * until 90% of it is left (the lines a record stands for count as stored, and go with the first of
- * them, its START; a block of records goes with its last line). An event longer than CloudWatch's 256 KB is cut to it. Reads (`sync()` first) see
- * every line recorded before them.
+ * them, its START; a block of records goes with its last line). An event longer than CloudWatch's
+ * 256 KB is cut to it. Reads (`sync()` first) see every line recorded before them.
  */
 import { Worker } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
