@@ -120,18 +120,35 @@ function* expandEnds(records: Iterator<EventRow>, read: EventRead): Generator<Ev
 
 /**
  * The lines of the blocks of records that `read` may take, in its order. Blocks are read in the order of the bound of their
- * lines that comes first in the read (the first time, the last id...), and one is opened once the next line to give may not
- * come before it.
+ * lines that comes first in the read (the first time, the first id, the last id backwards), and one is opened once the
+ * next line to give may not come before it.
  */
 function blockSource(db: DatabaseSync, read: EventRead, before: (a: EventRow, b: EventRow) => boolean): Generator<EventRow> {
-  let sql = `SELECT ${BLOCK_COLUMNS} FROM record_blocks WHERE function_name = ? AND last_time >= ? AND first_time <= ?`;
+  // Which block the walk in its order starts at: the first (or last, backwards) that reaches the read's start, found on the
+  // other index. A read of the last minute (`aws logs tail`) or a stream's next page then walks the blocks it takes, not
+  // every older one of the function. The start's own condition is kept, `+` making it a filter, not the walk's index.
+  const order = read.byId ? (read.descending ? 'last_id' : 'first_id') : read.descending ? 'last_time' : 'first_time';
+  let sql = `SELECT ${BLOCK_COLUMNS} FROM record_blocks WHERE function_name = ? AND +last_time >= ? AND first_time <= ?`;
   const params: Array<string | number> = [read.functionName, read.startTime, read.endTime];
-  if (read.stream !== undefined) (sql += ' AND stream = ?'), params.push(read.stream);
+  const stream = read.stream === undefined ? '' : ' AND stream = ?';
+  const start = (bound: string, where: string, value: number) => {
+    const at = (db.prepare(`SELECT ${bound} AS at FROM record_blocks WHERE function_name = ?${stream} AND ${where}`)
+      .get(read.functionName, ...(read.stream === undefined ? [] : [read.stream]), value) as { at: number | null }).at;
+    // None reaches it: no block is read.
+    return at ?? (bound.startsWith('min') ? Number.MAX_SAFE_INTEGER : -1);
+  };
+  if (read.stream !== undefined) (sql += stream), params.push(read.stream);
   if (read.after !== undefined) (sql += ' AND (last_time > ? OR last_id > ?)'), params.push(read.after.timestamp, read.after.id);
-  if (read.afterId !== undefined) (sql += ' AND last_id > ?'), params.push(read.afterId);
-  if (read.beforeId !== undefined) (sql += ' AND first_id < ?'), params.push(read.beforeId);
-  const order = read.byId ? (read.descending ? 'last_id DESC' : 'first_id') : read.descending ? 'last_time DESC' : 'first_time';
-  const blocks = db.prepare(`${sql} ORDER BY ${order}`).iterate(...params) as Iterator<BlockRow>;
+  if (read.afterId !== undefined) {
+    (sql += ' AND +last_id > ? AND first_id >= ?'), params.push(read.afterId, start('min(first_id)', 'last_id > ?', read.afterId));
+  }
+  if (read.beforeId !== undefined) {
+    (sql += ' AND +first_id < ? AND last_id <= ?'), params.push(read.beforeId, start('max(last_id)', 'first_id < ?', read.beforeId));
+  }
+  if (!read.byId && !read.descending && read.startTime > 0) {
+    (sql += ' AND first_time >= ?'), params.push(start('min(first_time)', 'last_time >= ?', read.startTime));
+  }
+  const blocks = db.prepare(`${sql} ORDER BY ${order}${read.descending ? ' DESC' : ''}`).iterate(...params) as Iterator<BlockRow>;
   const mayHold = read.byId
     ? read.descending ? (block: BlockRow, row: EventRow) => block.last_id >= row.id : (block: BlockRow, row: EventRow) => block.first_id <= row.id
     : read.descending ? (block: BlockRow, row: EventRow) => block.last_time >= row.timestamp : (block: BlockRow, row: EventRow) => block.first_time <= row.timestamp;

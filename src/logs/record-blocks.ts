@@ -13,7 +13,11 @@ import { END_EVENT, REPORT_EVENT, START_EVENT } from './record-lines.js';
 import type { EventRow } from './event-reader.js';
 import type { StoredInvocation } from './log-store.js';
 
-/** The table of blocks and its indexes: time then id for bounds and time reads, the stream for a stream's reads. */
+/**
+ * The table of blocks and its indexes, one per order a read or bound walks them in: by first time (reads in time order), by
+ * last time then id (bounds; with the first time, where a read from a time starts), and a stream's by first or last id, each
+ * with the other (GetLogEvents forward or backward, and where it starts). They cost a few entries per block, a few hundred invocations.
+ */
 export const RECORD_BLOCKS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS record_blocks (
   id INTEGER PRIMARY KEY,
@@ -28,8 +32,9 @@ CREATE TABLE IF NOT EXISTS record_blocks (
   records TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS record_blocks_by_first ON record_blocks (function_name, first_time);
-CREATE INDEX IF NOT EXISTS record_blocks_by_last ON record_blocks (function_name, last_time, last_id);
-CREATE INDEX IF NOT EXISTS record_blocks_by_stream ON record_blocks (function_name, stream);
+CREATE INDEX IF NOT EXISTS record_blocks_by_last ON record_blocks (function_name, last_time, last_id, first_time);
+CREATE INDEX IF NOT EXISTS record_blocks_by_stream_first ON record_blocks (function_name, stream, first_id, last_id);
+CREATE INDEX IF NOT EXISTS record_blocks_by_stream_last ON record_blocks (function_name, stream, last_id, first_id);
 `;
 
 /**
