@@ -249,14 +249,7 @@ describe('LogStore', () => {
         const filtered = store.filterEvents({ functionName: 'hello', matches, limit: 10_000, maxBytes: Infinity, maxScanned: Infinity }).events;
         assert.deepEqual(filtered.map((event) => event.id), (expected.events as StoredEvents).filter((event) => matches(event.message)).map((event) => event.id), pattern);
       }
-      const paged: number[] = [];
-      let after: EventPosition | undefined;
-      do {
-        const page = store.filterEvents({ functionName: 'hello', matches: () => true, after, limit: 3, maxBytes: Infinity, maxScanned: Infinity });
-        paged.push(...page.events.map((event) => event.id));
-        after = page.next;
-      } while (after !== undefined);
-      assert.deepEqual(paged, got.events.map((event) => event.id));
+      assert.deepEqual(pagedIds(store, 'hello', 3), got.events.map((event) => event.id));
     });
 
     it('opens a store written before: its lines read as before, once, and new invocations follow them', async () => {
@@ -392,14 +385,7 @@ describe('LogStore', () => {
         assert.deepEqual(window, expected.filter((event) => event.timestamp >= expected[100]!.timestamp && event.timestamp <= expected[200]!.timestamp));
       }
       // FilterLogEvents in pages, by trace id, within a time window; one invocation's lines; the console's list.
-      const paged: number[] = [];
-      let after: EventPosition | undefined;
-      do {
-        const page = store.filterEvents({ functionName: 'fn', matches: () => true, after, limit: 101, maxBytes: Infinity, maxScanned: Infinity });
-        paged.push(...page.events.map((event) => event.id));
-        after = page.next;
-      } while (after !== undefined);
-      assert.deepEqual(paged, events.map((event) => event.id));
+      assert.deepEqual(pagedIds(store, 'fn', 101), events.map((event) => event.id));
       assert.deepEqual((await all(store, 'fn', '1-aaaaaaaa-000000000000000000000005')).map((event) => event.id),
         events.filter((event) => event.traceId === '1-aaaaaaaa-000000000000000000000005').map((event) => event.id));
       const [from, to] = [events[900]!.timestamp, events[1400]!.timestamp];
@@ -533,6 +519,18 @@ describe('LogStore', () => {
 });
 
 type StoredEvents = Array<{ id: number; ingestionTime: number; message: string }>;
+
+/** The ids of a function's events read by FilterLogEvents in pages of `limit`, each after the last's token. */
+function pagedIds(store: LogStore, functionName: string, limit: number): number[] {
+  const ids: number[] = [];
+  let after: EventPosition | undefined;
+  do {
+    const page = store.filterEvents({ functionName, matches: () => true, after, limit, maxBytes: Infinity, maxScanned: Infinity });
+    ids.push(...page.events.map((event) => event.id));
+    after = page.next;
+  } while (after !== undefined);
+  return ids;
+}
 
 /** `items` by `key`, in their order (Map.groupBy, which Node.js 22's types lack). */
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
