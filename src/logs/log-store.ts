@@ -341,46 +341,50 @@ export class LogStore implements InvocationRecorder {
 
   /** A window of one stream, in id order (see `StreamQuery`). */
   streamEvents(query: StreamQuery): StoredEvent[] {
-    const forward = query.beforeId === undefined;
-    const rows = readEvents(this.db, {
-      functionName: query.functionName, stream: query.stream, startTime: query.startTime ?? 0, endTime: query.endTime ?? Number.MAX_SAFE_INTEGER,
-      afterId: forward ? query.afterId ?? 0 : undefined, beforeId: forward ? undefined : query.beforeId,
-      byId: true, descending: !forward, limit: query.limit,
+    return this.snapshot(() => {
+      const forward = query.beforeId === undefined;
+      const rows = readEvents(this.db, {
+        functionName: query.functionName, stream: query.stream, startTime: query.startTime ?? 0, endTime: query.endTime ?? Number.MAX_SAFE_INTEGER,
+        afterId: forward ? query.afterId ?? 0 : undefined, beforeId: forward ? undefined : query.beforeId,
+        byId: true, descending: !forward, limit: query.limit,
+      });
+      const events: StoredEvent[] = [];
+      let bytes = 0;
+      for (const row of rows) {
+        const event = toEvent(row);
+        bytes += event.message.length + EVENT_OVERHEAD_BYTES;
+        if (bytes > query.maxBytes && events.length > 0) break;
+        events.push(event);
+      }
+      return forward ? events : events.reverse();
     });
-    const events: StoredEvent[] = [];
-    let bytes = 0;
-    for (const row of rows) {
-      const event = toEvent(row);
-      bytes += event.message.length + EVENT_OVERHEAD_BYTES;
-      if (bytes > query.maxBytes && events.length > 0) break;
-      events.push(event);
-    }
-    return forward ? events : events.reverse();
   }
 
   /** A page of a function's events in time order, filtered (see `EventQuery`). */
   filterEvents(query: EventQuery): EventPage {
-    const rows = readEvents(this.db, {
-      functionName: query.functionName, traceId: query.traceId, after: query.after,
-      startTime: Math.max(query.startTime ?? 0, query.after?.timestamp ?? 0), endTime: query.endTime ?? Number.MAX_SAFE_INTEGER,
-      byId: false, descending: false,
+    return this.snapshot(() => {
+      const rows = readEvents(this.db, {
+        functionName: query.functionName, traceId: query.traceId, after: query.after,
+        startTime: Math.max(query.startTime ?? 0, query.after?.timestamp ?? 0), endTime: query.endTime ?? Number.MAX_SAFE_INTEGER,
+        byId: false, descending: false,
+      });
+      const events: StoredEvent[] = [];
+      let scanned = 0;
+      let bytes = 0;
+      let last: EventPosition | undefined;
+      for (const row of rows) {
+        if (events.length >= query.limit || scanned >= query.maxScanned || bytes >= query.maxBytes) return { events, next: last };
+        scanned++;
+        last = { timestamp: row.timestamp, id: row.id };
+        if (query.streams !== undefined && !query.streams.has(row.stream)) continue;
+        if (query.streamPrefix !== undefined && !row.stream.startsWith(query.streamPrefix)) continue;
+        const message = eventMessage(row);
+        if (!query.matches(message)) continue;
+        events.push(toEvent(row, message));
+        bytes += message.length + EVENT_OVERHEAD_BYTES;
+      }
+      return { events };
     });
-    const events: StoredEvent[] = [];
-    let scanned = 0;
-    let bytes = 0;
-    let last: EventPosition | undefined;
-    for (const row of rows) {
-      if (events.length >= query.limit || scanned >= query.maxScanned || bytes >= query.maxBytes) return { events, next: last };
-      scanned++;
-      last = { timestamp: row.timestamp, id: row.id };
-      if (query.streams !== undefined && !query.streams.has(row.stream)) continue;
-      if (query.streamPrefix !== undefined && !row.stream.startsWith(query.streamPrefix)) continue;
-      const message = eventMessage(row);
-      if (!query.matches(message)) continue;
-      events.push(toEvent(row, message));
-      bytes += message.length + EVENT_OVERHEAD_BYTES;
-    }
-    return { events };
   }
 
   /**
@@ -388,43 +392,60 @@ export class LogStore implements InvocationRecorder {
    * as `FilterLogEvents` would show it. `since` lets the function's time index find them without reading its whole log.
    */
   invocationEvents(functionName: string, requestId: string, since: number, limit = 1000): StoredEvent[] {
-    const rows = readEvents(this.db, {
-      functionName, requestId, startTime: since, endTime: Number.MAX_SAFE_INTEGER, byId: false, descending: false, limit,
+    return this.snapshot(() => {
+      const rows = readEvents(this.db, {
+        functionName, requestId, startTime: since, endTime: Number.MAX_SAFE_INTEGER, byId: false, descending: false, limit,
+      });
+      return [...rows].map((row) => toEvent(row));
     });
-    return [...rows].map((row) => toEvent(row));
   }
 
   /** A function's invocation records, newest first. */
   invocations(functionName: string, limit = 100): StoredInvocation[] {
-    // A record standing for its START line only is of an invocation still running.
-    const rows = this.db.prepare(`SELECT * FROM invocations WHERE function_name = ? AND lines != ${START_LINE} ORDER BY start_time DESC LIMIT ?`).iterate(functionName, limit) as Iterator<{
-      request_id: string; function_name: string; version: string; stream: string; start_time: number; duration_ms: number; status: RecordedStatus;
-      error_type: string | null; cold_start: number; init_duration_ms: number | null; trace_id: string | null;
-    }>;
-    const records = function* () {
-      try {
-        for (let next = rows.next(); !next.done; next = rows.next()) {
-          const row = next.value;
-          yield {
-            requestId: row.request_id, functionName: row.function_name, version: row.version, stream: row.stream, startTime: row.start_time,
-            durationMs: row.duration_ms, status: row.status, errorType: row.error_type ?? undefined, coldStart: row.cold_start === 1,
-            initDurationMs: row.init_duration_ms ?? undefined, traceId: row.trace_id ?? undefined,
-          } satisfies StoredInvocation;
+    return this.snapshot(() => {
+      // A record standing for its START line only is of an invocation still running.
+      const rows = this.db.prepare(`SELECT * FROM invocations WHERE function_name = ? AND lines != ${START_LINE} ORDER BY start_time DESC LIMIT ?`).iterate(functionName, limit) as Iterator<{
+        request_id: string; function_name: string; version: string; stream: string; start_time: number; duration_ms: number; status: RecordedStatus;
+        error_type: string | null; cold_start: number; init_duration_ms: number | null; trace_id: string | null;
+      }>;
+      const records = function* () {
+        try {
+          for (let next = rows.next(); !next.done; next = rows.next()) {
+            const row = next.value;
+            yield {
+              requestId: row.request_id, functionName: row.function_name, version: row.version, stream: row.stream, startTime: row.start_time,
+              durationMs: row.duration_ms, status: row.status, errorType: row.error_type ?? undefined, coldStart: row.cold_start === 1,
+              initDurationMs: row.init_duration_ms ?? undefined, traceId: row.trace_id ?? undefined,
+            } satisfies StoredInvocation;
+          }
+        } finally {
+          rows.return?.(undefined);
         }
-      } finally {
-        rows.return?.(undefined);
+      };
+      // A block's records all started by its last time: blocks read newest last time first hold no newer record once past it.
+      const blocks = this.db.prepare(`SELECT ${BLOCK_COLUMNS} FROM record_blocks WHERE function_name = ? ORDER BY last_time DESC`).iterate(functionName) as Iterator<BlockRow>;
+      const newer = (a: StoredInvocation, b: StoredInvocation) => a.startTime > b.startTime;
+      const merged = mergeSources([records(), mergeBlocks(blocks, blockInvocations, newer, (block, record) => block.last_time >= record.startTime)], newer);
+      const newest: StoredInvocation[] = [];
+      for (const record of merged) {
+        if (newest.length >= limit) break;
+        newest.push(record);
       }
-    };
-    // A block's records all started by its last time: blocks read newest last time first hold no newer record once past it.
-    const blocks = this.db.prepare(`SELECT ${BLOCK_COLUMNS} FROM record_blocks WHERE function_name = ? ORDER BY last_time DESC`).iterate(functionName) as Iterator<BlockRow>;
-    const newer = (a: StoredInvocation, b: StoredInvocation) => a.startTime > b.startTime;
-    const merged = mergeSources([records(), mergeBlocks(blocks, blockInvocations, newer, (block, record) => block.last_time >= record.startTime)], newer);
-    const newest: StoredInvocation[] = [];
-    for (const record of merged) {
-      if (newest.length >= limit) break;
-      newest.push(record);
+      return newest;
+    });
+  }
+
+  /**
+   * Runs `read` in one read transaction: its statements, and the queries that find where a walk of the blocks starts, see
+   * the store as of one commit of the writer, never a batch's blocks without its lines.
+   */
+  private snapshot<T>(read: () => T): T {
+    this.db.exec('BEGIN');
+    try {
+      return read();
+    } finally {
+      this.db.exec('COMMIT');
     }
-    return newest;
   }
 
   /** Writes what is queued, stops the writer and closes the database; later recordings are ignored. */
