@@ -131,22 +131,22 @@ function blockSource(db: DatabaseSync, read: EventRead, before: (a: EventRow, b:
   let sql = `SELECT ${BLOCK_COLUMNS} FROM record_blocks WHERE function_name = ? AND +last_time >= ? AND first_time <= ?`;
   const params: Array<string | number> = [read.functionName, read.startTime, read.endTime];
   const stream = read.stream === undefined ? '' : ' AND stream = ?';
-  const start = (bound: string, where: string, value: number) => {
+  /** `bound` over the blocks `where` takes; `none` (which lets no block through) when there are none. */
+  const start = (bound: string, where: string, value: number, none: number) => {
     const at = (db.prepare(`SELECT ${bound} AS at FROM record_blocks WHERE function_name = ?${stream} AND ${where}`)
       .get(read.functionName, ...(read.stream === undefined ? [] : [read.stream]), value) as { at: number | null }).at;
-    // None reaches it: no block is read.
-    return at ?? (bound.startsWith('min') ? Number.MAX_SAFE_INTEGER : -1);
+    return at ?? none;
   };
   if (read.stream !== undefined) (sql += stream), params.push(read.stream);
   if (read.after !== undefined) (sql += ' AND (last_time > ? OR last_id > ?)'), params.push(read.after.timestamp, read.after.id);
   if (read.afterId !== undefined) {
-    (sql += ' AND +last_id > ? AND first_id >= ?'), params.push(read.afterId, start('min(first_id)', 'last_id > ?', read.afterId));
+    (sql += ' AND +last_id > ? AND first_id >= ?'), params.push(read.afterId, start('min(first_id)', 'last_id > ?', read.afterId, Number.MAX_SAFE_INTEGER));
   }
   if (read.beforeId !== undefined) {
-    (sql += ' AND +first_id < ? AND last_id <= ?'), params.push(read.beforeId, start('max(last_id)', 'first_id < ?', read.beforeId));
+    (sql += ' AND +first_id < ? AND last_id <= ?'), params.push(read.beforeId, start('max(last_id)', 'first_id < ?', read.beforeId, -1));
   }
   if (!read.byId && !read.descending && read.startTime > 0) {
-    (sql += ' AND first_time >= ?'), params.push(start('min(first_time)', 'last_time >= ?', read.startTime));
+    (sql += ' AND first_time >= ?'), params.push(start('min(first_time)', 'last_time >= ?', read.startTime, Number.MAX_SAFE_INTEGER));
   }
   const blocks = db.prepare(`${sql} ORDER BY ${order}${read.descending ? ' DESC' : ''}`).iterate(...params) as Iterator<BlockRow>;
   const mayHold = read.byId

@@ -274,7 +274,7 @@ export class LogWriter {
         this.upsertStream.run(seen.functionName, seen.stream, seen.version, seen.first, seen.first, seen.last, ingestion);
         const { block } = seen;
         if (block !== undefined) {
-          this.insertBlock.run(block.functionName, block.stream, block.firstTime, block.lastTime, block.firstId, block.lastId, ingestion, block.bytes, JSON.stringify(block.records));
+          this.insertBlock.run(seen.functionName, seen.stream, block.firstTime, block.lastTime, block.firstId, block.lastId, ingestion, block.bytes, JSON.stringify(block.records));
         }
       }
       for (const name of touched) this.upsertGroup.run(name, ingestion, this.bytes.get(name) ?? 0);
@@ -340,7 +340,7 @@ export class LogWriter {
       return;
     }
     const bytes = eventBytes(boundedMessage(startLine(requestId, start.version))) + endBytes;
-    (seen.block ??= new BlockBuilder(start.functionName, start.logStreamName)).add([
+    (seen.block ??= new BlockBuilder()).add([
       requestId, start.version, start.traceId ?? null, started.id, start.startTime, endId, time, end.durationMs, end.status, errorType, coldStart,
       initDuration, end.memorySize, end.memoryUsedMB, initFailed, bytes,
     ]);

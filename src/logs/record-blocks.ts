@@ -63,7 +63,7 @@ export interface BlockRow {
 /** The columns a read takes of a block. */
 export const BLOCK_COLUMNS = 'function_name, stream, first_time, last_time, first_id, last_id, ingestion_time, records';
 
-/** A block being filled by the writer: one function's stream, one batch. */
+/** A block being filled by the writer: one function's stream (which the writer keeps beside it), one batch. */
 export class BlockBuilder {
   readonly records: BlockRecord[] = [];
   firstTime = Number.MAX_SAFE_INTEGER;
@@ -71,8 +71,6 @@ export class BlockBuilder {
   firstId = Number.MAX_SAFE_INTEGER;
   lastId = 0;
   bytes = 0;
-
-  constructor(readonly functionName: string, readonly stream: string) {}
 
   /** Adds a record; its lines run from its START (`startTime`, `startId`) to its REPORT (`endTime`, `endId + 1`). */
   add(record: BlockRecord): void {
