@@ -96,6 +96,24 @@ describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
     }
   });
 
+  it('start caps the server\'s young generation in the same process, unless the operator chose a size', async () => {
+    const args = ['start', '--config', join(FIXTURES, 'serverfull.json'), '--port', '0'];
+    for (const [env, expected] of [[{}, ['--max-semi-space-size=32']], [{ NODE_OPTIONS: '--max-semi-space-size=8' }, []]] as const) {
+      const cli = runCli(args, env);
+      try {
+        const url = await listeningUrl(cli);
+        // The pid spawned is the server's: the CLI replaced itself (execve), it did not start a child.
+        const commandLine = readFileSync(`/proc/${cli.child.pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+        assert.deepEqual(commandLine, [process.execPath, ...expected, CLI, ...args], `NODE_OPTIONS=${env.NODE_OPTIONS ?? ''}`);
+        const invoked = await fetch(`${url}/2015-03-31/functions/echo/invocations`, { method: 'POST', body: '{"n":1}' });
+        assert.equal(invoked.status, 200);
+      } finally {
+        cli.child.kill('SIGTERM');
+      }
+      assert.equal(await cli.exited, 0);
+    }
+  });
+
   it('a second Ctrl-C says it abandons the invocations in flight, and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'serverfull-sigint-'));
     writeFileSync(join(dir, 'hang.mjs'), "export const handler = async () => { console.log('started'); await new Promise((resolve) => setTimeout(resolve, 60_000)); };\n");
