@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { restartWithServerHeap } from './server-heap.js';
 import { exitUnlessSupportedNode } from './supported-node.js';
 
 exitUnlessSupportedNode();
-restartWithServerHeap(process.argv.slice(2));
+const args = process.argv.slice(2);
+const { restartWithServerHeap } = await import('../dist/src/cli/server-heap.js');
+restartWithServerHeap(args);
 const { main } = await import('../dist/src/cli/main.js');
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(args);

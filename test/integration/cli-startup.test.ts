@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { SERVER_SEMI_SPACE_OPTION } from '../../src/cli/server-heap.js';
 import { CLI, listeningUrl, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
 
@@ -98,7 +99,7 @@ describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
 
   it('start caps the server\'s young generation in the same process, unless the operator chose a size', async () => {
     const args = ['start', '--config', join(FIXTURES, 'serverfull.json'), '--port', '0'];
-    for (const [env, expected] of [[{}, ['--max-semi-space-size=32']], [{ NODE_OPTIONS: '--max-semi-space-size=8' }, []]] as const) {
+    for (const [env, expected] of [[{}, [SERVER_SEMI_SPACE_OPTION]], [{ NODE_OPTIONS: '--max-semi-space-size=8' }, []]] as const) {
       const cli = runCli(args, env);
       try {
         const url = await listeningUrl(cli);
@@ -112,6 +113,11 @@ describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
       }
       assert.equal(await cli.exited, 0);
     }
+  });
+
+  it('npm start passes the young generation\'s cap to node itself, so that node starts once', () => {
+    const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    assert.match(scripts.start, new RegExp(`^node ${SERVER_SEMI_SPACE_OPTION} bin/serverfull\\.js start `));
   });
 
   it('a second Ctrl-C says it abandons the invocations in flight, and exits 1', async () => {
