@@ -43,8 +43,6 @@ export class EnvironmentPool {
   /** Invocations waiting for an environment, oldest first, with when each began to wait. */
   private waiters: EnvironmentWaiter[] = [];
   private waitingSince: number[] = [];
-  /** When a busy environment last came free for a waiting invocation (`performance.now()`): the queue moving. */
-  private queueMovedAt = -Infinity;
   private recheck: NodeJS.Timeout | undefined;
   /** A moving average of this version's measured cold starts; the default until the first is measured. */
   private coldStartMs = DEFAULT_COLD_START_MS;
@@ -130,7 +128,6 @@ export class EnvironmentPool {
       const waiter = this.waiters.shift();
       if (waiter !== undefined) {
         this.waitingSince.shift();
-        this.queueMovedAt = performance.now();
         waiter(environment);
         return;
       }
@@ -177,15 +174,7 @@ export class EnvironmentPool {
     await Promise.all(idle.map((environment) => environment.dispose()));
   }
 
-  /**
-   * How long the oldest waiting invocation has waited with the queue still: since it arrived or since a busy environment
-   * last came free for the queue, whichever is later.
-   */
-  private stillMs(now: number): number {
-    return now - Math.max(this.waitingSince[0]!, this.queueMovedAt);
-  }
-
-  /** Whether a new environment starts now for the oldest waiting invocation, the queue still for `waitedMs`. */
+  /** Whether a new environment starts now for an invocation that has waited `waitedMs`. */
   private mayStart(waitedMs: number): boolean {
     if (this.scaling === undefined) return true;
     return this.scaling.mayStart({ live: this.live, starting: this.starting.size, waitedMs, coldStartMs: this.coldStartMs }, performance.now());
@@ -194,7 +183,7 @@ export class EnvironmentPool {
   /** Starts environments for the oldest waiting invocations while the policy allows (all of them once the pool is retired). */
   private startForWaiters(): void {
     while (this.waiters.length > 0) {
-      if (this.retired === undefined && !this.mayStart(this.stillMs(performance.now()))) break;
+      if (this.retired === undefined && !this.mayStart(performance.now() - this.waitingSince[0]!)) break;
       const waiter = this.waiters.shift()!;
       this.waitingSince.shift();
       let environment: ExecutionEnvironment | undefined;
@@ -217,18 +206,13 @@ export class EnvironmentPool {
     if (this.waiters.length > 0) this.scheduleRecheck();
   }
 
-  /** Looks again soon, for as long as invocations wait: the host may have room by then, or the queue been still long enough. */
+  /** Looks again soon, for as long as invocations wait: the host may have room by then, or the oldest may have waited long enough. */
   private scheduleRecheck(): void {
     if (this.recheck !== undefined) return;
-    const untilPatient = this.coldStartMs - this.stillMs(performance.now());
+    const untilPatient = this.coldStartMs - (performance.now() - this.waitingSince[0]!);
     this.recheck = setTimeout(() => {
-      // After the loop's poll phase: when the whole server was held up (a pause of the host, a long GC), the timer is
-      // due at once and every waiter has waited long, but the environments' answers that came meanwhile are read only
-      // in that phase, and they free the waiters sooner than a cold start would.
-      setImmediate(() => {
-        this.recheck = undefined;
-        this.startForWaiters();
-      });
+      this.recheck = undefined;
+      this.startForWaiters();
     }, Math.max(1, Math.min(RECHECK_MS, untilPatient)));
     // Invocations wait only while another is busy or starting, and that one's own timer keeps the process alive.
     this.recheck.unref();

@@ -7,11 +7,8 @@
  * warms up), and together they cost more CPU per call than the calls themselves. `measured` scaling
  * (the default) starts a new environment while the host has room for it (idle CPU, and a server loop
  * that is not the bottleneck), as Lambda would; without room an invocation waits for a busy
- * environment instead, and one starts anyway once no busy environment has come free for the waiting
- * invocations for as long as a cold start of that function takes: a still queue waits no longer than
- * Lambda's scaling would have cost it, and a moving one is served sooner than a new environment would
- * start it (after a pause of the whole host every waiter has waited long, and the answers that came
- * meanwhile free them at once: environments started then would stay for good under load).
+ * environment instead, but never longer than a cold start of that function takes, after which it
+ * starts one anyway: a wait is bounded by what Lambda's scaling would have cost the same invocation.
  * `eager` is Lambda's rule as is.
  */
 import { availableParallelism } from 'node:os';
@@ -28,7 +25,7 @@ export interface ScalingState {
   readonly live: number;
   /** Environments of the pool still in their init. */
   readonly starting: number;
-  /** How long the oldest waiting invocation has waited with no busy environment coming free for the queue, in ms (0: none waits yet). */
+  /** How long the oldest waiting invocation has waited, in ms (0: none is waiting yet). */
   readonly waitedMs: number;
   /** How long a cold start of this function takes, in ms, as measured. */
   readonly coldStartMs: number;
