@@ -48,7 +48,7 @@ interface Build {
 }
 
 /**
- * A smaller cap on the server's own young generation than `serverfull start`'s (32 MB semi-spaces, bin/server-heap.js),
+ * A smaller cap on the server's own young generation than `serverfull start`'s (32 MB semi-spaces, src/cli/server-heap.ts),
  * chosen by the operator; shown next to the default in (a), with its cost in req/s.
  */
 const SERVER_SEMI_SPACE_MB = 8;
