@@ -18,17 +18,22 @@ describe('batch scheduling', () => {
     const sleeper = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
     try {
       // A process of its own, where nothing has started the helper yet. A try that held the thread (a synchronous spawn)
-      // would resolve before the loop ever turned.
+      // would have its answer when the call returns; one that does not gets it as I/O, which cannot come before the
+      // caller's next microtasks have run, however fast the helper is.
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
         const { batchScheduleThread, startBatchScheduling } = await import(${JSON.stringify(MODULE)});
-        let turned = false;
-        setImmediate(() => { turned = true; });
         batchScheduleThread(${sleeper.pid});
-        const chrt = await startBatchScheduling();
-        console.log(JSON.stringify({ turned, chrt, again: startBatchScheduling() === startBatchScheduling() }));
+        const trying = startBatchScheduling();
+        let answered = false;
+        void trying.then(() => { answered = true; });
+        await null;
+        await null;
+        const pending = !answered;
+        const chrt = await trying;
+        console.log(JSON.stringify({ pending, chrt, again: startBatchScheduling() === startBatchScheduling() }));
       `], { encoding: 'utf8' });
-      const { turned, chrt, again } = JSON.parse(out) as { turned: boolean; chrt: string | undefined; again: boolean };
-      assert.equal(turned, true, 'the loop turned while chrt was tried');
+      const { pending, chrt, again } = JSON.parse(out) as { pending: boolean; chrt: string | undefined; again: boolean };
+      assert.equal(pending, true, 'the call returned before chrt was tried');
       assert.ok(chrt);
       assert.equal(again, true, 'tried once per process');
       // The helper reads what it was sent before its input closed with that process.
