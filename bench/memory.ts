@@ -189,12 +189,12 @@ async function manyFunctions(builds: readonly Build[]): Promise<void> {
     for (let round = 0; round < MANY_STARTS; round++) {
       for (const [index, variant] of variants.entries()) starts[index]!.push(await measureManyFunctionsStart(manifest, variant.root, variant.nodeArgs));
     }
-    const rows = variants.map((build, index) => {
+    const rows = variants.map((variant, index) => {
       const all = starts[index]!;
       const readyMs = percentile(all.map((start) => start.readyMs), 50);
       const rssKb = percentile(all.map((start) => start.settledRssKb), 50);
       return [
-        build.label, readyMs.toFixed(0), all.map((start) => start.readyMs.toFixed(0)).join(' '), percentile(all.map((start) => start.readyCpuMs), 50).toFixed(0), mb(percentile(all.map((start) => start.readyRssKb), 50)), mb(rssKb),
+        variant.label, readyMs.toFixed(0), all.map((start) => start.readyMs.toFixed(0)).join(' '), percentile(all.map((start) => start.readyCpuMs), 50).toFixed(0), mb(percentile(all.map((start) => start.readyRssKb), 50)), mb(rssKb),
         `< ${MANY_READY_TARGET_MS} ms ${verdict(readyMs < MANY_READY_TARGET_MS)}`, `< ${MANY_RSS_TARGET_MB} MB ${verdict(rssKb / 1024 < MANY_RSS_TARGET_MB)}`,
       ];
     });
