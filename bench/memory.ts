@@ -21,7 +21,7 @@ import { type ServerProcess, runBenchmark } from './server-process.js';
 import { startServerfull } from './serverfull-process.js';
 import { postEcho } from './echo-response.js';
 import { percentile } from './percentile.js';
-import { SERVER_SEMI_SPACE_OPTION } from '../src/cli/server-heap.js';
+import { SERVER_NODE_OPTIONS } from '../src/cli/server-heap.js';
 
 const INVOKE_PATH = '/2015-03-31/functions/echo/invocations';
 const WARM_WORKERS_TARGET_MB = 350;
@@ -179,10 +179,10 @@ async function drift(builds: readonly Build[], seconds: number, warmup: number):
 async function manyFunctions(builds: readonly Build[]): Promise<void> {
   const { manifest, remove } = manyFunctionsManifest(MANY_FUNCTIONS);
   try {
-    // As `npm start` runs it (node given the server's heap option), and, for this build, as `serverfull start` without
-    // it, which starts node a second time to add it (cli/server-heap.ts).
+    // As `npm start` runs it (node given the server's options), and, for this build, as `serverfull start` without
+    // them, which starts node a second time to add them (cli/server-heap.ts).
     const variants = [
-      ...builds.map((build) => ({ label: `${build.label}, as npm start`, root: build.root, nodeArgs: [SERVER_SEMI_SPACE_OPTION] })),
+      ...builds.map((build) => ({ label: `${build.label}, as npm start`, root: build.root, nodeArgs: [...SERVER_NODE_OPTIONS] })),
       { label: `${builds.at(-1)!.label}, as serverfull start`, root: builds.at(-1)!.root, nodeArgs: [] },
     ];
     const starts = variants.map(() => [] as Awaited<ReturnType<typeof measureManyFunctionsStart>>[]);

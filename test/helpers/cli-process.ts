@@ -30,10 +30,10 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Spawns `serverfull ...args`, over a fresh data directory (removed once the child has exited) unless `env` names one. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+/** Spawns `serverfull ...args` (node given `nodeArgs`), over a fresh data directory (removed once the child has exited) unless `env` names one. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []): CliProcess {
   const dataDir = env.SERVERFULL_DATA_DIR === undefined ? tempDataDir() : undefined;
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     // No runtimes directory unless told: servers run every function on this Node.js, whatever the machine has installed.
     env: { PATH: process.env.PATH, SERVERFULL_DATA_DIR: dataDir, SERVERFULL_RUNTIMES_DIR: NO_RUNTIMES, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SERVER_SEMI_SPACE_OPTION } from '../../src/cli/server-heap.js';
+import { SERVER_NODE_OPTIONS, SERVER_PRETENURING_OPTION, SERVER_SEMI_SPACE_OPTION } from '../../src/cli/server-heap.js';
 import { CLI, listeningUrl, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
 
@@ -97,15 +97,22 @@ describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
     }
   });
 
-  it('start caps the server\'s young generation in the same process, unless the operator chose a size', async () => {
+  it('start gives the server its V8 options in the same process, but for those the operator chose', async () => {
     const args = ['start', '--config', join(FIXTURES, 'serverfull.json'), '--port', '0'];
-    for (const [env, expected] of [[{}, [SERVER_SEMI_SPACE_OPTION]], [{ NODE_OPTIONS: '--max-semi-space-size=8' }, []]] as const) {
-      const cli = runCli(args, env);
+    const cases = [
+      { nodeArgs: [], env: {}, expected: [SERVER_SEMI_SPACE_OPTION, SERVER_PRETENURING_OPTION] },
+      { nodeArgs: [], env: { NODE_OPTIONS: '--max-semi-space-size=8' }, expected: [SERVER_PRETENURING_OPTION] },
+      // V8 reads an option's underscores as dashes; Node.js refuses this one in NODE_OPTIONS, so it comes on the command line.
+      { nodeArgs: ['--allocation_site_pretenuring'], env: {}, expected: [SERVER_SEMI_SPACE_OPTION, '--allocation_site_pretenuring'] },
+      { nodeArgs: [...SERVER_NODE_OPTIONS], env: {}, expected: [...SERVER_NODE_OPTIONS] },
+    ];
+    for (const { nodeArgs, env, expected } of cases) {
+      const cli = runCli(args, env, nodeArgs);
       try {
         const url = await listeningUrl(cli);
         // The pid spawned is the server's: the CLI replaced itself (execve), it did not start a child.
         const commandLine = readFileSync(`/proc/${cli.child.pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
-        assert.deepEqual(commandLine, [process.execPath, ...expected, CLI, ...args], `NODE_OPTIONS=${env.NODE_OPTIONS ?? ''}`);
+        assert.deepEqual(commandLine, [process.execPath, ...expected, CLI, ...args], `${nodeArgs.join(' ')} NODE_OPTIONS=${env.NODE_OPTIONS ?? ''}`);
         const invoked = await fetch(`${url}/2015-03-31/functions/echo/invocations`, { method: 'POST', body: '{"n":1}' });
         assert.equal(invoked.status, 200);
       } finally {
@@ -115,9 +122,9 @@ describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
     }
   });
 
-  it('npm start passes the young generation\'s cap to node itself, so that node starts once', () => {
+  it('npm start passes the server\'s V8 options to node itself, so that node starts once', () => {
     const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-    assert.match(scripts.start, new RegExp(`^node ${SERVER_SEMI_SPACE_OPTION} bin/serverfull\\.js start `));
+    assert.ok(scripts.start.startsWith(`node ${SERVER_NODE_OPTIONS.join(' ')} bin/serverfull.js start `), scripts.start);
   });
 
   it('a second Ctrl-C says it abandons the invocations in flight, and exits 1', async () => {
