@@ -34,7 +34,7 @@ const SERVER_V8_OPTIONS: ReadonlyArray<readonly [string, RegExp]> = [
 export const SERVER_NODE_OPTIONS: readonly string[] = SERVER_V8_OPTIONS.map(([option]) => option);
 
 /** The server's options not chosen already, in the order of SERVER_V8_OPTIONS. */
-export function serverOptionsToAdd(chosen: readonly string[]): string[] {
+function serverOptionsToAdd(chosen: readonly string[]): string[] {
   return SERVER_V8_OPTIONS.filter(([, setting]) => !chosen.some((option) => setting.test(option))).map(([option]) => option);
 }
 
