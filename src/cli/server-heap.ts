@@ -1,8 +1,9 @@
 /**
  * @module cli/server-heap
- * The server's own V8 heap settings, given to node as `serverfull start` begins. V8 takes them only as a process starts
- * (v8.setFlagsFromString cannot change a running heap's sizes), so `npm start` passes them to node, and a `serverfull
- * start` without them replaces itself once, in place. Loaded by bin/serverfull.js before anything else: it imports nothing.
+ * The server's own V8 heap settings, given to node as `serverfull start` begins: V8 takes a heap's sizes only as a process
+ * starts (v8.setFlagsFromString cannot change them), and pretenuring must be off before the server's first load. So
+ * `npm start` passes them to node, and a `serverfull start` without them replaces itself once, in place. Loaded by
+ * bin/serverfull.js before anything else: it imports nothing.
  */
 
 /**
