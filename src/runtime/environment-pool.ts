@@ -97,6 +97,21 @@ export class EnvironmentPool {
     else this.scheduleRecheck();
   }
 
+  /**
+   * Puts an invocation an environment held and gave back unstarted (`NOT_STARTED`) first in line, as waiting since
+   * `since`: a warm environment takes it at once, else it waits as any other.
+   */
+  requeue(wait: EnvironmentWaiter, since: number): void {
+    for (let environment = this.idle.pop(); environment; environment = this.idle.pop()) {
+      this.idleSince.pop();
+      if (environment.alive) return wait(environment);
+      this.stopped(environment, 'crash');
+    }
+    this.waiters.unshift(wait);
+    this.waitingSince.unshift(since);
+    this.startForWaiters();
+  }
+
   /** A cold start has ended its init: it took `initMs`, which the next decisions expect of a new environment. */
   initialized(environment: ExecutionEnvironment, initMs: number): void {
     if (!this.starting.delete(environment)) return;
@@ -118,23 +133,37 @@ export class EnvironmentPool {
     return environment;
   }
 
-  /** Returns an environment after an invocation; one that cannot be reused is disposed, `failure` saying why. */
+  /**
+   * Returns an environment after an invocation; one that cannot be reused is disposed, `failure` saying why. One that
+   * went straight on to an invocation it held is still busy: it may take the next waiting one behind that.
+   */
   release(environment: ExecutionEnvironment, reusable: boolean, failure?: PlatformFailure): void {
     this.reserved.release();
     this.account.release();
     this.starting.delete(environment);
+    const busy = environment.inFlight !== undefined && environment.inFlight > 0;
     if (reusable && environment.alive && !this.retired) {
-      // The oldest waiting invocation takes it at once: its slots are its own, taken when it arrived.
-      const waiter = this.waiters.shift();
-      if (waiter !== undefined) {
+      if (!busy) {
+        // The oldest waiting invocation takes it at once: its slots are its own, taken when it arrived.
+        const waiter = this.waiters.shift();
+        if (waiter === undefined) {
+          this.idle.push(environment);
+          this.idleSince.push(Date.now());
+          return;
+        }
         this.waitingSince.shift();
         waiter(environment);
-        return;
       }
-      this.idle.push(environment);
-      this.idleSince.push(Date.now());
+      // The next waiting one too, held behind, when the environment takes it (`acceptsNext`): the oldest waiting
+      // invocations go first either way, and each environment goes from one to the next without a wake-up.
+      if (this.waiters.length > 0 && environment.acceptsNext?.() === true) {
+        this.waitingSince.shift();
+        this.waiters.shift()!(environment);
+      }
       return;
     }
+    // A retired pool's environment that went on to an invocation it held is disposed when that one comes back.
+    if (busy && reusable && environment.alive) return;
     // The reason first: disposing marks the environment dead.
     this.stopped(environment, !reusable || !environment.alive ? stopReason(failure) : this.retired!);
     void environment.dispose();

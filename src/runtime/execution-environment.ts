@@ -64,14 +64,33 @@ export interface ExecutionEnvironment {
    */
   readonly ready?: boolean;
   /**
+   * Invocations handed to it and not yet ended: two while it holds one behind the one it runs (`acceptsNext`).
+   * Absent: at most one.
+   */
+  readonly inFlight?: number;
+  /**
+   * Whether it takes one more invocation now, held behind the one it runs and started as soon as that one ends,
+   * without a wake-up in between. Absent: never.
+   */
+  acceptsNext?(): boolean;
+  /** Gives back the invocation `requestId` it holds, if it has not started: its `done` gets `NOT_STARTED`. */
+  recallNext?(requestId: string): void;
+  /**
    * Runs one invocation; calls `done` exactly once. Callback-based to keep promises off the hot path. When given,
-   * `initialized` is called once the function's init has finished and before its handler runs: the invocation's
-   * timeout counts from there, as in AWS, where init has a limit of its own.
+   * `initialized` is called once the handler is about to run after a wait of the environment's: the function's init
+   * (a cold start), or the invocation it was held behind. The invocation's timeout counts from there, as in AWS,
+   * where init has a limit of its own.
    */
   invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void, initialized?: () => void): void;
   /** Stops the environment at once, even mid-invocation. */
   dispose(): Promise<void>;
 }
+
+/**
+ * The outcome an environment gives an invocation it held and never started, because it ended first or the invocation
+ * was recalled: the invoker runs it elsewhere. Compared by identity.
+ */
+export const NOT_STARTED: InvocationOutcome = Object.freeze({ payload: '', memoryUsedMB: 0, reusable: true });
 
 /** The outcome of an invocation the platform ended with `error` (`failure` says why); the environment is not reused. */
 export function platformFailure(

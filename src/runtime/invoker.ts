@@ -19,8 +19,8 @@ import { INIT_LIMIT_MS } from '../registry/function-limits.js';
 import { EnvironmentFactory, environmentKind } from './environment-factory.js';
 import { ScalingPolicy, type ScalingMode } from './scaling-policy.js';
 import type { NodeInstalls } from './node-installs.js';
-import { EnvironmentPool } from './environment-pool.js';
-import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
+import { EnvironmentPool, type EnvironmentWaiter } from './environment-pool.js';
+import { NOT_STARTED, platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
 import { InvocationLog } from './invocation-log.js';
 import type { InvocationRecorder, RecordedStatus } from './invocation-recorder.js';
 import {
@@ -85,6 +85,13 @@ export interface InvokerOptions {
   readonly scaling?: ScalingMode | ScalingPolicy;
 }
 
+/**
+ * How long an invocation an environment holds behind the one it runs (`acceptsNext`) may wait there before it is
+ * recalled, to run on whichever environment is free first, as it would have without being held. Holding pays for
+ * invocations far shorter than this, which start long before.
+ */
+const HELD_WAIT_MS = 20;
+
 /** Characters of an error payload the server log repeats when no log line said what failed. */
 const MAX_LOGGED_PAYLOAD = 2048;
 
@@ -147,29 +154,38 @@ export class Invoker {
     }
     if (environment !== undefined) return this.run(input, done, pool, environment, traceHeader, traceId);
     // Every environment is busy and the scaling policy has the invocation wait for one: it runs once it has one.
-    pool.enqueue((waited, error) => {
+    pool.enqueue(this.waiter(input, done, pool, traceHeader, traceId));
+  }
+
+  /** What runs an invocation once it has waited for an environment, or fails it when none could be had. */
+  private waiter(input: InvokeInput, done: (output: InvokeOutput) => void, pool: EnvironmentPool, traceHeader: string, traceId: string): EnvironmentWaiter {
+    return (waited, error) => {
       if (waited !== undefined) return this.run(input, done, pool, waited, traceHeader, traceId);
+      const { definition, requestId } = input;
       this.options.logger.log('error', `no execution environment: ${(error as Error)?.message ?? String(error)}`, { function: definition.name, requestId, traceId });
       const failure = platformErrors.unknown();
       // The caller gets a function error, not a 500: subscribers see the invocation end as one, or it would stay in flight for them.
       if (invocationEndChannel.hasSubscribers) publishUnrunEnd(this.serverId, input, traceId, { outcome: 'functionError', errorType: failure.errorType });
       done({ payload: JSON.stringify(failure), functionError: failure.errorType, executedVersion: definition.version });
-    });
+    };
   }
 
   /** Runs the invocation in `environment`, taken from `pool`, to its end. */
   private run(input: InvokeInput, done: (output: InvokeOutput) => void, pool: EnvironmentPool, environment: ExecutionEnvironment, traceHeader: string, traceId: string): void {
     const { definition, requestId } = input;
-    const started = performance.now();
+    let started = performance.now();
     const timeoutMs = definition.timeout * 1000;
     const log = input.tail ? new InvocationLog(requestId, definition.version) : undefined;
     const { logger, recorder } = this.options;
     // Every server log line of the invocation names it and its trace; built once, shared by its lines.
     const fields = { function: definition.name, requestId, traceId };
-    const recording = recorder?.begin({
+    // Held behind another invocation of the environment's (`acceptsNext`): it starts, and is recorded, when that one ends.
+    const held = environment.inFlight !== undefined && environment.inFlight > 0;
+    const begin = () => recorder?.begin({
       functionName: definition.name, version: definition.version, requestId, traceId,
       logStreamName: this.factory.logStreamOf(environment, definition.version), startTime: Date.now(),
     });
+    let recording = held ? undefined : begin();
 
     let settled = false;
     /** An ERROR line went through the sink: the runtime (or the platform) already logged the failure. */
@@ -185,8 +201,8 @@ export class Invoker {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      pool.release(environment, outcome.reusable, outcome.failure);
-      if (this.slotFreed !== undefined) this.slotFreed();
+      // Given back unstarted: nothing of it ran or was recorded, and its slots are still its own.
+      if (outcome === NOT_STARTED) return pool.requeue(this.waiter(input, done, pool, traceHeader, traceId), started);
       let { payload, functionError } = outcome;
       if (payload.length * 3 > MAX_RESPONSE_BYTES && Buffer.byteLength(payload) > MAX_RESPONSE_BYTES) {
         const error = platformErrors.responseTooLarge();
@@ -220,6 +236,9 @@ export class Invoker {
           initFailed: failure === 'init', status, errorType: functionError,
         });
       }
+      // Only now: the invocation the environment takes next starts its log after this one's end.
+      pool.release(environment, outcome.reusable, outcome.failure);
+      if (this.slotFreed !== undefined) this.slotFreed();
       if (outcome.initDurationMs !== undefined && coldStartChannel.hasSubscribers) {
         publish(coldStartChannel, {
           serverId: this.serverId, functionName: definition.name, version: definition.version, requestId, initDurationMs: outcome.initDurationMs, initSucceeded: failure !== 'init',
@@ -240,19 +259,24 @@ export class Invoker {
     // timeout starts when the handler does. Beyond the init limit, AWS runs the init again inside the invocation,
     // under the timeout: together, at most the init limit plus the timeout.
     const cold = environment.ready === false;
-    let timer = setTimeout(timedOut, cold ? INIT_LIMIT_MS + timeoutMs : timeoutMs);
+    let timer = held ? setTimeout(() => environment.recallNext?.(requestId), HELD_WAIT_MS)
+      : setTimeout(timedOut, cold ? INIT_LIMIT_MS + timeoutMs : timeoutMs);
 
     const request = new PreparedInvocation(
       requestId, input.payload, input.event, input.invokedFunctionArn, Date.now() + timeoutMs, input.clientContext, traceHeader,
       input.tail || recording !== undefined,
     );
     try {
-      environment.invoke(request, sink, finish, cold ? () => {
-        pool.initialized(environment, performance.now() - started);
+      environment.invoke(request, sink, finish, cold || held ? () => {
+        if (cold) pool.initialized(environment, performance.now() - started);
         if (settled) return;
         clearTimeout(timer);
         timer = setTimeout(timedOut, timeoutMs);
         request.deadlineMs = Date.now() + timeoutMs;
+        if (held) {
+          started = performance.now();
+          recording = begin();
+        }
       } : undefined);
     } catch (error) {
       // An environment failing in itself (not the function) is still only this invocation's error.

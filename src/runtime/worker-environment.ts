@@ -3,15 +3,26 @@
  * An execution environment in a `worker_threads` Worker: its own module state, its own
  * `process.env` and a heap limit of the function's `memorySize`. A crash, `process.exit`
  * or running out of memory ends the thread, never the server.
+ *
+ * When invocations wait for an environment, it takes the next one while it runs one (`acceptsNext`): the thread
+ * starts it as the first ends, instead of sleeping until the server has read the first's result and sent the next.
+ * Waking a thread is most of what a short invocation costs here. The invoker recalls a held invocation that waits
+ * long, to run on whichever environment is free first.
  */
 import type { Worker } from 'node:worker_threads';
 import { platformErrors } from '../handler/function-errors.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
-import { platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
-import type { BindMessage, InvokeMessage, ThreadMessage } from './worker-protocol.js';
+import { NOT_STARTED, platformFailure, type ExecutionEnvironment, type FunctionLogLevel, type InvocationOutcome, type InvocationRequest, type LogSink } from './execution-environment.js';
+import type { BindMessage, InvokeMessage, RecallMessage, ThreadMessage } from './worker-protocol.js';
 
 /** Output lines kept while no invocation runs (init, background timers); more are dropped. */
 const MAX_EARLY_LINES = 1000;
+/**
+ * Invocations that run without one held behind them after a held one was recalled (its environment's invocations are
+ * long, or one was): a function whose invocations all run longer than the wait before a recall pays one recall every
+ * this many invocations, not one each.
+ */
+const UNHELD_AFTER_RECALL = 100;
 
 interface Pending {
   readonly requestId: string;
@@ -23,6 +34,10 @@ interface Pending {
 /** A worker-thread execution environment. */
 export class WorkerEnvironment implements ExecutionEnvironment {
   private pending: Pending | undefined;
+  /** The invocation held behind `pending`, sent to the thread already. */
+  private next: Pending | undefined;
+  /** Invocations still to end before it takes one behind another again, after a recall. */
+  private unheldLeft = 0;
   private outOfMemory = false;
   /** Output from outside an invocation: it goes into the next invocation's log, as a thawed Lambda environment's would. */
   private early: Array<[FunctionLogLevel, string, string | undefined]> = [];
@@ -43,9 +58,23 @@ export class WorkerEnvironment implements ExecutionEnvironment {
     worker.unref();
   }
 
+  get inFlight(): number {
+    return this.pending === undefined ? 0 : this.next === undefined ? 1 : 2;
+  }
+
+  acceptsNext(): boolean {
+    return this.alive && this.ready && this.pending !== undefined && this.next === undefined && this.unheldLeft === 0;
+  }
+
+  recallNext(requestId: string): void {
+    if (this.next?.requestId === requestId) this.worker.postMessage({ type: 'recall', requestId } satisfies RecallMessage);
+  }
+
   invoke(request: InvocationRequest, log: LogSink, done: (outcome: InvocationOutcome) => void, initialized?: () => void): void {
-    this.pending = { requestId: request.requestId, log, done, initialized };
-    if (this.early.length > 0) {
+    const entry = { requestId: request.requestId, log, done, initialized };
+    if (this.pending !== undefined) this.next = entry;
+    else this.pending = entry;
+    if (this.next === undefined && this.early.length > 0) {
       for (const [level, text, raw] of this.early) log(level, text, raw);
       this.early = [];
     }
@@ -66,7 +95,15 @@ export class WorkerEnvironment implements ExecutionEnvironment {
   async dispose(): Promise<void> {
     this.alive = false;
     this.pending = undefined;
+    this.giveBackNext();
     await this.worker.terminate();
+  }
+
+  /** The held invocation will not start here: it goes back to be run elsewhere. */
+  private giveBackNext(): void {
+    const next = this.next;
+    this.next = undefined;
+    next?.done(NOT_STARTED);
   }
 
   private onMessage(message: ThreadMessage): void {
@@ -83,8 +120,19 @@ export class WorkerEnvironment implements ExecutionEnvironment {
       else if (this.early.length < MAX_EARLY_LINES) this.early.push([message.level, message.text, message.raw]);
       return;
     }
+    if (message.type === 'recalled') {
+      if (this.next?.requestId !== message.requestId) return;
+      this.unheldLeft = UNHELD_AFTER_RECALL;
+      this.giveBackNext();
+      return;
+    }
     if (!pending) return;
-    this.pending = undefined;
+    if (this.unheldLeft > 0) this.unheldLeft--;
+    // The thread went straight on to the held one, unless it exits (a fatal result). Before `done`, so that the pool
+    // sees the environment busy with it; started after, so that its log starts after this one's ends.
+    const next = message.fatal ? undefined : this.next;
+    if (!message.fatal) this.next = undefined;
+    this.pending = next;
     pending.done({
       payload: message.payload,
       functionError: message.functionError,
@@ -95,15 +143,17 @@ export class WorkerEnvironment implements ExecutionEnvironment {
       // Fatal without an escaped error: the init failed, which the platform reports.
       failure: message.fatal && !message.uncaught ? 'init' : undefined,
     });
+    if (message.fatal) this.giveBackNext();
+    else next?.initialized?.();
   }
 
   private onExit(code: number): void {
     this.alive = false;
     const pending = this.pending;
-    if (!pending) return;
     this.pending = undefined;
-    pending.done(this.outOfMemory
+    pending?.done(this.outOfMemory
       ? platformFailure(platformErrors.outOfMemory(pending.requestId), { memoryUsedMB: this.identity.memorySize })
       : platformFailure(platformErrors.exit(pending.requestId, code)));
+    this.giveBackNext();
   }
 }

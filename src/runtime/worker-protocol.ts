@@ -28,6 +28,18 @@ export interface InvokeMessage extends Omit<InvocationRequest, 'event'> {
   readonly type: 'invoke';
 }
 
+/** Host → thread: give back the invocation held behind the running one, if it is `requestId` and has not started. */
+export interface RecallMessage {
+  readonly type: 'recall';
+  readonly requestId: string;
+}
+
+/** Thread → host: the held invocation `requestId` was given back unstarted. */
+export interface RecalledMessage {
+  readonly type: 'recalled';
+  readonly requestId: string;
+}
+
 /** Thread → host: one line of function output. */
 export interface LogMessage {
   readonly type: 'log';
@@ -63,4 +75,7 @@ export interface ThreadStartedMessage {
 }
 
 /** Anything the thread sends. */
-export type ThreadMessage = LogMessage | ResultMessage | InitializedMessage | ThreadStartedMessage;
+export type ThreadMessage = LogMessage | ResultMessage | InitializedMessage | ThreadStartedMessage | RecalledMessage;
+
+/** Anything the host sends. */
+export type HostMessage = BindMessage | InvokeMessage | RecallMessage;

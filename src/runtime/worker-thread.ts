@@ -2,8 +2,8 @@
  * @module runtime/worker-thread
  * Entry point of a worker execution environment. The thread may start before it knows its
  * function (a spare); the first message binds it: environment variables, then the handler
- * is loaded once (the init phase). Then it runs invocations as they arrive, forwarding
- * console output to the host.
+ * is loaded once (the init phase). Then it runs invocations one at a time, forwarding
+ * console output to the host. One sent while another runs is held and started as that one ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { format } from '../handler/node-builtins.js';
@@ -15,7 +15,7 @@ import { initErrorMessage, invokeErrorMessage, uncaughtExceptionMessage, unhandl
 import { CONSOLE_LEVELS, lineOutsideInvocation } from './execution-environment.js';
 import { ownThreadId } from './thread-id.js';
 import type { EnvironmentIdentity } from '../handler/lambda-context.js';
-import type { BindMessage, InvokeMessage, ThreadMessage, WorkerStartData } from './worker-protocol.js';
+import type { BindMessage, HostMessage, InvokeMessage, ThreadMessage, WorkerStartData } from './worker-protocol.js';
 
 const port = parentPort!;
 const send = (message: ThreadMessage) => port.postMessage(message);
@@ -34,6 +34,8 @@ let initDurationMs: number | undefined;
 let initEndedAt = 0;
 let timeoutMs = 0;
 let busy = false;
+/** The invocation the host sent while another ran (`WorkerEnvironment.acceptsNext`): it starts when that one ends. */
+let held: InvokeMessage | undefined;
 
 process.on('uncaughtException', (error) => {
   const payload = toErrorPayload(error);
@@ -44,15 +46,18 @@ process.on('unhandledRejection', (reason) => {
   failAndExit(payload, unhandledRejectionMessage(reason, payload), 128);
 });
 
-port.on('message', (message: BindMessage | InvokeMessage) => {
+port.on('message', (message: HostMessage) => {
   if (message.type === 'bind') bind(message);
+  else if (message.type === 'recall') recall(message.requestId);
+  // The host sends one while another runs only once the init is over (`loaded`).
+  else if (busy) held = message;
   else if (loaded) invoke(loaded, message);
   else void loading.then((settled) => invoke(settled, message));
 });
 // Taken once the thread's own port is listened on and before user code runs, so the user's own timers and sockets count as "not empty".
 const eventLoop = new ActiveResourcesProbe();
 
-function invoke(handler: LoadedHandler, message: InvokeMessage): void {
+function invoke(handler: LoadedHandler, message: InvokeMessage, wasHeld = false): void {
   const reportedInit = initDurationMs;
   initDurationMs = undefined;
   busy = true;
@@ -62,7 +67,9 @@ function invoke(handler: LoadedHandler, message: InvokeMessage): void {
   const started = performance.now();
   // The host started this invocation's timeout when the init ended, not when it sent the event: so does its deadline.
   // A spare thread may have begun (even finished) the init before the event was sent: then the sent deadline stands.
-  const invocation = reportedInit === undefined ? message : { ...message, deadlineMs: Math.max(message.deadlineMs, initEndedAt + timeoutMs) };
+  // A held invocation's deadline counts from now, when it starts, as its timeout does on the host.
+  const invocation = wasHeld ? { ...message, deadlineMs: Date.now() + timeoutMs }
+    : reportedInit === undefined ? message : { ...message, deadlineMs: Math.max(message.deadlineMs, initEndedAt + timeoutMs) };
   executeInvocation(handler, identity, invocation, eventLoop, JSON.parse(message.payload), (executed) => {
     const durationMs = performance.now() - started;
     busy = false;
@@ -79,7 +86,19 @@ function invoke(handler: LoadedHandler, message: InvokeMessage): void {
       fatal: executed.fatal,
     });
     if (executed.fatal) process.exit(1);
+    const next = held;
+    if (next !== undefined) {
+      held = undefined;
+      invoke(handler, next, true);
+    }
   });
+}
+
+/** Gives the held invocation back to the host, unless it has started (then the host learns so from the result before it). */
+function recall(requestId: string): void {
+  if (held?.requestId !== requestId) return;
+  held = undefined;
+  send({ type: 'recalled', requestId });
 }
 
 function bind(message: BindMessage): void {

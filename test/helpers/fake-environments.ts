@@ -59,15 +59,35 @@ export class FakeEnvironment implements ExecutionEnvironment {
   }
 }
 
+/**
+ * A fake that holds one invocation behind the one it runs, as a worker environment does (`acceptsNext`): the test
+ * sets how many it has in flight, and whether it takes one more.
+ */
+export class HoldingEnvironment extends FakeEnvironment {
+  inFlight = 0;
+  accepting = true;
+  readonly recalled: string[] = [];
+
+  acceptsNext(): boolean {
+    return this.accepting && this.inFlight === 1;
+  }
+
+  recallNext(requestId: string): void {
+    this.recalled.push(requestId);
+  }
+}
+
 /** A factory of fake environments that keeps every environment it made. */
 export class FakeFactory {
   readonly made: FakeEnvironment[] = [];
   closed = false;
   /** Environments are made not ready, as a process or a worker starting its init is. */
   cold = false;
+  /** Environments are made `HoldingEnvironment`s. */
+  holding = false;
 
   create(definition: FunctionDefinition): FakeEnvironment {
-    const environment = new FakeEnvironment(this.made.length + 1, definition);
+    const environment = new (this.holding ? HoldingEnvironment : FakeEnvironment)(this.made.length + 1, definition);
     if (this.cold) environment.ready = false;
     this.made.push(environment);
     return environment;

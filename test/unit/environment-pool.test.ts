@@ -4,7 +4,9 @@ import { beforeEach, describe, it } from 'node:test';
 import { AwsError } from '../../src/errors.js';
 import { ConcurrencyLimit } from '../../src/runtime/concurrency-limit.js';
 import { EnvironmentPool } from '../../src/runtime/environment-pool.js';
-import { FakeFactory, fakeDefinition, type FakeEnvironment } from '../helpers/fake-environments.js';
+import type { ExecutionEnvironment } from '../../src/runtime/execution-environment.js';
+import { ScalingPolicy } from '../../src/runtime/scaling-policy.js';
+import { FakeFactory, HoldingEnvironment, fakeDefinition, type FakeEnvironment } from '../helpers/fake-environments.js';
 
 /** Whether `error` is the 429 of a throttle for `reason`. */
 function throttledFor(reason: string) {
@@ -150,6 +152,82 @@ describe('EnvironmentPool', () => {
     assert.equal(young.disposed, false, 'idle for half of it: kept');
     assert.equal(acquire(), young, 'what is kept still serves');
     assert.equal(factory.made.length, 3);
+  });
+
+  describe('with environments that hold one invocation behind another', () => {
+    /** A pool of one environment, whose later invocations wait (the host never has room). */
+    let holding: EnvironmentPool;
+    let environment: HoldingEnvironment;
+    /** The waiting invocations given an environment, in the order they got one. */
+    let given: Array<[string, ExecutionEnvironment | undefined]>;
+    /** A waiting invocation: given an environment, it invokes it, as the invoker does. */
+    const waiter = (name: string) => (got: ExecutionEnvironment | undefined) => {
+      given.push([name, got]);
+      if (got instanceof HoldingEnvironment) got.inFlight++;
+    };
+    /** The environment's invocation (and any it held) ended. */
+    const free = () => {
+      environment.inFlight = 0;
+      holding.release(environment, true);
+    };
+    const names = () => given.map(([name]) => name);
+    beforeEach(() => {
+      factory.holding = true;
+      given = [];
+      holding = new EnvironmentPool(fakeDefinition('holding'), factory.asFactory, account, reserved, new ScalingPolicy('measured', { hasRoom: () => false }));
+      environment = holding.acquire() as HoldingEnvironment;
+      environment.inFlight = 1;
+      for (const name of ['first', 'second', 'third']) {
+        assert.equal(holding.acquire(), undefined, 'waits: no room for a second environment');
+        holding.enqueue(waiter(name));
+      }
+    });
+
+    it('gives a freed environment the oldest waiting invocation, and the next held behind it', () => {
+      free();
+      assert.deepEqual(names(), ['first', 'second'], 'the two oldest, in order');
+      assert.ok(given.every(([, got]) => got === environment));
+      assert.equal(environment.inFlight, 2);
+      assert.equal(account.inFlight, 3, 'the ended invocation’s slot is free; the three waiting keep theirs');
+    });
+
+    it('gives an environment that went on to the invocation it held the next waiting one behind that', () => {
+      holding.release(environment, true);
+      assert.deepEqual(names(), ['first'], 'busy still: one behind, none to run now');
+      holding.release(environment, true);
+      assert.deepEqual(names(), ['first'], 'two in flight: it takes no more');
+      environment.accepting = false;
+      environment.inFlight = 1;
+      holding.release(environment, true);
+      assert.deepEqual(names(), ['first'], 'one that does not accept gets none');
+      free();
+      assert.deepEqual(names(), ['first', 'second'], 'freed, it runs the oldest waiting one');
+    });
+
+    it('never makes a busy environment idle', () => {
+      environment.accepting = false;
+      holding.release(environment, true);
+      assert.equal(holding.acquire(), undefined, 'no idle environment: the next invocation waits');
+      assert.equal(environment.disposed, false);
+    });
+
+    it('puts an invocation given back unstarted first in line, or on a warm environment at once', () => {
+      environment.accepting = false;
+      holding.requeue(waiter('given back'), performance.now());
+      for (let i = 0; i < 4; i++) free();
+      assert.deepEqual(names(), ['given back', 'first', 'second', 'third'], 'it waited longest');
+      free();
+      holding.requeue(waiter('again'), performance.now());
+      assert.deepEqual(given.at(-1), ['again', environment], 'a warm environment takes it at once');
+    });
+
+    it('once retired, disposes an environment that went on to the invocation it held only when that one comes back', async () => {
+      await holding.retire('retired');
+      holding.release(environment, true);
+      assert.equal(environment.disposed, false, 'the held invocation runs to its end');
+      free();
+      assert.equal(environment.disposed, true);
+    });
   });
 
   it('on retire, disposes idle environments at once and busy ones when they come back', async () => {
