@@ -264,7 +264,8 @@ export class Invoker {
 
     const request = new PreparedInvocation(
       requestId, input.payload, input.event, input.invokedFunctionArn, Date.now() + timeoutMs, input.clientContext, traceHeader,
-      input.tail || recording !== undefined,
+      // A held invocation is recorded only once it starts, but its REPORT line needs the memory all the same.
+      input.tail || recorder !== undefined,
     );
     try {
       environment.invoke(request, sink, finish, cold || held ? () => {

@@ -1,6 +1,6 @@
 /**
  * Worker environments that hold an invocation behind the one they run (`acceptsNext`), with real worker threads: the
- * held ones run one at a time and in order, are recorded after the one before them, and one that cannot start where it
+ * held ones run one at a time and in order, are recorded after the one before them (with their memory), and one that cannot start where it
  * is held (recalled after a wait, or its environment crashed) runs on another environment, never lost.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { createLogger } from '../../src/log.js';
 import type { FunctionDefinition } from '../../src/registry/function-definition.js';
 import { EnvironmentFactory } from '../../src/runtime/environment-factory.js';
 import type { ExecutionEnvironment } from '../../src/runtime/execution-environment.js';
-import type { InvocationRecorder, RecordedStart, RecordingHandle } from '../../src/runtime/invocation-recorder.js';
+import type { InvocationRecorder, RecordedEnd, RecordedStart, RecordingHandle } from '../../src/runtime/invocation-recorder.js';
 import { Invoker, type InvokeOutput } from '../../src/runtime/invoker.js';
 import { ScalingPolicy, type ScalingState } from '../../src/runtime/scaling-policy.js';
 import { gate, type Gate } from '../helpers/gate.js';
@@ -64,8 +64,11 @@ class OrderRecorder implements InvocationRecorder {
 
   line(): void {}
 
-  end(handle: RecordingHandle): void {
+  /** Each recorded invocation's REPORT memory. */
+  readonly memoryUsedMB: number[] = [];
+  end(handle: RecordingHandle, end: RecordedEnd): void {
     this.events.push(['end', handle.start.logStreamName, handle.start.requestId]);
+    this.memoryUsedMB.push(end.memoryUsedMB);
   }
 }
 
@@ -139,6 +142,7 @@ describe('held invocations in worker environments', () => {
       }
     }
     assert.equal(recorder.events.length, 42);
+    assert.ok(recorder.memoryUsedMB.every((mb) => mb > 0), `every REPORT has the memory used: ${recorder.memoryUsedMB.join(' ')}`);
   });
 
   // Without a recall, the held invocation would wait for the gate: the time limit fails the test rather than hang it.
