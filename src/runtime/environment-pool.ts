@@ -15,7 +15,7 @@ import type { ExecutionEnvironment, PlatformFailure } from './execution-environm
 import type { ScalingPolicy } from './scaling-policy.js';
 import { environmentCreateChannel, environmentStopChannel, publish, type EnvironmentCreateMessage, type EnvironmentStopMessage, type EnvironmentStopReason } from './lifecycle-events.js';
 
-/** Ids of environments for their lifecycle events; assigned on every creation (a cold path) so a late subscriber still gets them. */
+/** Ids of live environments for their lifecycle events; assigned on every creation (a cold path) so a late subscriber still gets them. */
 const environmentIds = new WeakMap<ExecutionEnvironment, number>();
 let lastEnvironmentId = 0;
 
@@ -248,12 +248,16 @@ export class EnvironmentPool {
   }
 
   private stopped(environment: ExecutionEnvironment, reason: EnvironmentStopReason): void {
+    const environmentId = environmentIds.get(environment);
+    // Once: an invocation an environment went on to can end after the environment was stopped (a held one cut short).
+    if (environmentId === undefined) return;
+    environmentIds.delete(environment);
     this.live--;
     this.starting.delete(environment);
     if (!environmentStopChannel.hasSubscribers) return;
     const { name, version } = this.definition;
     publish(environmentStopChannel, {
-      serverId: this.serverId, functionName: name, version, environmentId: environmentIds.get(environment) ?? 0, kind: environmentKind(this.definition), reason,
+      serverId: this.serverId, functionName: name, version, environmentId, kind: environmentKind(this.definition), reason,
     } satisfies EnvironmentStopMessage);
   }
 }

@@ -92,10 +92,10 @@ export class WorkerEnvironment implements ExecutionEnvironment {
     this.worker.postMessage(message);
   }
 
+  /** Stops the thread; a held invocation is given back once it has ended, unless the thread had started it (`onMessage`). */
   async dispose(): Promise<void> {
     this.alive = false;
     this.pending = undefined;
-    this.giveBackNext();
     await this.worker.terminate();
   }
 
@@ -126,7 +126,17 @@ export class WorkerEnvironment implements ExecutionEnvironment {
       this.giveBackNext();
       return;
     }
-    if (!pending) return;
+    if (!pending) {
+      // A result that comes as the thread is stopped (its invocation timed out just as it ended): the thread went on to
+      // the held one, which the stop cuts short. It fails on the thread's exit, as any invocation whose environment
+      // ends under it; given back, it would run a second time.
+      if (message.type === 'result' && !this.alive && !message.fatal && this.next !== undefined) {
+        this.pending = this.next;
+        this.next = undefined;
+        this.pending.initialized?.();
+      }
+      return;
+    }
     if (this.unheldLeft > 0) this.unheldLeft--;
     // The thread went straight on to the held one, unless it exits (a fatal result). Before `done`, so that the pool
     // sees the environment busy with it; started after, so that its log starts after this one's ends.

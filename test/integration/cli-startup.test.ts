@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { SERVER_NODE_OPTIONS, SERVER_PRETENURING_OPTION, SERVER_SEMI_SPACE_OPTION } from '../../src/cli/server-heap.js';
 import { CLI, listeningUrl, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { FIXTURES, REPO_ROOT } from '../helpers/fixture-server.js';
+import { TEST_TIME_LIMIT_MS } from '../helpers/wait-until.js';
 
 /** Resolves once the process has written a line matching `pattern` to `stream`; the test's timeout bounds the wait. */
 async function outputMatching(cli: CliProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<string> {
@@ -27,7 +28,8 @@ async function occupiedPort(): Promise<[Server, number]> {
   return [server, (server.address() as { port: number }).port];
 }
 
-describe('serverfull CLI start-up', { timeout: 60_000 }, () => {
+// A bound that fails a hang, not a slow machine: its tests start a dozen servers, and took 60 s together on a loaded one.
+describe('serverfull CLI start-up', { timeout: 3 * TEST_TIME_LIMIT_MS }, () => {
   it('--version and -v print the version', () => {
     const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-v']) {

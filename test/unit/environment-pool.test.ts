@@ -6,6 +6,7 @@ import { ConcurrencyLimit } from '../../src/runtime/concurrency-limit.js';
 import { EnvironmentPool } from '../../src/runtime/environment-pool.js';
 import type { ExecutionEnvironment } from '../../src/runtime/execution-environment.js';
 import { ScalingPolicy } from '../../src/runtime/scaling-policy.js';
+import { subscribeLifecycle } from '../../src/runtime/lifecycle-events.js';
 import { FakeFactory, HoldingEnvironment, fakeDefinition, type FakeEnvironment } from '../helpers/fake-environments.js';
 
 /** Whether `error` is the 429 of a throttle for `reason`. */
@@ -219,6 +220,21 @@ describe('EnvironmentPool', () => {
       free();
       holding.requeue(waiter('again'), performance.now());
       assert.deepEqual(given.at(-1), ['again', environment], 'a warm environment takes it at once');
+    });
+
+    it('counts an environment stopped once, though the invocation it went on to comes back after the stop', () => {
+      const stops: unknown[] = [];
+      const unsubscribe = subscribeLifecycle('serverfull:environment:stop', (message) => void stops.push(message));
+      try {
+        environment.inFlight = 1;
+        holding.release(environment, false, 'timeout');
+        holding.release(environment, false);
+      } finally {
+        unsubscribe();
+      }
+      assert.equal(stops.length, 1);
+      // One new environment for the waiting ones; a second stop counted would have made room for another.
+      assert.equal(factory.made.length, 2);
     });
 
     it('once retired, disposes an environment that went on to the invocation it held only when that one comes back', async () => {
