@@ -71,12 +71,8 @@ export class EnvironmentPool {
       this.reserved.release();
       throw throttled('ConcurrentInvocationLimitExceeded');
     }
-    for (let environment = this.idle.pop(); environment; environment = this.idle.pop()) {
-      this.idleSince.pop();
-      if (environment.alive) return environment;
-      // It died while idle (a crash, an exit from a timer): only now does the pool see it.
-      this.stopped(environment, 'crash');
-    }
+    const warm = this.takeIdle();
+    if (warm !== undefined) return warm;
     if (this.waiters.length > 0 || !this.mayStart(0)) return undefined;
     try {
       return this.create();
@@ -102,11 +98,8 @@ export class EnvironmentPool {
    * `since`: a warm environment takes it at once, else it waits as any other.
    */
   requeue(wait: EnvironmentWaiter, since: number): void {
-    for (let environment = this.idle.pop(); environment; environment = this.idle.pop()) {
-      this.idleSince.pop();
-      if (environment.alive) return wait(environment);
-      this.stopped(environment, 'crash');
-    }
+    const warm = this.takeIdle();
+    if (warm !== undefined) return wait(warm);
     this.waiters.unshift(wait);
     this.waitingSince.unshift(since);
     this.startForWaiters();
@@ -118,6 +111,17 @@ export class EnvironmentPool {
     this.coldStartMs = this.coldStartMeasured ? 0.7 * this.coldStartMs + 0.3 * initMs : initMs;
     this.coldStartMeasured = true;
     if (this.waiters.length > 0) this.startForWaiters();
+  }
+
+  /** The most recently used idle environment that is still alive, taken out of the idle ones. */
+  private takeIdle(): ExecutionEnvironment | undefined {
+    for (let environment = this.idle.pop(); environment; environment = this.idle.pop()) {
+      this.idleSince.pop();
+      if (environment.alive) return environment;
+      // It died while idle (a crash, an exit from a timer): only now does the pool see it.
+      this.stopped(environment, 'crash');
+    }
+    return undefined;
   }
 
   private create(): ExecutionEnvironment {

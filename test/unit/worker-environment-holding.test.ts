@@ -89,6 +89,10 @@ describe('worker environment: held invocations', () => {
     const held = invoke();
     environment.recallNext('another');
     assert.equal(worker.posted.filter((m) => m.type === 'recall').length, 0, 'only the one it holds');
+    // The thread runs the function's code, which can post to the host: a "recalled" for what is not held changes nothing.
+    worker.say({ type: 'recalled', requestId: 'not-held' });
+    assert.equal(environment.inFlight, 2);
+    assert.equal(held.outcome, undefined);
     environment.recallNext(held.request.requestId);
     assert.deepEqual(worker.posted.at(-1), { type: 'recall', requestId: held.request.requestId });
     worker.say({ type: 'recalled', requestId: held.request.requestId });
