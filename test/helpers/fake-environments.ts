@@ -66,14 +66,9 @@ export class FakeEnvironment implements ExecutionEnvironment {
 export class HoldingEnvironment extends FakeEnvironment {
   inFlight = 0;
   accepting = true;
-  readonly recalled: string[] = [];
 
   acceptsNext(): boolean {
     return this.accepting && this.inFlight === 1;
-  }
-
-  recallNext(requestId: string): void {
-    this.recalled.push(requestId);
   }
 }
 
